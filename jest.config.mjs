@@ -1,0 +1,53 @@
+// One jest run, three tiers decided by file suffix (STYLE R39):
+//   *.spec.ts      unit: no network, no database
+//   *.int.spec.ts  integration: real PostgreSQL + Kafka from scripts/stack
+//   *.e2e.spec.ts  end to end: several services across Kafka and PostgreSQL
+// Tests import @paysync/* from source (not dist) and run as native ESM (Prisma 7's client needs it).
+const transform = {
+  '^.+\\.(t|j)sx?$': [
+    '@swc/jest',
+    {
+      jsc: { parser: { syntax: 'typescript' }, target: 'es2022', keepClassNames: true },
+      module: { type: 'es6' },
+      sourceMaps: 'inline',
+    },
+  ],
+};
+
+const shared = {
+  transform,
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: {
+    '^@paysync/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@paysync/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],
+  rootDir: '.',
+};
+
+export default {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{libs,services}/**/*.spec.ts'],
+      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.(int|e2e)\\.spec\\.ts$'],
+    },
+    {
+      ...shared,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{libs,services}/**/*.int.spec.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      slowTestThreshold: 30,
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      slowTestThreshold: 60,
+    },
+  ],
+  testTimeout: 60_000,
+};

@@ -1,0 +1,4 @@
+export { describeEnv, envVar, loadConfig, redactConfig, secret } from './env.js';
+export type { ConfigOf, EnvDoc, EnvGroup, EnvSchema, EnvVar, GroupValue } from './env.js';
+export { httpConfigSchema } from './http.config.js';
+export { bool, csv, logLevel, nonNegativeInt, port, positiveInt, url } from './schemas.js';
