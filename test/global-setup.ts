@@ -1,1 +1,43 @@
-export default async function globalSetup(): Promise<void> {}
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import pg from 'pg';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TEMPLATE = 'paysync_test_template';
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const res = spawnSync(args[0] as string, args.slice(1), { stdio: 'inherit', env, cwd: root });
+  if (res.status !== 0) throw new Error(`${args.join(' ')} failed with exit code ${res.status}`);
+}
+
+/**
+ * Once per jest run: bring the local Kafka + PostgreSQL stack up (idempotent) and migrate a
+ * template database that every test file clones (STYLE R42). Runs outside jest's module mapper,
+ * so it shells out to the same scripts a developer uses.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.PAYSYNC_TEST_SETUP_DONE === '1') return;
+  run([process.execPath, 'scripts/stack/stack.mjs', 'up']);
+
+  const server = `postgresql://postgres@127.0.0.1:${process.env.PAYSYNC_PG_PORT ?? 55432}`;
+  const admin = new pg.Client({ connectionString: `${server}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${TEMPLATE}"`);
+    // Leftovers of test runs that were killed before their afterAll.
+    const { rows } = await admin.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'paysync\\_t\\_%'",
+    );
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+  run([join(root, 'node_modules/.bin/tsx'), '--conditions=@paysync/source', 'scripts/db/migrate.ts'], {
+    ...process.env,
+    DATABASE_URL: `${server}/${TEMPLATE}`,
+  });
+  process.env.PAYSYNC_TEST_SETUP_DONE = '1';
+}

@@ -1,0 +1,140 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { InternalError } from '@paysync/errors';
+
+export interface MigrationFile {
+  readonly name: string;
+  readonly sql: string;
+  readonly checksum: string;
+  /** `-- paysync:no-transaction` on the first line: for `CREATE INDEX CONCURRENTLY`. */
+  readonly transactional: boolean;
+}
+
+export interface MigrateResult {
+  readonly applied: string[];
+  readonly skipped: string[];
+}
+
+const NO_TX_MARKER = /^--\s*paysync:no-transaction\b/;
+/** Arbitrary but fixed: every paysync migrator in any process takes the same advisory lock. */
+const LOCK_KEY = 72_707_369_001;
+
+// Same table Prisma's migrate engine creates, so `prisma migrate deploy/status` sees our history.
+const HISTORY_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+  "id"                  VARCHAR(36) PRIMARY KEY NOT NULL,
+  "checksum"            VARCHAR(64) NOT NULL,
+  "finished_at"         TIMESTAMPTZ,
+  "migration_name"      VARCHAR(255) NOT NULL,
+  "logs"                TEXT,
+  "rolled_back_at"      TIMESTAMPTZ,
+  "started_at"          TIMESTAMPTZ NOT NULL DEFAULT now(),
+  "applied_steps_count" INTEGER NOT NULL DEFAULT 0
+)`;
+
+/** Reads `prisma/migrations/<14-digit timestamp>_<name>/migration.sql`, in order. */
+export function readMigrations(dir: string): MigrationFile[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(d.name))
+    .map((d) => d.name)
+    .sort()
+    .map((name) => {
+      const file = join(dir, name, 'migration.sql');
+      if (!existsSync(file)) throw new InternalError('DB_MIGRATION_FAILED', `Migration ${name} has no migration.sql`);
+      const sql = readFileSync(file, 'utf8');
+      return {
+        name,
+        sql,
+        // Prisma's checksum: sha256 hex of the file as it is on disk.
+        checksum: createHash('sha256').update(sql).digest('hex'),
+        transactional: !NO_TX_MARKER.test(sql),
+      };
+    });
+}
+
+/**
+ * Applies pending migrations: one advisory lock for the run, one transaction per migration,
+ * history rows written the way Prisma writes them. Refuses to continue when an applied migration
+ * was edited, or an earlier attempt failed half-way (a human must look).
+ */
+export async function applyMigrations(opts: {
+  databaseUrl: string;
+  migrationsDir: string;
+  log?: (message: string) => void;
+}): Promise<MigrateResult> {
+  const log = opts.log ?? (() => undefined);
+  const migrations = readMigrations(opts.migrationsDir);
+  const client = new pg.Client({ connectionString: opts.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query(HISTORY_DDL);
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at');
+    const history = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) if (!row.rolled_back_at) history.set(row.migration_name, row);
+
+    const failed = [...history.values()].find((r) => r.finished_at === null);
+    if (failed) {
+      throw new InternalError(
+        'DB_MIGRATION_FAILED',
+        `Migration ${failed.migration_name} failed earlier and was not resolved; fix the database and mark it rolled back`,
+      );
+    }
+    const result: MigrateResult = { applied: [], skipped: [] };
+    for (const migration of migrations) {
+      const done = history.get(migration.name);
+      if (done) {
+        if (done.checksum !== migration.checksum) {
+          throw new InternalError(
+            'DB_MIGRATION_FAILED',
+            `Migration ${migration.name} was edited after it was applied (checksum mismatch); add a new migration instead`,
+          );
+        }
+        result.skipped.push(migration.name);
+        continue;
+      }
+      log(`applying ${migration.name}`);
+      const id = randomUUID();
+      await client.query(
+        'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
+        [id, migration.checksum, migration.name],
+      );
+      try {
+        if (migration.transactional) {
+          await client.query('BEGIN');
+          try {
+            await client.query(migration.sql);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK');
+            throw err;
+          }
+        } else {
+          await client.query(migration.sql);
+        }
+      } catch (err) {
+        await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, String((err as Error).message)]);
+        throw new InternalError('DB_MIGRATION_FAILED', `Migration ${migration.name} failed: ${(err as Error).message}`, undefined, {
+          cause: err,
+        });
+      }
+      await client.query(
+        'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+        [id],
+      );
+      result.applied.push(migration.name);
+    }
+    return result;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+    await client.end();
+  }
+}

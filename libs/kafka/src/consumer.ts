@@ -1,0 +1,146 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+
+import { decodeEnvelope, readHeaders, type Envelope } from './envelope.js';
+
+import type { Logger } from 'pino';
+
+/** One consumed message. `envelope` is absent when the body failed to decode (`decodeError`). */
+export interface ConsumedMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly headers: Record<string, string>;
+  readonly timestamp: string;
+  readonly value: Buffer | null;
+  readonly envelope?: Envelope;
+  readonly decodeError?: Error;
+}
+
+export interface KafkaConsumerOptions {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /**
+   * Handles one partition's batch. Offsets are committed after it resolves, so everything it
+   * wrote is durable before Kafka forgets the messages. If it throws, nothing is committed and the
+   * batch is delivered again (handlers are idempotent).
+   */
+  readonly handleBatch: (messages: readonly ConsumedMessage[], ctx: BatchContext) => Promise<void>;
+  readonly fromBeginning?: boolean;
+  readonly maxBytesPerPartition?: number;
+  readonly sessionTimeoutMs?: number;
+  /**
+   * How long one fetch may wait for data. It also bounds shutdown: leaving the group waits for the
+   * in-flight fetch, so the kafkajs default (5 s) would hold every SIGTERM that long.
+   */
+  readonly maxWaitTimeMs?: number;
+}
+
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  /** Keep the group membership alive during long batches. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked: stop early, commit what is done. */
+  isRunning(): boolean;
+  /** Mark messages up to and including `offset` as done; committed after the handler returns. */
+  resolveOffset(offset: string): void;
+}
+
+/**
+ * A consumer with manual offset commits after handling. `stop()` lets the in-flight batch finish
+ * and commit, then leaves the group.
+ */
+export class KafkaConsumer {
+  readonly #consumer: Consumer;
+  readonly #options: KafkaConsumerOptions;
+  readonly #logger: Logger;
+  #running = false;
+
+  constructor(options: KafkaConsumerOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'KafkaConsumer', groupId: options.groupId });
+    this.#consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+  }
+
+  get consumer(): Consumer {
+    return this.#consumer;
+  }
+
+  async start(): Promise<void> {
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning ?? true });
+    this.#running = true;
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: (payload) => this.#handle(payload),
+    });
+    this.#logger.info({ topics: this.#options.topics }, 'Consumer started');
+  }
+
+  async #handle({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const messages: ConsumedMessage[] = batch.messages.map((m) => {
+      const base = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key ? m.key.toString() : null,
+        headers: readHeaders(m.headers),
+        timestamp: m.timestamp,
+        value: m.value,
+      };
+      try {
+        return { ...base, envelope: decodeEnvelope(m.value) };
+      } catch (err) {
+        return { ...base, decodeError: err as Error };
+      }
+    });
+    let resolved: string | undefined;
+    const ctx: BatchContext = {
+      topic: batch.topic,
+      partition: batch.partition,
+      heartbeat,
+      isRunning: () => isRunning() && !isStale(),
+      resolveOffset: (offset) => {
+        resolved = offset;
+        resolveOffset(offset);
+      },
+    };
+    await this.#options.handleBatch(messages, ctx);
+    // A handler that did not resolve explicitly handled the whole batch.
+    const last = resolved ?? batch.lastOffset();
+    if (resolved === undefined) resolveOffset(last);
+    await this.#consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    await heartbeat();
+  }
+
+  get isRunning(): boolean {
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) {
+      await this.#consumer.disconnect();
+      return;
+    }
+    this.#running = false;
+    // kafkajs waits for the running eachBatch to finish before leaving the group.
+    await this.#consumer.disconnect();
+    this.#logger.info('Consumer stopped');
+  }
+}

@@ -1,0 +1,89 @@
+import type { Kafka, Producer } from 'kafkajs';
+
+import { DependencyUnavailableError } from '@paysync/errors';
+
+import { encodeEnvelope, type Envelope } from './envelope.js';
+
+import type { Logger } from 'pino';
+
+export interface OutgoingMessage {
+  /** Partition key: one aggregate's messages share a partition and stay in order. */
+  readonly key: string;
+  readonly envelope: Envelope;
+}
+
+export interface KafkaProducerDeps {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  /** Bound on one send, retries included; past it the caller sees KAFKA_UNAVAILABLE. */
+  readonly produceTimeoutMs: number;
+}
+
+/**
+ * Idempotent `acks=all` producer. `send` resolves only when every in-sync replica has the
+ * messages, or rejects with a retryable `KAFKA_UNAVAILABLE` within `produceTimeoutMs`.
+ */
+export class KafkaProducer {
+  readonly #producer: Producer;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+  #connected: Promise<void> | undefined;
+
+  constructor({ kafka, logger, produceTimeoutMs }: KafkaProducerDeps) {
+    this.#producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.#logger = logger.child({ component: 'KafkaProducer' });
+    this.#timeoutMs = produceTimeoutMs;
+    this.#producer.on(this.#producer.events.DISCONNECT, () => {
+      this.#connected = undefined;
+    });
+  }
+
+  /** Connects (once; concurrent callers share the attempt). */
+  async connect(): Promise<void> {
+    this.#connected ??= this.#producer.connect().catch((err: unknown) => {
+      this.#connected = undefined;
+      throw err;
+    });
+    await this.#connected;
+  }
+
+  async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`produce to ${topic} timed out after ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([
+        (async () => {
+          await this.connect();
+          await this.#producer.send({
+            topic,
+            acks: -1,
+            timeout: this.#timeoutMs,
+            messages: messages.map(({ key, envelope }) => ({ key, ...encodeEnvelope(envelope) })),
+          });
+        })(),
+        timeout,
+      ]);
+    } catch (err) {
+      this.#logger.warn({ topic, count: messages.length, err }, 'Produce failed');
+      throw new DependencyUnavailableError('KAFKA_UNAVAILABLE', `Could not produce to ${topic}`, { topic }, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#producer.disconnect();
+    this.#connected = undefined;
+  }
+}

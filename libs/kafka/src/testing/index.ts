@@ -1,0 +1,2 @@
+export { TopicProbe, apiVersions } from './probe.js';
+export type { ApiVersionRange } from './probe.js';

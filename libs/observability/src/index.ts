@@ -1,0 +1,6 @@
+export { problemErrorHandler } from './error-handler.plugin.js';
+export { healthRoutes } from './health.plugin.js';
+export type { HealthPluginOptions, ReadinessCheck } from './health.plugin.js';
+export { REDACT_PATHS, createLogger, logConfigSchema } from './logger.js';
+export type { Logger, LoggerOptions } from './logger.js';
+export { Counter, Gauge, Histogram, LATENCY_BUCKETS, Registry, createMetricsRegistry } from './metrics.js';

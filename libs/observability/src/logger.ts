@@ -1,0 +1,61 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+import { envVar, logLevel } from '@paysync/config';
+
+export type { Logger } from 'pino';
+
+export const logConfigSchema = {
+  level: envVar('LOG_LEVEL', logLevel().default('info'), 'Log level (fatal … trace, or silent)'),
+};
+
+export interface LoggerOptions {
+  readonly level: string;
+  /** Service name, stamped on every line. */
+  readonly name: string;
+}
+
+/**
+ * Paths pino blanks out. Secrets must never reach a log line (STYLE R37): credentials in headers,
+ * anything named like a key or secret at any depth we log, and card/bank fields.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["stripe-signature"]',
+  'headers.authorization',
+  'headers["stripe-signature"]',
+  'authorization',
+  'apiKey',
+  'secret',
+  'password',
+  'token',
+  'webhookSecret',
+  'webhookSecrets',
+  'encryptionKeys',
+  '*.apiKey',
+  '*.secret',
+  '*.password',
+  '*.token',
+  '*.webhookSecret',
+  '*.webhookSecrets',
+  '*.encryptionKeys',
+  '*.*.apiKey',
+  '*.*.secret',
+  '*.*.webhookSecret',
+  '*.card',
+  '*.bank_account',
+  '*.*.card',
+];
+
+export function createLogger(options: LoggerOptions, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: options.name },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

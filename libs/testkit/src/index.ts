@@ -1,0 +1,2 @@
+export { eventually } from './eventually.js';
+export { stackEnv, uniqueId } from './stack.js';
