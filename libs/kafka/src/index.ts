@@ -8,4 +8,5 @@ export { kafkaConfigSchema } from './kafka.config.js';
 export type { KafkaSettings } from './kafka.config.js';
 export { KafkaProducer } from './producer.js';
 export type { KafkaProducerDeps, OutgoingMessage } from './producer.js';
+export { TopicBootstrap } from './topic-bootstrap.js';
 export { ensureTopics, topicName } from './topics.js';

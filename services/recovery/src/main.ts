@@ -1,0 +1,6 @@
+import { runService } from '@paysync/runtime';
+
+import { buildApp } from './app.js';
+import { configSchema } from './config.js';
+
+await runService({ name: 'recovery', schema: configSchema, env: process.env, buildApp });
