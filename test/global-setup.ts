@@ -31,13 +31,17 @@ export default async function globalSetup(): Promise<void> {
     const { rows } = await admin.query<{ datname: string }>(
       "SELECT datname FROM pg_database WHERE datname LIKE 'paysync\\_t\\_%'",
     );
-    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    for (const { datname } of rows)
+      await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {
     await admin.end();
   }
-  run([join(root, 'node_modules/.bin/tsx'), '--conditions=@paysync/source', 'scripts/db/migrate.ts'], {
-    ...process.env,
-    DATABASE_URL: `${server}/${TEMPLATE}`,
-  });
+  run(
+    [join(root, 'node_modules/.bin/tsx'), '--conditions=@paysync/source', 'scripts/db/migrate.ts'],
+    {
+      ...process.env,
+      DATABASE_URL: `${server}/${TEMPLATE}`,
+    },
+  );
   process.env.PAYSYNC_TEST_SETUP_DONE = '1';
 }

@@ -8,7 +8,8 @@ import { applyMigrations } from '@paysync/db';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const databaseUrl =
-  process.env.DATABASE_URL ?? `postgresql://postgres@127.0.0.1:${process.env.PAYSYNC_PG_PORT ?? 55432}/paysync`;
+  process.env.DATABASE_URL ??
+  `postgresql://postgres@127.0.0.1:${process.env.PAYSYNC_PG_PORT ?? 55432}/paysync`;
 
 try {
   const result = await applyMigrations({

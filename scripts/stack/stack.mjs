@@ -107,7 +107,10 @@ async function waitFor(what, check, { timeoutMs, logFile }) {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  fail(`${what} not ready after ${timeoutMs / 1000}s${lastError ? `: ${lastError.message}` : ''}`, logFile);
+  fail(
+    `${what} not ready after ${timeoutMs / 1000}s${lastError ? `: ${lastError.message}` : ''}`,
+    logFile,
+  );
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -145,7 +148,9 @@ async function pgUp() {
     log(`postgres already running (pid ${running}, port ${cfg.pgPort})`);
   } else {
     if (await portOpen(cfg.pgPort)) {
-      fail(`port ${cfg.pgPort} is taken by a process this stack did not start (set PAYSYNC_PG_PORT)`);
+      fail(
+        `port ${cfg.pgPort} is taken by a process this stack did not start (set PAYSYNC_PG_PORT)`,
+      );
     }
     mkdirSync(paths.pgDir, { recursive: true });
     if (isRoot) {
@@ -155,7 +160,15 @@ async function pgUp() {
     }
     if (!existsSync(join(paths.pgData, 'PG_VERSION'))) {
       log(`initdb ${paths.pgData}`);
-      const res = pgRun('initdb', ['-D', paths.pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+      const res = pgRun('initdb', [
+        '-D',
+        paths.pgData,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '-E',
+        'UTF8',
+      ]);
       if (res.status !== 0) fail(`initdb failed:\n${res.stdout}\n${res.stderr}`);
     }
     const options = [
@@ -169,7 +182,18 @@ async function pgUp() {
       '-c full_page_writes=off',
     ].join(' ');
     log(`starting postgres on 127.0.0.1:${cfg.pgPort}`);
-    const res = pgRun('pg_ctl', ['-D', paths.pgData, '-o', options, '-l', paths.pgLog, '-w', '-t', '60', 'start']);
+    const res = pgRun('pg_ctl', [
+      '-D',
+      paths.pgData,
+      '-o',
+      options,
+      '-l',
+      paths.pgLog,
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
     if (res.status !== 0) fail(`pg_ctl start failed:\n${res.stdout}\n${res.stderr}`, paths.pgLog);
   }
   await waitFor('postgres', async () => (await pgQuery('SELECT 1 AS ok')).rows[0].ok === 1, {
@@ -222,7 +246,8 @@ function ensureKafkaJars() {
     ],
     { stdio: 'inherit' },
   );
-  if (res.status !== 0) fail('mvn dependency:copy-dependencies failed (is Maven Central reachable?)');
+  if (res.status !== 0)
+    fail('mvn dependency:copy-dependencies failed (is Maven Central reachable?)');
   if (!readdirSync(tmp).some((f) => f.startsWith(`kafka_2.13-${cfg.kafkaVersion}`))) {
     fail(`kafka_2.13-${cfg.kafkaVersion}.jar missing after download`);
   }
@@ -340,7 +365,13 @@ async function kafkaUp() {
       log(`formatting kafka storage (cluster ${clusterId})`);
       const res = run(
         'java',
-        java('kafka.tools.StorageTool', ['format', `--cluster-id=${clusterId}`, '-c', paths.kafkaProps, '--standalone']),
+        java('kafka.tools.StorageTool', [
+          'format',
+          `--cluster-id=${clusterId}`,
+          '-c',
+          paths.kafkaProps,
+          '--standalone',
+        ]),
       );
       if (res.status !== 0) fail(`kafka storage format failed:\n${res.stdout}\n${res.stderr}`);
     }
@@ -388,8 +419,12 @@ async function status() {
   const pg = pgPid();
   const kafka = kafkaPid();
   log(`state dir: ${stateDir}`);
-  log(`postgres: ${pg ? `running, pid ${pg}` : 'stopped'} (127.0.0.1:${cfg.pgPort}, log ${paths.pgLog})`);
-  log(`kafka:    ${kafka ? `running, pid ${kafka}` : 'stopped'} (127.0.0.1:${cfg.kafkaPort}, log ${paths.kafkaLog})`);
+  log(
+    `postgres: ${pg ? `running, pid ${pg}` : 'stopped'} (127.0.0.1:${cfg.pgPort}, log ${paths.pgLog})`,
+  );
+  log(
+    `kafka:    ${kafka ? `running, pid ${kafka}` : 'stopped'} (127.0.0.1:${cfg.kafkaPort}, log ${paths.kafkaLog})`,
+  );
   log(`DATABASE_URL=${cfg.databaseUrl}`);
   log(`KAFKA_BROKERS=${cfg.kafkaBrokers}`);
   return Boolean(pg && kafka);

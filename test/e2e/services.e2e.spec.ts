@@ -32,7 +32,10 @@ describe.each(SERVICES.map((s) => [s]))('%s as a process', (service: ServiceName
         },
         { timeoutMs: 30_000, what: `${service} /ready`, intervalMs: 200 },
       );
-      expect(ready.body).toEqual({ status: 'ok', checks: { postgres: { status: 'ok' }, kafka: { status: 'ok' } } });
+      expect(ready.body).toEqual({
+        status: 'ok',
+        checks: { postgres: { status: 'ok' }, kafka: { status: 'ok' } },
+      });
       expect((await fetch(`http://127.0.0.1:${port}/live`)).status).toBe(200);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toContain(`service="${service}"`);
@@ -54,7 +57,10 @@ describe.each(SERVICES.map((s) => [s]))('%s as a process', (service: ServiceName
         },
         { timeoutMs: 30_000, what: `${service} /ready 503`, intervalMs: 200 },
       );
-      expect(res.body).toMatchObject({ status: 'unavailable', checks: { postgres: { status: 'ok' }, kafka: { status: 'failed' } } });
+      expect(res.body).toMatchObject({
+        status: 'unavailable',
+        checks: { postgres: { status: 'ok' }, kafka: { status: 'failed' } },
+      });
     } finally {
       proc.child.kill('SIGTERM');
     }

@@ -2,7 +2,17 @@ import { z } from 'zod';
 
 import { ConfigError } from '@paysync/errors';
 
-import { bool, csv, describeEnv, envVar, httpConfigSchema, loadConfig, redactConfig, secret, url } from './index.js';
+import {
+  bool,
+  csv,
+  describeEnv,
+  envVar,
+  httpConfigSchema,
+  loadConfig,
+  redactConfig,
+  secret,
+  url,
+} from './index.js';
 
 const schema = {
   http: httpConfigSchema(3000),
@@ -40,13 +50,15 @@ describe('loadConfig', () => {
     expect(message).toContain('DATABASE_URL');
     expect(message).toContain('KAFKA_BROKERS: is required');
     expect(message).toContain('PORT');
-    expect((error as ConfigError).details).toEqual({ variables: ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'] });
+    expect((error as ConfigError).details).toEqual({
+      variables: ['PORT', 'DATABASE_URL', 'KAFKA_BROKERS'],
+    });
   });
 
   it('treats blank values as missing', () => {
-    expect(() => loadConfig(schema, { DATABASE_URL: 'postgres://h/d', KAFKA_BROKERS: '  ' })).toThrow(
-      /KAFKA_BROKERS: is required/,
-    );
+    expect(() =>
+      loadConfig(schema, { DATABASE_URL: 'postgres://h/d', KAFKA_BROKERS: '  ' }),
+    ).toThrow(/KAFKA_BROKERS: is required/);
   });
 
   it('redacts secrets', () => {
@@ -61,7 +73,10 @@ describe('loadConfig', () => {
 
   it('describes variables with required flags and defaults', () => {
     const docs = describeEnv(schema);
-    expect(docs.find((d) => d.env === 'PORT')).toMatchObject({ required: false, defaultValue: '3000' });
+    expect(docs.find((d) => d.env === 'PORT')).toMatchObject({
+      required: false,
+      defaultValue: '3000',
+    });
     expect(docs.find((d) => d.env === 'DATABASE_URL')).toMatchObject({ required: true });
     expect(docs.find((d) => d.env === 'DB_PASSWORD')).toMatchObject({ secret: true });
   });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 import { ConfigError, type FieldError } from '@paysync/errors';
 
@@ -26,7 +26,8 @@ export function envVar<T>(
   description: string,
   opts: { secret?: boolean } = {},
 ): EnvVar<T> {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(env)) throw new TypeError(`env var name must be SCREAMING_SNAKE: ${env}`);
+  if (!/^[A-Z][A-Z0-9_]*$/.test(env))
+    throw new TypeError(`env var name must be SCREAMING_SNAKE: ${env}`);
   return { env, schema, description, secret: opts.secret ?? false };
 }
 
@@ -52,7 +53,9 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEn
         values[key] = parsed.data;
       } else {
         const message = parsed.error.issues
-          .map((issue) => (input === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message))
+          .map((issue) =>
+            input === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message,
+          )
           .join('; ');
         problems.push({ path: variable.env, message: `${message} (${variable.description})` });
       }
@@ -101,7 +104,7 @@ export function describeEnv(schema: EnvSchema): EnvDoc[] {
           empty.success && empty.data !== undefined
             ? Array.isArray(empty.data)
               ? empty.data.join(',')
-              : String(empty.data)
+              : JSON.stringify(empty.data)
             : undefined,
       });
     }

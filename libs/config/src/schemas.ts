@@ -46,4 +46,5 @@ export const url = (protocols: readonly string[]) =>
       { message: `must be a ${protocols.join(' or ')} URL` },
     );
 
-export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export const logLevel = () =>
+  z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);

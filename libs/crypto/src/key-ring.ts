@@ -31,7 +31,8 @@ export class KeyRing {
       if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new TypeError(`invalid key id "${id}"`);
       if (key.length !== KEY_BYTES) throw new TypeError(`key "${id}" must be ${KEY_BYTES} bytes`);
     }
-    if (!keys.has(activeKeyId)) throw new TypeError(`active key "${activeKeyId}" is not in the ring`);
+    if (!keys.has(activeKeyId))
+      throw new TypeError(`active key "${activeKeyId}" is not in the ring`);
     this.#keys = keys;
     this.activeKeyId = activeKeyId;
   }
@@ -42,7 +43,10 @@ export class KeyRing {
    */
   static fromString(spec: string, activeKeyId?: string): KeyRing {
     const keys = new Map<string, Buffer>();
-    for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const sep = part.indexOf(':');
       if (sep <= 0) throw new TypeError('each key must be written as <id>:<base64 key>');
       const id = part.slice(0, sep);
@@ -82,22 +86,29 @@ export class KeyRing {
     const [, keyId, ivPart, bodyPart, tagPart] = parts as [string, string, string, string, string];
     const key = this.#keys.get(keyId);
     if (!key) {
-      throw new CryptoError('CRYPTO_UNKNOWN_KEY', 'Ciphertext was written with a key not in the ring', {
-        keyId,
-      });
+      throw new CryptoError(
+        'CRYPTO_UNKNOWN_KEY',
+        'Ciphertext was written with a key not in the ring',
+        {
+          keyId,
+        },
+      );
     }
     const iv = Buffer.from(ivPart, 'base64url');
     const tag = Buffer.from(tagPart, 'base64url');
     if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
-      throw new CryptoError('CRYPTO_INVALID_CIPHERTEXT', 'Ciphertext has a malformed iv or tag', { keyId });
+      throw new CryptoError('CRYPTO_INVALID_CIPHERTEXT', 'Ciphertext has a malformed iv or tag', {
+        keyId,
+      });
     }
     try {
       const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(`${FORMAT}.${keyId}.${aad}`));
       decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(bodyPart, 'base64url')), decipher.final()]).toString(
-        'utf8',
-      );
+      return Buffer.concat([
+        decipher.update(Buffer.from(bodyPart, 'base64url')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch (err) {
       throw new CryptoError(
         'CRYPTO_DECRYPT_FAILED',

@@ -6,7 +6,10 @@ import type { DbSettings } from './db.config.js';
 
 export type Db = PrismaClient;
 /** The client handed to `$transaction(async (tx) => …)` callbacks. */
-export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+export type Tx = Omit<
+  PrismaClient,
+  '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'
+>;
 export type DbOrTx = Db | Tx;
 
 /** Prisma 7 client over node-postgres (no native engine). */

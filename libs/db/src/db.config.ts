@@ -6,7 +6,11 @@ export const dbConfigSchema = {
     url(['postgres', 'postgresql']),
     'PostgreSQL connection URL (postgresql://user:password@host:port/database)',
   ),
-  poolMax: envVar('DATABASE_POOL_MAX', positiveInt().default(10), 'Maximum connections in this process’s pool'),
+  poolMax: envVar(
+    'DATABASE_POOL_MAX',
+    positiveInt().default(10),
+    'Maximum connections in this process’s pool',
+  ),
   statementTimeoutMs: envVar(
     'DATABASE_STATEMENT_TIMEOUT_MS',
     positiveInt().default(30_000),

@@ -19,7 +19,11 @@ describe('migrations', () => {
   it('are a no-op on an already migrated database and keep Prisma-compatible history', async () => {
     const again = await applyMigrations({ databaseUrl: db.url, migrationsDir });
     expect(again.applied).toEqual([]);
-    expect(again.skipped).toEqual(readdirSync(migrationsDir).filter((n) => /^\d{14}_/.test(n)).sort());
+    expect(again.skipped).toEqual(
+      readdirSync(migrationsDir)
+        .filter((n) => /^\d{14}_/.test(n))
+        .sort(),
+    );
 
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -44,7 +48,9 @@ describe('migrations', () => {
       expect(first.applied.length).toBeGreaterThan(0);
       const [firstName] = first.applied as [string];
       appendFileSync(join(dir, firstName, 'migration.sql'), '\n-- edited\n');
-      await expect(applyMigrations({ databaseUrl: fresh.url, migrationsDir: dir })).rejects.toMatchObject({
+      await expect(
+        applyMigrations({ databaseUrl: fresh.url, migrationsDir: dir }),
+      ).rejects.toMatchObject({
         code: 'DB_MIGRATION_FAILED',
         message: expect.stringContaining('edited after it was applied'),
       });
@@ -58,10 +64,17 @@ describe('migrations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'paysync-migrations-'));
     cpSync(migrationsDir, dir, { recursive: true });
     const bad = join(dir, '29991231000000_broken');
-    cpSync(join(dir, readdirSync(dir).filter((n) => /^\d{14}_/.test(n))[0] as string), bad, { recursive: true });
-    writeFileSync(join(bad, 'migration.sql'), 'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n');
+    cpSync(join(dir, readdirSync(dir).filter((n) => /^\d{14}_/.test(n))[0] as string), bad, {
+      recursive: true,
+    });
+    writeFileSync(
+      join(bad, 'migration.sql'),
+      'CREATE TABLE half_done (id int);\nSELECT no_such_function();\n',
+    );
     try {
-      await expect(applyMigrations({ databaseUrl: fresh.url, migrationsDir: dir })).rejects.toMatchObject({
+      await expect(
+        applyMigrations({ databaseUrl: fresh.url, migrationsDir: dir }),
+      ).rejects.toMatchObject({
         code: 'DB_MIGRATION_FAILED',
       });
       const client = new pg.Client({ connectionString: fresh.url });
@@ -107,7 +120,11 @@ describe('Prisma client', () => {
 
   it('reports health, and a transient error when the server is unreachable', async () => {
     await expect(new DbHealth({ prisma }).check()).resolves.toBeUndefined();
-    const dead = createPrismaClient({ url: 'postgresql://postgres@127.0.0.1:1/none', poolMax: 1, statementTimeoutMs: 1000 });
+    const dead = createPrismaClient({
+      url: 'postgresql://postgres@127.0.0.1:1/none',
+      poolMax: 1,
+      statementTimeoutMs: 1000,
+    });
     const err = await new DbHealth({ prisma: dead }).check().catch((e: unknown) => e);
     expect(mapDbError(err)).toMatchObject({ code: 'DB_UNAVAILABLE', retryable: true });
     await dead.$disconnect();

@@ -9,7 +9,14 @@ import {
 /** Prisma and PostgreSQL error codes that mean "try again later", not "this request is wrong". */
 const TRANSIENT_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
 const TRANSIENT_PG_CLASSES = ['08', '40', '53', '57P']; // connection, tx rollback, resources, shutdown
-const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** `kind` of Prisma driver-adapter errors (`meta.driverAdapterError.cause.kind`). */
 const TRANSIENT_ADAPTER_KINDS = new Set([
   'DatabaseNotReachable',
@@ -31,11 +38,17 @@ function codesOf(err: unknown): string[] {
       originalCode?: unknown;
       meta?: { code?: unknown; driverAdapterError?: unknown };
     };
-    for (const v of [c.code, c.originalCode, c.kind, c.meta?.code]) if (typeof v === 'string') codes.push(v);
+    for (const v of [c.code, c.originalCode, c.kind, c.meta?.code])
+      if (typeof v === 'string') codes.push(v);
     if (c.meta?.driverAdapterError) {
       codes.push(...codesOf(c.meta.driverAdapterError));
     }
-    if (typeof (current as Error).message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test((current as Error).message)) {
+    if (
+      typeof (current as Error).message === 'string' &&
+      /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+        (current as Error).message,
+      )
+    ) {
       codes.push('ECONNREFUSED');
     }
     current = c.cause;
@@ -59,14 +72,25 @@ export function isTransientDbError(err: unknown): boolean {
 export function mapDbError(err: unknown, context: Record<string, unknown> = {}): AppError {
   if (err instanceof AppError) return err;
   const codes = codesOf(err);
-  if (codes.includes('P2002') || codes.includes('23505') || codes.includes('UniqueConstraintViolation')) {
-    return new ConflictError('CONFLICT', 'A record with the same unique key already exists', context, { cause: err });
+  if (
+    codes.includes('P2002') ||
+    codes.includes('23505') ||
+    codes.includes('UniqueConstraintViolation')
+  ) {
+    return new ConflictError(
+      'CONFLICT',
+      'A record with the same unique key already exists',
+      context,
+      { cause: err },
+    );
   }
   if (codes.includes('P2025')) {
     return new NotFoundError('NOT_FOUND', 'Record not found', context, { cause: err });
   }
   if (isTransientDbError(err)) {
-    return new DependencyUnavailableError('DB_UNAVAILABLE', 'Database unavailable', context, { cause: err });
+    return new DependencyUnavailableError('DB_UNAVAILABLE', 'Database unavailable', context, {
+      cause: err,
+    });
   }
   return new InternalError('INTERNAL_ERROR', 'Database operation failed', context, { cause: err });
 }

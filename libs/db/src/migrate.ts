@@ -43,7 +43,8 @@ export function readMigrations(dir: string): MigrationFile[] {
     .sort()
     .map((name) => {
       const file = join(dir, name, 'migration.sql');
-      if (!existsSync(file)) throw new InternalError('DB_MIGRATION_FAILED', `Migration ${name} has no migration.sql`);
+      if (!existsSync(file))
+        throw new InternalError('DB_MIGRATION_FAILED', `Migration ${name} has no migration.sql`);
       const sql = readFileSync(file, 'utf8');
       return {
         name,
@@ -77,7 +78,9 @@ export async function applyMigrations(opts: {
       checksum: string;
       finished_at: Date | null;
       rolled_back_at: Date | null;
-    }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at');
+    }>(
+      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
+    );
     const history = new Map<string, (typeof rows)[number]>();
     for (const row of rows) if (!row.rolled_back_at) history.set(row.migration_name, row);
 
@@ -121,10 +124,18 @@ export async function applyMigrations(opts: {
           await client.query(migration.sql);
         }
       } catch (err) {
-        await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, String((err as Error).message)]);
-        throw new InternalError('DB_MIGRATION_FAILED', `Migration ${migration.name} failed: ${(err as Error).message}`, undefined, {
-          cause: err,
-        });
+        await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [
+          id,
+          String((err as Error).message),
+        ]);
+        throw new InternalError(
+          'DB_MIGRATION_FAILED',
+          `Migration ${migration.name} failed: ${(err as Error).message}`,
+          undefined,
+          {
+            cause: err,
+          },
+        );
       }
       await client.query(
         'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',

@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 
 import type { KafkaSettings } from './kafka.config.js';
 
-const QUIET = ['KafkaJS v2.0.0 switched default partitioner', 'Limiting retries for the idempotent producer'];
+const QUIET = [
+  'KafkaJS v2.0.0 switched default partitioner',
+  'Limiting retries for the idempotent producer',
+];
 
 /** The Kafka client for a service; kafkajs logs go through our pino logger. */
 export function createKafka(

@@ -79,7 +79,10 @@ export class KafkaConsumer {
 
   async start(): Promise<void> {
     await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning ?? true });
+    await this.#consumer.subscribe({
+      topics: [...this.#options.topics],
+      fromBeginning: this.#options.fromBeginning ?? true,
+    });
     this.#running = true;
     await this.#consumer.run({
       autoCommit: false,
@@ -90,7 +93,13 @@ export class KafkaConsumer {
     this.#logger.info({ topics: this.#options.topics }, 'Consumer started');
   }
 
-  async #handle({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+  async #handle({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    resolveOffset,
+  }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const messages: ConsumedMessage[] = batch.messages.map((m) => {
       const base = {

@@ -89,7 +89,7 @@ export function decodeEnvelope(value: Buffer | null): Envelope {
       'MESSAGE_INVALID',
     );
   }
-  return parsed.data as Envelope;
+  return parsed.data;
 }
 
 /** Header values as strings (kafkajs hands back Buffers). */

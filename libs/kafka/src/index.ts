@@ -1,7 +1,13 @@
 export { createKafka } from './client.js';
 export { KafkaConsumer } from './consumer.js';
 export type { BatchContext, ConsumedMessage, KafkaConsumerOptions } from './consumer.js';
-export { HEADERS, createEnvelope, decodeEnvelope, encodeEnvelope, readHeaders } from './envelope.js';
+export {
+  HEADERS,
+  createEnvelope,
+  decodeEnvelope,
+  encodeEnvelope,
+  readHeaders,
+} from './envelope.js';
 export type { Envelope, EnvelopeInput } from './envelope.js';
 export { KafkaHealth } from './health.js';
 export { kafkaConfigSchema } from './kafka.config.js';

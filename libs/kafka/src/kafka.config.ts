@@ -4,7 +4,11 @@ import { bool, csv, envVar, positiveInt } from '@paysync/config';
 
 export const kafkaConfigSchema = {
   brokers: envVar('KAFKA_BROKERS', csv(), 'Kafka bootstrap servers, comma-separated host:port'),
-  clientId: envVar('KAFKA_CLIENT_ID', z.string().optional(), 'Kafka client id (default: the service name)'),
+  clientId: envVar(
+    'KAFKA_CLIENT_ID',
+    z.string().optional(),
+    'Kafka client id (default: the service name)',
+  ),
   topicPrefix: envVar(
     'KAFKA_TOPIC_PREFIX',
     z

@@ -48,7 +48,9 @@ describe('Kafka lib against the local broker', () => {
     expect(again.created).toEqual([]);
     const admin = kafka.admin();
     await admin.connect();
-    const metadata = await admin.fetchTopicMetadata({ topics: [topicName(TOPICS.webhookReceived, settings.topicPrefix)] });
+    const metadata = await admin.fetchTopicMetadata({
+      topics: [topicName(TOPICS.webhookReceived, settings.topicPrefix)],
+    });
     await admin.disconnect();
     expect(metadata.topics[0]?.partitions).toHaveLength(TOPICS.webhookReceived.partitions);
   });
@@ -67,12 +69,20 @@ describe('Kafka lib against the local broker', () => {
         seen.push(...messages);
       },
     });
-    await consumer.start(); 
+    await consumer.start();
     try {
       const envelopes = Array.from({ length: 5 }, (_, i) =>
-        createEnvelope({ type: 'sync.start', workspaceId: 'ws-1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', payload: { i } }),
+        createEnvelope({
+          type: 'sync.start',
+          workspaceId: 'ws-1',
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+          payload: { i },
+        }),
       );
-      await producer.send(topic, envelopes.map((envelope) => ({ key: 'ws-1:customer:cus_1', envelope })));
+      await producer.send(
+        topic,
+        envelopes.map((envelope) => ({ key: 'ws-1:customer:cus_1', envelope })),
+      );
       await eventually(() => seen.length >= 5, { what: 'five consumed messages' });
 
       expect(seen.map((m) => (m.envelope?.payload as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
@@ -90,11 +100,16 @@ describe('Kafka lib against the local broker', () => {
       // Offsets were committed after handling: the group's committed offset is past the last message.
       const admin = kafka.admin();
       await admin.connect();
-      const committed = await eventually(async () => {
-        const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const partition = offsets[0]?.partitions.find((p) => p.partition === first.partition);
-        return partition && Number(partition.offset) === Number(seen[4]?.offset) + 1 ? partition : undefined;
-      }, { what: 'committed offset' });
+      const committed = await eventually(
+        async () => {
+          const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const partition = offsets[0]?.partitions.find((p) => p.partition === first.partition);
+          return partition && Number(partition.offset) === Number(seen[4]?.offset) + 1
+            ? partition
+            : undefined;
+        },
+        { what: 'committed offset' },
+      );
       await admin.disconnect();
       expect(committed).toBeDefined();
     } finally {
@@ -158,7 +173,11 @@ describe('Kafka lib against the local broker', () => {
   });
 
   it('fails a produce within the timeout when Kafka is unreachable', async () => {
-    const dead = createKafka({ ...settings, brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200 }, logger, 'dead');
+    const dead = createKafka(
+      { ...settings, brokers: ['127.0.0.1:1'], connectionTimeoutMs: 200 },
+      logger,
+      'dead',
+    );
     const producer = new KafkaProducer({ kafka: dead, logger, produceTimeoutMs: 1500 });
     const started = Date.now();
     await expect(
@@ -172,7 +191,10 @@ describe('Kafka lib against the local broker', () => {
     const live = new KafkaHealth({ kafkaSettings: settings, logger });
     await expect(live.check()).resolves.toBeUndefined();
     await live.close();
-    const dead = new KafkaHealth({ kafkaSettings: { ...settings, brokers: ['127.0.0.1:1'] }, logger });
+    const dead = new KafkaHealth({
+      kafkaSettings: { ...settings, brokers: ['127.0.0.1:1'] },
+      logger,
+    });
     await expect(dead.check()).rejects.toThrow();
   });
 });

@@ -76,7 +76,12 @@ export class KafkaProducer {
       ]);
     } catch (err) {
       this.#logger.warn({ topic, count: messages.length, err }, 'Produce failed');
-      throw new DependencyUnavailableError('KAFKA_UNAVAILABLE', `Could not produce to ${topic}`, { topic }, { cause: err });
+      throw new DependencyUnavailableError(
+        'KAFKA_UNAVAILABLE',
+        `Could not produce to ${topic}`,
+        { topic },
+        { cause: err },
+      );
     } finally {
       clearTimeout(timer);
     }

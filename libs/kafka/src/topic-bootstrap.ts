@@ -20,7 +20,12 @@ export class TopicBootstrap {
   #done = false;
   #ready: Promise<void> | undefined;
 
-  constructor(deps: { kafka: Kafka; logger: Logger; topics: readonly TopicSpec[]; topicPrefix: string }) {
+  constructor(deps: {
+    kafka: Kafka;
+    logger: Logger;
+    topics: readonly TopicSpec[];
+    topicPrefix: string;
+  }) {
     this.#kafka = deps.kafka;
     this.#logger = deps.logger.child({ component: 'TopicBootstrap' });
     this.#topics = deps.topics;

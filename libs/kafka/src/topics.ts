@@ -38,13 +38,24 @@ export async function ensureTopics(
     }
     const present = specs.filter((s) => existing.has(topicName(s, prefix)));
     if (present.length > 0) {
-      const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => topicName(s, prefix)) });
+      const metadata = await admin.fetchTopicMetadata({
+        topics: present.map((s) => topicName(s, prefix)),
+      });
       const grow = present
-        .map((s) => ({ spec: s, current: metadata.topics.find((t) => t.name === topicName(s, prefix)) }))
-        .filter(({ spec, current }) => current !== undefined && current.partitions.length < spec.partitions);
+        .map((s) => ({
+          spec: s,
+          current: metadata.topics.find((t) => t.name === topicName(s, prefix)),
+        }))
+        .filter(
+          ({ spec, current }) =>
+            current !== undefined && current.partitions.length < spec.partitions,
+        );
       if (grow.length > 0) {
         await admin.createPartitions({
-          topicPartitions: grow.map(({ spec }) => ({ topic: topicName(spec, prefix), count: spec.partitions })),
+          topicPartitions: grow.map(({ spec }) => ({
+            topic: topicName(spec, prefix),
+            count: spec.partitions,
+          })),
         });
       }
     }

@@ -1,4 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import fp from 'fastify-plugin';
 
 import {
@@ -17,7 +23,9 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
       'Request validation failed',
       err.validation.map((v) => ({
         path: `${err.validationContext ?? 'body'}${v.instancePath || ''}${
-          v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty)}` : ''
+          v.keyword === 'required'
+            ? `/${String((v.params as { missingProperty?: string }).missingProperty)}`
+            : ''
         }${v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}` : ''}`,
         message: v.message ?? 'is invalid',
       })),
@@ -26,7 +34,9 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
     );
   }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new PayloadTooLargeError('PAYLOAD_TOO_LARGE', 'Request body is too large', undefined, { cause: err });
+    return new PayloadTooLargeError('PAYLOAD_TOO_LARGE', 'Request body is too large', undefined, {
+      cause: err,
+    });
   }
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     // Malformed JSON, bad content type, empty body with a JSON content type, …
@@ -35,10 +45,11 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
   return undefined;
 }
 
-function send(req: FastifyRequest, reply: import('fastify').FastifyReply, err: unknown) {
-  const mapped = (err as FastifyError).code?.startsWith('FST_') || (err as FastifyError).validation
-    ? (fromFastifyError(err as FastifyError) ?? err)
-    : err;
+function send(req: FastifyRequest, reply: FastifyReply, err: unknown) {
+  const mapped =
+    (err as FastifyError).code?.startsWith('FST_') || (err as FastifyError).validation
+      ? (fromFastifyError(err as FastifyError) ?? err)
+      : err;
   const { problem, headers } = toProblem(mapped, { instance: req.url, requestId: req.id });
   if (problem.status >= 500) req.log.error({ err }, 'Request failed');
   else req.log.info({ code: problem.code, status: problem.status }, 'Request rejected');
@@ -49,8 +60,18 @@ function send(req: FastifyRequest, reply: import('fastify').FastifyReply, err: u
 const errorHandlerPlugin: FastifyPluginAsync = async (app: FastifyInstance) => {
   app.setErrorHandler((err, req, reply) => send(req, reply, err));
   app.setNotFoundHandler((req, reply) =>
-    send(req, reply, new NotFoundError('ROUTE_NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`)),
+    send(
+      req,
+      reply,
+      new NotFoundError(
+        'ROUTE_NOT_FOUND',
+        `Route ${req.method} ${req.url.split('?')[0]} not found`,
+      ),
+    ),
   );
 };
 
-export const problemErrorHandler = fp(errorHandlerPlugin, { name: 'paysync-problem-errors', fastify: '5.x' });
+export const problemErrorHandler = fp(errorHandlerPlugin, {
+  name: 'paysync-problem-errors',
+  fastify: '5.x',
+});

@@ -50,7 +50,11 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
 
   app.addHook('onResponse', async (req, reply) => {
     duration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        status_code: reply.statusCode,
+      },
       reply.elapsedTime / 1000,
     );
   });
@@ -61,9 +65,10 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
 
   app.get('/ready', probe, async (req, reply) => {
     const results = await Promise.all(
-      checks.map(async ({ name, check }) => {
+      checks.map(async (readiness) => {
+        const { name } = readiness;
         try {
-          await withTimeout(check(), checkTimeoutMs);
+          await withTimeout(readiness.check(), checkTimeoutMs);
           return [name, { status: 'ok' }] as const;
         } catch (err) {
           req.log.warn({ check: name, err }, 'Readiness check failed');
@@ -72,7 +77,9 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
       }),
     );
     const ok = results.every(([, r]) => r.status === 'ok');
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results) as unknown });
   });
 
   app.get('/metrics', probe, async (_req, reply) =>

@@ -3,4 +3,11 @@ export { healthRoutes } from './health.plugin.js';
 export type { HealthPluginOptions, ReadinessCheck } from './health.plugin.js';
 export { REDACT_PATHS, createLogger, logConfigSchema } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
-export { Counter, Gauge, Histogram, LATENCY_BUCKETS, Registry, createMetricsRegistry } from './metrics.js';
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  LATENCY_BUCKETS,
+  Registry,
+  createMetricsRegistry,
+} from './metrics.js';

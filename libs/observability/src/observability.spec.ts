@@ -50,7 +50,15 @@ describe('health routes and problem errors', () => {
     app.get('/boom', async () => {
       throw new Error('database password in message');
     });
-    app.post('/echo', { schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } }, async (req) => req.body);
+    app.post(
+      '/echo',
+      {
+        schema: {
+          body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+        },
+      },
+      async (req) => req.body,
+    );
     return app;
   }
 
@@ -71,7 +79,10 @@ describe('health routes and problem errors', () => {
     ]);
     const res = await hung.inject('/ready');
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ status: 'unavailable', checks: { kafka: { status: 'failed' } } });
+    expect(res.json()).toMatchObject({
+      status: 'unavailable',
+      checks: { kafka: { status: 'failed' } },
+    });
   });
 
   it('serves Prometheus metrics including request durations', async () => {
@@ -88,7 +99,11 @@ describe('health routes and problem errors', () => {
     const conflict = await app.inject('/conflict');
     expect(conflict.statusCode).toBe(409);
     expect(conflict.headers['content-type']).toContain('application/problem+json');
-    expect(conflict.json()).toMatchObject({ code: 'CONFLICT', detail: 'Session already running', instance: '/conflict' });
+    expect(conflict.json()).toMatchObject({
+      code: 'CONFLICT',
+      detail: 'Session already running',
+      instance: '/conflict',
+    });
 
     const boom = await app.inject('/boom');
     expect(boom.statusCode).toBe(500);
@@ -100,7 +115,10 @@ describe('health routes and problem errors', () => {
 
     const invalid = await app.inject({ method: 'POST', url: '/echo', payload: {} });
     expect(invalid.statusCode).toBe(400);
-    expect(invalid.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/name' }] });
+    expect(invalid.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ path: 'body/name' }],
+    });
 
     const badJson = await app.inject({
       method: 'POST',

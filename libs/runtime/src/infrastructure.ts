@@ -20,7 +20,12 @@ export interface InfrastructureCradle {
  * Dispose order on shutdown (lower first): consumers (a service registers them at
  * `DISPOSE_PRIORITY.consumers`) stop and commit, then producers flush, then the pool closes.
  */
-export const DISPOSE_PRIORITY = { consumers: 10, workers: 20, producers: 50, database: 100 } as const;
+export const DISPOSE_PRIORITY = {
+  consumers: 10,
+  workers: 20,
+  producers: 50,
+  database: 100,
+} as const;
 
 /**
  * Registrations for the shared infrastructure, spread into a service's own
@@ -37,15 +42,26 @@ export function infrastructureRegistrations(
       asyncDispose: (prisma: Db) => prisma.$disconnect(),
       asyncDisposePriority: DISPOSE_PRIORITY.database,
     }),
-    kafka: asFunction(({ logger }: { logger: Logger }) => createKafka(settings.kafka, logger, service)).singleton(),
+    kafka: asFunction(({ logger }: { logger: Logger }) =>
+      createKafka(settings.kafka, logger, service),
+    ).singleton(),
     kafkaProducer: asFunction(
       ({ kafka, logger }: { kafka: Kafka; logger: Logger }) =>
         new KafkaProducer({ kafka, logger, produceTimeoutMs: settings.kafka.produceTimeoutMs }),
-      { lifetime: 'SINGLETON', asyncDispose: 'disconnect', asyncDisposePriority: DISPOSE_PRIORITY.producers },
+      {
+        lifetime: 'SINGLETON',
+        asyncDispose: 'disconnect',
+        asyncDisposePriority: DISPOSE_PRIORITY.producers,
+      },
     ),
     kafkaHealth: asFunction(
-      ({ logger }: { logger: Logger }) => new KafkaHealth({ kafkaSettings: settings.kafka, logger }),
-      { lifetime: 'SINGLETON', asyncDispose: 'close', asyncDisposePriority: DISPOSE_PRIORITY.producers },
+      ({ logger }: { logger: Logger }) =>
+        new KafkaHealth({ kafkaSettings: settings.kafka, logger }),
+      {
+        lifetime: 'SINGLETON',
+        asyncDispose: 'close',
+        asyncDisposePriority: DISPOSE_PRIORITY.producers,
+      },
     ),
     dbHealth: asClass(DbHealth).singleton(),
   };

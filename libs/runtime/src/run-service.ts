@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 
-import { loadConfig, redactConfig, type ConfigOf, type EnvSchema, type httpConfigSchema } from '@paysync/config';
+import {
+  loadConfig,
+  redactConfig,
+  type ConfigOf,
+  type EnvSchema,
+  type httpConfigSchema,
+} from '@paysync/config';
 import { ConfigError } from '@paysync/errors';
 
 type ServiceSchema = EnvSchema & { readonly http: ReturnType<typeof httpConfigSchema> };
@@ -17,7 +23,9 @@ export interface RunServiceOptions<S extends ServiceSchema> {
  * and on SIGTERM/SIGINT close gracefully: stop intake, finish in-flight work, commit offsets,
  * close clients. Exits 0 when that completes in time, 1 otherwise.
  */
-export async function runService<S extends ServiceSchema>(opts: RunServiceOptions<S>): Promise<void> {
+export async function runService<S extends ServiceSchema>(
+  opts: RunServiceOptions<S>,
+): Promise<void> {
   let config: ConfigOf<S>;
   try {
     config = loadConfig(opts.schema, opts.env);
@@ -28,14 +36,18 @@ export async function runService<S extends ServiceSchema>(opts: RunServiceOption
     }
     throw err;
   }
-  const http = (config as unknown as { http: { host: string; port: number; shutdownTimeoutMs: number } }).http;
+  const http = (
+    config as unknown as { http: { host: string; port: number; shutdownTimeoutMs: number } }
+  ).http;
   let app: FastifyInstance;
   try {
     app = await opts.buildApp(config);
     app.log.info({ config: redactConfig(opts.schema, config) }, 'Starting');
     await app.listen({ host: http.host, port: http.port });
   } catch (err) {
-    process.stderr.write(`[${opts.name}] failed to start: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(
+      `[${opts.name}] failed to start: ${(err as Error).stack ?? String(err)}\n`,
+    );
     process.exit(1);
   }
 

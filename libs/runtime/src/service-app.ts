@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 
 import { fastifyAwilixPlugin } from '@fastify/awilix';
 import type { AwilixContainer } from 'awilix';
-import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
-import { healthRoutes, problemErrorHandler, type Logger, type ReadinessCheck } from '@paysync/observability';
+import {
+  healthRoutes,
+  problemErrorHandler,
+  type Logger,
+  type ReadinessCheck,
+} from '@paysync/observability';
 
 import type { InfrastructureCradle } from './infrastructure.js';
 
@@ -15,7 +20,6 @@ export interface ServiceAppOptions<C extends InfrastructureCradle> {
   readonly bodyLimit?: number;
   /** Extra readiness checks beyond PostgreSQL and Kafka. */
   readonly extraChecks?: (cradle: C) => readonly ReadinessCheck[];
-  readonly fastifyOptions?: Omit<FastifyServerOptions, 'loggerInstance' | 'logger'>;
 }
 
 /**
@@ -27,18 +31,18 @@ export async function createServiceApp<C extends InfrastructureCradle>(
   options: ServiceAppOptions<C>,
 ): Promise<FastifyInstance> {
   const app = fastify({
+    // Typed as Fastify's base logger so the instance is a plain FastifyInstance for every caller.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: options.logger as FastifyBaseLogger,
     // 503 to new requests while closing, so load balancers drain us (STYLE R13).
     return503OnClosing: true,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: false,
-    ...options.fastifyOptions,
   });
 
   await app.register(fastifyAwilixPlugin, {
-    container: options.container as never,
+    container: options.container,
     disposeOnClose: true,
     disposeOnResponse: false,
     asyncInit: true,

@@ -33,7 +33,12 @@ export function registerDependencies(
     ...infrastructureRegistrations('ingress', config),
     topicBootstrap: asFunction(
       ({ kafka }: IngressCradle) =>
-        new TopicBootstrap({ kafka, logger, topics: ALL_TOPICS, topicPrefix: config.kafka.topicPrefix }),
+        new TopicBootstrap({
+          kafka,
+          logger,
+          topics: ALL_TOPICS,
+          topicPrefix: config.kafka.topicPrefix,
+        }),
       { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
     ),
     ...overrides,

@@ -33,7 +33,12 @@ export function registerDependencies(
     ...infrastructureRegistrations('processor', config),
     topicBootstrap: asFunction(
       ({ kafka }: ProcessorCradle) =>
-        new TopicBootstrap({ kafka, logger, topics: ALL_TOPICS, topicPrefix: config.kafka.topicPrefix }),
+        new TopicBootstrap({
+          kafka,
+          logger,
+          topics: ALL_TOPICS,
+          topicPrefix: config.kafka.topicPrefix,
+        }),
       { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
     ),
     ...overrides,

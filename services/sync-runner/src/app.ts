@@ -4,7 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '@paysync/observability';
 import { createServiceApp } from '@paysync/runtime';
 
-import { registerDependencies, type SyncRunnerCradle, type DependencyOverrides } from './container.js';
+import {
+  registerDependencies,
+  type SyncRunnerCradle,
+  type DependencyOverrides,
+} from './container.js';
 
 import type { Config } from './config.js';
 

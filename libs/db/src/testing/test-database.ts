@@ -5,7 +5,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** prisma/migrations of this repository. */
-export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../../prisma/migrations');
+export const migrationsDir = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../prisma/migrations',
+);
 
 /** The database the test run migrates once; every test file clones it (STYLE R42). */
 export const templateDatabaseName = 'paysync_test_template';
@@ -24,7 +27,10 @@ function withDatabase(url: string, database: string): string {
 
 /** The server URL of the local stack, from DATABASE_URL or the stack's default port. */
 export function serverUrl(): string {
-  return process.env.DATABASE_URL ?? `postgresql://postgres@127.0.0.1:${process.env.PAYSYNC_PG_PORT ?? 55432}/postgres`;
+  return (
+    process.env.DATABASE_URL ??
+    `postgresql://postgres@127.0.0.1:${process.env.PAYSYNC_PG_PORT ?? 55432}/postgres`
+  );
 }
 
 /** A fresh database cloned from the migrated template: isolated and fast (~50 ms). */

@@ -72,7 +72,9 @@ export function apiVersions(host: string, port: number): Promise<ApiVersionRange
     clientId.copy(body, o);
     const size = Buffer.alloc(4);
     size.writeInt32BE(body.length, 0);
-    const socket = createConnection({ host, port }, () => socket.write(Buffer.concat([size, body])));
+    const socket = createConnection({ host, port }, () =>
+      socket.write(Buffer.concat([size, body])),
+    );
     let buffer = Buffer.alloc(0);
     socket.setTimeout(5000, () => socket.destroy(new Error('ApiVersions timed out')));
     socket.on('error', reject);
@@ -88,7 +90,11 @@ export function apiVersions(host: string, port: number): Promise<ApiVersionRange
       p += 4;
       const ranges: ApiVersionRange[] = [];
       for (let i = 0; i < count; i++) {
-        ranges.push({ apiKey: buffer.readInt16BE(p), minVersion: buffer.readInt16BE(p + 2), maxVersion: buffer.readInt16BE(p + 4) });
+        ranges.push({
+          apiKey: buffer.readInt16BE(p),
+          minVersion: buffer.readInt16BE(p + 2),
+          maxVersion: buffer.readInt16BE(p + 4),
+        });
         p += 6;
       }
       resolve(ranges);

@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// `npm run dev`: the whole of paysync on one machine. Brings up Kafka + PostgreSQL (no Docker),
+// applies migrations, starts the five services from source, waits until each reports ready, and
+// prints where to look. Ctrl-C stops the services; `npm run stack:down` stops Kafka and PostgreSQL.
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { stackConfig } from './stack/stack-config.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stack = stackConfig(process.env);
+const tsx = join(root, 'node_modules/.bin/tsx');
+
+/** Documented development defaults; never use them outside a laptop. */
+export const DEV_DEFAULTS = {
+  ADMIN_API_TOKEN: 'dev-admin-token-change-me',
+  // 32 zero-ish bytes would be silly even for dev: this is a fixed, public, dev-only key.
+  ENCRYPTION_KEYS: 'dev1:ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=',
+};
+
+const SERVICES = [
+  { name: 'api', port: 3000 },
+  { name: 'ingress', port: 3001 },
+  { name: 'processor', port: 3002 },
+  { name: 'sync-runner', port: 3003 },
+  { name: 'recovery', port: 3004 },
+];
+
+function step(cmd, args, env = process.env) {
+  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  if (res.status !== 0) {
+    console.error(`[dev] ${[cmd, ...args].join(' ')} failed`);
+    process.exit(res.status ?? 1);
+  }
+}
+
+const COLORS = [36, 35, 33, 32, 34];
+function pipeLogs(name, color, stream) {
+  let buffer = '';
+  stream.on('data', (chunk) => {
+    buffer += chunk.toString();
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let text = line;
+      try {
+        const parsed = JSON.parse(line);
+        const { level, msg } = parsed;
+        const rest = Object.fromEntries(
+          Object.entries(parsed).filter(
+            ([k]) => !['level', 'msg', 'time', 'service', 'pid', 'hostname', 'reqId'].includes(k),
+          ),
+        );
+        const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+        text = `${String(level).padEnd(5)} ${msg}${extra.length > 300 ? `${extra.slice(0, 300)}…` : extra}`;
+      } catch {
+        // not JSON: print as is
+      }
+      process.stdout.write(`\x1b[${color}m[${name.padEnd(11)}]\x1b[0m ${text}\n`);
+    }
+  });
+}
+
+step(process.execPath, ['scripts/stack/stack.mjs', 'up']);
+step(process.execPath, ['scripts/db/generate.mjs']);
+step(tsx, ['--conditions=@paysync/source', 'scripts/db/migrate.ts'], {
+  ...process.env,
+  DATABASE_URL: stack.databaseUrl,
+});
+
+const env = {
+  ...process.env,
+  DATABASE_URL: process.env.DATABASE_URL ?? stack.databaseUrl,
+  KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? stack.kafkaBrokers,
+  ADMIN_API_TOKEN: process.env.ADMIN_API_TOKEN ?? DEV_DEFAULTS.ADMIN_API_TOKEN,
+  ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? DEV_DEFAULTS.ENCRYPTION_KEYS,
+  HOST: process.env.HOST ?? '127.0.0.1',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+};
+
+const children = SERVICES.map(({ name, port }, i) => {
+  const child = spawn(tsx, ['--conditions=@paysync/source', `services/${name}/src/main.ts`], {
+    cwd: root,
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  pipeLogs(name, COLORS[i], child.stdout);
+  pipeLogs(name, COLORS[i], child.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[dev] ${name} exited (${signal ?? code}); stopping the others`);
+      shutdown(1);
+    }
+  });
+  return { name, port, child };
+});
+
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\n[dev] stopping services (the stack keeps running; `npm run stack:down` stops it)');
+  await Promise.all(
+    children.map(
+      ({ child }) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+async function waitReady({ name, port }) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/ready`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${name} did not become ready on port ${port}`);
+}
+
+try {
+  await Promise.all(children.map(waitReady));
+} catch (err) {
+  console.error(`[dev] ${err.message}`);
+  await shutdown(1);
+}
+
+console.log(`
+\x1b[1mpaysync is running\x1b[0m
+  api          http://127.0.0.1:3000   (admin token: ${env.ADMIN_API_TOKEN})
+  ingress      http://127.0.0.1:3001   (webhooks: POST /webhooks/{provider}/{connectionId})
+  processor    http://127.0.0.1:3002/metrics
+  sync-runner  http://127.0.0.1:3003/metrics
+  recovery     http://127.0.0.1:3004/metrics
+  PostgreSQL   ${env.DATABASE_URL}
+  Kafka        ${env.KAFKA_BROKERS}
+Ctrl-C stops the services.
+`);

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm test`: brings the local Kafka + PostgreSQL stack up if it is not running (jest's global
+// setup does it, idempotently) and runs every tier: unit, integration, e2e.
+// `npm test -- --unit` runs only the unit tier (no stack needed). Extra args go to jest.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const jestArgs = args.filter((a) => a !== '--unit');
+
+const generate = spawnSync(process.execPath, [join(root, 'scripts/db/generate.mjs')], {
+  stdio: 'inherit',
+});
+if (generate.status !== 0) process.exit(generate.status ?? 1);
+
+const res = spawnSync(
+  process.execPath,
+  [
+    join(root, 'node_modules/jest/bin/jest.js'),
+    ...(unitOnly ? ['--selectProjects', 'unit'] : []),
+    // Two cores here: integration files isolate themselves (own database, topic prefix, group ids).
+    '--maxWorkers=2',
+    ...jestArgs,
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --disable-warning=ExperimentalWarning`.trim(),
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    },
+  },
+);
+process.exit(res.status ?? 1);
