@@ -104,7 +104,9 @@ export function describeEnv(schema: EnvSchema): EnvDoc[] {
           empty.success && empty.data !== undefined
             ? Array.isArray(empty.data)
               ? empty.data.join(',')
-              : JSON.stringify(empty.data)
+              : typeof empty.data === 'string'
+                ? empty.data
+                : JSON.stringify(empty.data)
             : undefined,
       });
     }

@@ -6,7 +6,7 @@ import { port, positiveInt } from './schemas.js';
 /** The HTTP listener of a service. Each service passes its documented default port. */
 export function httpConfigSchema(defaultPort: number) {
   return {
-    port: envVar('PORT', port().default(defaultPort), `HTTP port (default ${defaultPort})`),
+    port: envVar('PORT', port().default(defaultPort), 'HTTP port this service listens on'),
     host: envVar(
       'HOST',
       z.string().default('0.0.0.0'),
