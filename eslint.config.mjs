@@ -41,21 +41,6 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@paysync/*/src/*', '@paysync/*/src'],
-              message: 'Import a package by its public entry (STYLE R4/R5).',
-            },
-            {
-              group: ['**/services/*', '../../services/**'],
-              message: 'Services never import each other (STYLE R1).',
-            },
-          ],
-        },
-      ],
     },
   },
   {
@@ -80,8 +65,12 @@ export default tseslint.config(
               message: 'Production code never imports ./testing (STYLE R6).',
             },
             {
-              group: ['@paysync/*/src/*'],
+              group: ['@paysync/*/src/*', '@paysync/*/src'],
               message: 'Import a package by its public entry (STYLE R4/R5).',
+            },
+            {
+              group: ['**/services/**', '@paysync/{api,ingress,processor,sync-runner,recovery}'],
+              message: 'Libs never import services; services never import each other (STYLE R1).',
             },
           ],
         },
