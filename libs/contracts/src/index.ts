@@ -1,2 +1,18 @@
 export { ALL_TOPICS, TOPICS } from './topics.js';
 export type { TopicKey, TopicSpec } from './topics.js';
+export { ENTITY_TYPES, PROVIDERS, SYNC_SOURCES } from './canonical.js';
+export type {
+  CanonicalChange,
+  CanonicalCustomer,
+  CanonicalInvoice,
+  CanonicalPaymentTransaction,
+  CanonicalPrice,
+  CanonicalProduct,
+  CanonicalSubscription,
+  CanonicalSubscriptionItem,
+  EntityDataMap,
+  EntityType,
+  Metadata,
+  ProviderName,
+  SyncSource,
+} from './canonical.js';

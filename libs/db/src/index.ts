@@ -6,3 +6,16 @@ export { isTransientDbError, mapDbError } from './errors.js';
 export { DbHealth } from './health.js';
 export { applyMigrations, readMigrations } from './migrate.js';
 export type { MigrateResult, MigrationFile } from './migrate.js';
+export { ENTITY_TABLES, SYNC_COLUMNS } from './repositories/entity-tables.js';
+export type { CanonicalColumn, EntityTable } from './repositories/entity-tables.js';
+export { SyncWriteRepository } from './repositories/sync-write.repository.js';
+export type {
+  ApplyResult,
+  ChangeOutcome,
+  EventOutcome,
+  EventRecord,
+  EventStatus,
+} from './repositories/sync-write.repository.js';
+export { SyncedEntityReader } from './repositories/synced-entity.reader.js';
+export type { SyncedRow } from './repositories/synced-entity.reader.js';
+export { TenantScope } from './repositories/tenant-scope.js';

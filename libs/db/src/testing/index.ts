@@ -1,2 +1,3 @@
+export { aCustomerChange, aCustomerData, aProductChange, anEvent } from './builders.js';
 export { createTestDatabase, migrationsDir, templateDatabaseName } from './test-database.js';
 export type { TestDatabase } from './test-database.js';

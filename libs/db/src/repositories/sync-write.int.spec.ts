@@ -1,0 +1,385 @@
+import {
+  SyncWriteRepository,
+  SyncedEntityReader,
+  TenantScope,
+  createPrismaClient,
+  type Db,
+} from '../index.js';
+import {
+  aCustomerChange,
+  aCustomerData,
+  aProductChange,
+  anEvent,
+  createTestDatabase,
+  type TestDatabase,
+} from '../testing/index.js';
+
+const V1 = Date.UTC(2026, 10, 1, 12, 0, 0);
+const V2 = V1 + 1000;
+const V3 = V1 + 2000;
+
+let db: TestDatabase;
+let prisma: Db;
+let repo: SyncWriteRepository;
+let reader: SyncedEntityReader;
+let wsA: string;
+let wsB: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prisma = createPrismaClient({ url: db.url, poolMax: 8, statementTimeoutMs: 30_000 });
+  repo = new SyncWriteRepository({ prisma });
+  reader = new SyncedEntityReader({ prisma });
+  wsA = (await prisma.workspace.create({ data: { name: 'A' } })).id;
+  wsB = (await prisma.workspace.create({ data: { name: 'B' } })).id;
+});
+
+afterAll(async () => {
+  await prisma.$disconnect();
+  await db.drop();
+});
+
+async function customer(workspaceId: string, externalId: string) {
+  return reader.findByExternalId(workspaceId, 'customer', 'stripe', externalId);
+}
+
+describe('newer wins', () => {
+  it('in arrival order old → new', async () => {
+    const id = 'cus_order_1';
+    const older = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      data: aCustomerData({ name: 'old' }),
+    });
+    const newer = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V2,
+      data: aCustomerData({ name: 'new' }),
+    });
+    expect((await repo.applyChanges([older])).outcomes).toEqual(['applied']);
+    expect((await repo.applyChanges([newer])).outcomes).toEqual(['applied']);
+    expect((await customer(wsA, id))?.name).toBe('new');
+  });
+
+  it('in arrival order new → old', async () => {
+    const id = 'cus_order_2';
+    const older = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      data: aCustomerData({ name: 'old' }),
+    });
+    const newer = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V2,
+      data: aCustomerData({ name: 'new' }),
+    });
+    expect((await repo.applyChanges([newer])).outcomes).toEqual(['applied']);
+    expect((await repo.applyChanges([older])).outcomes).toEqual(['stale']);
+    const row = await customer(wsA, id);
+    expect(row?.name).toBe('new');
+    expect(Number(row?.source_version)).toBe(V2);
+  });
+
+  it('within one batch, whatever the order', async () => {
+    const id = 'cus_order_3';
+    const states = [V2, V3, V1].map((version) =>
+      aCustomerChange({
+        workspaceId: wsA,
+        externalId: id,
+        version,
+        data: aCustomerData({ name: `v${version}` }),
+      }),
+    );
+    expect((await repo.applyChanges(states)).outcomes).toEqual(['stale', 'applied', 'stale']);
+    expect((await customer(wsA, id))?.name).toBe(`v${V3}`);
+  });
+});
+
+describe('deletes stick', () => {
+  it('a stale update after a delete does not resurrect the row', async () => {
+    const id = 'cus_del_1';
+    await repo.applyChanges([aCustomerChange({ workspaceId: wsA, externalId: id, version: V1 })]);
+    const del = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V2,
+      deleted: true,
+      data: null,
+    });
+    expect((await repo.applyChanges([del])).outcomes).toEqual(['applied']);
+    const late = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      data: aCustomerData({ name: 'late' }),
+    });
+    expect((await repo.applyChanges([late])).outcomes).toEqual(['stale']);
+    // An update at the delete's own version loses too: deletes win ties.
+    const same = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V2,
+      data: aCustomerData({ name: 'same' }),
+    });
+    expect((await repo.applyChanges([same])).outcomes).toEqual(['stale']);
+    const row = await customer(wsA, id);
+    expect(row?.deleted_at).toEqual(new Date(V2));
+    expect(row?.name).toBe('Jenny Rosen'); // a bare tombstone keeps the last known fields
+  });
+
+  it('a delete that arrives first leaves a tombstone that older creates cannot undo', async () => {
+    const id = 'cus_del_2';
+    const del = aCustomerChange({ workspaceId: wsA, externalId: id, version: V2, deleted: true });
+    expect((await repo.applyChanges([del])).outcomes).toEqual(['applied']);
+    const create = aCustomerChange({ workspaceId: wsA, externalId: id, version: V1 });
+    expect((await repo.applyChanges([create])).outcomes).toEqual(['stale']);
+    expect((await customer(wsA, id))?.deleted_at).not.toBeNull();
+  });
+
+  it('a strictly newer update may bring a deleted object back (providers that restore)', async () => {
+    const id = 'cus_del_3';
+    await repo.applyChanges([
+      aCustomerChange({ workspaceId: wsA, externalId: id, version: V1, deleted: true, data: null }),
+    ]);
+    expect(
+      (
+        await repo.applyChanges([
+          aCustomerChange({ workspaceId: wsA, externalId: id, version: V3 }),
+        ])
+      ).outcomes,
+    ).toEqual(['applied']);
+    expect((await customer(wsA, id))?.deleted_at).toBeNull();
+  });
+});
+
+describe('ties (equal versions)', () => {
+  it('same content is unchanged; different content is reported as a tie and not written', async () => {
+    const id = 'cus_tie_1';
+    const first = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      data: aCustomerData({ name: 'first' }),
+    });
+    await repo.applyChanges([first]);
+    expect((await repo.applyChanges([first])).outcomes).toEqual(['unchanged']);
+    const other = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      data: aCustomerData({ name: 'other' }),
+    });
+    expect((await repo.applyChanges([other])).outcomes).toEqual(['tie']);
+    expect((await customer(wsA, id))?.name).toBe('first');
+    // The caller resolves the tie by re-fetching: the fetched state carries the fetch time.
+    const refetched = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V2,
+      data: aCustomerData({ name: 'other' }),
+    });
+    expect((await repo.applyChanges([refetched])).outcomes).toEqual(['applied']);
+    expect((await customer(wsA, id))?.name).toBe('other');
+  });
+
+  it('leaves a tied event open (received) so the re-fetch can complete it under the same id', async () => {
+    const id = 'cus_tie_2';
+    await repo.applyChanges([aCustomerChange({ workspaceId: wsA, externalId: id, version: V1 })]);
+    const event = anEvent({ workspaceId: wsA, objectId: id });
+    const tied = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      eventId: event.providerEventId,
+      data: aCustomerData({ name: 'tied' }),
+    });
+    const first = await repo.applyChanges([tied], { events: [event] });
+    expect(first.outcomes).toEqual(['tie']);
+    expect(first.events[0]?.status).toBe('received');
+    const resolved = await repo.applyChanges([{ ...tied, version: V2 }], { events: [event] });
+    expect(resolved.outcomes).toEqual(['applied']);
+    expect(resolved.events[0]?.status).toBe('processed');
+    const stored = await prisma.paymentSyncEvent.findFirstOrThrow({
+      where: { providerEventId: event.providerEventId },
+    });
+    expect(stored.attempts).toBe(2);
+  });
+});
+
+describe('idempotent events', () => {
+  it('a second apply of the same provider event is a no-op reported as duplicate', async () => {
+    const event = anEvent({ workspaceId: wsA, objectId: 'cus_dup_1' });
+    const change = aCustomerChange({
+      workspaceId: wsA,
+      externalId: 'cus_dup_1',
+      version: V1,
+      eventId: event.providerEventId,
+    });
+    const first = await repo.applyChanges([change], { events: [event] });
+    expect(first.outcomes).toEqual(['applied']);
+    expect(first.events).toEqual([expect.objectContaining({ status: 'processed' })]);
+
+    // Even a different payload under the same event id changes nothing.
+    const replay = { ...change, version: V3, data: aCustomerData({ name: 'changed' }) };
+    const second = await repo.applyChanges([replay], { events: [event] });
+    expect(second.outcomes).toEqual(['duplicate']);
+    expect(second.events).toEqual([expect.objectContaining({ status: 'duplicate' })]);
+    expect((await customer(wsA, 'cus_dup_1'))?.name).toBe('Jenny Rosen');
+    expect(
+      await prisma.paymentSyncEvent.count({ where: { providerEventId: event.providerEventId } }),
+    ).toBe(1);
+  });
+
+  it('concurrent applies of one event have one effect', async () => {
+    const event = anEvent({ workspaceId: wsA, objectId: 'cus_dup_2' });
+    const change = aCustomerChange({
+      workspaceId: wsA,
+      externalId: 'cus_dup_2',
+      version: V1,
+      eventId: event.providerEventId,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => repo.applyChanges([change], { events: [event] })),
+    );
+    const outcomes = results.map((r) => r.outcomes[0]).sort();
+    expect(outcomes).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    const stored = await prisma.paymentSyncEvent.findFirstOrThrow({
+      where: { providerEventId: event.providerEventId },
+    });
+    expect(stored.status).toBe('processed');
+  });
+
+  it('records an event without changes as ignored', async () => {
+    const event = anEvent({ workspaceId: wsA, eventType: 'radar.early_fraud_warning.created' });
+    const result = await repo.applyChanges([], { events: [event] });
+    expect(result.events[0]?.status).toBe('ignored');
+  });
+});
+
+describe('a mixed batch across two workspaces', () => {
+  it('returns the right outcome per change and keeps each workspace to itself', async () => {
+    const ext = 'cus_shared_id';
+    // Both workspaces have an object with the same provider id.
+    await repo.applyChanges([
+      aCustomerChange({
+        workspaceId: wsA,
+        externalId: ext,
+        version: V2,
+        data: aCustomerData({ name: 'A2' }),
+      }),
+      aCustomerChange({
+        workspaceId: wsB,
+        externalId: ext,
+        version: V1,
+        data: aCustomerData({ name: 'B1' }),
+      }),
+      aCustomerChange({ workspaceId: wsA, externalId: 'cus_mixed_del', version: V1 }),
+    ]);
+    const dupEvent = anEvent({ workspaceId: wsB });
+    await repo.applyChanges(
+      [
+        aCustomerChange({
+          workspaceId: wsB,
+          externalId: 'cus_mixed_dup',
+          version: V1,
+          eventId: dupEvent.providerEventId,
+        }),
+      ],
+      { events: [dupEvent] },
+    );
+
+    const batch = [
+      aCustomerChange({
+        workspaceId: wsA,
+        externalId: ext,
+        version: V1,
+        data: aCustomerData({ name: 'A1-stale' }),
+      }),
+      aCustomerChange({
+        workspaceId: wsB,
+        externalId: ext,
+        version: V3,
+        data: aCustomerData({ name: 'B3-new' }),
+      }),
+      aCustomerChange({
+        workspaceId: wsA,
+        externalId: 'cus_mixed_del',
+        version: V2,
+        deleted: true,
+        data: null,
+      }),
+      aCustomerChange({
+        workspaceId: wsB,
+        externalId: 'cus_mixed_dup',
+        version: V3,
+        eventId: dupEvent.providerEventId,
+      }),
+      aProductChange({ workspaceId: wsB, externalId: 'prod_mixed', version: V1 }),
+      aCustomerChange({ workspaceId: wsB, externalId: 'cus_mixed_new', version: V1 }),
+    ];
+    const result = await repo.applyChanges(batch, { events: [dupEvent] });
+    expect(result.outcomes).toEqual([
+      'stale',
+      'applied',
+      'applied',
+      'duplicate',
+      'applied',
+      'applied',
+    ]);
+
+    expect((await customer(wsA, ext))?.name).toBe('A2');
+    expect((await customer(wsB, ext))?.name).toBe('B3-new');
+    expect((await customer(wsA, 'cus_mixed_del'))?.deleted_at).not.toBeNull();
+    expect(await customer(wsA, 'cus_mixed_new')).toBeUndefined();
+    expect(await reader.findByExternalId(wsA, 'product', 'stripe', 'prod_mixed')).toBeUndefined();
+    expect(await reader.findByExternalId(wsB, 'product', 'stripe', 'prod_mixed')).toBeDefined();
+  });
+});
+
+describe('tenant scope (row-level security)', () => {
+  it('hides workspace A rows from workspace B even without a WHERE clause', async () => {
+    const scope = new TenantScope({ prisma });
+    await repo.applyChanges([
+      aCustomerChange({ workspaceId: wsA, externalId: 'cus_rls_a', version: V1 }),
+    ]);
+    const seenByB = await scope.run(wsB, (tx) =>
+      tx.$queryRawUnsafe<{ workspace_id: string; external_id: string }[]>(
+        'SELECT workspace_id::text, external_id FROM customers',
+      ),
+    );
+    expect(seenByB.length).toBeGreaterThan(0);
+    expect(seenByB.every((r) => r.workspace_id === wsB)).toBe(true);
+    expect(seenByB.map((r) => r.external_id)).not.toContain('cus_rls_a');
+
+    const seenByA = await scope.run(wsA, (tx) =>
+      tx.$queryRawUnsafe<{ n: bigint }[]>(
+        "SELECT count(*) AS n FROM customers WHERE external_id = 'cus_rls_a'",
+      ),
+    );
+    expect(Number(seenByA[0]?.n)).toBe(1);
+  });
+
+  it('sees nothing without a workspace, and cannot write', async () => {
+    const rows = await prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe('SET LOCAL ROLE paysync_tenant');
+      return tx.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM customers');
+    });
+    expect(Number(rows[0]?.n)).toBe(0);
+    const scope = new TenantScope({ prisma });
+    await expect(
+      scope.run(wsA, (tx) => tx.$executeRawUnsafe("UPDATE customers SET name = 'x'")),
+    ).rejects.toThrow();
+  });
+
+  it('rejects a workspace id that is not a UUID', async () => {
+    await expect(
+      new TenantScope({ prisma }).run("x' OR true --", async () => 1),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+});
