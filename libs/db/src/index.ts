@@ -19,3 +19,10 @@ export type {
 export { SyncedEntityReader } from './repositories/synced-entity.reader.js';
 export type { SyncedRow } from './repositories/synced-entity.reader.js';
 export { TenantScope } from './repositories/tenant-scope.js';
+export { ConnectionRepository } from './repositories/connection.repository.js';
+export type {
+  ConnectionView,
+  CreateConnectionInput,
+  DecryptedConnection,
+  UpdateConnectionInput,
+} from './repositories/connection.repository.js';

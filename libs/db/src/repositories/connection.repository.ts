@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+
+import type { ProviderName } from '@paysync/contracts';
+import { secretHint, type KeyRing } from '@paysync/crypto';
+import { NotFoundError } from '@paysync/errors';
+
+import { mapDbError } from '../errors.js';
+
+import type { Db, DbOrTx } from '../client.js';
+import type { WorkspacePaymentConfiguration } from '../generated/prisma/client.js';
+
+/** A provider connection as every caller sees it: never a secret, at most a hint. */
+export interface ConnectionView {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly provider: ProviderName;
+  readonly mode: 'test' | 'live';
+  readonly apiKeyHint: string;
+  readonly webhookSecretCount: number;
+  readonly settings: Record<string, unknown>;
+  readonly isActive: boolean;
+  readonly providerAccountId: string | null;
+  readonly webhookEndpointId: string | null;
+  readonly lastTestAt: Date | null;
+  readonly lastTestOk: boolean | null;
+  readonly lastTestError: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** The connection with its secrets in clear: only for code that calls the provider or verifies. */
+export interface DecryptedConnection extends ConnectionView {
+  readonly apiKey: string;
+  readonly webhookSecrets: readonly string[];
+}
+
+export interface CreateConnectionInput {
+  readonly workspaceId: string;
+  readonly provider: ProviderName;
+  readonly mode: 'test' | 'live';
+  readonly apiKey: string;
+  readonly webhookSecrets?: readonly string[];
+  readonly settings?: Record<string, unknown>;
+  readonly providerAccountId?: string | null;
+}
+
+export interface UpdateConnectionInput {
+  readonly apiKey?: string;
+  readonly webhookSecrets?: readonly string[];
+  readonly settings?: Record<string, unknown>;
+  readonly isActive?: boolean;
+  readonly mode?: 'test' | 'live';
+}
+
+/**
+ * Provider connections (`workspace_payment_configurations`). Secrets are stored only as key-ring
+ * ciphertexts bound to the connection id (a ciphertext copied to another row does not decrypt).
+ * Reads return `ConnectionView`s; the secrets come back in clear only from `getDecrypted`.
+ */
+export class ConnectionRepository {
+  readonly #prisma: Db;
+  readonly #keyRing: KeyRing;
+
+  constructor({ prisma, keyRing }: { prisma: Db; keyRing: KeyRing }) {
+    this.#prisma = prisma;
+    this.#keyRing = keyRing;
+  }
+
+  async create(input: CreateConnectionInput, tx?: DbOrTx): Promise<ConnectionView> {
+    const id = randomUUID();
+    try {
+      const row = await (tx ?? this.#prisma).workspacePaymentConfiguration.create({
+        data: {
+          id,
+          workspaceId: input.workspaceId,
+          provider: input.provider,
+          mode: input.mode,
+          apiKeyCiphertext: this.#keyRing.encrypt(input.apiKey, aad(id, 'api-key')),
+          apiKeyHint: secretHint(input.apiKey),
+          webhookSecretsCiphertext: (input.webhookSecrets ?? []).map((s) =>
+            this.#keyRing.encrypt(s, aad(id, 'webhook-secret')),
+          ),
+          settings: (input.settings ?? {}) as object,
+          providerAccountId: input.providerAccountId ?? null,
+        },
+      });
+      return toView(row);
+    } catch (err) {
+      throw mapDbError(err, { operation: 'createConnection' });
+    }
+  }
+
+  async update(
+    workspaceId: string,
+    id: string,
+    input: UpdateConnectionInput,
+    tx?: DbOrTx,
+  ): Promise<ConnectionView> {
+    await this.get(workspaceId, id, tx);
+    const row = await (tx ?? this.#prisma).workspacePaymentConfiguration.update({
+      where: { id },
+      data: {
+        ...(input.apiKey !== undefined && {
+          apiKeyCiphertext: this.#keyRing.encrypt(input.apiKey, aad(id, 'api-key')),
+          apiKeyHint: secretHint(input.apiKey),
+        }),
+        ...(input.webhookSecrets !== undefined && {
+          webhookSecretsCiphertext: input.webhookSecrets.map((s) =>
+            this.#keyRing.encrypt(s, aad(id, 'webhook-secret')),
+          ),
+        }),
+        ...(input.settings !== undefined && { settings: input.settings as object }),
+        ...(input.isActive !== undefined && { isActive: input.isActive }),
+        ...(input.mode !== undefined && { mode: input.mode }),
+      },
+    });
+    return toView(row);
+  }
+
+  /** One connection of a workspace; another workspace's connection is NOT_FOUND. */
+  async get(workspaceId: string, id: string, tx?: DbOrTx): Promise<ConnectionView> {
+    return toView(await this.#row(workspaceId, id, tx));
+  }
+
+  async list(workspaceId: string, tx?: DbOrTx): Promise<ConnectionView[]> {
+    const rows = await (tx ?? this.#prisma).workspacePaymentConfiguration.findMany({
+      where: { workspaceId },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(toView);
+  }
+
+  /** The connection with its secrets in clear. Callers must not log or return them. */
+  async getDecrypted(workspaceId: string, id: string, tx?: DbOrTx): Promise<DecryptedConnection> {
+    return this.#decrypt(await this.#row(workspaceId, id, tx));
+  }
+
+  /** For ingress, which knows only the connection id from the webhook URL. */
+  async getDecryptedById(id: string, tx?: DbOrTx): Promise<DecryptedConnection | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await (tx ?? this.#prisma).workspacePaymentConfiguration.findUnique({
+      where: { id },
+    });
+    return row ? this.#decrypt(row) : undefined;
+  }
+
+  async #row(workspaceId: string, id: string, tx?: DbOrTx): Promise<WorkspacePaymentConfiguration> {
+    const row =
+      isUuid(id) && isUuid(workspaceId)
+        ? await (tx ?? this.#prisma).workspacePaymentConfiguration.findFirst({
+            where: { id, workspaceId },
+          })
+        : null;
+    if (!row)
+      throw new NotFoundError('NOT_FOUND', 'Provider connection not found', { connectionId: id });
+    return row;
+  }
+
+  #decrypt(row: WorkspacePaymentConfiguration): DecryptedConnection {
+    return {
+      ...toView(row),
+      apiKey: this.#keyRing.decrypt(row.apiKeyCiphertext, aad(row.id, 'api-key')),
+      webhookSecrets: row.webhookSecretsCiphertext.map((c) =>
+        this.#keyRing.decrypt(c, aad(row.id, 'webhook-secret')),
+      ),
+    };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (v: string) => UUID.test(v);
+const aad = (connectionId: string, purpose: string) => `connection:${connectionId}:${purpose}`;
+
+function toView(row: WorkspacePaymentConfiguration): ConnectionView {
+  return {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    provider: row.provider,
+    mode: row.mode,
+    apiKeyHint: row.apiKeyHint,
+    webhookSecretCount: row.webhookSecretsCiphertext.length,
+    settings: (row.settings ?? {}) as Record<string, unknown>,
+    isActive: row.isActive,
+    providerAccountId: row.providerAccountId,
+    webhookEndpointId: row.webhookEndpointId,
+    lastTestAt: row.lastTestAt,
+    lastTestOk: row.lastTestOk,
+    lastTestError: row.lastTestError,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
