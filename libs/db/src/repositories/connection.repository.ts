@@ -7,7 +7,7 @@ import { NotFoundError } from '@paysync/errors';
 import { mapDbError } from '../errors.js';
 
 import type { Db, DbOrTx } from '../client.js';
-import type { WorkspacePaymentConfiguration } from '../generated/prisma/client.js';
+import type { Prisma, WorkspacePaymentConfiguration } from '../generated/prisma/client.js';
 
 /** A provider connection as every caller sees it: never a secret, at most a hint. */
 export interface ConnectionView {
@@ -80,7 +80,7 @@ export class ConnectionRepository {
           webhookSecretsCiphertext: (input.webhookSecrets ?? []).map((s) =>
             this.#keyRing.encrypt(s, aad(id, 'webhook-secret')),
           ),
-          settings: (input.settings ?? {}) as object,
+          settings: jsonInput(input.settings ?? {}),
           providerAccountId: input.providerAccountId ?? null,
         },
       });
@@ -109,7 +109,7 @@ export class ConnectionRepository {
             this.#keyRing.encrypt(s, aad(id, 'webhook-secret')),
           ),
         }),
-        ...(input.settings !== undefined && { settings: input.settings as object }),
+        ...(input.settings !== undefined && { settings: jsonInput(input.settings) }),
         ...(input.isActive !== undefined && { isActive: input.isActive }),
         ...(input.mode !== undefined && { mode: input.mode }),
       },
@@ -165,6 +165,11 @@ export class ConnectionRepository {
       ),
     };
   }
+}
+
+/** Prisma's JSON input type for a plain object (its generated types reject Record<string, unknown>). */
+function jsonInput(value: Record<string, unknown>): Prisma.InputJsonObject {
+  return value as Prisma.InputJsonObject;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

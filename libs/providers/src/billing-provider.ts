@@ -1,0 +1,89 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+import type { CanonicalChange, EntityType, ProviderName, SyncSource } from '@paysync/contracts';
+
+/** A verified provider event, in our terms. `payload` is the provider's event as parsed JSON. */
+export interface ProviderEvent {
+  readonly provider: ProviderName;
+  readonly id: string;
+  readonly type: string;
+  /** Provider time of the event, milliseconds since the epoch. */
+  readonly createdMs: number;
+  readonly livemode: boolean;
+  /** Provider account the event belongs to (Stripe Connect `account`), when present. */
+  readonly accountId: string | null;
+  /** API version the provider rendered the event with. */
+  readonly apiVersion: string | null;
+  readonly objectType: string | null;
+  readonly objectId: string | null;
+  readonly payload: unknown;
+}
+
+/** Who the changes belong to and how they arrived; the adapter knows neither. */
+export interface ChangeContext {
+  readonly workspaceId: string;
+  readonly source: SyncSource;
+}
+
+/** What an event means for synced data: changes to apply, or a typed "we do not sync this". */
+export type MappedEvent =
+  | { readonly kind: 'changes'; readonly changes: readonly CanonicalChange[] }
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+export interface ListPageParams {
+  /** Opaque cursor from a previous page; absent for the first page. */
+  readonly cursor?: string | null;
+  /** Page size (Stripe: at most 100). */
+  readonly limit?: number;
+  /** Only objects created in [createdGte, createdLt) (seconds), for parallel segments. */
+  readonly createdGte?: number;
+  readonly createdLt?: number;
+}
+
+export interface ListPage {
+  readonly changes: readonly CanonicalChange[];
+  /** Cursor for the next page, null when this was the last. */
+  readonly nextCursor: string | null;
+  /** Version every object of the page carries: the provider's response time (`Date`). */
+  readonly version: number;
+  /** HTTP requests this page took, retries included (for rate accounting). */
+  readonly requests: number;
+}
+
+export interface ConnectionTestResult {
+  readonly accountId: string;
+  readonly mode: 'test' | 'live';
+}
+
+export interface WebhookEndpoint {
+  readonly id: string;
+  readonly url: string;
+  /** Signing secret; only present when the endpoint was just created. */
+  readonly secret: string | null;
+  readonly created: boolean;
+}
+
+export interface ProviderCapabilities {
+  readonly entityTypes: readonly EntityType[];
+  readonly eventTypes: readonly string[];
+  readonly defaultRateLimitPerSecond: { readonly test: number; readonly live: number };
+}
+
+/**
+ * One provider connection (API key, base URL) in paysync's terms (STYLE R33–R34): no vendor SDK
+ * type crosses this interface. `createBillingProvider()` is the only switch on provider name.
+ */
+export interface BillingProvider {
+  readonly name: ProviderName;
+  capabilities(): ProviderCapabilities;
+  /** Verifies a webhook from its raw bytes and headers against any of `secrets`. */
+  verifyWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, secrets: readonly string[]): ProviderEvent;
+  mapEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent;
+  /** One page of every object of a type, oldest cursor first as the provider orders them. */
+  listPage(entityType: EntityType, params: ListPageParams, ctx: ChangeContext): Promise<ListPage>;
+  /** Current state of one object; a deleted or missing object comes back as a tombstone change. */
+  retrieve(entityType: EntityType, externalId: string, ctx: ChangeContext): Promise<CanonicalChange>;
+  testConnection(): Promise<ConnectionTestResult>;
+  /** Registers (or finds) the webhook endpoint for `url` with the event types we sync. */
+  registerWebhookEndpoint(url: string): Promise<WebhookEndpoint>;
+}

@@ -1,0 +1,37 @@
+export type {
+  BillingProvider,
+  ChangeContext,
+  ConnectionTestResult,
+  ListPage,
+  ListPageParams,
+  MappedEvent,
+  ProviderCapabilities,
+  ProviderEvent,
+  WebhookEndpoint,
+} from './billing-provider.js';
+export { createBillingProvider } from './create-billing-provider.js';
+export type { BillingProviderOptions } from './create-billing-provider.js';
+export { TokenBucket } from './http/token-bucket.js';
+export type { RateLimiter } from './http/token-bucket.js';
+export { providerConfigSchema } from './providers.config.js';
+export {
+  mapCharge,
+  mapCustomer,
+  mapInvoice,
+  mapPaymentIntent,
+  mapPlan,
+  mapPrice,
+  mapProduct,
+  mapSubscription,
+  toChange as stripeObjectToChange,
+} from './stripe/stripe.mappers.js';
+export { STRIPE_API_VERSION, StripeProvider } from './stripe/stripe.provider.js';
+export type { StripeProviderOptions } from './stripe/stripe.provider.js';
+export {
+  STRIPE_EVENT_TYPES,
+  STRIPE_SIGNATURE_HEADER,
+  mapStripeEvent,
+  parseStripeEvent,
+  signStripePayload,
+  verifyStripeWebhook,
+} from './stripe/stripe.webhook.js';

@@ -1,0 +1,260 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+import Stripe from 'stripe';
+
+import type { CanonicalChange, EntityType } from '@paysync/contracts';
+import { ProviderError, ValidationError } from '@paysync/errors';
+
+import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
+import { toChange, type StripeObject } from './stripe.mappers.js';
+import { STRIPE_EVENT_TYPES, mapStripeEvent, verifyStripeWebhook } from './stripe.webhook.js';
+
+import type {
+  BillingProvider,
+  ChangeContext,
+  ConnectionTestResult,
+  ListPage,
+  ListPageParams,
+  MappedEvent,
+  ProviderCapabilities,
+  ProviderEvent,
+  WebhookEndpoint,
+} from '../billing-provider.js';
+
+/** The API version paysync is written against; webhook endpoints are pinned to it. */
+export const STRIPE_API_VERSION = '2026-10-28.endive';
+
+export interface StripeProviderOptions {
+  readonly apiKey: string;
+  /** Another base URL for the API (the simulator, a proxy). Default: https://api.stripe.com. */
+  readonly apiBaseUrl?: string | undefined;
+  /** Requests per second for this account (default 25 in test mode, 100 live). */
+  readonly rateLimitPerSecond?: number | undefined;
+  /** Share one limiter between provider instances of the same account. */
+  readonly rateLimiter?: RateLimiter | undefined;
+  /** Attempts per request on 429/5xx/network errors before giving up (default 8). */
+  readonly maxAttempts?: number | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly webhookToleranceSeconds?: number | undefined;
+}
+
+type Listable = 'customers' | 'products' | 'prices' | 'subscriptions' | 'invoices' | 'paymentIntents' | 'charges';
+
+/** Which Stripe list endpoints make up each entity type (payments: intents, then charges). */
+const LISTS: Record<EntityType, readonly Listable[]> = {
+  customer: ['customers'],
+  product: ['products'],
+  price: ['prices'],
+  subscription: ['subscriptions'],
+  invoice: ['invoices'],
+  payment_transaction: ['paymentIntents', 'charges'],
+};
+
+export class StripeProvider implements BillingProvider {
+  readonly name = 'stripe' as const;
+  readonly #stripe: Stripe;
+  readonly #limiter: RateLimiter;
+  readonly #maxAttempts: number;
+  readonly #mode: 'test' | 'live';
+  readonly #tolerance: number | undefined;
+
+  constructor(options: StripeProviderOptions) {
+    if (!/^(sk|rk)_(test|live)_\S+$/.test(options.apiKey)) {
+      throw new ValidationError('A Stripe API key starts with sk_test_, sk_live_, rk_test_ or rk_live_', [
+        { path: 'apiKey', message: 'not a Stripe secret or restricted key' },
+      ]);
+    }
+    this.#mode = options.apiKey.includes('_live_') ? 'live' : 'test';
+    const base = options.apiBaseUrl ? new URL(options.apiBaseUrl) : undefined;
+    this.#stripe = new Stripe(options.apiKey, {
+      apiVersion: STRIPE_API_VERSION as Stripe.StripeConfig['apiVersion'],
+      // Retries are ours: they honour Retry-After and Stripe-Should-Retry and feed the limiter.
+      maxNetworkRetries: 0,
+      timeout: options.timeoutMs ?? 30_000,
+      telemetry: false,
+      ...(base && {
+        host: base.hostname,
+        port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+        protocol: base.protocol.replace(':', '') as 'http' | 'https',
+      }),
+    });
+    this.#limiter =
+      options.rateLimiter ??
+      new TokenBucket({ ratePerSecond: options.rateLimitPerSecond ?? (this.#mode === 'live' ? 100 : 25) });
+    this.#maxAttempts = options.maxAttempts ?? 8;
+    this.#tolerance = options.webhookToleranceSeconds;
+  }
+
+  capabilities(): ProviderCapabilities {
+    return {
+      entityTypes: ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'],
+      eventTypes: STRIPE_EVENT_TYPES,
+      defaultRateLimitPerSecond: { test: 25, live: 100 },
+    };
+  }
+
+  verifyWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, secrets: readonly string[]): ProviderEvent {
+    return verifyStripeWebhook(rawBody, headers, secrets, {
+      ...(this.#tolerance !== undefined && { toleranceSeconds: this.#tolerance }),
+    });
+  }
+
+  mapEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent {
+    return mapStripeEvent(event, ctx);
+  }
+
+  /**
+   * One page (`limit` ≤ 100, `starting_after`). The cursor is `<list>:<last id>`, so entity types
+   * made of two lists (payments) resume in the right one. Every object of the page carries the
+   * response's `Date` as its version.
+   */
+  async listPage(entityType: EntityType, params: ListPageParams, ctx: ChangeContext): Promise<ListPage> {
+    const lists = LISTS[entityType];
+    const [listName, after] = parseCursor(params.cursor, lists);
+    const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
+    const created =
+      params.createdGte !== undefined || params.createdLt !== undefined
+        ? { ...(params.createdGte !== undefined && { gte: params.createdGte }), ...(params.createdLt !== undefined && { lt: params.createdLt }) }
+        : undefined;
+    const query: Record<string, unknown> = {
+      limit,
+      ...(after && { starting_after: after }),
+      ...(created && { created }),
+      // Canceled subscriptions are only listed with status=all.
+      ...(listName === 'subscriptions' && { status: 'all' }),
+    };
+    const { result, attempts } = await this.#call(`list ${listName}`, () =>
+      (this.#stripe[listName].list as (q: Record<string, unknown>) => Promise<Stripe.ApiList<unknown>>)(query),
+    );
+    const version = responseVersion(result.lastResponse?.headers);
+    const data = result.data as StripeObject[];
+    const changes = data
+      .map((o) => toChange(o, { version, ctx }))
+      .filter((c): c is CanonicalChange => c !== null);
+    const lastId = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : null;
+    let nextCursor: string | null = null;
+    if (result.has_more && lastId) nextCursor = `${listName}:${lastId}`;
+    else {
+      const nextList = lists[lists.indexOf(listName) + 1];
+      if (nextList) nextCursor = `${nextList}:`;
+    }
+    return { changes, nextCursor, version, requests: attempts };
+  }
+
+  async retrieve(entityType: EntityType, externalId: string, ctx: ChangeContext): Promise<CanonicalChange> {
+    const listName = retrieveList(entityType, externalId);
+    try {
+      const { result } = await this.#call(`retrieve ${listName}`, () =>
+        (this.#stripe[listName].retrieve as (id: string) => Promise<Stripe.Response<unknown>>)(externalId),
+      );
+      const change = toChange(result as unknown as StripeObject, { version: responseVersion(result.lastResponse?.headers), ctx });
+      if (!change) throw new ProviderError('PROVIDER_ERROR', `Stripe returned an unexpected object for ${externalId}`, { retryable: false });
+      return change;
+    } catch (err) {
+      if (err instanceof ProviderError && err.details?.statusCode === 404) {
+        // Gone at the provider: a tombstone at the time we learned it.
+        return {
+          workspaceId: ctx.workspaceId,
+          provider: 'stripe',
+          entityType,
+          externalId,
+          version: Date.now(),
+          deleted: true,
+          data: null,
+          raw: { id: externalId, deleted: true },
+          livemode: this.#mode === 'live',
+          source: ctx.source,
+        } as CanonicalChange;
+      }
+      throw err;
+    }
+  }
+
+  async testConnection(): Promise<ConnectionTestResult> {
+    const { result } = await this.#call('retrieve account', () => this.#stripe.accounts.retrieve());
+    return { accountId: result.id, mode: this.#mode };
+  }
+
+  async registerWebhookEndpoint(url: string): Promise<WebhookEndpoint> {
+    let startingAfter: string | undefined;
+    for (;;) {
+      const { result } = await this.#call('list webhook endpoints', () =>
+        this.#stripe.webhookEndpoints.list({ limit: 100, ...(startingAfter && { starting_after: startingAfter }) }),
+      );
+      const existing = result.data.find((e) => e.url === url);
+      if (existing) return { id: existing.id, url, secret: null, created: false };
+      if (!result.has_more || result.data.length === 0) break;
+      startingAfter = result.data.at(-1)?.id;
+    }
+    const { result } = await this.#call('create webhook endpoint', () =>
+      this.#stripe.webhookEndpoints.create({
+        url,
+        enabled_events: [...STRIPE_EVENT_TYPES] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+        api_version: STRIPE_API_VERSION as Stripe.WebhookEndpointCreateParams.ApiVersion,
+        description: 'paysync',
+      }),
+    );
+    return { id: result.id, url, secret: result.secret ?? null, created: true };
+  }
+
+  /**
+   * One API call under the rate limiter, retried on 429, 5xx and network errors with exponential
+   * backoff and jitter, honouring `Retry-After` and `Stripe-Should-Retry`. Errors leave as
+   * `ProviderError` with the Stripe request id; 401/403/4xx are not retryable.
+   */
+  async #call<T>(what: string, fn: () => Promise<T>): Promise<{ result: T; attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      await this.#limiter.acquire();
+      try {
+        return { result: await fn(), attempts: attempt };
+      } catch (err) {
+        const e = err as { statusCode?: number; headers?: Record<string, string>; type?: string; requestId?: string; message?: string; code?: string };
+        const status = e.statusCode;
+        const header = (name: string) => e.headers?.[name] ?? e.headers?.[name.toLowerCase()];
+        const shouldRetryHeader = header('stripe-should-retry');
+        const transient =
+          e.type === 'StripeConnectionError' || status === 429 || (status !== undefined && status >= 500) || status === 409;
+        const retryable = shouldRetryHeader === 'false' ? false : shouldRetryHeader === 'true' ? true : transient;
+        const retryAfterMs = Number(header('retry-after')) * 1000;
+        if (status === 429) this.#limiter.onThrottled?.(Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 1000);
+        if (retryable && attempt < this.#maxAttempts) {
+          const backoff = Math.min(200 * 2 ** (attempt - 1), 10_000);
+          const jitter = Math.random() * backoff * 0.3;
+          await sleep(Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : backoff + jitter);
+          continue;
+        }
+        throw new ProviderError(
+          retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_ERROR',
+          `Stripe ${what} failed${status ? ` (${status})` : ''}: ${e.message ?? 'unknown error'}`,
+          {
+            retryable,
+            details: { provider: 'stripe', statusCode: status, requestId: e.requestId, stripeCode: e.code, attempts: attempt },
+            cause: err,
+          },
+        );
+      }
+    }
+  }
+}
+
+function parseCursor(cursor: string | null | undefined, lists: readonly Listable[]): [Listable, string | null] {
+  if (!cursor) return [lists[0] as Listable, null];
+  const sep = cursor.indexOf(':');
+  const name = cursor.slice(0, sep) as Listable;
+  if (sep < 0 || !lists.includes(name)) {
+    throw new ValidationError('Unknown list cursor', [{ path: 'cursor', message: `not a cursor of ${lists.join('/')}` }]);
+  }
+  return [name, cursor.slice(sep + 1) || null];
+}
+
+function retrieveList(entityType: EntityType, externalId: string): Listable {
+  if (entityType === 'payment_transaction') return externalId.startsWith('pi_') ? 'paymentIntents' : 'charges';
+  return (LISTS[entityType] as readonly Listable[])[0] as Listable;
+}
+
+/** The response's `Date` header in ms (second resolution); our clock if it is missing. */
+function responseVersion(headers: Record<string, string> | undefined): number {
+  const date = headers?.date ?? headers?.Date;
+  const parsed = date ? Date.parse(date) : NaN;
+  return Number.isFinite(parsed) ? parsed : Date.now();
+}

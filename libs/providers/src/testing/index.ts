@@ -1,0 +1,1 @@
+export { aStripeEvent, stripeFixture } from './stripe-fixtures.js';
