@@ -77,12 +77,20 @@ export interface BillingProvider {
   readonly name: ProviderName;
   capabilities(): ProviderCapabilities;
   /** Verifies a webhook from its raw bytes and headers against any of `secrets`. */
-  verifyWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, secrets: readonly string[]): ProviderEvent;
+  verifyWebhook(
+    rawBody: Buffer,
+    headers: IncomingHttpHeaders,
+    secrets: readonly string[],
+  ): ProviderEvent;
   mapEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent;
   /** One page of every object of a type, oldest cursor first as the provider orders them. */
   listPage(entityType: EntityType, params: ListPageParams, ctx: ChangeContext): Promise<ListPage>;
   /** Current state of one object; a deleted or missing object comes back as a tombstone change. */
-  retrieve(entityType: EntityType, externalId: string, ctx: ChangeContext): Promise<CanonicalChange>;
+  retrieve(
+    entityType: EntityType,
+    externalId: string,
+    ctx: ChangeContext,
+  ): Promise<CanonicalChange>;
   testConnection(): Promise<ConnectionTestResult>;
   /** Registers (or finds) the webhook endpoint for `url` with the event types we sync. */
   registerWebhookEndpoint(url: string): Promise<WebhookEndpoint>;

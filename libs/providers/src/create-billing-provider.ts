@@ -23,6 +23,8 @@ export function createBillingProvider(options: BillingProviderOptions): BillingP
     case 'stripe':
       return new StripeProvider(options);
     case 'chargebee':
-      throw new ValidationError('Chargebee is not supported yet', [{ path: 'provider', message: 'not yet supported' }]);
+      throw new ValidationError('Chargebee is not supported yet', [
+        { path: 'provider', message: 'not yet supported' },
+      ]);
   }
 }

@@ -53,8 +53,12 @@ describe('Stripe mappers over the official fixtures', () => {
       nickname: null,
       lookupKey: null,
     });
-    expect(mapPrice({ ...price, product: { id: 'prod_expanded', object: 'product' } }).productExternalId).toBe('prod_expanded');
-    expect(mapPrice({ ...price, type: 'recurring', recurring: { interval: 'year', interval_count: 2 } })).toMatchObject({
+    expect(
+      mapPrice({ ...price, product: { id: 'prod_expanded', object: 'product' } }).productExternalId,
+    ).toBe('prod_expanded');
+    expect(
+      mapPrice({ ...price, type: 'recurring', recurring: { interval: 'year', interval_count: 2 } }),
+    ).toMatchObject({
       recurringInterval: 'year',
       recurringIntervalCount: 2,
     });
@@ -92,7 +96,10 @@ describe('Stripe mappers over the official fixtures', () => {
 
   it('subscription periods on the subscription (older API versions)', () => {
     const s = stripeFixture('subscription', { current_period_start: 100, current_period_end: 200 });
-    expect(mapSubscription(s)).toMatchObject({ currentPeriodStart: T(100), currentPeriodEnd: T(200) });
+    expect(mapSubscription(s)).toMatchObject({
+      currentPeriodStart: T(100),
+      currentPeriodEnd: T(200),
+    });
   });
 
   it('invoice, subscription from parent details (current API) or top level (older)', () => {
@@ -108,16 +115,31 @@ describe('Stripe mappers over the official fixtures', () => {
       total: 1000,
       paidAt: null,
     });
-    expect(mapInvoice({ ...invoice, parent: null, subscription: 'sub_old' }).subscriptionExternalId).toBe('sub_old');
+    expect(
+      mapInvoice({ ...invoice, parent: null, subscription: 'sub_old' }).subscriptionExternalId,
+    ).toBe('sub_old');
     expect(mapInvoice({ ...invoice, status_transitions: { paid_at: 300 } }).paidAt).toEqual(T(300));
   });
 
   it('payment intent and charge', () => {
     const pi = stripeFixture('payment_intent');
-    expect(mapPaymentIntent(pi)).toMatchObject({ kind: 'payment_intent', amount: 1099, currency: pi.currency, status: pi.status });
+    expect(mapPaymentIntent(pi)).toMatchObject({
+      kind: 'payment_intent',
+      amount: 1099,
+      currency: pi.currency,
+      status: pi.status,
+    });
     const charge = stripeFixture('charge');
-    expect(mapCharge(charge)).toMatchObject({ kind: 'charge', amount: 100, amountRefunded: 0, currency: charge.currency });
-    expect(mapCharge({ ...charge, refunded: true, amount_refunded: 100 })).toMatchObject({ status: 'refunded', amountRefunded: 100 });
+    expect(mapCharge(charge)).toMatchObject({
+      kind: 'charge',
+      amount: 100,
+      amountRefunded: 0,
+      currency: charge.currency,
+    });
+    expect(mapCharge({ ...charge, refunded: true, amount_refunded: 100 })).toMatchObject({
+      status: 'refunded',
+      amountRefunded: 100,
+    });
   });
 });
 
@@ -143,8 +165,14 @@ describe('toChange', () => {
   });
 
   it('keeps a canceled subscription’s data but marks it deleted', () => {
-    const change = toChange(stripeFixture('subscription', { status: 'canceled' }), { version: 1, ctx });
-    expect(change).toMatchObject({ deleted: true, data: expect.objectContaining({ status: 'canceled' }) });
+    const change = toChange(stripeFixture('subscription', { status: 'canceled' }), {
+      version: 1,
+      ctx,
+    });
+    expect(change).toMatchObject({
+      deleted: true,
+      data: expect.objectContaining({ status: 'canceled' }),
+    });
   });
 
   it('ignores objects we do not sync', () => {

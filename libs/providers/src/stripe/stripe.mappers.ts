@@ -25,9 +25,11 @@ export type StripeObject = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
-const obj = (v: unknown): StripeObject | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as StripeObject) : null);
+const obj = (v: unknown): StripeObject | null =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as StripeObject) : null;
 /** Stripe timestamps are seconds. */
-const time = (v: unknown): Date | null => (typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : null);
+const time = (v: unknown): Date | null =>
+  typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : null;
 /** An id field that may be expanded into an object. */
 const ref = (v: unknown): string | null => str(v) ?? str(obj(v)?.id);
 
@@ -98,7 +100,9 @@ export function mapPlan(o: StripeObject): CanonicalPrice {
 }
 
 export function mapSubscription(o: StripeObject): CanonicalSubscription {
-  const itemObjects = (Array.isArray(obj(o.items)?.data) ? (obj(o.items)?.data as unknown[]) : []).map(obj);
+  const itemObjects = (
+    Array.isArray(obj(o.items)?.data) ? (obj(o.items)?.data as unknown[]) : []
+  ).map(obj);
   const items: CanonicalSubscriptionItem[] = itemObjects
     .filter((i): i is StripeObject => i !== null)
     .map((i) => {
@@ -134,7 +138,8 @@ export function mapInvoice(o: StripeObject): CanonicalInvoice {
   const transitions = obj(o.status_transitions);
   return {
     customerExternalId: ref(o.customer),
-    subscriptionExternalId: ref(o.subscription) ?? ref(obj(parent?.subscription_details)?.subscription),
+    subscriptionExternalId:
+      ref(o.subscription) ?? ref(obj(parent?.subscription_details)?.subscription),
     status: str(o.status),
     number: str(o.number),
     currency: str(o.currency),
@@ -224,7 +229,9 @@ export function toChange(
   const { entityType, map } = STRIPE_OBJECTS[name];
   const isBareDelete = o.deleted === true && Object.keys(o).length <= 3; // { id, object, deleted }
   const deleted =
-    opts.deleted === true || o.deleted === true || (name === 'subscription' && o.status === 'canceled');
+    opts.deleted === true ||
+    o.deleted === true ||
+    (name === 'subscription' && o.status === 'canceled');
   return {
     workspaceId: opts.ctx.workspaceId,
     provider: 'stripe',
@@ -232,12 +239,12 @@ export function toChange(
     externalId,
     version: opts.version,
     deleted,
-    data: isBareDelete ? null : (map(o) as never),
+    data: isBareDelete ? null : map(o),
     raw: o,
     livemode: o.livemode === true,
     eventId: opts.eventId,
     source: opts.ctx.source,
-  } as CanonicalChange;
+  };
 }
 
 /**

@@ -38,7 +38,8 @@ export interface StripeProviderOptions {
   readonly webhookToleranceSeconds?: number | undefined;
 }
 
-type Listable = 'customers' | 'products' | 'prices' | 'subscriptions' | 'invoices' | 'paymentIntents' | 'charges';
+type Listable =
+  'customers' | 'products' | 'prices' | 'subscriptions' | 'invoices' | 'paymentIntents' | 'charges';
 
 /** Which Stripe list endpoints make up each entity type (payments: intents, then charges). */
 const LISTS: Record<EntityType, readonly Listable[]> = {
@@ -60,14 +61,15 @@ export class StripeProvider implements BillingProvider {
 
   constructor(options: StripeProviderOptions) {
     if (!/^(sk|rk)_(test|live)_\S+$/.test(options.apiKey)) {
-      throw new ValidationError('A Stripe API key starts with sk_test_, sk_live_, rk_test_ or rk_live_', [
-        { path: 'apiKey', message: 'not a Stripe secret or restricted key' },
-      ]);
+      throw new ValidationError(
+        'A Stripe API key starts with sk_test_, sk_live_, rk_test_ or rk_live_',
+        [{ path: 'apiKey', message: 'not a Stripe secret or restricted key' }],
+      );
     }
     this.#mode = options.apiKey.includes('_live_') ? 'live' : 'test';
     const base = options.apiBaseUrl ? new URL(options.apiBaseUrl) : undefined;
     this.#stripe = new Stripe(options.apiKey, {
-      apiVersion: STRIPE_API_VERSION as Stripe.StripeConfig['apiVersion'],
+      apiVersion: STRIPE_API_VERSION,
       // Retries are ours: they honour Retry-After and Stripe-Should-Retry and feed the limiter.
       maxNetworkRetries: 0,
       timeout: options.timeoutMs ?? 30_000,
@@ -80,20 +82,33 @@ export class StripeProvider implements BillingProvider {
     });
     this.#limiter =
       options.rateLimiter ??
-      new TokenBucket({ ratePerSecond: options.rateLimitPerSecond ?? (this.#mode === 'live' ? 100 : 25) });
+      new TokenBucket({
+        ratePerSecond: options.rateLimitPerSecond ?? (this.#mode === 'live' ? 100 : 25),
+      });
     this.#maxAttempts = options.maxAttempts ?? 8;
     this.#tolerance = options.webhookToleranceSeconds;
   }
 
   capabilities(): ProviderCapabilities {
     return {
-      entityTypes: ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'],
+      entityTypes: [
+        'customer',
+        'product',
+        'price',
+        'subscription',
+        'invoice',
+        'payment_transaction',
+      ],
       eventTypes: STRIPE_EVENT_TYPES,
       defaultRateLimitPerSecond: { test: 25, live: 100 },
     };
   }
 
-  verifyWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, secrets: readonly string[]): ProviderEvent {
+  verifyWebhook(
+    rawBody: Buffer,
+    headers: IncomingHttpHeaders,
+    secrets: readonly string[],
+  ): ProviderEvent {
     return verifyStripeWebhook(rawBody, headers, secrets, {
       ...(this.#tolerance !== undefined && { toleranceSeconds: this.#tolerance }),
     });
@@ -108,13 +123,20 @@ export class StripeProvider implements BillingProvider {
    * made of two lists (payments) resume in the right one. Every object of the page carries the
    * response's `Date` as its version.
    */
-  async listPage(entityType: EntityType, params: ListPageParams, ctx: ChangeContext): Promise<ListPage> {
+  async listPage(
+    entityType: EntityType,
+    params: ListPageParams,
+    ctx: ChangeContext,
+  ): Promise<ListPage> {
     const lists = LISTS[entityType];
     const [listName, after] = parseCursor(params.cursor, lists);
     const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
     const created =
       params.createdGte !== undefined || params.createdLt !== undefined
-        ? { ...(params.createdGte !== undefined && { gte: params.createdGte }), ...(params.createdLt !== undefined && { lt: params.createdLt }) }
+        ? {
+            ...(params.createdGte !== undefined && { gte: params.createdGte }),
+            ...(params.createdLt !== undefined && { lt: params.createdLt }),
+          }
         : undefined;
     const query: Record<string, unknown> = {
       limit,
@@ -124,7 +146,11 @@ export class StripeProvider implements BillingProvider {
       ...(listName === 'subscriptions' && { status: 'all' }),
     };
     const { result, attempts } = await this.#call(`list ${listName}`, () =>
-      (this.#stripe[listName].list as (q: Record<string, unknown>) => Promise<Stripe.ApiList<unknown>>)(query),
+      (
+        this.#stripe[listName].list as (
+          q: Record<string, unknown>,
+        ) => Promise<Stripe.Response<Stripe.ApiList<unknown>>>
+      )(query),
     );
     const version = responseVersion(result.lastResponse?.headers);
     const data = result.data as StripeObject[];
@@ -141,14 +167,28 @@ export class StripeProvider implements BillingProvider {
     return { changes, nextCursor, version, requests: attempts };
   }
 
-  async retrieve(entityType: EntityType, externalId: string, ctx: ChangeContext): Promise<CanonicalChange> {
+  async retrieve(
+    entityType: EntityType,
+    externalId: string,
+    ctx: ChangeContext,
+  ): Promise<CanonicalChange> {
     const listName = retrieveList(entityType, externalId);
     try {
       const { result } = await this.#call(`retrieve ${listName}`, () =>
-        (this.#stripe[listName].retrieve as (id: string) => Promise<Stripe.Response<unknown>>)(externalId),
+        (this.#stripe[listName].retrieve as (id: string) => Promise<Stripe.Response<unknown>>)(
+          externalId,
+        ),
       );
-      const change = toChange(result as unknown as StripeObject, { version: responseVersion(result.lastResponse?.headers), ctx });
-      if (!change) throw new ProviderError('PROVIDER_ERROR', `Stripe returned an unexpected object for ${externalId}`, { retryable: false });
+      const change = toChange(result, {
+        version: responseVersion(result.lastResponse?.headers),
+        ctx,
+      });
+      if (!change)
+        throw new ProviderError(
+          'PROVIDER_ERROR',
+          `Stripe returned an unexpected object for ${externalId}`,
+          { retryable: false },
+        );
       return change;
     } catch (err) {
       if (err instanceof ProviderError && err.details?.statusCode === 404) {
@@ -164,7 +204,7 @@ export class StripeProvider implements BillingProvider {
           raw: { id: externalId, deleted: true },
           livemode: this.#mode === 'live',
           source: ctx.source,
-        } as CanonicalChange;
+        };
       }
       throw err;
     }
@@ -179,7 +219,10 @@ export class StripeProvider implements BillingProvider {
     let startingAfter: string | undefined;
     for (;;) {
       const { result } = await this.#call('list webhook endpoints', () =>
-        this.#stripe.webhookEndpoints.list({ limit: 100, ...(startingAfter && { starting_after: startingAfter }) }),
+        this.#stripe.webhookEndpoints.list({
+          limit: 100,
+          ...(startingAfter && { starting_after: startingAfter }),
+        }),
       );
       const existing = result.data.find((e) => e.url === url);
       if (existing) return { id: existing.id, url, secret: null, created: false };
@@ -189,8 +232,10 @@ export class StripeProvider implements BillingProvider {
     const { result } = await this.#call('create webhook endpoint', () =>
       this.#stripe.webhookEndpoints.create({
         url,
-        enabled_events: [...STRIPE_EVENT_TYPES] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
-        api_version: STRIPE_API_VERSION as Stripe.WebhookEndpointCreateParams.ApiVersion,
+        enabled_events: [
+          ...STRIPE_EVENT_TYPES,
+        ] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+        api_version: STRIPE_API_VERSION,
         description: 'paysync',
       }),
     );
@@ -208,19 +253,35 @@ export class StripeProvider implements BillingProvider {
       try {
         return { result: await fn(), attempts: attempt };
       } catch (err) {
-        const e = err as { statusCode?: number; headers?: Record<string, string>; type?: string; requestId?: string; message?: string; code?: string };
+        const e = err as {
+          statusCode?: number;
+          headers?: Record<string, string>;
+          type?: string;
+          requestId?: string;
+          message?: string;
+          code?: string;
+        };
         const status = e.statusCode;
         const header = (name: string) => e.headers?.[name] ?? e.headers?.[name.toLowerCase()];
         const shouldRetryHeader = header('stripe-should-retry');
         const transient =
-          e.type === 'StripeConnectionError' || status === 429 || (status !== undefined && status >= 500) || status === 409;
-        const retryable = shouldRetryHeader === 'false' ? false : shouldRetryHeader === 'true' ? true : transient;
+          e.type === 'StripeConnectionError' ||
+          status === 429 ||
+          (status !== undefined && status >= 500) ||
+          status === 409;
+        const retryable =
+          shouldRetryHeader === 'false' ? false : shouldRetryHeader === 'true' ? true : transient;
         const retryAfterMs = Number(header('retry-after')) * 1000;
-        if (status === 429) this.#limiter.onThrottled?.(Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 1000);
+        if (status === 429)
+          this.#limiter.onThrottled?.(
+            Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 1000,
+          );
         if (retryable && attempt < this.#maxAttempts) {
           const backoff = Math.min(200 * 2 ** (attempt - 1), 10_000);
           const jitter = Math.random() * backoff * 0.3;
-          await sleep(Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : backoff + jitter);
+          await sleep(
+            Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : backoff + jitter,
+          );
           continue;
         }
         throw new ProviderError(
@@ -228,7 +289,13 @@ export class StripeProvider implements BillingProvider {
           `Stripe ${what} failed${status ? ` (${status})` : ''}: ${e.message ?? 'unknown error'}`,
           {
             retryable,
-            details: { provider: 'stripe', statusCode: status, requestId: e.requestId, stripeCode: e.code, attempts: attempt },
+            details: {
+              provider: 'stripe',
+              statusCode: status,
+              requestId: e.requestId,
+              stripeCode: e.code,
+              attempts: attempt,
+            },
             cause: err,
           },
         );
@@ -237,19 +304,25 @@ export class StripeProvider implements BillingProvider {
   }
 }
 
-function parseCursor(cursor: string | null | undefined, lists: readonly Listable[]): [Listable, string | null] {
+function parseCursor(
+  cursor: string | null | undefined,
+  lists: readonly Listable[],
+): [Listable, string | null] {
   if (!cursor) return [lists[0] as Listable, null];
   const sep = cursor.indexOf(':');
   const name = cursor.slice(0, sep) as Listable;
   if (sep < 0 || !lists.includes(name)) {
-    throw new ValidationError('Unknown list cursor', [{ path: 'cursor', message: `not a cursor of ${lists.join('/')}` }]);
+    throw new ValidationError('Unknown list cursor', [
+      { path: 'cursor', message: `not a cursor of ${lists.join('/')}` },
+    ]);
   }
   return [name, cursor.slice(sep + 1) || null];
 }
 
 function retrieveList(entityType: EntityType, externalId: string): Listable {
-  if (entityType === 'payment_transaction') return externalId.startsWith('pi_') ? 'paymentIntents' : 'charges';
-  return (LISTS[entityType] as readonly Listable[])[0] as Listable;
+  if (entityType === 'payment_transaction')
+    return externalId.startsWith('pi_') ? 'paymentIntents' : 'charges';
+  return LISTS[entityType][0] as Listable;
 }
 
 /** The response's `Date` header in ms (second resolution); our clock if it is missing. */

@@ -1,7 +1,12 @@
 import Stripe from 'stripe';
 
 import { aStripeEvent, stripeFixture } from '../testing/index.js';
-import { STRIPE_EVENT_TYPES, mapStripeEvent, signStripePayload, verifyStripeWebhook } from './stripe.webhook.js';
+import {
+  STRIPE_EVENT_TYPES,
+  mapStripeEvent,
+  signStripePayload,
+  verifyStripeWebhook,
+} from './stripe.webhook.js';
 
 const SECRET = 'whsec_test_secret_one';
 const OTHER = 'whsec_test_secret_two';
@@ -10,7 +15,10 @@ const nowS = NOW / 1000;
 const ctx = { workspaceId: '11111111-1111-4111-8111-111111111111', source: 'webhook' as const };
 
 function signed(body: string, secret = SECRET, t = nowS) {
-  return { body: Buffer.from(body), headers: { 'stripe-signature': signStripePayload(body, secret, t) } };
+  return {
+    body: Buffer.from(body),
+    headers: { 'stripe-signature': signStripePayload(body, secret, t) },
+  };
 }
 const event = JSON.stringify(aStripeEvent('customer.updated', stripeFixture('customer')));
 const code = (fn: () => unknown) => {
@@ -26,19 +34,36 @@ describe('verifyStripeWebhook', () => {
   it('accepts a valid signature and parses the event', () => {
     const { body, headers } = signed(event);
     const parsed = verifyStripeWebhook(body, headers, [SECRET], { nowMs: NOW });
-    expect(parsed).toMatchObject({ provider: 'stripe', type: 'customer.updated', objectType: 'customer', apiVersion: '2026-10-28.endive' });
+    expect(parsed).toMatchObject({
+      provider: 'stripe',
+      type: 'customer.updated',
+      objectType: 'customer',
+      apiVersion: '2026-10-28.endive',
+    });
   });
 
   it('agrees with the Stripe SDK’s own signer', () => {
-    const header = Stripe.webhooks.generateTestHeaderString({ payload: event, secret: SECRET, timestamp: nowS });
-    expect(() => verifyStripeWebhook(Buffer.from(event), { 'stripe-signature': header }, [SECRET], { nowMs: NOW })).not.toThrow();
+    const header = Stripe.webhooks.generateTestHeaderString({
+      payload: event,
+      secret: SECRET,
+      timestamp: nowS,
+    });
+    expect(() =>
+      verifyStripeWebhook(Buffer.from(event), { 'stripe-signature': header }, [SECRET], {
+        nowMs: NOW,
+      }),
+    ).not.toThrow();
   });
 
   it('accepts any configured secret (rotation) and any of several v1 signatures', () => {
     const { body, headers } = signed(event, OTHER);
-    expect(code(() => verifyStripeWebhook(body, headers, [SECRET, OTHER], { nowMs: NOW }))).toBe('NO_ERROR');
+    expect(code(() => verifyStripeWebhook(body, headers, [SECRET, OTHER], { nowMs: NOW }))).toBe(
+      'NO_ERROR',
+    );
     const both = `${signStripePayload(event, SECRET, nowS)},v1=${signStripePayload(event, OTHER, nowS).split('v1=')[1]}`;
-    expect(code(() => verifyStripeWebhook(body, { 'stripe-signature': both }, [OTHER], { nowMs: NOW }))).toBe('NO_ERROR');
+    expect(
+      code(() => verifyStripeWebhook(body, { 'stripe-signature': both }, [OTHER], { nowMs: NOW })),
+    ).toBe('NO_ERROR');
   });
 
   it('names each failure with its own code', () => {
@@ -49,10 +74,18 @@ describe('verifyStripeWebhook', () => {
     expect(v({})).toBe('WEBHOOK_SIGNATURE_MISSING');
     expect(v({ 'stripe-signature': '' })).toBe('WEBHOOK_SIGNATURE_MISSING');
     expect(v({ 'stripe-signature': [sig, sig] })).toBe('WEBHOOK_SIGNATURE_MALFORMED');
-    expect(v({ 'stripe-signature': sig.replace(/t=\d+/, 't=abc') })).toBe('WEBHOOK_SIGNATURE_MALFORMED');
-    expect(v({ 'stripe-signature': sig.replace(/t=\d+,/, '') })).toBe('WEBHOOK_SIGNATURE_MALFORMED');
-    expect(v({ 'stripe-signature': `${sig.split(',')[0]},v1=zzzz` })).toBe('WEBHOOK_SIGNATURE_MALFORMED');
-    expect(v({ 'stripe-signature': `${sig.split(',')[0]},v1=${'g'.repeat(64)}` })).toBe('WEBHOOK_SIGNATURE_MALFORMED');
+    expect(v({ 'stripe-signature': sig.replace(/t=\d+/, 't=abc') })).toBe(
+      'WEBHOOK_SIGNATURE_MALFORMED',
+    );
+    expect(v({ 'stripe-signature': sig.replace(/t=\d+,/, '') })).toBe(
+      'WEBHOOK_SIGNATURE_MALFORMED',
+    );
+    expect(v({ 'stripe-signature': `${sig.split(',')[0]},v1=zzzz` })).toBe(
+      'WEBHOOK_SIGNATURE_MALFORMED',
+    );
+    expect(v({ 'stripe-signature': `${sig.split(',')[0]},v1=${'g'.repeat(64)}` })).toBe(
+      'WEBHOOK_SIGNATURE_MALFORMED',
+    );
     expect(v({ 'stripe-signature': 'garbage' })).toBe('WEBHOOK_SIGNATURE_MALFORMED');
     expect(v(headers, body, [OTHER])).toBe('WEBHOOK_SIGNATURE_INVALID');
     // A body that differs by one byte.
@@ -63,24 +96,28 @@ describe('verifyStripeWebhook', () => {
 
   it('rejects a valid signature on a stale or a future timestamp', () => {
     const stale = signed(event, SECRET, nowS - 301);
-    expect(code(() => verifyStripeWebhook(stale.body, stale.headers, [SECRET], { nowMs: NOW }))).toBe(
-      'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
-    );
+    expect(
+      code(() => verifyStripeWebhook(stale.body, stale.headers, [SECRET], { nowMs: NOW })),
+    ).toBe('WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE');
     const future = signed(event, SECRET, nowS + 301);
-    expect(code(() => verifyStripeWebhook(future.body, future.headers, [SECRET], { nowMs: NOW }))).toBe(
-      'WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
-    );
+    expect(
+      code(() => verifyStripeWebhook(future.body, future.headers, [SECRET], { nowMs: NOW })),
+    ).toBe('WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE');
     const edge = signed(event, SECRET, nowS - 299);
-    expect(code(() => verifyStripeWebhook(edge.body, edge.headers, [SECRET], { nowMs: NOW }))).toBe('NO_ERROR');
+    expect(code(() => verifyStripeWebhook(edge.body, edge.headers, [SECRET], { nowMs: NOW }))).toBe(
+      'NO_ERROR',
+    );
   });
 
   it('rejects invalid JSON or a non-event under a valid signature', () => {
     const bad = signed('{"id": "evt_1", ');
-    expect(code(() => verifyStripeWebhook(bad.body, bad.headers, [SECRET], { nowMs: NOW }))).toBe('WEBHOOK_PAYLOAD_INVALID');
-    const notEvent = signed('{"hello": "world"}');
-    expect(code(() => verifyStripeWebhook(notEvent.body, notEvent.headers, [SECRET], { nowMs: NOW }))).toBe(
+    expect(code(() => verifyStripeWebhook(bad.body, bad.headers, [SECRET], { nowMs: NOW }))).toBe(
       'WEBHOOK_PAYLOAD_INVALID',
     );
+    const notEvent = signed('{"hello": "world"}');
+    expect(
+      code(() => verifyStripeWebhook(notEvent.body, notEvent.headers, [SECRET], { nowMs: NOW })),
+    ).toBe('WEBHOOK_PAYLOAD_INVALID');
   });
 });
 
@@ -132,13 +169,19 @@ describe('mapStripeEvent', () => {
   });
 
   it('returns a typed ignored result for event types we do not sync', () => {
-    const raw = aStripeEvent('radar.early_fraud_warning.created', { id: 'issfr_1', object: 'radar.early_fraud_warning' });
+    const raw = aStripeEvent('radar.early_fraud_warning.created', {
+      id: 'issfr_1',
+      object: 'radar.early_fraud_warning',
+    });
     const parsed = verifyStripeWebhook(
       Buffer.from(JSON.stringify(raw)),
       { 'stripe-signature': signStripePayload(JSON.stringify(raw), SECRET, nowS) },
       [SECRET],
       { nowMs: NOW },
     );
-    expect(mapStripeEvent(parsed, ctx)).toEqual({ kind: 'ignored', reason: 'event type radar.early_fraud_warning.created is not synced' });
+    expect(mapStripeEvent(parsed, ctx)).toEqual({
+      kind: 'ignored',
+      reason: 'event type radar.early_fraud_warning.created is not synced',
+    });
   });
 });

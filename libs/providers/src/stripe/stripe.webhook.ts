@@ -29,7 +29,8 @@ function parseHeader(header: string): ParsedSignature {
       if (!/^\d{1,12}$/.test(value)) throw malformed('t= is not a unix timestamp');
       timestamp = Number(value);
     } else if (key === 'v1') {
-      if (!/^[0-9a-f]{64}$/i.test(value)) throw malformed('a v1 signature is not 64 hex characters');
+      if (!/^[0-9a-f]{64}$/i.test(value))
+        throw malformed('a v1 signature is not 64 hex characters');
       signatures.push(Buffer.from(value, 'hex'));
     }
     // Other schemes (v0 test signatures, future versions) are ignored, as Stripe advises.
@@ -40,11 +41,18 @@ function parseHeader(header: string): ParsedSignature {
 }
 
 function malformed(why: string): WebhookVerificationError {
-  return new WebhookVerificationError('WEBHOOK_SIGNATURE_MALFORMED', `Stripe-Signature header is malformed: ${why}`);
+  return new WebhookVerificationError(
+    'WEBHOOK_SIGNATURE_MALFORMED',
+    `Stripe-Signature header is malformed: ${why}`,
+  );
 }
 
 /** `t=…,v1=…` for a payload; what Stripe sends, and what the simulator signs with. */
-export function signStripePayload(payload: string | Buffer, secret: string, timestamp: number): string {
+export function signStripePayload(
+  payload: string | Buffer,
+  secret: string,
+  timestamp: number,
+): string {
   const mac = createHmac('sha256', secret).update(`${timestamp}.`).update(payload).digest('hex');
   return `t=${timestamp},v1=${mac}`;
 }
@@ -58,11 +66,17 @@ export function verifyStripeWebhook(
   rawBody: Buffer,
   headers: IncomingHttpHeaders,
   secrets: readonly string[],
-  { toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, nowMs = Date.now() }: { toleranceSeconds?: number; nowMs?: number } = {},
+  {
+    toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
+    nowMs = Date.now(),
+  }: { toleranceSeconds?: number; nowMs?: number } = {},
 ): ProviderEvent {
   const header = headers[STRIPE_SIGNATURE_HEADER];
   if (header === undefined || header === '') {
-    throw new WebhookVerificationError('WEBHOOK_SIGNATURE_MISSING', 'Stripe-Signature header is missing');
+    throw new WebhookVerificationError(
+      'WEBHOOK_SIGNATURE_MISSING',
+      'Stripe-Signature header is missing',
+    );
   }
   if (Array.isArray(header)) throw malformed('the header appears more than once');
   const { timestamp, signatures } = parseHeader(header);
@@ -72,11 +86,15 @@ export function verifyStripeWebhook(
     const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
     // Compare against every signature, without early exit, so timing says nothing about which.
     for (const signature of signatures) {
-      if (signature.length === expected.length && timingSafeEqual(signature, expected)) matched = true;
+      if (signature.length === expected.length && timingSafeEqual(signature, expected))
+        matched = true;
     }
   }
   if (!matched) {
-    throw new WebhookVerificationError('WEBHOOK_SIGNATURE_INVALID', 'No configured webhook secret matches the signature');
+    throw new WebhookVerificationError(
+      'WEBHOOK_SIGNATURE_INVALID',
+      'No configured webhook secret matches the signature',
+    );
   }
   const ageSeconds = nowMs / 1000 - timestamp;
   if (Math.abs(ageSeconds) > toleranceSeconds) {
@@ -95,7 +113,12 @@ export function parseStripeEvent(rawBody: Buffer): ProviderEvent {
   try {
     json = JSON.parse(rawBody.toString('utf8'));
   } catch (err) {
-    throw new WebhookVerificationError('WEBHOOK_PAYLOAD_INVALID', 'Signed body is not valid JSON', undefined, { cause: err });
+    throw new WebhookVerificationError(
+      'WEBHOOK_PAYLOAD_INVALID',
+      'Signed body is not valid JSON',
+      undefined,
+      { cause: err },
+    );
   }
   const event = json as StripeObject | null;
   if (
@@ -105,7 +128,10 @@ export function parseStripeEvent(rawBody: Buffer): ProviderEvent {
     typeof event.type !== 'string' ||
     typeof event.created !== 'number'
   ) {
-    throw new WebhookVerificationError('WEBHOOK_PAYLOAD_INVALID', 'Signed body is not a Stripe event (id, type, created)');
+    throw new WebhookVerificationError(
+      'WEBHOOK_PAYLOAD_INVALID',
+      'Signed body is not a Stripe event (id, type, created)',
+    );
   }
   const object = ((event.data as StripeObject | undefined)?.object ?? null) as StripeObject | null;
   return {
@@ -173,10 +199,12 @@ const SYNCED = new Set<string>(STRIPE_EVENT_TYPES);
 
 /** What a verified Stripe event means for synced data. Unknown types are `ignored`, not errors. */
 export function mapStripeEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent {
-  if (!SYNCED.has(event.type)) return { kind: 'ignored', reason: `event type ${event.type} is not synced` };
+  if (!SYNCED.has(event.type))
+    return { kind: 'ignored', reason: `event type ${event.type} is not synced` };
   const payload = event.payload as StripeObject;
   const object = (payload.data as StripeObject | undefined)?.object as StripeObject | undefined;
-  if (!object || typeof object !== 'object') return { kind: 'ignored', reason: 'event carries no object' };
+  if (!object || typeof object !== 'object')
+    return { kind: 'ignored', reason: 'event carries no object' };
   const change = toChange(object, {
     version: objectVersion(object, event.createdMs / 1000),
     deleted: event.type.endsWith('.deleted'),

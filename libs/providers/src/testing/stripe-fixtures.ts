@@ -6,11 +6,16 @@ const file = join(dirname(fileURLToPath(import.meta.url)), '../stripe/__fixtures
 let cache: Record<string, Record<string, unknown>> | undefined;
 
 /** A deep copy of one of Stripe's official fixture objects (`customer`, `invoice`, …). */
-export function stripeFixture(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  cache ??= (JSON.parse(readFileSync(file, 'utf8')) as { resources: Record<string, Record<string, unknown>> }).resources;
+export function stripeFixture(
+  name: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  cache ??= (
+    JSON.parse(readFileSync(file, 'utf8')) as { resources: Record<string, Record<string, unknown>> }
+  ).resources;
   const base = cache[name];
   if (!base) throw new Error(`no Stripe fixture named ${name}`);
-  return { ...(structuredClone(base) as Record<string, unknown>), ...overrides };
+  return { ...structuredClone<Record<string, unknown>>(base), ...overrides };
 }
 
 /** A Stripe event wrapping `object`, shaped like Stripe sends it. */
