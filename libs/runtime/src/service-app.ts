@@ -32,7 +32,6 @@ export async function createServiceApp<C extends InfrastructureCradle>(
 ): Promise<FastifyInstance> {
   const app = fastify({
     // Typed as Fastify's base logger so the instance is a plain FastifyInstance for every caller.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: options.logger as FastifyBaseLogger,
     // 503 to new requests while closing, so load balancers drain us (STYLE R13).
     return503OnClosing: true,

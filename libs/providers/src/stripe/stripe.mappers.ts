@@ -244,7 +244,7 @@ export function toChange(
     livemode: o.livemode === true,
     eventId: opts.eventId,
     source: opts.ctx.source,
-  };
+  } as CanonicalChange;
 }
 
 /**

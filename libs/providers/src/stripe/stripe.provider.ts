@@ -204,14 +204,16 @@ export class StripeProvider implements BillingProvider {
           raw: { id: externalId, deleted: true },
           livemode: this.#mode === 'live',
           source: ctx.source,
-        };
+        } as CanonicalChange;
       }
       throw err;
     }
   }
 
   async testConnection(): Promise<ConnectionTestResult> {
-    const { result } = await this.#call('retrieve account', () => this.#stripe.accounts.retrieve());
+    const { result } = await this.#call('retrieve account', () =>
+      this.#stripe.accounts.retrieveCurrent(),
+    );
     return { accountId: result.id, mode: this.#mode };
   }
 
