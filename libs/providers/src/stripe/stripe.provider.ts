@@ -273,17 +273,17 @@ export class StripeProvider implements BillingProvider {
           status === 409;
         const retryable =
           shouldRetryHeader === 'false' ? false : shouldRetryHeader === 'true' ? true : transient;
-        const retryAfterMs = Number(header('retry-after')) * 1000;
-        if (status === 429)
-          this.#limiter.onThrottled?.(
-            Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 1000,
-          );
+        const retryAfterHeader = header('retry-after');
+        const retryAfterMs =
+          retryAfterHeader !== undefined && /^\d+$/.test(retryAfterHeader)
+            ? Number(retryAfterHeader) * 1000
+            : undefined;
+        // No Retry-After on a 429: assume a second, and let the limiter slow the whole account.
+        if (status === 429) this.#limiter.onThrottled?.(retryAfterMs ?? 1000);
         if (retryable && attempt < this.#maxAttempts) {
           const backoff = Math.min(200 * 2 ** (attempt - 1), 10_000);
           const jitter = Math.random() * backoff * 0.3;
-          await sleep(
-            Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : backoff + jitter,
-          );
+          await sleep(retryAfterMs ?? backoff + jitter);
           continue;
         }
         throw new ProviderError(

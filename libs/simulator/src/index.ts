@@ -1,0 +1,7 @@
+export { parseBracketParams } from './form.js';
+export { StripeSimulator } from './simulator.js';
+export type { Faults, SeedCounts, SimEvent, SimulatorOptions } from './simulator.js';
+export { BASE_CREATED, COLLECTIONS, simId, simIndex } from './store.js';
+export type { CollectionName, SimObject } from './store.js';
+export { WebhookSender } from './webhook-sender.js';
+export type { DeliveryOptions, DeliveryResult, DeliveryStats } from './webhook-sender.js';
