@@ -3,6 +3,7 @@
 // setup does it, idempotently) and runs every tier: unit, integration, e2e.
 // `npm test -- --unit` runs only the unit tier (no stack needed). Extra args go to jest.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const jestArgs = args.filter((a) => a !== '--unit');
+
+// Stripe's own OpenAPI-validating mock, used by the provider tests (pinned; installed once).
+const STRIPE_MOCK = 'github.com/stripe/stripe-mock@v0.203.0';
+if (!unitOnly) {
+  const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' });
+  const bin = gopath.status === 0 ? join(gopath.stdout.trim(), 'bin', 'stripe-mock') : undefined;
+  if (!bin) {
+    console.error('[test] Go is needed to install stripe-mock (used by the provider tests)');
+    process.exit(1);
+  }
+  if (!existsSync(bin)) {
+    console.log(`[test] installing ${STRIPE_MOCK}`);
+    const install = spawnSync('go', ['install', STRIPE_MOCK], { stdio: 'inherit' });
+    if (install.status !== 0) {
+      console.error('[test] go install of stripe-mock failed');
+      process.exit(1);
+    }
+  }
+  process.env.STRIPE_MOCK_BIN ??= bin;
+}
 
 const generate = spawnSync(process.execPath, [join(root, 'scripts/db/generate.mjs')], {
   stdio: 'inherit',

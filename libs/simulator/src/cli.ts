@@ -30,7 +30,7 @@ const required = (name: string) => {
   return value;
 };
 
-switch (command) {
+switch (command ?? '') {
   case 'serve': {
     const sim = new StripeSimulator({
       seed: Object.fromEntries(COLLECTIONS.map((c) => [c, num(c, 0)])),

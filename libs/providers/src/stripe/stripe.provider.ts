@@ -36,6 +36,8 @@ export interface StripeProviderOptions {
   readonly maxAttempts?: number | undefined;
   readonly timeoutMs?: number | undefined;
   readonly webhookToleranceSeconds?: number | undefined;
+  /** Stripe API version for requests and for the webhook endpoints we create (default: ours). */
+  readonly apiVersion?: string | undefined;
 }
 
 type Listable =
@@ -58,6 +60,7 @@ export class StripeProvider implements BillingProvider {
   readonly #maxAttempts: number;
   readonly #mode: 'test' | 'live';
   readonly #tolerance: number | undefined;
+  readonly #apiVersion: string;
 
   constructor(options: StripeProviderOptions) {
     if (!/^(sk|rk)_(test|live)_\S+$/.test(options.apiKey)) {
@@ -67,9 +70,10 @@ export class StripeProvider implements BillingProvider {
       );
     }
     this.#mode = options.apiKey.includes('_live_') ? 'live' : 'test';
+    this.#apiVersion = options.apiVersion ?? STRIPE_API_VERSION;
     const base = options.apiBaseUrl ? new URL(options.apiBaseUrl) : undefined;
     this.#stripe = new Stripe(options.apiKey, {
-      apiVersion: STRIPE_API_VERSION,
+      apiVersion: this.#apiVersion as Stripe.StripeConfig['apiVersion'],
       // Retries are ours: they honour Retry-After and Stripe-Should-Retry and feed the limiter.
       maxNetworkRetries: 0,
       timeout: options.timeoutMs ?? 30_000,
@@ -237,7 +241,7 @@ export class StripeProvider implements BillingProvider {
         enabled_events: [
           ...STRIPE_EVENT_TYPES,
         ] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
-        api_version: STRIPE_API_VERSION,
+        api_version: this.#apiVersion as Stripe.WebhookEndpointCreateParams.ApiVersion,
         description: 'paysync',
       }),
     );

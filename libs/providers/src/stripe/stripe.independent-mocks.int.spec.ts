@@ -1,0 +1,226 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import type { CanonicalChange, EntityType } from '@paysync/contracts';
+
+import { eventually } from '@paysync/testkit';
+
+import { StripeProvider } from '../index.js';
+
+// stripe-stateful-mock is an independent fake of the Stripe API (nobody here wrote it): our listing
+// and pagination code must work against it too, not only against our own simulator.
+import { createExpressApp } from 'stripe-stateful-mock';
+
+const ctx = { workspaceId: '11111111-1111-4111-8111-111111111111', source: 'backfill' as const };
+const KEY = 'sk_test_independent_mock_key';
+
+describe('StripeProvider against stripe-stateful-mock', () => {
+  let server: Server;
+  let base: string;
+
+  async function post(path: string, form: Record<string, string>): Promise<{ id: string }> {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${KEY}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams(form).toString(),
+    });
+    if (res.status !== 200) throw new Error(`${path} → ${res.status}: ${await res.text()}`);
+    return (await res.json()) as { id: string };
+  }
+
+  async function listAll(
+    provider: StripeProvider,
+    entityType: EntityType,
+    limit: number,
+  ): Promise<CanonicalChange[]> {
+    const out: CanonicalChange[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await provider.listPage(entityType, { cursor, limit }, ctx);
+      out.push(...page.changes);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  beforeAll(async () => {
+    const app = createExpressApp();
+    await new Promise<void>((resolve) => {
+      server = app.listen(0, '127.0.0.1', resolve);
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('pages through customers, products and prices with exact counts and no duplicates', async () => {
+    const products: string[] = [];
+    for (let i = 0; i < 23; i++)
+      products.push((await post('/v1/products', { name: `Product ${i}` })).id);
+    for (let i = 0; i < 57; i++)
+      await post('/v1/customers', { email: `c${i}@example.com`, name: `C ${i}` });
+    for (let i = 0; i < 31; i++) {
+      await post('/v1/prices', {
+        product: products[i % products.length] as string,
+        unit_amount: String(100 + i),
+        currency: 'usd',
+      });
+    }
+    const provider = new StripeProvider({
+      apiKey: KEY,
+      apiBaseUrl: base,
+      rateLimitPerSecond: 1000,
+    });
+    for (const [type, expected, limit] of [
+      ['customer', 57, 10],
+      ['product', 23, 7],
+      ['price', 31, 5],
+    ] as const) {
+      const changes = await listAll(provider, type, limit);
+      expect(changes).toHaveLength(expected);
+      expect(new Set(changes.map((c) => c.externalId)).size).toBe(expected);
+    }
+    // (stripe-stateful-mock 0.0.16 does not keep a customer's `name`; its email survives.)
+    const emails = (await listAll(provider, 'customer', 100)).map(
+      (c) => (c.data as { email: string }).email,
+    );
+    expect(emails).toContain('c7@example.com');
+  });
+});
+
+// stripe-mock is Stripe's own mock: it validates every request against Stripe's OpenAPI spec.
+// `npm test` installs the pinned binary (scripts/test.mjs); its spec (v0.203.0) knows API versions
+// up to 2026-08-26.dahlia, older than the SDK's 2026-10-28.endive, so these requests name the
+// newest version it knows.
+describe('StripeProvider requests validated by stripe-mock', () => {
+  let child: ChildProcess;
+  let provider: StripeProvider;
+
+  beforeAll(async () => {
+    const bin = stripeMockBinary();
+    const port = await freePort();
+    const httpsPort = await freePort();
+    // Both listeners on loopback: by default stripe-mock also opens HTTPS on every interface.
+    child = spawn(
+      bin,
+      ['-http-addr', `127.0.0.1:${port}`, '-https-addr', `127.0.0.1:${httpsPort}`],
+      {
+        // Its request log goes nowhere; start-up errors reach the test output.
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    await eventually(
+      async () =>
+        (
+          await fetch(`http://127.0.0.1:${port}/v1/account`, {
+            headers: { authorization: `Bearer ${MOCK_KEY}` },
+          })
+        ).ok,
+      { timeoutMs: 30_000, what: `stripe-mock on ${port}` },
+    );
+    provider = new StripeProvider({
+      // stripe-mock accepts only plain-looking test keys (no extra underscores).
+      apiKey: MOCK_KEY,
+      apiBaseUrl: `http://127.0.0.1:${port}`,
+      rateLimitPerSecond: 1000,
+      apiVersion: '2026-08-26.dahlia',
+      maxAttempts: 1,
+    });
+  });
+
+  afterAll(() => {
+    child.kill('SIGTERM');
+  });
+
+  it.each([
+    'customer',
+    'product',
+    'price',
+    'subscription',
+    'invoice',
+    'payment_transaction',
+  ] as const)(
+    'accepts our list request for %s (with a cursor and created bounds) and we map its answer',
+    async (type) => {
+      const page = await provider.listPage(
+        type,
+        { limit: 100, cursor: null, createdGte: 1, createdLt: 2_000_000_000 },
+        ctx,
+      );
+      expect(page.changes.length).toBeGreaterThan(0);
+      expect(page.changes[0]).toMatchObject({ provider: 'stripe', source: 'backfill' });
+      const id = page.changes[0]?.externalId as string;
+      const next = await provider.listPage(
+        type,
+        {
+          limit: 10,
+          cursor: `${type === 'payment_transaction' ? 'paymentIntents' : LIST_OF[type]}:${id}`,
+        },
+        ctx,
+      );
+      expect(next.changes.length).toBeGreaterThanOrEqual(0);
+    },
+  );
+
+  it('accepts our retrieve requests', async () => {
+    for (const [type, id] of [
+      ['customer', 'cus_123'],
+      ['subscription', 'sub_123'],
+      ['invoice', 'in_123'],
+      ['payment_transaction', 'pi_123'],
+      ['payment_transaction', 'ch_123'],
+    ] as const) {
+      const change = await provider.retrieve(type, id, ctx);
+      expect(change.entityType).toBe(type);
+    }
+  });
+
+  it('accepts our webhook endpoint creation (event types we sync, pinned API version)', async () => {
+    const endpoint = await provider.registerWebhookEndpoint(
+      'https://paysync.example.com/webhooks/stripe/abc',
+    );
+    expect(endpoint.id).toMatch(/^we_/);
+    expect(await provider.testConnection()).toMatchObject({ mode: 'test' });
+  });
+});
+
+const MOCK_KEY = 'sk_test_123paysync';
+
+const LIST_OF: Record<string, string> = {
+  customer: 'customers',
+  product: 'products',
+  price: 'prices',
+  subscription: 'subscriptions',
+  invoice: 'invoices',
+};
+
+function stripeMockBinary(): string {
+  if (process.env.STRIPE_MOCK_BIN) return process.env.STRIPE_MOCK_BIN;
+  const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).stdout.trim();
+  const bin = join(gopath, 'bin', 'stripe-mock');
+  if (!existsSync(bin)) {
+    throw new Error(
+      `stripe-mock not found at ${bin}: npm test installs it (go install github.com/stripe/stripe-mock@v0.203.0)`,
+    );
+  }
+  return bin;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
