@@ -16,3 +16,10 @@ export type {
   ProviderName,
   SyncSource,
 } from './canonical.js';
+export {
+  FAILURE_HEADERS,
+  WEBHOOK_RECEIVED,
+  webhookPartitionKey,
+  webhookReceivedSchema,
+} from './webhook-received.js';
+export type { WebhookReceived } from './webhook-received.js';

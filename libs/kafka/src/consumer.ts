@@ -41,6 +41,8 @@ export interface KafkaConsumerOptions {
 export interface BatchContext {
   readonly topic: string;
   readonly partition: number;
+  /** Offset after the newest message in the partition when fetched (for lag). */
+  readonly highWatermark: string;
   /** Keep the group membership alive during long batches. */
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping or the partition was revoked: stop early, commit what is done. */
@@ -121,6 +123,7 @@ export class KafkaConsumer {
     const ctx: BatchContext = {
       topic: batch.topic,
       partition: batch.partition,
+      highWatermark: batch.highWatermark,
       heartbeat,
       isRunning: () => isRunning() && !isStale(),
       resolveOffset: (offset) => {

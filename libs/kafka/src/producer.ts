@@ -10,6 +10,8 @@ export interface OutgoingMessage {
   /** Partition key: one aggregate's messages share a partition and stay in order. */
   readonly key: string;
   readonly envelope: Envelope;
+  /** Extra headers (retry/DLQ routing metadata), added to the envelope's own. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface KafkaProducerDeps {
@@ -69,7 +71,10 @@ export class KafkaProducer {
             topic,
             acks: -1,
             timeout: this.#timeoutMs,
-            messages: messages.map(({ key, envelope }) => ({ key, ...encodeEnvelope(envelope) })),
+            messages: messages.map(({ key, envelope, headers }) => {
+              const encoded = encodeEnvelope(envelope);
+              return { key, value: encoded.value, headers: { ...encoded.headers, ...headers } };
+            }),
           });
         })(),
         timeout,

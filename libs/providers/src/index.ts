@@ -35,3 +35,4 @@ export {
   signStripePayload,
   verifyStripeWebhook,
 } from './stripe/stripe.webhook.js';
+export { claimedAccountId, mapProviderEvent, verifyProviderWebhook } from './webhooks.js';

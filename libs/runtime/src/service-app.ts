@@ -18,6 +18,8 @@ export interface ServiceAppOptions<C extends InfrastructureCradle> {
   readonly container: AwilixContainer<C>;
   /** Body limit in bytes (Fastify rejects larger bodies with 413 while reading). */
   readonly bodyLimit?: number;
+  /** Take the client IP from X-Forwarded-For. */
+  readonly trustProxy?: boolean;
   /** Extra readiness checks beyond PostgreSQL and Kafka. */
   readonly extraChecks?: (cradle: C) => readonly ReadinessCheck[];
 }
@@ -36,6 +38,7 @@ export async function createServiceApp<C extends InfrastructureCradle>(
     // 503 to new requests while closing, so load balancers drain us (STYLE R13).
     return503OnClosing: true,
     bodyLimit: options.bodyLimit ?? 1_048_576,
+    trustProxy: options.trustProxy ?? false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });

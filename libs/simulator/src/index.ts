@@ -3,7 +3,7 @@ export { StripeSimulator } from './simulator.js';
 export type { Faults, SeedCounts, SimEvent, SimulatorOptions } from './simulator.js';
 export { BASE_CREATED, COLLECTIONS, simId, simIndex } from './store.js';
 export type { CollectionName, SimObject } from './store.js';
-export { WebhookSender } from './webhook-sender.js';
+export { WebhookSender, stripeSignatureHeader } from './webhook-sender.js';
 export type { DeliveryOptions, DeliveryResult, DeliveryStats } from './webhook-sender.js';
 export { loadEvent, runLoad } from './load.js';
 export type { LoadOptions, LoadReport } from './load.js';

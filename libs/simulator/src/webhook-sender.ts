@@ -1,6 +1,20 @@
+import { createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
 
-import { signStripePayload } from '@paysync/providers';
+/**
+ * Stripe's signature scheme, implemented here independently of @paysync/providers so the
+ * simulator checks our verifier instead of agreeing with it by construction.
+ */
+export function stripeSignatureHeader(
+  payload: string,
+  secret: string,
+  timestampSeconds: number,
+): string {
+  const signature = createHmac('sha256', secret)
+    .update(`${timestampSeconds}.${payload}`, 'utf8')
+    .digest('hex');
+  return `t=${timestampSeconds},v1=${signature}`;
+}
 
 export interface DeliveryOptions {
   /** Fraction of events delivered twice. */
@@ -110,7 +124,7 @@ export class WebhookSender {
           headers: {
             'content-type': 'application/json; charset=utf-8',
             'content-length': Buffer.byteLength(payload),
-            'stripe-signature': signStripePayload(payload, secret, timestampSeconds),
+            'stripe-signature': stripeSignatureHeader(payload, secret, timestampSeconds),
             'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks) paysync-simulator',
           },
         },

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, type Logger } from '@paysync/observability';
 import { createServiceApp } from '@paysync/runtime';
 
-import { registerDependencies, type IngressCradle, type DependencyOverrides } from './container.js';
+import { registerDependencies, type DependencyOverrides, type IngressCradle } from './container.js';
+import { webhookRoutes } from './routes/webhooks.routes.js';
 
 import type { Config } from './config.js';
 
@@ -16,5 +17,12 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const container = createContainer<IngressCradle>({ injectionMode: 'PROXY', strict: true });
   registerDependencies(container, { config, logger }, overrides);
-  return createServiceApp({ logger, container });
+  const app = await createServiceApp({
+    logger,
+    container,
+    bodyLimit: config.ingress.bodyLimitBytes,
+    trustProxy: config.ingress.trustProxy,
+  });
+  await app.register(webhookRoutes);
+  return app;
 }

@@ -1,7 +1,63 @@
-import { httpConfigSchema, type ConfigOf } from '@paysync/config';
+import { z } from 'zod';
+
+import { bool, csv, envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
+import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
 import { logConfigSchema } from '@paysync/observability';
+
+export const ingressConfigSchema = {
+  bodyLimitBytes: envVar(
+    'INGRESS_BODY_LIMIT_BYTES',
+    positiveInt().default(1_048_576),
+    'Largest webhook body accepted (413 beyond it, enforced while reading)',
+  ),
+  connectionCacheTtlMs: envVar(
+    'INGRESS_CONNECTION_CACHE_TTL_MS',
+    positiveInt().default(5000),
+    'How long a connection (and its secrets) is cached; rotations and deactivations apply within it',
+  ),
+  rateLimitPerIp: envVar(
+    'INGRESS_RATE_LIMIT_PER_IP',
+    positiveInt().default(2000),
+    'Webhook requests per second accepted from one client IP (429 beyond)',
+  ),
+  rateLimitPerConnection: envVar(
+    'INGRESS_RATE_LIMIT_PER_CONNECTION',
+    positiveInt().default(2000),
+    'Webhook requests per second accepted for one provider connection (429 beyond)',
+  ),
+  ipAllowlist: envVar(
+    'INGRESS_IP_ALLOWLIST',
+    csv().optional(),
+    'If set, only these IPs or IPv4 CIDRs may post webhooks (e.g. the provider’s published ranges)',
+  ),
+  trustProxy: envVar(
+    'INGRESS_TRUST_PROXY',
+    bool().default(false),
+    'Take the client IP from X-Forwarded-For (behind a load balancer)',
+  ),
+  webhookToleranceSeconds: envVar(
+    'WEBHOOK_TOLERANCE_SECONDS',
+    positiveInt().default(300),
+    'Maximum age (and future skew) of a signed webhook timestamp',
+  ),
+  outboxRelayIntervalMs: envVar(
+    'INGRESS_OUTBOX_RELAY_INTERVAL_MS',
+    positiveInt().default(500),
+    'How often the relay looks for outbox rows to hand to Kafka',
+  ),
+  kafkaCircuitOpenMs: envVar(
+    'INGRESS_KAFKA_CIRCUIT_OPEN_MS',
+    positiveInt().default(5000),
+    'After a failed produce, write straight to the outbox for this long instead of waiting on Kafka',
+  ),
+  retryAfterSeconds: envVar(
+    'INGRESS_RETRY_AFTER_SECONDS',
+    z.coerce.number().int().min(1).default(10),
+    'Retry-After sent with a 503 when neither Kafka nor PostgreSQL accepts an event',
+  ),
+};
 
 /** Every environment variable the ingress service reads (STYLE R17–R19). */
 export const configSchema = {
@@ -9,6 +65,8 @@ export const configSchema = {
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,
+  crypto: cryptoConfigSchema,
+  ingress: ingressConfigSchema,
 };
 
 export type Config = ConfigOf<typeof configSchema>;

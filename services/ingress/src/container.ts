@@ -1,17 +1,40 @@
 // Loads @fastify/awilix's types (and the awilix-manager options asyncInit/asyncDispose it augments).
 import type {} from '@fastify/awilix';
-import { asFunction, asValue, type AwilixContainer, type NameAndRegistrationPair } from 'awilix';
+import {
+  asClass,
+  asFunction,
+  asValue,
+  type AwilixContainer,
+  type NameAndRegistrationPair,
+} from 'awilix';
 
 import { ALL_TOPICS } from '@paysync/contracts';
+import { ConnectionRepository } from '@paysync/db';
 import { TopicBootstrap } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
-import { infrastructureRegistrations, type InfrastructureCradle } from '@paysync/runtime';
+import {
+  DISPOSE_PRIORITY,
+  infrastructureRegistrations,
+  type InfrastructureCradle,
+} from '@paysync/runtime';
+
+import { OutboxRelay } from './modules/outbox/outbox-relay.js';
+import { OutboxRepository } from './modules/outbox/outbox.repository.js';
+import { ConnectionCache } from './modules/webhooks/connection-cache.js';
+import { IngressMetrics } from './modules/webhooks/ingress.metrics.js';
+import { WebhookHandoffService } from './modules/webhooks/webhook-handoff.service.js';
 
 import type { Config } from './config.js';
 
 export interface IngressCradle extends InfrastructureCradle {
   readonly config: Config;
   readonly topicBootstrap: TopicBootstrap;
+  readonly connectionRepository: ConnectionRepository;
+  readonly connectionCache: ConnectionCache;
+  readonly outboxRepository: OutboxRepository;
+  readonly outboxRelay: OutboxRelay;
+  readonly ingressMetrics: IngressMetrics;
+  readonly webhookHandoffService: WebhookHandoffService;
 }
 
 declare module '@fastify/awilix' {
@@ -41,6 +64,45 @@ export function registerDependencies(
         }),
       { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
     ),
+    connectionRepository: asFunction(
+      ({ prisma }: IngressCradle) =>
+        new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),
+    ).singleton(),
+    connectionCache: asFunction(
+      ({ connectionRepository }: IngressCradle) =>
+        new ConnectionCache({ connectionRepository, ttlMs: config.ingress.connectionCacheTtlMs }),
+    ).singleton(),
+    outboxRepository: asClass(OutboxRepository).singleton(),
+    ingressMetrics: asClass(IngressMetrics).singleton(),
+    outboxRelay: asFunction(
+      ({ outboxRepository, kafkaProducer, ingressMetrics }: IngressCradle) =>
+        new OutboxRelay({
+          outboxRepository,
+          kafkaProducer,
+          logger,
+          intervalMs: config.ingress.outboxRelayIntervalMs,
+          depthGauge: ingressMetrics.outboxDepth,
+        }),
+      // Stops before the producer flushes (producers dispose at DISPOSE_PRIORITY.producers).
+      {
+        lifetime: 'SINGLETON',
+        asyncInit: 'start',
+        asyncDispose: 'stop',
+        asyncDisposePriority: DISPOSE_PRIORITY.workers,
+      },
+    ),
+    webhookHandoffService: asFunction(
+      ({ kafkaProducer, outboxRepository, outboxRelay, ingressMetrics }: IngressCradle) =>
+        new WebhookHandoffService({
+          kafkaProducer,
+          outboxRepository,
+          outboxRelay,
+          ingressMetrics,
+          logger,
+          topicPrefix: config.kafka.topicPrefix,
+          circuitOpenMs: config.ingress.kafkaCircuitOpenMs,
+        }),
+    ).singleton(),
     ...overrides,
   });
 }

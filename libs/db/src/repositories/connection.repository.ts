@@ -144,6 +144,45 @@ export class ConnectionRepository {
     return row ? this.#decrypt(row) : undefined;
   }
 
+  /**
+   * The active connection a provider account belongs to (Stripe Connect `acct_…`), decrypted, for
+   * webhooks that arrive without a connection id in their URL.
+   */
+  async getDecryptedByProviderAccount(
+    provider: ProviderName,
+    providerAccountId: string,
+    tx?: DbOrTx,
+  ): Promise<DecryptedConnection | undefined> {
+    const link = await (tx ?? this.#prisma).workspaceProviderAccount.findUnique({
+      where: { provider_providerAccountId: { provider, providerAccountId } },
+      include: { configuration: true },
+    });
+    return link ? this.#decrypt(link.configuration) : undefined;
+  }
+
+  /** Records which workspace and connection a provider account belongs to (idempotent). */
+  async linkProviderAccount(
+    connection: ConnectionView,
+    providerAccountId: string,
+    tx?: DbOrTx,
+  ): Promise<void> {
+    const db = tx ?? this.#prisma;
+    await db.workspaceProviderAccount.upsert({
+      where: { provider_providerAccountId: { provider: connection.provider, providerAccountId } },
+      create: {
+        provider: connection.provider,
+        providerAccountId,
+        workspaceId: connection.workspaceId,
+        configurationId: connection.id,
+      },
+      update: { workspaceId: connection.workspaceId, configurationId: connection.id },
+    });
+    await db.workspacePaymentConfiguration.update({
+      where: { id: connection.id },
+      data: { providerAccountId },
+    });
+  }
+
   async #row(workspaceId: string, id: string, tx?: DbOrTx): Promise<WorkspacePaymentConfiguration> {
     const row =
       isUuid(id) && isUuid(workspaceId)

@@ -1,0 +1,57 @@
+import type { ProviderName } from '@paysync/contracts';
+import type { ConnectionRepository, DecryptedConnection } from '@paysync/db';
+
+interface Entry {
+  readonly value: DecryptedConnection | undefined;
+  readonly expires: number;
+}
+
+/**
+ * Connections (with their decrypted secrets) cached for a few seconds: the hot path does no
+ * database read per webhook, and a rotated secret or deactivated connection takes effect within
+ * the TTL. Misses are cached too, so unknown ids cannot hammer the database.
+ */
+export class ConnectionCache {
+  readonly #repo: ConnectionRepository;
+  readonly #ttlMs: number;
+  readonly #byId = new Map<string, Entry>();
+  readonly #byAccount = new Map<string, Entry>();
+
+  constructor({
+    connectionRepository,
+    ttlMs,
+  }: {
+    connectionRepository: ConnectionRepository;
+    ttlMs: number;
+  }) {
+    this.#repo = connectionRepository;
+    this.#ttlMs = ttlMs;
+  }
+
+  async byId(id: string): Promise<DecryptedConnection | undefined> {
+    return this.#get(this.#byId, id, () => this.#repo.getDecryptedById(id));
+  }
+
+  async byProviderAccount(
+    provider: ProviderName,
+    accountId: string,
+  ): Promise<DecryptedConnection | undefined> {
+    return this.#get(this.#byAccount, `${provider}:${accountId}`, () =>
+      this.#repo.getDecryptedByProviderAccount(provider, accountId),
+    );
+  }
+
+  async #get(
+    map: Map<string, Entry>,
+    key: string,
+    load: () => Promise<DecryptedConnection | undefined>,
+  ): Promise<DecryptedConnection | undefined> {
+    const now = Date.now();
+    const hit = map.get(key);
+    if (hit && hit.expires > now) return hit.value;
+    const value = await load();
+    if (map.size > 10_000) map.clear(); // bounded: a flood of random ids cannot grow it forever
+    map.set(key, { value, expires: now + this.#ttlMs });
+    return value;
+  }
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+
+import {
+  TOPICS,
+  WEBHOOK_RECEIVED,
+  webhookPartitionKey,
+  type WebhookReceived,
+} from '@paysync/contracts';
+import { DependencyUnavailableError } from '@paysync/errors';
+import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
+import type { Logger } from '@paysync/observability';
+
+import type { OutboxRelay } from '../outbox/outbox-relay.js';
+import type { OutboxRepository } from '../outbox/outbox.repository.js';
+import type { IngressMetrics } from './ingress.metrics.js';
+
+export type HandoffPath = 'kafka' | 'outbox';
+
+/**
+ * The durable hand-off (DESIGN §2 rule 1): Kafka with acks=all within the produce timeout, else
+ * the PostgreSQL outbox; if neither accepts, a retryable 503 so the provider sends it again.
+ * After a Kafka failure (and while the outbox still holds events) new events go straight to the
+ * outbox for a few seconds: no request waits out a dead broker's timeout, and newer events do
+ * not overtake older ones.
+ */
+export class WebhookHandoffService {
+  readonly #producer: KafkaProducer;
+  readonly #outbox: OutboxRepository;
+  readonly #relay: OutboxRelay;
+  readonly #metrics: IngressMetrics;
+  readonly #logger: Logger;
+  readonly #topic: string;
+  readonly #circuitOpenMs: number;
+  #kafkaDownUntil = 0;
+
+  constructor(deps: {
+    kafkaProducer: KafkaProducer;
+    outboxRepository: OutboxRepository;
+    outboxRelay: OutboxRelay;
+    ingressMetrics: IngressMetrics;
+    logger: Logger;
+    topicPrefix: string;
+    circuitOpenMs: number;
+  }) {
+    this.#producer = deps.kafkaProducer;
+    this.#outbox = deps.outboxRepository;
+    this.#relay = deps.outboxRelay;
+    this.#metrics = deps.ingressMetrics;
+    this.#logger = deps.logger.child({ component: 'WebhookHandoff' });
+    this.#topic = topicName(TOPICS.webhookReceived, deps.topicPrefix);
+    this.#circuitOpenMs = deps.circuitOpenMs;
+  }
+
+  async handOff(message: WebhookReceived, traceparent?: string): Promise<HandoffPath> {
+    const envelope = createEnvelope({
+      type: WEBHOOK_RECEIVED,
+      workspaceId: message.workspaceId,
+      idempotencyKey: `${message.provider}:${message.event.id}`,
+      traceparent: traceparent ?? newTraceparent(),
+      payload: message,
+    });
+    const key = webhookPartitionKey(message);
+    const started = performance.now();
+    if (Date.now() >= this.#kafkaDownUntil && !this.#relay.pending) {
+      try {
+        await this.#producer.send(this.#topic, [{ key, envelope }]);
+        this.#observe('kafka', started);
+        return 'kafka';
+      } catch (err) {
+        this.#kafkaDownUntil = Date.now() + this.#circuitOpenMs;
+        this.#logger.warn(
+          { err, eventId: message.event.id },
+          'Kafka hand-off failed; using the outbox',
+        );
+      }
+    }
+    try {
+      await this.#outbox.insert(this.#topic, key, envelope);
+      this.#relay.pending = true;
+      this.#observe('outbox', started);
+      return 'outbox';
+    } catch (err) {
+      this.#logger.error(
+        { err, eventId: message.event.id },
+        'Neither Kafka nor the outbox accepted a verified event',
+      );
+      throw new DependencyUnavailableError(
+        'SERVICE_UNAVAILABLE',
+        'The event could not be stored; retry later',
+        { eventId: message.event.id },
+        { cause: err },
+      );
+    }
+  }
+
+  #observe(path: HandoffPath, started: number): void {
+    this.#metrics.handoffSeconds.observe({ path }, (performance.now() - started) / 1000);
+  }
+}
+
+/** A fresh W3C trace context: one trace per event, carried in Kafka headers to the processor. */
+export function newTraceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
