@@ -12,6 +12,7 @@ function baseEnv(port: number): NodeJS.ProcessEnv {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'info',
+    ENCRYPTION_KEYS: `t1:${Buffer.alloc(32, 7).toString('base64')}`,
   };
 }
 

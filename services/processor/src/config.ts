@@ -1,14 +1,50 @@
-import { httpConfigSchema, type ConfigOf } from '@paysync/config';
+import { z } from 'zod';
+
+import { bool, envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
+import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
 import { logConfigSchema } from '@paysync/observability';
+import { providerConfigSchema } from '@paysync/providers';
 
-/** Every environment variable the processor service reads (STYLE R17–R19). */
+export const processorConfigSchema = {
+  groupId: envVar(
+    'PROCESSOR_GROUP_ID',
+    z.string().min(1).default('paysync-processor'),
+    'Kafka consumer group',
+  ),
+  retryDelaysMs: envVar(
+    'PROCESSOR_RETRY_DELAYS_MS',
+    z
+      .string()
+      .default('30000,300000')
+      .transform((v) => v.split(',').map((s) => Number(s.trim())))
+      .refine((list) => list.length >= 1 && list.every((n) => Number.isInteger(n) && n >= 0), {
+        message: 'must be comma-separated non-negative integers (one per retry tier)',
+      }),
+    'Delay of each retry tier for events that failed (then the DLQ); two tiers use the short and long retry topics',
+  ),
+  transientBackoffMaxMs: envVar(
+    'PROCESSOR_TRANSIENT_BACKOFF_MAX_MS',
+    positiveInt().default(30_000),
+    'Longest pause between attempts while the database or a provider is down (no dead-lettering)',
+  ),
+  refetchTies: envVar(
+    'PROCESSOR_REFETCH_TIES',
+    bool().default(true),
+    'Re-fetch an object from the provider when an event has the same version but other content',
+  ),
+};
+
+/** Every environment variable the processor reads (STYLE R17–R19). */
 export const configSchema = {
   http: httpConfigSchema(3002),
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,
+  crypto: cryptoConfigSchema,
+  provider: providerConfigSchema,
+  processor: processorConfigSchema,
 };
 
 export type Config = ConfigOf<typeof configSchema>;

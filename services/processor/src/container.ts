@@ -1,17 +1,37 @@
 // Loads @fastify/awilix's types (and the awilix-manager options asyncInit/asyncDispose it augments).
 import type {} from '@fastify/awilix';
-import { asFunction, asValue, type AwilixContainer, type NameAndRegistrationPair } from 'awilix';
+import {
+  asClass,
+  asFunction,
+  asValue,
+  type AwilixContainer,
+  type NameAndRegistrationPair,
+} from 'awilix';
 
 import { ALL_TOPICS } from '@paysync/contracts';
+import { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
 import { TopicBootstrap } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
-import { infrastructureRegistrations, type InfrastructureCradle } from '@paysync/runtime';
+import {
+  DISPOSE_PRIORITY,
+  infrastructureRegistrations,
+  type InfrastructureCradle,
+} from '@paysync/runtime';
+
+import { EventProcessingService } from './modules/events/event-processing.service.js';
+import { ProcessorMetrics } from './modules/events/processor.metrics.js';
+import { WebhookEventsConsumer } from './modules/events/webhook-events.consumer.js';
 
 import type { Config } from './config.js';
 
 export interface ProcessorCradle extends InfrastructureCradle {
   readonly config: Config;
   readonly topicBootstrap: TopicBootstrap;
+  readonly connectionRepository: ConnectionRepository;
+  readonly syncWriteRepository: SyncWriteRepository;
+  readonly processorMetrics: ProcessorMetrics;
+  readonly eventProcessingService: EventProcessingService;
+  readonly webhookEventsConsumer: WebhookEventsConsumer;
 }
 
 declare module '@fastify/awilix' {
@@ -21,7 +41,7 @@ declare module '@fastify/awilix' {
 
 export type DependencyOverrides = Partial<NameAndRegistrationPair<ProcessorCradle>>;
 
-/** The only place the processor service registers dependencies (STYLE R11). */
+/** The only place the processor registers dependencies (STYLE R11). */
 export function registerDependencies(
   container: AwilixContainer<ProcessorCradle>,
   { config, logger }: { config: Config; logger: Logger },
@@ -40,6 +60,57 @@ export function registerDependencies(
           topicPrefix: config.kafka.topicPrefix,
         }),
       { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
+    ),
+    connectionRepository: asFunction(
+      ({ prisma }: ProcessorCradle) =>
+        new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),
+    ).singleton(),
+    syncWriteRepository: asClass(SyncWriteRepository).singleton(),
+    processorMetrics: asClass(ProcessorMetrics).singleton(),
+    eventProcessingService: asFunction(
+      ({
+        syncWriteRepository,
+        connectionRepository,
+        kafkaProducer,
+        processorMetrics,
+      }: ProcessorCradle) =>
+        new EventProcessingService({
+          syncWriteRepository,
+          connectionRepository,
+          kafkaProducer,
+          processorMetrics,
+          logger,
+          settings: {
+            topicPrefix: config.kafka.topicPrefix,
+            retryDelaysMs: config.processor.retryDelaysMs,
+            refetchTies: config.processor.refetchTies,
+            stripeMaxAttempts: config.provider.stripeMaxAttempts,
+          },
+        }),
+    ).singleton(),
+    webhookEventsConsumer: asFunction(
+      ({ kafka, eventProcessingService, processorMetrics, topicBootstrap }: ProcessorCradle) => {
+        const consumer = new WebhookEventsConsumer({
+          kafka,
+          logger,
+          eventProcessingService,
+          processorMetrics,
+          groupId: config.processor.groupId,
+          topicPrefix: config.kafka.topicPrefix,
+          transientBackoffMaxMs: config.processor.transientBackoffMaxMs,
+        });
+        // Subscribing needs the topics; start once they exist, without blocking start-up.
+        return Object.assign(consumer, {
+          init: () => topicBootstrap.whenReady().then(() => consumer.start()),
+        });
+      },
+      {
+        lifetime: 'SINGLETON',
+        asyncInit: { method: 'init', nonBlocking: true },
+        asyncDispose: 'stop',
+        asyncDisposePriority: DISPOSE_PRIORITY.consumers,
+        enabled: config.kafka.consumersEnabled,
+      },
     ),
     ...overrides,
   });

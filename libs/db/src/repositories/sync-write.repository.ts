@@ -96,6 +96,60 @@ export class SyncWriteRepository {
     }
   }
 
+  /**
+   * Records events that failed processing (`failed` while retries remain, `dead` once in the
+   * DLQ) with their error, without touching events that were processed meanwhile.
+   */
+  async recordFailures(
+    failures: readonly {
+      readonly event: EventRecord;
+      readonly status: 'failed' | 'dead';
+      readonly attempt: number;
+      readonly errorClass: string;
+      readonly message: string;
+    }[],
+  ): Promise<void> {
+    if (failures.length === 0) return;
+    try {
+      await this.#prisma.$executeRawUnsafe(
+        `INSERT INTO payment_sync_events AS e
+           (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id,
+            payload, provider_created_at, attempts, last_error, error_class)
+         SELECT i.workspace_id, i.provider::payment_provider, i.provider_event_id, i.event_type,
+                i.status::sync_event_status, i.source::sync_source, i.object_type, i.object_id, i.payload,
+                i.provider_created_at, i.attempt, i.last_error, i.error_class
+           FROM jsonb_to_recordset($1::jsonb) AS i(workspace_id uuid, provider text, provider_event_id text,
+                event_type text, status text, source text, object_type text, object_id text, payload jsonb,
+                provider_created_at timestamptz, attempt int, last_error text, error_class text)
+         ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE SET
+           status = EXCLUDED.status,
+           attempts = GREATEST(e.attempts, EXCLUDED.attempts),
+           last_error = EXCLUDED.last_error,
+           error_class = EXCLUDED.error_class
+         WHERE e.status IN ('received', 'failed', 'dead')`,
+        JSON.stringify(
+          failures.map((f) => ({
+            workspace_id: f.event.workspaceId,
+            provider: f.event.provider,
+            provider_event_id: f.event.providerEventId,
+            event_type: f.event.eventType,
+            status: f.status,
+            source: f.event.source,
+            object_type: f.event.objectType ?? null,
+            object_id: f.event.objectId ?? null,
+            payload: f.event.payload ?? null,
+            provider_created_at: f.event.providerCreatedAt ?? null,
+            attempt: f.attempt,
+            last_error: f.message.slice(0, 2000),
+            error_class: f.errorClass,
+          })),
+        ),
+      );
+    } catch (err) {
+      throw mapDbError(err, { operation: 'recordFailures' });
+    }
+  }
+
   async #apply(
     tx: Tx,
     changes: readonly CanonicalChange[],

@@ -1,0 +1,110 @@
+import type { FastifyInstance } from 'fastify';
+
+import { KeyRing } from '@paysync/crypto';
+import {
+  ConnectionRepository,
+  createPrismaClient,
+  type ConnectionView,
+  type Db,
+} from '@paysync/db';
+import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
+import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
+import { stackEnv, uniqueId } from '@paysync/testkit';
+
+import { buildApp as buildIngress } from '../../services/ingress/src/app.js';
+import { testConfig as ingressConfig } from '../../services/ingress/src/testing/test-config.js';
+import { buildApp as buildProcessor } from '../../services/processor/src/app.js';
+import { testConfig as processorConfig } from '../../services/processor/src/testing/test-config.js';
+
+export const TEST_ENCRYPTION_KEYS = `t1:${KeyRing.generateKey()}`;
+
+export interface Pipeline {
+  readonly db: TestDatabase;
+  readonly prisma: Db;
+  readonly sim: StripeSimulator;
+  readonly ingress: FastifyInstance;
+  readonly processor: FastifyInstance;
+  readonly ingressUrl: string;
+  readonly workspaceId: string;
+  readonly connection: ConnectionView;
+  readonly webhookSecret: string;
+  readonly webhookUrl: string;
+  readonly env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Ingress and processor built through their composition roots in this process, against the real
+ * Kafka and a fresh database, with a simulator whose webhooks point at the ingress.
+ */
+export async function startPipeline(
+  opts: { seed?: SeedCounts; env?: Record<string, string>; processor?: boolean } = {},
+): Promise<Pipeline> {
+  const db = await createTestDatabase();
+  const { kafkaBrokers } = stackEnv();
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: uniqueId('e2e-'),
+    ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+    PROCESSOR_GROUP_ID: uniqueId('processor-'),
+    PROCESSOR_RETRY_DELAYS_MS: '300,600',
+    INGRESS_CONNECTION_CACHE_TTL_MS: '200',
+    ...opts.env,
+  };
+  const prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 30_000 });
+  const sim = new StripeSimulator({
+    seed: opts.seed ?? { customers: 20, products: 5, prices: 10 },
+  });
+  const simUrl = await sim.start();
+
+  const workspaceId = (await prisma.workspace.create({ data: { name: 'pipeline' } })).id;
+  const webhookSecret = `whsec_${uniqueId('s')}`;
+  const connections = new ConnectionRepository({
+    prisma,
+    keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
+  });
+  const connection = await connections.create({
+    workspaceId,
+    provider: 'stripe',
+    mode: 'test',
+    apiKey: 'sk_test_pipeline_key_0001',
+    webhookSecrets: [webhookSecret],
+    settings: { apiBaseUrl: simUrl },
+  });
+  await connections.linkProviderAccount(connection, sim.accountId);
+
+  const ingress = await buildIngress(ingressConfig(env));
+  const ingressUrl = await ingress.listen({ host: '127.0.0.1', port: 0 });
+  const processor = await buildProcessor(
+    processorConfig({
+      ...env,
+      KAFKA_CONSUMERS_ENABLED: opts.processor === false ? 'false' : 'true',
+    }),
+  );
+  await processor.ready();
+  const webhookUrl = `${ingressUrl}/webhooks/stripe/${connection.id}`;
+  sim.addWebhookEndpoint(webhookUrl, webhookSecret);
+
+  return {
+    db,
+    prisma,
+    sim,
+    ingress,
+    processor,
+    ingressUrl,
+    workspaceId,
+    connection,
+    webhookSecret,
+    webhookUrl,
+    env,
+    async close() {
+      await sim.stop();
+      sim.webhooks.close();
+      await ingress.close();
+      await processor.close();
+      await prisma.$disconnect();
+      await db.drop();
+    },
+  };
+}
