@@ -209,10 +209,27 @@ describe('exactly once in effect, newest wins, deletes stick', () => {
     p.sim.update('customers', 'cus_sim0000000012', { name: 'second' });
     p.sim.freezeClock(undefined);
     p.sim.setDelivery({ reorderWindow: 0 });
+    // Whatever order they arrived in, the later one was a tie (same second, other content) and
+    // the processor asked the provider for the current state.
+    await eventually(
+      () => (p.sim.requestCounts.get('GET /v1/customers/:id') ?? 0) > retrievesBefore,
+      {
+        what: 'a re-fetch of the tied customer',
+      },
+    );
     await row('customer', 'cus_sim0000000012', (r) => r.name === 'second');
-    // Whatever order they arrived in, the second was a tie (same second, other content) and the
-    // processor asked the provider for the current state.
-    expect(p.sim.requestCounts.get('GET /v1/customers/:id') ?? 0).toBeGreaterThan(retrievesBefore);
+    const tied = await eventually(
+      async () => {
+        const events = await p.prisma.paymentSyncEvent.findMany({
+          where: { objectId: 'cus_sim0000000012' },
+        });
+        return events.length === 2 && events.every((e) => e.status === 'processed')
+          ? events
+          : undefined;
+      },
+      { what: 'both events processed' },
+    );
+    expect(tied).toHaveLength(2);
   });
 
   it('a delete followed by a late update stays deleted', async () => {

@@ -186,6 +186,40 @@ describe('ties (equal versions)', () => {
     expect((await customer(wsA, id))?.name).toBe('other');
   });
 
+  it('an authoritative re-fetch wins at an equal version; a later delete in that second still wins', async () => {
+    const id = 'cus_tie_auth';
+    await repo.applyChanges([
+      aCustomerChange({
+        workspaceId: wsA,
+        externalId: id,
+        version: V1,
+        data: aCustomerData({ name: 'a' }),
+      }),
+    ]);
+    const fetched = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      data: aCustomerData({ name: 'fetched' }),
+    });
+    expect((await repo.applyChanges([fetched])).outcomes).toEqual(['tie']);
+    expect((await repo.applyChanges([fetched], { authoritative: true })).outcomes).toEqual([
+      'applied',
+    ]);
+    expect((await customer(wsA, id))?.name).toBe('fetched');
+    const del = aCustomerChange({
+      workspaceId: wsA,
+      externalId: id,
+      version: V1,
+      deleted: true,
+      data: null,
+    });
+    expect((await repo.applyChanges([del])).outcomes).toEqual(['applied']);
+    // An older state is refused even when authoritative.
+    const older = aCustomerChange({ workspaceId: wsA, externalId: id, version: V1 - 1000 });
+    expect((await repo.applyChanges([older], { authoritative: true })).outcomes).toEqual(['stale']);
+  });
+
   it('leaves a tied event open (received) so the re-fetch can complete it under the same id', async () => {
     const id = 'cus_tie_2';
     await repo.applyChanges([aCustomerChange({ workspaceId: wsA, externalId: id, version: V1 })]);

@@ -83,11 +83,22 @@ export class SyncWriteRepository {
 
   async applyChanges(
     changes: readonly CanonicalChange[],
-    options: { events?: readonly EventRecord[]; tx?: Tx } = {},
+    options: {
+      events?: readonly EventRecord[];
+      tx?: Tx;
+      /**
+       * The changes are the provider's current state, fetched at their version (a tie's re-fetch):
+       * they also win at an equal version. Stripe versions have whole seconds, so the fetch
+       * and the tied event often share one; a later event in that second is still a tie (and is
+       * re-fetched in turn), and a later delete still wins.
+       */
+      authoritative?: boolean;
+    } = {},
   ): Promise<ApplyResult> {
     const events = options.events ?? [];
     if (changes.length === 0 && events.length === 0) return { outcomes: [], events: [] };
-    const run = (tx: Tx) => this.#apply(tx, changes, events);
+    const gate = options.authoritative ? AUTHORITATIVE_GATE : GATE;
+    const run = (tx: Tx) => this.#apply(tx, changes, events, gate);
     try {
       if (options.tx) return await run(options.tx);
       return await this.#prisma.$transaction(run, { timeout: 60_000, maxWait: 10_000 });
@@ -154,6 +165,7 @@ export class SyncWriteRepository {
     tx: Tx,
     changes: readonly CanonicalChange[],
     events: readonly EventRecord[],
+    gate: string,
   ): Promise<ApplyResult> {
     const outcomes: (ChangeOutcome | undefined)[] = new Array<ChangeOutcome | undefined>(
       changes.length,
@@ -202,9 +214,10 @@ export class SyncWriteRepository {
       const full = items.filter((i) => i.change.data !== null);
       const bare = items.filter((i) => i.change.data === null);
       const applied = new Set<number>();
-      if (full.length > 0) for (const i of await this.#upsertFull(tx, table, full)) applied.add(i);
+      if (full.length > 0)
+        for (const i of await this.#upsertFull(tx, table, full, gate)) applied.add(i);
       if (bare.length > 0)
-        for (const i of await this.#upsertTombstones(tx, table, bare)) applied.add(i);
+        for (const i of await this.#upsertTombstones(tx, table, bare, gate)) applied.add(i);
       const rest = items.filter((i) => !applied.has(i.index));
       for (const i of applied) outcomes[i] = 'applied';
       if (rest.length > 0) {
@@ -268,6 +281,7 @@ export class SyncWriteRepository {
     tx: Tx,
     table: EntityTable<EntityType>,
     items: readonly Indexed[],
+    gate: string,
   ): Promise<number[]> {
     const cols = table.columns;
     const records = items.map(({ change }) => {
@@ -295,7 +309,7 @@ export class SyncWriteRepository {
          deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL ELSE COALESCE(t.deleted_at, EXCLUDED.deleted_at) END,
          ${cols.map((c) => `"${c.column}" = EXCLUDED."${c.column}"`).join(',\n         ')},
          updated_at = now()
-       ${GATE}
+       ${gate}
        ${RETURNING}`,
       JSON.stringify(records),
     );
@@ -306,6 +320,7 @@ export class SyncWriteRepository {
     tx: Tx,
     table: EntityTable<EntityType>,
     items: readonly Indexed[],
+    gate: string,
   ): Promise<number[]> {
     const rows = await tx.$queryRawUnsafe<ReturnedKey[]>(
       `INSERT INTO "${table.table}" AS t
@@ -319,7 +334,7 @@ export class SyncWriteRepository {
          synced_via = EXCLUDED.synced_via,
          deleted_at = COALESCE(t.deleted_at, EXCLUDED.deleted_at),
          updated_at = now()
-       ${GATE}
+       ${gate}
        ${RETURNING}`,
       JSON.stringify(items.map(({ change }) => baseRecord(change))),
     );
@@ -406,6 +421,9 @@ function indexesOf(items: readonly Indexed[], rows: readonly ReturnedKey[]): num
     return index;
   });
 }
+
+/** A re-fetched current state also wins at an equal version. */
+const AUTHORITATIVE_GATE = `WHERE EXCLUDED.source_version >= t.source_version`;
 
 /** Newer wins; at the same version a delete wins, else the later arrival. */
 const GATE = `WHERE EXCLUDED.source_version > t.source_version

@@ -216,13 +216,12 @@ export class EventProcessingService {
       source: tied.source,
     });
     // The fetched state includes every change up to the fetch, so it is at least as new as the
-    // tied event; the Date header has whole seconds and may equal it, so it wins by a millisecond.
-    const refetched = {
-      ...current,
-      version: Math.max(current.version, tied.version + 1),
-      eventId: item.webhook.event.id,
-    } as CanonicalChange;
-    const result = await this.#repo.applyChanges([refetched], { events: [item.event] });
+    // tied event, whose version it may share (Stripe's clock has whole seconds): authoritative.
+    const refetched = { ...current, eventId: item.webhook.event.id } as CanonicalChange;
+    const result = await this.#repo.applyChanges([refetched], {
+      events: [item.event],
+      authoritative: true,
+    });
     const status = result.events[0]?.status ?? 'processed';
     this.#logger.info(
       { eventId: item.webhook.event.id, objectId: tied.externalId, status },
