@@ -26,6 +26,7 @@ const SERVICES = [
   { name: 'sync-runner', port: 3003 },
   { name: 'recovery', port: 3004 },
 ];
+const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 12111);
 
 function step(cmd, args, env = process.env) {
   const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
@@ -35,7 +36,7 @@ function step(cmd, args, env = process.env) {
   }
 }
 
-const COLORS = [36, 35, 33, 32, 34];
+const COLORS = [36, 35, 33, 32, 34, 37, 91];
 function pipeLogs(name, color, stream) {
   let buffer = '';
   stream.on('data', (chunk) => {
@@ -81,10 +82,22 @@ const env = {
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
 };
 
-const children = SERVICES.map(({ name, port }, i) => {
-  const child = spawn(tsx, ['--conditions=@paysync/source', `services/${name}/src/main.ts`], {
+const simulatorArgs = [
+  'libs/simulator/src/cli.ts',
+  'serve',
+  '--port',
+  String(SIMULATOR_PORT),
+  ...['--customers', '200', '--products', '10', '--prices', '20', '--subscriptions', '50'],
+  ...['--invoices', '50', '--payment_intents', '50', '--charges', '50'],
+];
+const processes = [
+  ...SERVICES.map(({ name, port }) => ({ name, args: [`services/${name}/src/main.ts`], port })),
+  { name: 'simulator', args: simulatorArgs, port: undefined },
+];
+const children = processes.map(({ name, args, port }, i) => {
+  const child = spawn(tsx, ['--conditions=@paysync/source', ...args], {
     cwd: root,
-    env: { ...env, PORT: String(port) },
+    env: { ...env, ...(port && { PORT: String(port) }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   pipeLogs(name, COLORS[i], child.stdout);
@@ -133,20 +146,38 @@ async function waitReady({ name, port }) {
 }
 
 try {
-  await Promise.all(children.map(waitReady));
+  await Promise.all(children.filter((c) => c.port).map(waitReady));
 } catch (err) {
   console.error(`[dev] ${err.message}`);
   await shutdown(1);
 }
 
+// Demo data: a workspace with a Stripe connection to the simulator and steady activity whose
+// webhooks flow through ingress → Kafka → processor → PostgreSQL, summarised every 5 s.
+const demo = spawn(tsx, ['--conditions=@paysync/source', 'scripts/demo/demo.ts'], {
+  cwd: root,
+  env: {
+    ...env,
+    SIMULATOR_URL: `http://127.0.0.1:${SIMULATOR_PORT}`,
+    INGRESS_URL: 'http://127.0.0.1:3001',
+  },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+pipeLogs('demo', COLORS[6], demo.stdout);
+pipeLogs('demo', COLORS[6], demo.stderr);
+children.push({ name: 'demo', port: undefined, child: demo });
+
 console.log(`
 \x1b[1mpaysync is running\x1b[0m
   api          http://127.0.0.1:3000   (admin token: ${env.ADMIN_API_TOKEN})
   ingress      http://127.0.0.1:3001   (webhooks: POST /webhooks/{provider}/{connectionId})
+  simulator    http://127.0.0.1:${SIMULATOR_PORT}   (fake Stripe; GET /_sim/stats)
   processor    http://127.0.0.1:3002/metrics
   sync-runner  http://127.0.0.1:3003/metrics
   recovery     http://127.0.0.1:3004/metrics
   PostgreSQL   ${env.DATABASE_URL}
   Kafka        ${env.KAFKA_BROKERS}
+Demo: workspace "demo" with a Stripe connection to the simulator; its activity flows as signed
+webhooks through ingress → Kafka → processor → PostgreSQL ([demo] lines below every 5 s).
 Ctrl-C stops the services.
 `);

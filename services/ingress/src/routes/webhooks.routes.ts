@@ -122,6 +122,9 @@ export const webhookRoutes: FastifyPluginAsync = async (app) => {
     return { received: true, eventId: event.id };
   };
 
-  app.post<{ Params: Params }>('/webhooks/:provider/:connectionId', handle);
-  app.post<{ Params: Params }>('/webhooks/:provider', handle);
+  // Per-request access logs would cost more than the hand-off itself at webhook rates; failures
+  // are still logged (warn and up) and every outcome is counted in the metrics.
+  const route = { logLevel: 'warn' as const };
+  app.post<{ Params: Params }>('/webhooks/:provider/:connectionId', route, handle);
+  app.post<{ Params: Params }>('/webhooks/:provider', route, handle);
 };
