@@ -1,12 +1,13 @@
 // `npm run bench [-- <scenario …>] [--count N] [--runs N]`: named benchmark scenarios against the
 // local stack (started if needed). Prints a table per scenario and writes
-// bench-results/<scenario>-<timestamp>.json with the machine and date. Scenarios: write-path.
+// bench-results/<scenario>-<timestamp>.json with the machine and date. Scenarios: write-path, webhooks.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { webhooks } from './webhooks.js';
 import { writePath } from './write-path.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
@@ -14,6 +15,7 @@ import type { BenchContext, ScenarioResult } from './types.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   'write-path': writePath,
+  webhooks,
 };
 
 const args = process.argv.slice(2);

@@ -31,6 +31,8 @@ export interface EventRecord {
   readonly objectType?: string | null;
   readonly objectId?: string | null;
   readonly providerCreatedAt?: Date | null;
+  /** When paysync first received it (ingress); defaults to the time of the write. */
+  readonly receivedAt?: Date | null;
 }
 
 export interface EventOutcome {
@@ -248,11 +250,12 @@ export class SyncWriteRepository {
       { workspace_id: string; provider: string; provider_event_id: string }[]
     >(
       `INSERT INTO payment_sync_events AS e
-         (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id, payload, provider_created_at)
+         (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id, payload, provider_created_at, received_at)
        SELECT i.workspace_id, i.provider::payment_provider, i.provider_event_id, i.event_type, 'received',
-              i.source::sync_source, i.object_type, i.object_id, i.payload, i.provider_created_at
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[])
-           AS i(workspace_id, provider, provider_event_id, event_type, source, object_type, object_id, payload, provider_created_at)
+              i.source::sync_source, i.object_type, i.object_id, i.payload, i.provider_created_at,
+              COALESCE(i.received_at, now())
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[])
+           AS i(workspace_id, provider, provider_event_id, event_type, source, object_type, object_id, payload, provider_created_at, received_at)
        ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE
          SET attempts = e.attempts + 1, source = EXCLUDED.source
          WHERE e.status IN ('received', 'failed', 'dead')
@@ -266,6 +269,7 @@ export class SyncWriteRepository {
       sorted.map((e) => e.objectId ?? null),
       sorted.map((e) => JSON.stringify(e.payload ?? null)),
       sorted.map((e) => e.providerCreatedAt ?? null),
+      sorted.map((e) => e.receivedAt ?? null),
     );
     const accepted = new Set(
       rows.map((r) => eventKey(r.workspace_id, r.provider, r.provider_event_id)),

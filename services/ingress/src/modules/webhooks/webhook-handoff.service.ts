@@ -63,7 +63,7 @@ export class WebhookHandoffService {
     const started = performance.now();
     if (Date.now() >= this.#kafkaDownUntil && !this.#relay.pending) {
       try {
-        await this.#producer.send(this.#topic, [{ key, envelope }]);
+        await this.#producer.enqueue(this.#topic, { key, envelope });
         this.#observe('kafka', started);
         return 'kafka';
       } catch (err) {

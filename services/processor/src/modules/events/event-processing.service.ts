@@ -118,6 +118,7 @@ export class EventProcessingService {
           objectType: webhook.event.objectType,
           objectId: webhook.event.objectId,
           providerCreatedAt: new Date(webhook.event.createdMs),
+          receivedAt: new Date(webhook.receivedAt),
         },
         changes: [],
       };

@@ -1,0 +1,185 @@
+// Scenario `webhooks`: signed Stripe events sent to a real ingress process at concurrency 1, 16
+// and 64 (keep-alive); accepted/s and ack latency; then waits until a real processor process has
+// committed every event and reports end-to-end rate and latency (ingress receipt → commit, from
+// the event log), and checks the row count. A benchmark, not a test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { KeyRing } from '@paysync/crypto';
+import { ConnectionRepository, applyMigrations, createPrismaClient } from '@paysync/db';
+import { runLoad } from '@paysync/simulator';
+
+import type { BenchContext, ScenarioResult } from './types.js';
+
+const root = join(import.meta.dirname, '../..');
+
+function startService(name: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(
+    join(root, 'node_modules/.bin/tsx'),
+    ['--conditions=@paysync/source', `services/${name}/src/main.ts`],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  return child;
+}
+
+async function waitReady(port: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`service on ${port} not ready`);
+}
+
+export async function webhooks(ctx: BenchContext): Promise<ScenarioResult> {
+  const count = ctx.count ?? 10_000;
+  const dbName = `paysync_bench_webhooks_${process.pid}`;
+  const admin = new pg.Client({ connectionString: ctx.serverUrl('postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const databaseUrl = ctx.serverUrl(dbName);
+  await applyMigrations({ databaseUrl, migrationsDir: ctx.migrationsDir });
+
+  const keys = `b1:${KeyRing.generateKey()}`;
+  const prisma = createPrismaClient({ url: databaseUrl, poolMax: 4, statementTimeoutMs: 60_000 });
+  const workspaceId = (await prisma.workspace.create({ data: { name: 'bench' } })).id;
+  const secret = `whsec_bench_${Date.now()}`;
+  const connection = await new ConnectionRepository({
+    prisma,
+    keyRing: KeyRing.fromString(keys),
+  }).create({
+    workspaceId,
+    provider: 'stripe',
+    mode: 'test',
+    apiKey: 'sk_test_bench_key_0001',
+    webhookSecrets: [secret],
+  });
+
+  const env = {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}`,
+    ENCRYPTION_KEYS: keys,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    INGRESS_RATE_LIMIT_PER_IP: '1000000',
+    INGRESS_RATE_LIMIT_PER_CONNECTION: '1000000',
+  };
+  const ingress = startService('ingress', { ...env, PORT: '3901' });
+  const processor = startService('processor', {
+    ...env,
+    PORT: '3902',
+    PROCESSOR_GROUP_ID: `bench-${Date.now()}`,
+  });
+  const rows: string[][] = [
+    [
+      'concurrency',
+      'sent',
+      'accepted/s',
+      'ack p50 ms',
+      'ack p99 ms',
+      'e2e events/s',
+      'e2e p50 ms',
+      'e2e p99 ms',
+      'rows ok',
+    ],
+  ];
+  const json: Record<string, unknown>[] = [];
+  try {
+    await Promise.all([waitReady(3901), waitReady(3902)]);
+    const url = `http://127.0.0.1:3901/webhooks/stripe/${connection.id}`;
+    // Warm-up: connections, JIT, the consumer group join.
+    await runLoad({ url, secret, count: 200, concurrency: 8, runId: 'warm' });
+    await waitProcessed(prisma, workspaceId, 200, 120_000);
+
+    for (const concurrency of [1, 16, 64]) {
+      const before = await prisma.paymentSyncEvent.count({ where: { workspaceId } });
+      const customersBefore = await prisma.customer.count({ where: { workspaceId } });
+      const runId = `c${concurrency}`;
+      const started = Date.now();
+      const report = await runLoad({ url, secret, count, concurrency, runId });
+      const committedAt = await waitProcessed(
+        prisma,
+        workspaceId,
+        before + report.accepted,
+        300_000,
+      );
+      const e2eSeconds = (committedAt - started) / 1000;
+      const [latency] = await prisma.$queryRaw<{ p50: number; p99: number }[]>`
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000 AS p50,
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000 AS p99
+          FROM payment_sync_events WHERE workspace_id = ${workspaceId}::uuid AND provider_event_id LIKE ${`evt_ld${runId}_%`}`;
+      const customers = (await prisma.customer.count({ where: { workspaceId } })) - customersBefore;
+      const result = {
+        concurrency,
+        sent: report.sent,
+        accepted: report.accepted,
+        acceptedPerSecond: report.acceptedPerSecond,
+        ackLatencyMs: report.latencyMs,
+        endToEndEventsPerSecond: Math.round(report.accepted / e2eSeconds),
+        endToEndLatencyMs: {
+          p50: Math.round(latency?.p50 ?? 0),
+          p99: Math.round(latency?.p99 ?? 0),
+        },
+        rowsExpected: report.objects,
+        rowsFound: customers,
+      };
+      json.push(result);
+      rows.push([
+        String(concurrency),
+        String(report.sent),
+        String(report.acceptedPerSecond),
+        String(report.latencyMs.p50),
+        String(report.latencyMs.p99),
+        String(result.endToEndEventsPerSecond),
+        String(result.endToEndLatencyMs.p50),
+        String(result.endToEndLatencyMs.p99),
+        customers === report.objects && report.accepted === report.sent
+          ? 'yes'
+          : `NO (${customers}/${report.objects})`,
+      ]);
+    }
+  } finally {
+    ingress.kill('SIGTERM');
+    processor.kill('SIGTERM');
+    await Promise.all(
+      [ingress, processor].map(
+        (c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r))),
+      ),
+    );
+    await prisma.$disconnect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  }
+  return { table: rows, json: { count, runs: json } };
+}
+
+/** Polls the event log until `expected` events are final; returns when that was observed. */
+async function waitProcessed(
+  prisma: ReturnType<typeof createPrismaClient>,
+  workspaceId: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await prisma.paymentSyncEvent.count({
+      where: { workspaceId, processedAt: { not: null } },
+    });
+    if (done >= expected) return Date.now();
+    if (Date.now() > deadline)
+      throw new Error(`only ${done} of ${expected} events processed in time`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
