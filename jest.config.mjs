@@ -2,6 +2,7 @@
 //   *.spec.ts      unit: no network, no database
 //   *.int.spec.ts  integration: real PostgreSQL + Kafka from scripts/stack
 //   *.e2e.spec.ts  end to end: several services across Kafka and PostgreSQL
+//   *.faults.spec.ts  outages of the shared Kafka/PostgreSQL; a separate, serial pass
 // Tests import @paysync/* from source (not dist) and run as native ESM (Prisma 7's client needs it).
 const transform = {
   '^.+\\.(t|j)sx?$': [
@@ -47,6 +48,14 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       slowTestThreshold: 60,
+    },
+    {
+      ...shared,
+      displayName: 'faults',
+      // Stop and start the shared Kafka/PostgreSQL: run alone, after everything else.
+      testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      slowTestThreshold: 120,
     },
   ],
   testTimeout: 60_000,

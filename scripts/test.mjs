@@ -37,24 +37,32 @@ const generate = spawnSync(process.execPath, [join(root, 'scripts/db/generate.mj
 });
 if (generate.status !== 0) process.exit(generate.status ?? 1);
 
-const res = spawnSync(
-  process.execPath,
-  [
-    join(root, 'node_modules/jest/bin/jest.js'),
-    ...(unitOnly ? ['--selectProjects', 'unit'] : []),
-    // Two cores here: integration files isolate themselves (own database, topic prefix, group ids).
-    '--maxWorkers=2',
-    ...jestArgs,
-  ],
-  {
+const jestEnv = {
+  ...process.env,
+  NODE_OPTIONS:
+    `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --disable-warning=ExperimentalWarning`.trim(),
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+};
+const jest = (extra) =>
+  spawnSync(process.execPath, [join(root, 'node_modules/jest/bin/jest.js'), ...extra], {
     cwd: root,
     stdio: 'inherit',
-    env: {
-      ...process.env,
-      NODE_OPTIONS:
-        `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --disable-warning=ExperimentalWarning`.trim(),
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-    },
-  },
-);
-process.exit(res.status ?? 1);
+    env: jestEnv,
+  }).status ?? 1;
+
+const onlyFaults = jestArgs.includes('--faults');
+const rest = jestArgs.filter((a) => a !== '--faults');
+let status = 0;
+if (!onlyFaults) {
+  // Two cores here: files isolate themselves (own database, topic prefix, group ids).
+  status = jest([
+    ...(unitOnly ? ['--selectProjects', 'unit'] : ['--selectProjects', 'unit', 'int', 'e2e']),
+    '--maxWorkers=2',
+    ...rest,
+  ]);
+}
+// Outage tests stop the shared Kafka and PostgreSQL: a second pass, one file at a time.
+if (status === 0 && !unitOnly && rest.every((a) => a.startsWith('-'))) {
+  status = jest(['--selectProjects', 'faults', '--runInBand', ...rest]);
+}
+process.exit(status);

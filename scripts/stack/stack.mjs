@@ -441,6 +441,26 @@ switch (command) {
     await kafkaDown();
     pgDown();
     break;
+  // Fault tests stop and start one component: `stop kafka`, `start postgres`, …
+  case 'stop':
+  case 'start': {
+    const target = process.argv[3];
+    const actions = {
+      'stop kafka': kafkaDown,
+      'stop postgres': pgDown,
+      'start kafka': kafkaUp,
+      'start postgres': pgUp,
+    };
+    const action = actions[`${command} ${target}`];
+    if (!action) {
+      process.stderr.write('usage: stack.mjs stop|start kafka|postgres\n');
+      process.exitCode = 2;
+      break;
+    }
+    mkdirSync(stateDir, { recursive: true });
+    await action();
+    break;
+  }
   case 'status':
     process.exitCode = (await status()) ? 0 : 3;
     break;

@@ -52,7 +52,10 @@ export function toProblem(err: unknown, ctx: ProblemContext = {}): ProblemRespon
   const headers: Record<string, string> = {};
   if (err instanceof AppError) {
     if (err instanceof RateLimitedError) headers['retry-after'] = String(err.retryAfterSeconds);
-    if (err.status === 503) headers['retry-after'] ??= '5';
+    if (err.status === 503) {
+      const after = err.details?.retryAfterSeconds;
+      headers['retry-after'] ??= typeof after === 'number' ? String(after) : '5';
+    }
     return {
       headers,
       problem: {

@@ -60,6 +60,7 @@ export class KafkaConsumer {
   readonly #options: KafkaConsumerOptions;
   readonly #logger: Logger;
   #running = false;
+  #stopping = false;
 
   constructor(options: KafkaConsumerOptions) {
     this.#options = options;
@@ -73,27 +74,51 @@ export class KafkaConsumer {
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
+    this.#consumer.on(this.#consumer.events.CRASH, this.#onCrash);
   }
 
   get consumer(): Consumer {
     return this.#consumer;
   }
 
+  /**
+   * Connects, subscribes and runs; while Kafka is unreachable (or a topic is not there yet) it
+   * keeps trying with backoff until it succeeds or `stop()` is called. A crash kafkajs does not
+   * restart by itself is restarted here too, so a long broker outage never leaves a dead consumer.
+   */
   async start(): Promise<void> {
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({
-      topics: [...this.#options.topics],
-      fromBeginning: this.#options.fromBeginning ?? true,
-    });
-    this.#running = true;
-    await this.#consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: (payload) => this.#handle(payload),
-    });
-    this.#logger.info({ topics: this.#options.topics }, 'Consumer started');
+    this.#stopping = false;
+    for (let attempt = 1; !this.#stopping; attempt++) {
+      try {
+        await this.#consumer.connect();
+        await this.#consumer.subscribe({
+          topics: [...this.#options.topics],
+          fromBeginning: this.#options.fromBeginning ?? true,
+        });
+        this.#running = true;
+        await this.#consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 3,
+          eachBatch: (payload) => this.#handle(payload),
+        });
+        this.#logger.info({ topics: this.#options.topics }, 'Consumer started');
+        return;
+      } catch (err) {
+        const delay = Math.min(500 * 2 ** (attempt - 1), 10_000);
+        this.#logger.warn({ err, attempt, retryInMs: delay }, 'Consumer could not start; retrying');
+        await this.#consumer.disconnect().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
+
+  #onCrash = ({ payload }: { payload: { error: Error; restart: boolean } }): void => {
+    if (payload.restart || this.#stopping) return;
+    this.#logger.error({ err: payload.error }, 'Consumer crashed; restarting');
+    this.#running = false;
+    void this.start();
+  };
 
   async #handle({
     batch,
@@ -146,6 +171,7 @@ export class KafkaConsumer {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (!this.#running) {
       await this.#consumer.disconnect();
       return;

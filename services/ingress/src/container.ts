@@ -101,6 +101,7 @@ export function registerDependencies(
           logger,
           topicPrefix: config.kafka.topicPrefix,
           circuitOpenMs: config.ingress.kafkaCircuitOpenMs,
+          retryAfterSeconds: config.ingress.retryAfterSeconds,
         }),
     ).singleton(),
     ...overrides,

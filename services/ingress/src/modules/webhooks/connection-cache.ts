@@ -1,5 +1,5 @@
 import type { ProviderName } from '@paysync/contracts';
-import type { ConnectionRepository, DecryptedConnection } from '@paysync/db';
+import { mapDbError, type ConnectionRepository, type DecryptedConnection } from '@paysync/db';
 
 interface Entry {
   readonly value: DecryptedConnection | undefined;
@@ -9,7 +9,9 @@ interface Entry {
 /**
  * Connections (with their decrypted secrets) cached for a few seconds: the hot path does no
  * database read per webhook, and a rotated secret or deactivated connection takes effect within
- * the TTL. Misses are cached too, so unknown ids cannot hammer the database.
+ * the TTL. Misses are cached too, so unknown ids cannot hammer the database. While the database
+ * is unreachable, the last known entry is served (stale-if-error) so webhooks keep flowing to
+ * Kafka; with no entry the caller gets a retryable 503.
  */
 export class ConnectionCache {
   readonly #repo: ConnectionRepository;
@@ -49,7 +51,14 @@ export class ConnectionCache {
     const now = Date.now();
     const hit = map.get(key);
     if (hit && hit.expires > now) return hit.value;
-    const value = await load();
+    let value: DecryptedConnection | undefined;
+    try {
+      value = await load();
+    } catch (err) {
+      const mapped = mapDbError(err, { operation: 'resolveConnection' });
+      if (hit && mapped.retryable) return hit.value;
+      throw mapped;
+    }
     if (map.size > 10_000) map.clear(); // bounded: a flood of random ids cannot grow it forever
     map.set(key, { value, expires: now + this.#ttlMs });
     return value;

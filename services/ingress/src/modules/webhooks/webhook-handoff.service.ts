@@ -31,6 +31,7 @@ export class WebhookHandoffService {
   readonly #logger: Logger;
   readonly #topic: string;
   readonly #circuitOpenMs: number;
+  readonly #retryAfterSeconds: number;
   #kafkaDownUntil = 0;
 
   constructor(deps: {
@@ -41,6 +42,7 @@ export class WebhookHandoffService {
     logger: Logger;
     topicPrefix: string;
     circuitOpenMs: number;
+    retryAfterSeconds: number;
   }) {
     this.#producer = deps.kafkaProducer;
     this.#outbox = deps.outboxRepository;
@@ -49,6 +51,7 @@ export class WebhookHandoffService {
     this.#logger = deps.logger.child({ component: 'WebhookHandoff' });
     this.#topic = topicName(TOPICS.webhookReceived, deps.topicPrefix);
     this.#circuitOpenMs = deps.circuitOpenMs;
+    this.#retryAfterSeconds = deps.retryAfterSeconds;
   }
 
   async handOff(message: WebhookReceived, traceparent?: string): Promise<HandoffPath> {
@@ -87,7 +90,7 @@ export class WebhookHandoffService {
       throw new DependencyUnavailableError(
         'SERVICE_UNAVAILABLE',
         'The event could not be stored; retry later',
-        { eventId: message.event.id },
+        { eventId: message.event.id, retryAfterSeconds: this.#retryAfterSeconds },
         { cause: err },
       );
     }
