@@ -70,7 +70,7 @@ describe.each(SERVICES.map((s) => [s]))('%s as a process', (service: ServiceName
 
   it('refuses to start with a bad DATABASE_URL and no KAFKA_BROKERS, naming both', async () => {
     const port = await freePort();
-    const env = { ...baseEnv(port), DATABASE_URL: 'not a url' };
+    const env: NodeJS.ProcessEnv = { ...baseEnv(port), DATABASE_URL: 'not a url' };
     delete env.KAFKA_BROKERS;
     const proc = startServiceProcess(service, env);
     expect(await proc.exited).toBe(1);
