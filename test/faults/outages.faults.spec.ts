@@ -11,15 +11,33 @@ let p: Pipeline;
 
 beforeAll(async () => {
   p = await startPipeline({
-    env: { KAFKA_PRODUCE_TIMEOUT_MS: '2000', INGRESS_KAFKA_CIRCUIT_OPEN_MS: '2000' },
+    // kafkajs logs every failed reconnect at error level; these outages are deliberate.
+    env: {
+      KAFKA_PRODUCE_TIMEOUT_MS: '2000',
+      INGRESS_KAFKA_CIRCUIT_OPEN_MS: '2000',
+      LOG_LEVEL: 'fatal',
+    },
   });
-});
+  // The whole pipeline is up (topics, consumer group joined) before anything is stopped.
+  const warm = await runLoad({
+    url: p.webhookUrl,
+    secret: p.webhookSecret,
+    count: 5,
+    concurrency: 1,
+    runId: 'warm',
+  });
+  expect(warm.accepted).toBe(5);
+  await eventually(async () => (await processedCount('evt_ldwarm_')) === 5, {
+    what: 'warm-up processed',
+    timeoutMs: 60_000,
+  });
+}, 120_000);
 
 afterAll(async () => {
   stack('start', 'kafka');
   stack('start', 'postgres');
   await p.close();
-});
+}, 120_000);
 
 async function processedCount(prefix: string): Promise<number> {
   return p.prisma.paymentSyncEvent.count({
@@ -60,7 +78,7 @@ describe('Kafka outage', () => {
         where: { workspaceId: p.workspaceId, externalId: { startsWith: 'cus_ldkdown' } },
       }),
     ).toBe(60);
-  });
+  }, 240_000);
 
   it('answers 503 with Retry-After when neither Kafka nor PostgreSQL can take the event', async () => {
     stack('stop', 'kafka');
@@ -101,7 +119,7 @@ describe('Kafka outage', () => {
       stack('start', 'postgres');
       stack('start', 'kafka');
     }
-  });
+  }, 240_000);
 });
 
 describe('database outage', () => {
@@ -145,5 +163,5 @@ describe('database outage', () => {
     expect(
       await p.prisma.paymentSyncEvent.count({ where: { status: { in: ['failed', 'dead'] } } }),
     ).toBe(0);
-  });
+  }, 240_000);
 });
