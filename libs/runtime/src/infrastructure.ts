@@ -1,8 +1,15 @@
 import { asClass, asFunction, type NameAndRegistrationPair } from 'awilix';
 import type { Kafka } from 'kafkajs';
 
+import { ALL_TOPICS } from '@paysync/contracts';
 import { DbHealth, createPrismaClient, type Db, type DbSettings } from '@paysync/db';
-import { KafkaHealth, KafkaProducer, createKafka, type KafkaSettings } from '@paysync/kafka';
+import {
+  KafkaHealth,
+  KafkaProducer,
+  TopicBootstrap,
+  createKafka,
+  type KafkaSettings,
+} from '@paysync/kafka';
 import { createMetricsRegistry, type Logger, type Registry } from '@paysync/observability';
 
 /** What every paysync service has in its container, whatever its job. */
@@ -14,6 +21,8 @@ export interface InfrastructureCradle {
   readonly kafkaProducer: KafkaProducer;
   readonly kafkaHealth: KafkaHealth;
   readonly dbHealth: DbHealth;
+  /** Creates the topic catalogue in the background at start-up (consumers wait for it). */
+  readonly topicBootstrap: TopicBootstrap;
 }
 
 /**
@@ -64,5 +73,15 @@ export function infrastructureRegistrations(
       },
     ),
     dbHealth: asClass(DbHealth).singleton(),
+    topicBootstrap: asFunction(
+      ({ kafka, logger }: { kafka: Kafka; logger: Logger }) =>
+        new TopicBootstrap({
+          kafka,
+          logger,
+          topics: ALL_TOPICS,
+          topicPrefix: settings.kafka.topicPrefix,
+        }),
+      { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
+    ),
   };
 }

@@ -1,9 +1,7 @@
 // Loads @fastify/awilix's types (and the awilix-manager options asyncInit/asyncDispose it augments).
 import type {} from '@fastify/awilix';
-import { asFunction, asValue, type AwilixContainer, type NameAndRegistrationPair } from 'awilix';
+import { asValue, type AwilixContainer, type NameAndRegistrationPair } from 'awilix';
 
-import { ALL_TOPICS } from '@paysync/contracts';
-import { TopicBootstrap } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import { infrastructureRegistrations, type InfrastructureCradle } from '@paysync/runtime';
 
@@ -11,7 +9,6 @@ import type { Config } from './config.js';
 
 export interface ApiCradle extends InfrastructureCradle {
   readonly config: Config;
-  readonly topicBootstrap: TopicBootstrap;
 }
 
 declare module '@fastify/awilix' {
@@ -31,16 +28,6 @@ export function registerDependencies(
     config: asValue(config),
     logger: asValue(logger),
     ...infrastructureRegistrations('api', config),
-    topicBootstrap: asFunction(
-      ({ kafka }: ApiCradle) =>
-        new TopicBootstrap({
-          kafka,
-          logger,
-          topics: ALL_TOPICS,
-          topicPrefix: config.kafka.topicPrefix,
-        }),
-      { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
-    ),
     ...overrides,
   });
 }

@@ -8,9 +8,7 @@ import {
   type NameAndRegistrationPair,
 } from 'awilix';
 
-import { ALL_TOPICS } from '@paysync/contracts';
 import { ConnectionRepository } from '@paysync/db';
-import { TopicBootstrap } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import {
   DISPOSE_PRIORITY,
@@ -28,7 +26,6 @@ import type { Config } from './config.js';
 
 export interface IngressCradle extends InfrastructureCradle {
   readonly config: Config;
-  readonly topicBootstrap: TopicBootstrap;
   readonly connectionRepository: ConnectionRepository;
   readonly connectionCache: ConnectionCache;
   readonly outboxRepository: OutboxRepository;
@@ -54,16 +51,6 @@ export function registerDependencies(
     config: asValue(config),
     logger: asValue(logger),
     ...infrastructureRegistrations('ingress', config),
-    topicBootstrap: asFunction(
-      ({ kafka }: IngressCradle) =>
-        new TopicBootstrap({
-          kafka,
-          logger,
-          topics: ALL_TOPICS,
-          topicPrefix: config.kafka.topicPrefix,
-        }),
-      { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
-    ),
     connectionRepository: asFunction(
       ({ prisma }: IngressCradle) =>
         new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),

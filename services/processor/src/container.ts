@@ -8,9 +8,7 @@ import {
   type NameAndRegistrationPair,
 } from 'awilix';
 
-import { ALL_TOPICS } from '@paysync/contracts';
 import { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
-import { TopicBootstrap } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import {
   DISPOSE_PRIORITY,
@@ -26,7 +24,6 @@ import type { Config } from './config.js';
 
 export interface ProcessorCradle extends InfrastructureCradle {
   readonly config: Config;
-  readonly topicBootstrap: TopicBootstrap;
   readonly connectionRepository: ConnectionRepository;
   readonly syncWriteRepository: SyncWriteRepository;
   readonly processorMetrics: ProcessorMetrics;
@@ -51,16 +48,6 @@ export function registerDependencies(
     config: asValue(config),
     logger: asValue(logger),
     ...infrastructureRegistrations('processor', config),
-    topicBootstrap: asFunction(
-      ({ kafka }: ProcessorCradle) =>
-        new TopicBootstrap({
-          kafka,
-          logger,
-          topics: ALL_TOPICS,
-          topicPrefix: config.kafka.topicPrefix,
-        }),
-      { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
-    ),
     connectionRepository: asFunction(
       ({ prisma }: ProcessorCradle) =>
         new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),
