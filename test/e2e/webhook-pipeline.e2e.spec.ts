@@ -1,12 +1,14 @@
 import { FAILURE_HEADERS, TOPICS } from '@paysync/contracts';
-import { SyncedEntityReader, type SyncedRow } from '@paysync/db';
+import { KeyRing } from '@paysync/crypto';
+import { ConnectionRepository, SyncedEntityReader, type SyncedRow } from '@paysync/db';
 import { createKafka, topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
 import { createLogger } from '@paysync/observability';
-import { signStripePayload } from '@paysync/providers';
+import { STRIPE_EVENT_TYPES, signStripePayload } from '@paysync/providers';
+import { stripeFixture } from '@paysync/providers/testing';
 import { eventually, stackEnv } from '@paysync/testkit';
 
-import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { TEST_ENCRYPTION_KEYS, startPipeline, type Pipeline } from '../support/pipeline.js';
 
 import type { EntityType } from '@paysync/contracts';
 
@@ -147,6 +149,34 @@ describe('happy path: every entity type ends in the provider’s final state', (
     );
   });
 });
+
+describe('every mapped Stripe event type', () => {
+  it.each(STRIPE_EVENT_TYPES.map((t) => [t]))('%s lands in its table', async (type) => {
+    const prefix = type.slice(0, type.lastIndexOf('.'));
+    const { fixture, entity } = FIXTURE_FOR[prefix] as { fixture: string; entity: EntityType };
+    const externalId = `${fixture.slice(0, 3)}_${type.replaceAll('.', '_')}`;
+    const object = stripeFixture(fixture, {
+      id: externalId,
+      ...(fixture === 'subscription' && { status: 'active' }),
+    });
+    const event = signedEvent(anEvent(type, object));
+    expect((await post(event.body, event.headers)).status).toBe(200);
+    const stored = await row(entity, externalId);
+    expect(stored.deleted_at !== null).toBe(type.endsWith('.deleted'));
+    expect(stored.last_event_id).toBe(JSON.parse(event.body).id);
+  });
+});
+
+const FIXTURE_FOR: Record<string, { fixture: string; entity: EntityType }> = {
+  customer: { fixture: 'customer', entity: 'customer' },
+  product: { fixture: 'product', entity: 'product' },
+  price: { fixture: 'price', entity: 'price' },
+  plan: { fixture: 'plan', entity: 'price' },
+  'customer.subscription': { fixture: 'subscription', entity: 'subscription' },
+  invoice: { fixture: 'invoice', entity: 'invoice' },
+  payment_intent: { fixture: 'payment_intent', entity: 'payment_transaction' },
+  charge: { fixture: 'charge', entity: 'payment_transaction' },
+};
 
 describe('exactly once in effect, newest wins, deletes stick', () => {
   it('the same event five times, concurrently, has one effect', async () => {
@@ -412,6 +442,35 @@ describe('bad input gets the right 4xx and nothing is produced', () => {
     });
     await eventually(async () => (await post(event.body, event.headers)).status === 200, {
       what: 'active again → 200',
+    });
+
+    // Rotation: the new secret is accepted within the TTL; once the old one is removed it is not.
+    const connections = new ConnectionRepository({
+      prisma: p.prisma,
+      keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
+    });
+    const rotated = 'whsec_rotated_secret_for_pipeline';
+    await connections.update(p.workspaceId, p.connection.id, {
+      webhookSecrets: [p.webhookSecret, rotated],
+    });
+    const withNew = signedEvent(
+      anEvent('customer.updated', {
+        ...p.sim.getObject('customers', 'cus_sim0000000015'),
+        name: 'y',
+      }),
+      rotated,
+    );
+    await eventually(async () => (await post(withNew.body, withNew.headers)).status === 200, {
+      what: 'new secret accepted',
+    });
+    expect((await post(event.body, event.headers)).status).toBe(200); // the old one is valid while rotating
+    await connections.update(p.workspaceId, p.connection.id, { webhookSecrets: [rotated] });
+    await eventually(async () => (await post(event.body, event.headers)).status === 400, {
+      what: 'old secret refused',
+    });
+    await connections.update(p.workspaceId, p.connection.id, { webhookSecrets: [p.webhookSecret] });
+    await eventually(async () => (await post(event.body, event.headers)).status === 200, {
+      what: 'original secret accepted again',
     });
   });
 });

@@ -75,6 +75,8 @@ export async function startPipeline(
   await connections.linkProviderAccount(connection, sim.accountId);
 
   const ingress = await buildIngress(ingressConfig(env));
+  // Topics exist before any test subscribes a probe to them.
+  await ingress.diContainer.cradle.topicBootstrap.whenReady();
   const ingressUrl = await ingress.listen({ host: '127.0.0.1', port: 0 });
   const processor = await buildProcessor(
     processorConfig({

@@ -87,7 +87,7 @@ export class KafkaConsumer {
    * restart by itself is restarted here too, so a long broker outage never leaves a dead consumer.
    */
   async start(): Promise<void> {
-    this.#stopping = false;
+    // A stop() that came first wins: a late start (e.g. after a topic bootstrap) does nothing.
     for (let attempt = 1; !this.#stopping; attempt++) {
       try {
         await this.#consumer.connect();
