@@ -82,6 +82,8 @@ export class StripeSimulator {
   #server: Server | undefined;
   #random: () => number;
   #eventSeq = 0;
+  /** Event ids stay unique across simulator restarts (a provider never reuses one). */
+  readonly #runTag = randomBytes(3).toString('hex');
   #endpointSeq = 0;
   #frozenSeconds: number | undefined;
   readonly #failNext: { status: 429 | 500 | 0; remaining: number }[] = [];
@@ -387,7 +389,7 @@ export class StripeSimulator {
 
   #emit(type: string, object: SimObject): SimEvent {
     const event: SimEvent = {
-      id: `evt_sim${(++this.#eventSeq).toString().padStart(12, '0')}`,
+      id: `evt_sim${this.#runTag}${(++this.#eventSeq).toString().padStart(10, '0')}`,
       object: 'event',
       account: this.accountId,
       api_version: API_VERSION,
