@@ -22,6 +22,8 @@ export function freePort(): Promise<number> {
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
+  /** SIGKILL to the whole group (tsx and the service); SIGTERM to tsx, which relays it once. */
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
   readonly output: () => string;
   readonly exited: Promise<number | null>;
 }
@@ -35,6 +37,9 @@ export function startServiceProcess(service: ServiceName, env: NodeJS.ProcessEnv
       cwd: repoRoot,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: tsx runs the service in a child process, which a SIGKILL of tsx
+      // alone would orphan (and leave running). kill() below signals the whole group.
+      detached: true,
     },
   );
   let out = '';
@@ -43,5 +48,14 @@ export function startServiceProcess(service: ServiceName, env: NodeJS.ProcessEnv
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  return { child, output: () => out, exited };
+  const kill = (signal: 'SIGTERM' | 'SIGKILL') => {
+    if (child.pid === undefined) return;
+    try {
+      if (signal === 'SIGKILL') process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  return { child, kill, output: () => out, exited };
 }
