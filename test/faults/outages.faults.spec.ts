@@ -64,7 +64,7 @@ describe('Kafka outage', () => {
     }
     await eventually(async () => (await processedCount('evt_ldkdown_')) === 60, {
       what: 'all 60 outboxed events processed',
-      timeoutMs: 180_000,
+      timeoutMs: 90_000,
       intervalMs: 250,
     });
     expect(await p.prisma.webhookOutbox.count()).toBe(0);
@@ -157,7 +157,7 @@ describe('database outage', () => {
     expect(report.accepted).toBe(80);
     await eventually(async () => (await processedCount('evt_lddbdown_')) === 80, {
       what: 'all 80 events applied after the outage',
-      timeoutMs: 180_000,
+      timeoutMs: 120_000,
       intervalMs: 500,
     });
     expect(

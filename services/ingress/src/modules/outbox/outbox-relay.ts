@@ -77,14 +77,14 @@ export class OutboxRelay {
 
   async #tick(): Promise<void> {
     try {
-      let depth = await this.#outbox.depth();
+      const depth = await this.#outbox.depth();
+      this.#depth.set(depth);
       if (depth > 0) {
         const moved = await this.drainOnce();
         if (moved > 0) this.#logger.info({ moved }, 'Outbox relayed to Kafka');
-        depth = await this.#outbox.depth();
+        this.#depth.set(await this.#outbox.depth());
       }
-      this.#depth.set(depth);
-      this.pending = depth > 0;
+      this.pending = (await this.#outbox.depth()) > 0;
       this.#failures = 0;
     } catch (err) {
       this.#failures++;
