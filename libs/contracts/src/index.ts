@@ -23,3 +23,10 @@ export {
   webhookReceivedSchema,
 } from './webhook-received.js';
 export type { WebhookReceived } from './webhook-received.js';
+export {
+  SYNC_COMMAND,
+  SYNC_COMMAND_KINDS,
+  syncCommandPartitionKey,
+  syncCommandSchema,
+} from './sync-command.js';
+export type { SyncCommand, SyncCommandKind } from './sync-command.js';

@@ -26,3 +26,13 @@ export type {
   DecryptedConnection,
   UpdateConnectionInput,
 } from './repositories/connection.repository.js';
+export {
+  ACTIVE_SESSION_STATUSES,
+  SyncSessionRepository,
+} from './repositories/sync-session.repository.js';
+export type {
+  CreateSessionInput,
+  SessionListFilter,
+  SyncSessionStatus,
+  SyncSessionView,
+} from './repositories/sync-session.repository.js';

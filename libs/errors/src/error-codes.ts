@@ -10,12 +10,18 @@ export const ERROR_CODES = {
   WEBHOOK_SIGNATURE_INVALID: 'No configured secret produces the given signature',
   WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE: 'The signed timestamp is too old or in the future',
   WEBHOOK_PAYLOAD_INVALID: 'The signed body is not a valid event',
+  PROVIDER_NOT_SUPPORTED: 'The provider is known but paysync cannot sync it yet',
+  PROVIDER_BASE_URL_NOT_ALLOWED: 'settings.apiBaseUrl is not in API_ALLOWED_PROVIDER_BASE_URLS',
   // 401 / 403 / 404 / 409 / 413 / 429
   UNAUTHORIZED: 'Missing or invalid credentials',
   FORBIDDEN: 'The credential may not perform this action',
   NOT_FOUND: 'The resource does not exist or is not visible to the caller',
   ROUTE_NOT_FOUND: 'No route matches the request',
   CONFLICT: 'The request conflicts with the current state',
+  SYNC_SESSION_ACTIVE: 'The connection already has a pending or running sync session',
+  SYNC_SESSION_FINISHED: 'The sync session has already ended',
+  CONNECTION_INACTIVE: 'The provider connection is deactivated',
+  CONNECTION_AMBIGUOUS: 'Several connections match; name one with configurationId',
   PAYLOAD_TOO_LARGE: 'The request body exceeds the configured limit',
   RATE_LIMITED: 'Too many requests',
   // 500 / 502 / 503

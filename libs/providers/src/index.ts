@@ -9,6 +9,14 @@ export type {
   ProviderEvent,
   WebhookEndpoint,
 } from './billing-provider.js';
+export {
+  STRIPE_CAPABILITIES,
+  isProviderSupported,
+  modeOfApiKey,
+  providerCatalog,
+  validateCredentials,
+} from './catalog.js';
+export type { CredentialInput, ProviderInfo } from './catalog.js';
 export { createBillingProvider } from './create-billing-provider.js';
 export type { BillingProviderOptions } from './create-billing-provider.js';
 export { TokenBucket } from './http/token-bucket.js';

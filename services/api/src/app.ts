@@ -1,3 +1,5 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import { createContainer } from 'awilix';
 import type { FastifyInstance } from 'fastify';
 
@@ -5,8 +7,12 @@ import { createLogger, type Logger } from '@paysync/observability';
 import { createServiceApp } from '@paysync/runtime';
 
 import { registerDependencies, type ApiCradle, type DependencyOverrides } from './container.js';
+import { ProblemSchema } from './http/schemas.js';
+import { managementApi } from './routes/api.plugin.js';
 
 import type { Config } from './config.js';
+
+export const API_PREFIX = '/api/v1';
 
 /** Builds the api service without listening (tests call this too, STYLE R10). */
 export async function buildApp(
@@ -16,5 +22,56 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const container = createContainer<ApiCradle>({ injectionMode: 'PROXY', strict: true });
   registerDependencies(container, { config, logger }, overrides);
-  return createServiceApp({ logger, container });
+  const app = await createServiceApp({
+    logger,
+    container,
+    ajv: {
+      customOptions: {
+        // Unknown fields are a 400, not silently dropped; every field error is reported.
+        removeAdditional: false,
+        allErrors: true,
+        coerceTypes: 'array',
+        useDefaults: true,
+      },
+    },
+  });
+
+  app.addSchema(ProblemSchema);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'paysync management API',
+        version: '1.0.0',
+        description:
+          'Workspaces and API keys, encrypted provider connections, sync control, the event log ' +
+          'and read access to synced payment data. Errors are application/problem+json with a ' +
+          'stable `code`.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The admin token (ADMIN_API_TOKEN) or a workspace API key (psk_…)',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  await app.register(
+    async (v1) => {
+      v1.get('/openapi.json', { schema: { hide: true } }, async () => v1.swagger());
+      if (config.api.docsEnabled) {
+        await v1.register(fastifySwaggerUi, { routePrefix: '/docs' });
+      }
+      await v1.register(managementApi, { config });
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
 }

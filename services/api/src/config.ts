@@ -1,7 +1,47 @@
-import { httpConfigSchema, type ConfigOf } from '@paysync/config';
+import { z } from 'zod';
+
+import {
+  bool,
+  csv,
+  envVar,
+  httpConfigSchema,
+  positiveInt,
+  secret,
+  type ConfigOf,
+} from '@paysync/config';
+import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
 import { logConfigSchema } from '@paysync/observability';
+import { providerConfigSchema } from '@paysync/providers';
+
+export const apiConfigSchema = {
+  adminToken: secret(
+    'ADMIN_API_TOKEN',
+    z.string().min(32, 'must be at least 32 characters (use a random token)'),
+    'Bearer token that may create workspaces and act on any workspace (compared in constant time)',
+  ),
+  rateLimitPerMinute: envVar(
+    'API_RATE_LIMIT_PER_MINUTE',
+    positiveInt().default(600),
+    'Requests per minute one credential (workspace API key or the admin token) may make; 429 beyond',
+  ),
+  maxPageSize: envVar(
+    'API_MAX_PAGE_SIZE',
+    positiveInt().max(1000).default(200),
+    'Largest `limit` a list endpoint accepts (the default page size is 50)',
+  ),
+  allowedProviderBaseUrls: envVar(
+    'API_ALLOWED_PROVIDER_BASE_URLS',
+    csv().default([]),
+    'Origins a connection may set as settings.apiBaseUrl (a provider simulator or proxy); empty means the provider’s real API only',
+  ),
+  docsEnabled: envVar(
+    'API_DOCS_ENABLED',
+    bool().default(true),
+    'Serve the interactive API docs page at /api/v1/docs (the OpenAPI document is always served)',
+  ),
+};
 
 /** Every environment variable the api service reads (STYLE R17–R19). */
 export const configSchema = {
@@ -9,6 +49,9 @@ export const configSchema = {
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,
+  crypto: cryptoConfigSchema,
+  provider: providerConfigSchema,
+  api: apiConfigSchema,
 };
 
 export type Config = ConfigOf<typeof configSchema>;

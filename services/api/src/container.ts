@@ -1,14 +1,44 @@
 // Loads @fastify/awilix's types (and the awilix-manager options asyncInit/asyncDispose it augments).
 import type {} from '@fastify/awilix';
-import { asValue, type AwilixContainer, type NameAndRegistrationPair } from 'awilix';
+import {
+  asClass,
+  asFunction,
+  asValue,
+  type AwilixContainer,
+  type NameAndRegistrationPair,
+} from 'awilix';
 
+import { ConnectionRepository, SyncSessionRepository, TenantScope } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
+import { createBillingProvider } from '@paysync/providers';
 import { infrastructureRegistrations, type InfrastructureCradle } from '@paysync/runtime';
+
+import { AuditRepository } from './modules/audit/audit.repository.js';
+import { AuthService } from './modules/auth/auth.service.js';
+import {
+  ConnectionService,
+  type ProviderFactory,
+} from './modules/connections/connection.service.js';
+import { SyncedDataRepository } from './modules/data/synced-data.repository.js';
+import { EventLogRepository } from './modules/events/event-log.repository.js';
+import { SyncControlService } from './modules/sync/sync-control.service.js';
+import { WorkspaceRepository } from './modules/workspaces/workspace.repository.js';
 
 import type { Config } from './config.js';
 
 export interface ApiCradle extends InfrastructureCradle {
   readonly config: Config;
+  readonly tenantScope: TenantScope;
+  readonly workspaceRepository: WorkspaceRepository;
+  readonly auditRepository: AuditRepository;
+  readonly authService: AuthService;
+  readonly connectionRepository: ConnectionRepository;
+  readonly syncSessionRepository: SyncSessionRepository;
+  readonly providerFactory: ProviderFactory;
+  readonly connectionService: ConnectionService;
+  readonly syncControlService: SyncControlService;
+  readonly eventLogRepository: EventLogRepository;
+  readonly syncedDataRepository: SyncedDataRepository;
 }
 
 declare module '@fastify/awilix' {
@@ -28,6 +58,54 @@ export function registerDependencies(
     config: asValue(config),
     logger: asValue(logger),
     ...infrastructureRegistrations('api', config),
+    tenantScope: asClass(TenantScope).singleton(),
+    workspaceRepository: asClass(WorkspaceRepository).singleton(),
+    auditRepository: asClass(AuditRepository).singleton(),
+    authService: asFunction(
+      ({ workspaceRepository }: ApiCradle) =>
+        new AuthService({ workspaceRepository, adminToken: config.api.adminToken }),
+    ).singleton(),
+    connectionRepository: asFunction(
+      ({ prisma }: ApiCradle) =>
+        new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),
+    ).singleton(),
+    syncSessionRepository: asClass(SyncSessionRepository).singleton(),
+    providerFactory: asValue<ProviderFactory>((connection) =>
+      createBillingProvider({
+        provider: connection.provider,
+        apiKey: connection.apiKey,
+        apiBaseUrl: stringSetting(connection.settings, 'apiBaseUrl'),
+        maxAttempts: config.provider.stripeMaxAttempts,
+        webhookToleranceSeconds: config.provider.webhookToleranceSeconds,
+      }),
+    ),
+    connectionService: asFunction(
+      ({ connectionRepository, syncSessionRepository, providerFactory }: ApiCradle) =>
+        new ConnectionService({
+          connectionRepository,
+          syncSessionRepository,
+          providerFactory,
+          allowedProviderBaseUrls: config.api.allowedProviderBaseUrls,
+          logger,
+        }),
+    ).singleton(),
+    syncControlService: asFunction(
+      ({ syncSessionRepository, connectionRepository, kafkaProducer }: ApiCradle) =>
+        new SyncControlService({
+          syncSessionRepository,
+          connectionRepository,
+          kafkaProducer,
+          topicPrefix: config.kafka.topicPrefix,
+          logger,
+        }),
+    ).singleton(),
+    eventLogRepository: asClass(EventLogRepository).singleton(),
+    syncedDataRepository: asClass(SyncedDataRepository).singleton(),
     ...overrides,
   });
+}
+
+function stringSetting(settings: Record<string, unknown>, key: string): string | undefined {
+  const value = settings[key];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -117,6 +117,70 @@ export class ConnectionRepository {
     return toView(row);
   }
 
+  /** Deletes a connection (its provider-account links go with it); NOT_FOUND if not ours. */
+  async delete(workspaceId: string, id: string, tx?: DbOrTx): Promise<void> {
+    await this.#row(workspaceId, id, tx);
+    await (tx ?? this.#prisma).workspacePaymentConfiguration.delete({ where: { id } });
+  }
+
+  /** Stores the outcome of a connection test (the error is the provider's message, no secret). */
+  async recordTest(
+    id: string,
+    result: { ok: boolean; error?: string | null; at?: Date },
+    tx?: DbOrTx,
+  ): Promise<ConnectionView> {
+    const row = await (tx ?? this.#prisma).workspacePaymentConfiguration.update({
+      where: { id },
+      data: {
+        lastTestAt: result.at ?? new Date(),
+        lastTestOk: result.ok,
+        lastTestError: result.ok ? null : (result.error ?? 'unknown error'),
+      },
+    });
+    return toView(row);
+  }
+
+  /**
+   * Records the provider's webhook endpoint id and, when the provider just issued one, adds its
+   * signing secret to the accepted secrets (existing ones stay, so nothing in flight is rejected).
+   */
+  async setWebhookEndpoint(
+    workspaceId: string,
+    id: string,
+    endpointId: string,
+    newSecret: string | null,
+    tx?: DbOrTx,
+  ): Promise<ConnectionView> {
+    const row = await this.#row(workspaceId, id, tx);
+    const row2 = await (tx ?? this.#prisma).workspacePaymentConfiguration.update({
+      where: { id },
+      data: {
+        webhookEndpointId: endpointId,
+        ...(newSecret !== null && {
+          webhookSecretsCiphertext: [
+            ...row.webhookSecretsCiphertext,
+            this.#keyRing.encrypt(newSecret, aad(id, 'webhook-secret')),
+          ],
+        }),
+      },
+    });
+    return toView(row2);
+  }
+
+  /** The workspace a provider account is linked to, if any. */
+  async providerAccountOwner(
+    provider: ProviderName,
+    providerAccountId: string,
+    tx?: DbOrTx,
+  ): Promise<{ workspaceId: string; configurationId: string } | undefined> {
+    const link = await (tx ?? this.#prisma).workspaceProviderAccount.findUnique({
+      where: { provider_providerAccountId: { provider, providerAccountId } },
+    });
+    return link
+      ? { workspaceId: link.workspaceId, configurationId: link.configurationId }
+      : undefined;
+  }
+
   /** One connection of a workspace; another workspace's connection is NOT_FOUND. */
   async get(workspaceId: string, id: string, tx?: DbOrTx): Promise<ConnectionView> {
     return toView(await this.#row(workspaceId, id, tx));

@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
 import { ProviderError, ValidationError } from '@paysync/errors';
 
+import { STRIPE_CAPABILITIES } from '../catalog.js';
 import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
 import { toChange, type StripeObject } from './stripe.mappers.js';
 import { STRIPE_EVENT_TYPES, mapStripeEvent, verifyStripeWebhook } from './stripe.webhook.js';
@@ -94,19 +95,9 @@ export class StripeProvider implements BillingProvider {
   }
 
   capabilities(): ProviderCapabilities {
-    return {
-      entityTypes: [
-        'customer',
-        'product',
-        'price',
-        'subscription',
-        'invoice',
-        'payment_transaction',
-      ],
-      eventTypes: STRIPE_EVENT_TYPES,
-      defaultRateLimitPerSecond: { test: 25, live: 100 },
-    };
+    return STRIPE_CAPABILITIES;
   }
+
 
   verifyWebhook(
     rawBody: Buffer,

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+
+import type { EntityType, ProviderName } from '@paysync/contracts';
+import { ConflictError, NotFoundError } from '@paysync/errors';
+
+import { mapDbError } from '../errors.js';
+
+import type { Db, DbOrTx } from '../client.js';
+import type { PaymentSyncSession, Prisma } from '../generated/prisma/client.js';
+
+export type SyncSessionStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export const ACTIVE_SESSION_STATUSES: readonly SyncSessionStatus[] = ['pending', 'running'];
+
+/** A sync session as the API and the runner see it. `progress` is per entity type. */
+export interface SyncSessionView {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly configurationId: string | null;
+  readonly provider: ProviderName;
+  readonly status: SyncSessionStatus;
+  readonly entityTypes: readonly EntityType[];
+  readonly progress: Record<string, Record<string, unknown>>;
+  readonly parentSessionId: string | null;
+  readonly requestedBy: string | null;
+  readonly error: Record<string, unknown> | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  readonly lastProgressAt: Date | null;
+}
+
+export interface CreateSessionInput {
+  readonly workspaceId: string;
+  readonly configurationId: string;
+  readonly provider: ProviderName;
+  readonly entityTypes: readonly EntityType[];
+  readonly requestedBy: string;
+  readonly parentSessionId?: string | null;
+}
+
+export interface SessionListFilter {
+  readonly status?: SyncSessionStatus | undefined;
+  readonly provider?: ProviderName | undefined;
+  readonly configurationId?: string | undefined;
+  /** Keyset: sessions strictly older than this (createdAt desc, id desc). */
+  readonly before?: { readonly createdAt: Date; readonly id: string } | undefined;
+  readonly limit: number;
+}
+
+/**
+ * Sync sessions (`payment_sync_sessions`). Creation is serialised per connection (the connection
+ * row is locked), so two concurrent "start" requests cannot both create an active session.
+ */
+export class SyncSessionRepository {
+  readonly #prisma: Db;
+
+  constructor({ prisma }: { prisma: Db }) {
+    this.#prisma = prisma;
+  }
+
+  /** Creates a `pending` session, or fails with SYNC_SESSION_ACTIVE if the connection has one. */
+  async createIfIdle(input: CreateSessionInput): Promise<SyncSessionView> {
+    try {
+      return await this.#prisma.$transaction(async (tx) => {
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM workspace_payment_configurations
+          WHERE id = ${input.configurationId}::uuid AND workspace_id = ${input.workspaceId}::uuid
+          FOR UPDATE`;
+        if (locked.length === 0) {
+          throw new NotFoundError('NOT_FOUND', 'Provider connection not found', {
+            connectionId: input.configurationId,
+          });
+        }
+        const active = await tx.paymentSyncSession.findFirst({
+          where: {
+            configurationId: input.configurationId,
+            status: { in: [...ACTIVE_SESSION_STATUSES] },
+          },
+          select: { id: true, status: true },
+        });
+        if (active) {
+          throw new ConflictError(
+            'SYNC_SESSION_ACTIVE',
+            'A sync session for this connection is already pending or running',
+            { sessionId: active.id, status: active.status },
+          );
+        }
+        const row = await tx.paymentSyncSession.create({
+          data: {
+            id: randomUUID(),
+            workspaceId: input.workspaceId,
+            configurationId: input.configurationId,
+            provider: input.provider,
+            entityTypes: [...input.entityTypes],
+            requestedBy: input.requestedBy,
+            parentSessionId: input.parentSessionId ?? null,
+            progress: Object.fromEntries(
+              input.entityTypes.map((t) => [t, { fetched: 0, written: 0, failed: 0, pages: 0 }]),
+            ) as Prisma.InputJsonObject,
+          },
+        });
+        return toView(row);
+      });
+    } catch (err) {
+      throw mapDbError(err, { operation: 'createSyncSession' });
+    }
+  }
+
+  async get(workspaceId: string, id: string, tx?: DbOrTx): Promise<SyncSessionView> {
+    const row = isUuid(id)
+      ? await (tx ?? this.#prisma).paymentSyncSession.findFirst({ where: { id, workspaceId } })
+      : null;
+    if (!row) throw new NotFoundError('NOT_FOUND', 'Sync session not found', { sessionId: id });
+    return toView(row);
+  }
+
+  async list(
+    workspaceId: string,
+    filter: SessionListFilter,
+    tx?: DbOrTx,
+  ): Promise<SyncSessionView[]> {
+    const rows = await (tx ?? this.#prisma).paymentSyncSession.findMany({
+      where: {
+        workspaceId,
+        ...(filter.status && { status: filter.status }),
+        ...(filter.provider && { provider: filter.provider }),
+        ...(filter.configurationId && { configurationId: filter.configurationId }),
+        ...(filter.before && {
+          OR: [
+            { createdAt: { lt: filter.before.createdAt } },
+            { createdAt: filter.before.createdAt, id: { lt: filter.before.id } },
+          ],
+        }),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit,
+    });
+    return rows.map(toView);
+  }
+
+  /** Whether the connection has a pending or running session. */
+  async hasActive(configurationId: string, tx?: DbOrTx): Promise<boolean> {
+    const n = await (tx ?? this.#prisma).paymentSyncSession.count({
+      where: { configurationId, status: { in: [...ACTIVE_SESSION_STATUSES] } },
+    });
+    return n > 0;
+  }
+
+  /** Ends a session that never got going (its command could not be published). */
+  async markFailed(id: string, error: Record<string, unknown>): Promise<void> {
+    await this.#prisma.paymentSyncSession.updateMany({
+      where: { id, status: { in: [...ACTIVE_SESSION_STATUSES] } },
+      data: { status: 'failed', error: error as Prisma.InputJsonObject, finishedAt: new Date() },
+    });
+  }
+
+  /**
+   * Cancels a pending or running session (the runner sees the status between pages and stops);
+   * a finished session is SYNC_SESSION_FINISHED.
+   */
+  async cancel(workspaceId: string, id: string): Promise<SyncSessionView> {
+    const current = await this.get(workspaceId, id);
+    const updated = await this.#prisma.paymentSyncSession.updateMany({
+      where: { id, workspaceId, status: { in: [...ACTIVE_SESSION_STATUSES] } },
+      data: { status: 'cancelled', finishedAt: new Date() },
+    });
+    if (updated.count === 0) {
+      const now = await this.get(workspaceId, id);
+      throw new ConflictError(
+        'SYNC_SESSION_FINISHED',
+        `The sync session is already ${now.status}`,
+        {
+          sessionId: id,
+          status: now.status,
+        },
+      );
+    }
+    return { ...current, ...(await this.get(workspaceId, id)) };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (v: string) => UUID.test(v);
+
+function toView(row: PaymentSyncSession): SyncSessionView {
+  return {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    configurationId: row.configurationId,
+    provider: row.provider,
+    status: row.status,
+    entityTypes: row.entityTypes as EntityType[],
+    progress: (row.progress ?? {}) as Record<string, Record<string, unknown>>,
+    parentSessionId: row.parentSessionId,
+    requestedBy: row.requestedBy,
+    error: (row.error ?? null) as Record<string, unknown> | null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    lastProgressAt: row.lastProgressAt,
+  };
+}

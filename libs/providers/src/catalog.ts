@@ -1,0 +1,89 @@
+import type { ProviderName } from '@paysync/contracts';
+import type { FieldError } from '@paysync/errors';
+
+import { STRIPE_EVENT_TYPES } from './stripe/stripe.webhook.js';
+
+import type { ProviderCapabilities } from './billing-provider.js';
+
+export const STRIPE_CAPABILITIES: ProviderCapabilities = {
+  entityTypes: ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'],
+  eventTypes: STRIPE_EVENT_TYPES,
+  defaultRateLimitPerSecond: { test: 25, live: 100 },
+};
+
+/** What paysync can do with a provider, without a connection (for `GET /sync/providers`). */
+export interface ProviderInfo {
+  readonly name: ProviderName;
+  readonly supported: boolean;
+  /** Null while the provider is not supported yet. */
+  readonly capabilities: ProviderCapabilities | null;
+}
+
+const CATALOG: readonly ProviderInfo[] = [
+  { name: 'stripe', supported: true, capabilities: STRIPE_CAPABILITIES },
+  { name: 'chargebee', supported: false, capabilities: null },
+];
+
+export function providerCatalog(): readonly ProviderInfo[] {
+  return CATALOG;
+}
+
+export function isProviderSupported(name: ProviderName): boolean {
+  return CATALOG.some((p) => p.name === name && p.supported);
+}
+
+export interface CredentialInput {
+  readonly mode?: 'test' | 'live' | undefined;
+  readonly apiKey?: string | undefined;
+  readonly webhookSecrets?: readonly string[] | undefined;
+}
+
+const STRIPE_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/;
+const STRIPE_WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/=_-]{8,}$/;
+
+/**
+ * Checks secrets before they are stored: the shape the provider issues them in, and that an API
+ * key's mode matches the connection's. Returns every problem (empty when all is well); never echoes
+ * a secret back.
+ */
+export function validateCredentials(
+  provider: ProviderName,
+  input: CredentialInput,
+  paths: { apiKey: string; webhookSecrets: string } = {
+    apiKey: 'body/apiKey',
+    webhookSecrets: 'body/webhookSecrets',
+  },
+): FieldError[] {
+  const errors: FieldError[] = [];
+  if (provider !== 'stripe') return errors;
+  if (input.apiKey !== undefined) {
+    const m = STRIPE_KEY.exec(input.apiKey);
+    if (!m) {
+      errors.push({
+        path: paths.apiKey,
+        message: 'must be a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)',
+      });
+    } else if (input.mode !== undefined && m[2] !== input.mode) {
+      errors.push({
+        path: paths.apiKey,
+        message: `is a ${m[2] ?? ''} mode key but the connection mode is ${input.mode}`,
+      });
+    }
+  }
+  (input.webhookSecrets ?? []).forEach((secret, i) => {
+    if (!STRIPE_WEBHOOK_SECRET.test(secret)) {
+      errors.push({
+        path: `${paths.webhookSecrets}/${i}`,
+        message: 'must be a Stripe webhook signing secret (whsec_…, no whitespace)',
+      });
+    }
+  });
+  return errors;
+}
+
+/** The mode a Stripe key belongs to, when it says (`sk_test_…` → test). */
+export function modeOfApiKey(provider: ProviderName, apiKey: string): 'test' | 'live' | undefined {
+  if (provider !== 'stripe') return undefined;
+  const m = STRIPE_KEY.exec(apiKey);
+  return m?.[2] === 'live' ? 'live' : m?.[2] === 'test' ? 'test' : undefined;
+}

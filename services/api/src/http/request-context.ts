@@ -1,0 +1,32 @@
+import type { Principal } from '../modules/auth/auth.service.js';
+
+/** What a handler tells the audit hook beyond the route and params (never a secret). */
+export interface AuditNote {
+  workspaceId?: string;
+  resourceId?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Who may call a route: the admin only, or any credential with access to the workspace. */
+export type RouteAccess = 'admin' | 'any';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    auditNote?: AuditNote;
+  }
+  interface FastifyContextConfig {
+    /** Default `any`. */
+    access?: RouteAccess;
+    /** Resource type recorded in the audit trail for mutating calls. */
+    resource?: string;
+    /** Skip authentication (the OpenAPI document and docs page only). */
+    public?: boolean;
+  }
+}
+
+/** The authenticated principal; the auth hook guarantees it on every non-public route. */
+export function principalOf(req: { principal?: Principal }): Principal {
+  if (!req.principal) throw new Error('route reached without authentication');
+  return req.principal;
+}

@@ -1,0 +1,57 @@
+import type { Db, DbOrTx } from '@paysync/db';
+
+export interface AuditEntry {
+  readonly workspaceId: string | null;
+  readonly actor: string;
+  readonly action: string;
+  readonly resourceType: string | null;
+  readonly resourceId: string | null;
+  readonly statusCode: number;
+  readonly requestId: string;
+  /** Non-secret facts only (which fields changed, counts, reasons). */
+  readonly details: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  readonly id: string;
+  readonly createdAt: Date;
+}
+
+/** The audit trail of the management API (`audit_log`). */
+export class AuditRepository {
+  readonly #prisma: Db;
+
+  constructor({ prisma }: { prisma: Db }) {
+    this.#prisma = prisma;
+  }
+
+  async record(entry: AuditEntry, tx?: DbOrTx): Promise<void> {
+    await (tx ?? this.#prisma).auditLog.create({
+      data: { ...entry, details: entry.details as object },
+    });
+  }
+
+  /** Newest first, keyset-paged by id. */
+  async list(
+    workspaceId: string,
+    opts: { beforeId?: bigint; limit: number },
+  ): Promise<AuditRecord[]> {
+    const rows = await this.#prisma.auditLog.findMany({
+      where: { workspaceId, ...(opts.beforeId !== undefined && { id: { lt: opts.beforeId } }) },
+      orderBy: { id: 'desc' },
+      take: opts.limit,
+    });
+    return rows.map((r) => ({
+      id: r.id.toString(),
+      workspaceId: r.workspaceId,
+      actor: r.actor,
+      action: r.action,
+      resourceType: r.resourceType,
+      resourceId: r.resourceId,
+      statusCode: r.statusCode,
+      requestId: r.requestId,
+      details: (r.details ?? {}) as Record<string, unknown>,
+      createdAt: r.createdAt,
+    }));
+  }
+}

@@ -1,0 +1,126 @@
+import type { ProviderName } from '@paysync/contracts';
+import type { TenantScope } from '@paysync/db';
+import { NotFoundError } from '@paysync/errors';
+
+export type EventStatus =
+  'received' | 'processed' | 'skipped_duplicate' | 'skipped_stale' | 'ignored' | 'failed' | 'dead';
+
+export interface EventFilter {
+  readonly status?: EventStatus | undefined;
+  readonly type?: string | undefined;
+  readonly provider?: ProviderName | undefined;
+  readonly source?: 'webhook' | 'backfill' | 'reconcile' | 'replay' | undefined;
+  readonly objectId?: string | undefined;
+  readonly receivedFrom?: Date | undefined;
+  readonly receivedTo?: Date | undefined;
+  /** Keyset: events strictly older than this (receivedAt desc, id desc). */
+  readonly before?: { readonly receivedAt: Date; readonly id: string } | undefined;
+  readonly limit: number;
+}
+
+export interface EventSummary {
+  readonly id: string;
+  readonly provider: ProviderName;
+  readonly providerEventId: string;
+  readonly type: string;
+  readonly status: EventStatus;
+  readonly source: string;
+  readonly objectType: string | null;
+  readonly objectId: string | null;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly errorClass: string | null;
+  readonly providerCreatedAt: Date | null;
+  readonly receivedAt: Date;
+  readonly processedAt: Date | null;
+}
+
+export interface EventDetail extends EventSummary {
+  readonly payload?: unknown;
+}
+
+/** The event log (`payment_sync_events`) as a workspace sees it: read under row-level security. */
+export class EventLogRepository {
+  readonly #tenantScope: TenantScope;
+
+  constructor({ tenantScope }: { tenantScope: TenantScope }) {
+    this.#tenantScope = tenantScope;
+  }
+
+  async list(workspaceId: string, f: EventFilter): Promise<EventSummary[]> {
+    return this.#tenantScope.run(workspaceId, async (tx) => {
+      const rows = await tx.paymentSyncEvent.findMany({
+        where: {
+          workspaceId,
+          ...(f.status && { status: f.status }),
+          ...(f.type && { eventType: f.type }),
+          ...(f.provider && { provider: f.provider }),
+          ...(f.source && { source: f.source }),
+          ...(f.objectId && { objectId: f.objectId }),
+          ...((f.receivedFrom ?? f.receivedTo) && {
+            receivedAt: {
+              ...(f.receivedFrom && { gte: f.receivedFrom }),
+              ...(f.receivedTo && { lt: f.receivedTo }),
+            },
+          }),
+          ...(f.before && {
+            OR: [
+              { receivedAt: { lt: f.before.receivedAt } },
+              { receivedAt: f.before.receivedAt, id: { lt: f.before.id } },
+            ],
+          }),
+        },
+        omit: { payload: true },
+        orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+        take: f.limit,
+      });
+      return rows.map(toSummary);
+    });
+  }
+
+  async get(workspaceId: string, id: string, includePayload: boolean): Promise<EventDetail> {
+    return this.#tenantScope.run(workspaceId, async (tx) => {
+      const row = UUID.test(id)
+        ? await tx.paymentSyncEvent.findFirst({ where: { id, workspaceId } })
+        : null;
+      if (!row) throw new NotFoundError('NOT_FOUND', 'Event not found', { eventId: id });
+      return { ...toSummary(row), ...(includePayload && { payload: row.payload }) };
+    });
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toSummary(row: {
+  id: string;
+  provider: ProviderName;
+  providerEventId: string;
+  eventType: string;
+  status: EventStatus;
+  source: string;
+  objectType: string | null;
+  objectId: string | null;
+  attempts: number;
+  lastError: string | null;
+  errorClass: string | null;
+  providerCreatedAt: Date | null;
+  receivedAt: Date;
+  processedAt: Date | null;
+}): EventSummary {
+  return {
+    id: row.id,
+    provider: row.provider,
+    providerEventId: row.providerEventId,
+    type: row.eventType,
+    status: row.status,
+    source: row.source,
+    objectType: row.objectType,
+    objectId: row.objectId,
+    attempts: row.attempts,
+    lastError: row.lastError,
+    errorClass: row.errorClass,
+    providerCreatedAt: row.providerCreatedAt,
+    receivedAt: row.receivedAt,
+    processedAt: row.processedAt,
+  };
+}

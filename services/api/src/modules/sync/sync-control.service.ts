@@ -1,0 +1,187 @@
+import {
+  ENTITY_TYPES,
+  SYNC_COMMAND,
+  TOPICS,
+  syncCommandPartitionKey,
+  type EntityType,
+  type ProviderName,
+  type SyncCommand,
+} from '@paysync/contracts';
+import type { ConnectionRepository, SyncSessionRepository, SyncSessionView } from '@paysync/db';
+import { ConflictError, NotFoundError, ValidationError } from '@paysync/errors';
+import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
+import type { Logger } from '@paysync/observability';
+import { providerCatalog } from '@paysync/providers';
+
+export interface StartSyncInput {
+  readonly workspaceId: string;
+  readonly provider: ProviderName;
+  readonly configurationId?: string | undefined;
+  readonly entityTypes?: readonly EntityType[] | undefined;
+  readonly requestedBy: string;
+  readonly correlationId: string;
+}
+
+/**
+ * Sync control: creates sessions and tells the sync-runner through `billing.sync.command.v1`.
+ * The session row is written first and is the source of truth; if the command cannot be
+ * published the session is marked failed (nothing waits forever on a command that never left)
+ * and the caller gets a retryable 503.
+ */
+export class SyncControlService {
+  readonly #sessions: SyncSessionRepository;
+  readonly #connections: ConnectionRepository;
+  readonly #producer: KafkaProducer;
+  readonly #topic: string;
+  readonly #logger: Logger;
+
+  constructor(deps: {
+    syncSessionRepository: SyncSessionRepository;
+    connectionRepository: ConnectionRepository;
+    kafkaProducer: KafkaProducer;
+    topicPrefix: string;
+    logger: Logger;
+  }) {
+    this.#sessions = deps.syncSessionRepository;
+    this.#connections = deps.connectionRepository;
+    this.#producer = deps.kafkaProducer;
+    this.#topic = topicName(TOPICS.syncCommand, deps.topicPrefix);
+    this.#logger = deps.logger.child({ component: 'SyncControlService' });
+  }
+
+  async startInitial(input: StartSyncInput): Promise<SyncSessionView> {
+    const connection = await this.#pickConnection(input);
+    if (!connection.isActive) {
+      throw new ConflictError('CONNECTION_INACTIVE', 'The provider connection is deactivated', {
+        connectionId: connection.id,
+      });
+    }
+    const supported =
+      providerCatalog().find((p) => p.name === input.provider)?.capabilities?.entityTypes ?? [];
+    const requested = input.entityTypes?.length ? [...new Set(input.entityTypes)] : supported;
+    const unsupported = requested.filter((t) => !supported.includes(t));
+    if (unsupported.length > 0) {
+      throw new ValidationError(
+        'Entity types not supported by this provider',
+        unsupported.map((t) => ({ path: 'body/entityTypes', message: `${t} is not supported` })),
+      );
+    }
+    // Dependency order, whatever order the caller listed them in.
+    const entityTypes = ENTITY_TYPES.filter((t) => requested.includes(t));
+    const session = await this.#sessions.createIfIdle({
+      workspaceId: input.workspaceId,
+      configurationId: connection.id,
+      provider: input.provider,
+      entityTypes,
+      requestedBy: input.requestedBy,
+    });
+    await this.#publish(
+      {
+        kind: 'start',
+        sessionId: session.id,
+        workspaceId: session.workspaceId,
+        configurationId: connection.id,
+        provider: input.provider,
+        entityTypes,
+        requestedBy: input.requestedBy,
+      },
+      input.correlationId,
+      session.id,
+    );
+    this.#logger.info(
+      { workspaceId: input.workspaceId, sessionId: session.id, entityTypes },
+      'Sync session requested',
+    );
+    return session;
+  }
+
+  async cancel(
+    workspaceId: string,
+    sessionId: string,
+    requestedBy: string,
+    correlationId: string,
+  ): Promise<SyncSessionView> {
+    const session = await this.#sessions.cancel(workspaceId, sessionId);
+    if (session.configurationId) {
+      // Best effort: runners also see the status between pages, so a lost command only delays.
+      try {
+        await this.#producer.send(this.#topic, [
+          {
+            key: syncCommandPartitionKey({ configurationId: session.configurationId }),
+            envelope: createEnvelope({
+              type: SYNC_COMMAND,
+              workspaceId,
+              correlationId,
+              payload: {
+                kind: 'cancel',
+                sessionId,
+                workspaceId,
+                configurationId: session.configurationId,
+                provider: session.provider,
+                entityTypes: [...session.entityTypes],
+                requestedBy,
+              } satisfies SyncCommand,
+            }),
+          },
+        ]);
+      } catch (err) {
+        this.#logger.warn({ err, sessionId }, 'Cancel command not published; runner will poll');
+      }
+    }
+    this.#logger.info({ workspaceId, sessionId }, 'Sync session cancelled');
+    return session;
+  }
+
+  async #pickConnection(input: StartSyncInput) {
+    if (input.configurationId !== undefined) {
+      const connection = await this.#connections.get(input.workspaceId, input.configurationId);
+      if (connection.provider !== input.provider) {
+        throw new NotFoundError('NOT_FOUND', `No ${input.provider} connection with this id`, {
+          configurationId: input.configurationId,
+        });
+      }
+      return connection;
+    }
+    const candidates = (await this.#connections.list(input.workspaceId)).filter(
+      (c) => c.provider === input.provider,
+    );
+    const active = candidates.filter((c) => c.isActive);
+    const pool = active.length > 0 ? active : candidates;
+    if (pool.length === 0) {
+      throw new NotFoundError('NOT_FOUND', `The workspace has no ${input.provider} connection`, {
+        provider: input.provider,
+      });
+    }
+    if (pool.length > 1) {
+      throw new ConflictError(
+        'CONNECTION_AMBIGUOUS',
+        `The workspace has ${pool.length} ${input.provider} connections; name one with configurationId`,
+        { configurationIds: pool.map((c) => c.id) },
+      );
+    }
+    return pool[0] as (typeof pool)[number];
+  }
+
+  async #publish(command: SyncCommand, correlationId: string, sessionId: string): Promise<void> {
+    try {
+      await this.#producer.send(this.#topic, [
+        {
+          key: syncCommandPartitionKey(command),
+          envelope: createEnvelope({
+            type: SYNC_COMMAND,
+            workspaceId: command.workspaceId,
+            correlationId,
+            idempotencyKey: `${command.kind}:${sessionId}`,
+            payload: command,
+          }),
+        },
+      ]);
+    } catch (err) {
+      await this.#sessions.markFailed(sessionId, {
+        code: 'KAFKA_UNAVAILABLE',
+        message: 'The sync command could not be handed to Kafka; start the sync again',
+      });
+      throw err;
+    }
+  }
+}

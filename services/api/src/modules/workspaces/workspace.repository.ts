@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+
+import { generateToken, hashToken } from '@paysync/crypto';
+import { mapDbError, type Db } from '@paysync/db';
+import { NotFoundError } from '@paysync/errors';
+
+/** Prefix of workspace API keys: `psk_<lookup>_<secret>`. */
+export const API_KEY_PREFIX = 'psk';
+const LOOKUP_LENGTH = 8; // 6 random bytes as base64url
+
+export interface WorkspaceView {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface ApiKeyView {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly name: string;
+  /** `psk_<lookup>_…`: enough to recognise a key, useless to authenticate. */
+  readonly prefix: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+/** A key just created: the only moment its token exists outside the caller's hands. */
+export interface CreatedApiKey extends ApiKeyView {
+  readonly token: string;
+}
+
+export interface StoredKey {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly keyHash: string;
+  readonly lastUsedAt: Date | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Splits `psk_<lookup>_<secret>` into its lookup part; undefined when it is not one of ours. */
+export function lookupOf(token: string): string | undefined {
+  if (!token.startsWith(`${API_KEY_PREFIX}_`)) return undefined;
+  const lookup = token.slice(API_KEY_PREFIX.length + 1, API_KEY_PREFIX.length + 1 + LOOKUP_LENGTH);
+  return lookup.length === LOOKUP_LENGTH &&
+    token.charAt(API_KEY_PREFIX.length + 1 + LOOKUP_LENGTH) === '_'
+    ? lookup
+    : undefined;
+}
+
+/** Workspaces and their API keys. Keys are stored as SHA-256 hashes; the token is shown once. */
+export class WorkspaceRepository {
+  readonly #prisma: Db;
+
+  constructor({ prisma }: { prisma: Db }) {
+    this.#prisma = prisma;
+  }
+
+  async createWithKey(name: string): Promise<{ workspace: WorkspaceView; key: CreatedApiKey }> {
+    try {
+      return await this.#prisma.$transaction(async (tx) => {
+        const workspace = await tx.workspace.create({ data: { id: randomUUID(), name } });
+        const key = await this.#createKey(tx, workspace.id, 'default');
+        return { workspace: toWorkspace(workspace), key };
+      });
+    } catch (err) {
+      throw mapDbError(err, { operation: 'createWorkspace' });
+    }
+  }
+
+  async get(id: string): Promise<WorkspaceView> {
+    const row = UUID.test(id) ? await this.#prisma.workspace.findUnique({ where: { id } }) : null;
+    if (!row) throw new NotFoundError('NOT_FOUND', 'Workspace not found', { workspaceId: id });
+    return toWorkspace(row);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    return (await this.#prisma.workspace.count({ where: { id } })) > 0;
+  }
+
+  /** Newest first, keyset-paged by (createdAt, id). */
+  async list(opts: {
+    ids?: readonly string[];
+    before?: { createdAt: Date; id: string };
+    limit: number;
+  }): Promise<WorkspaceView[]> {
+    const rows = await this.#prisma.workspace.findMany({
+      where: {
+        ...(opts.ids && { id: { in: [...opts.ids] } }),
+        ...(opts.before && {
+          OR: [
+            { createdAt: { lt: opts.before.createdAt } },
+            { createdAt: opts.before.createdAt, id: { lt: opts.before.id } },
+          ],
+        }),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: opts.limit,
+    });
+    return rows.map(toWorkspace);
+  }
+
+  async rename(id: string, name: string): Promise<WorkspaceView> {
+    await this.get(id);
+    return toWorkspace(await this.#prisma.workspace.update({ where: { id }, data: { name } }));
+  }
+
+  async createKey(workspaceId: string, name: string): Promise<CreatedApiKey> {
+    await this.get(workspaceId);
+    return this.#createKey(this.#prisma, workspaceId, name);
+  }
+
+  async listKeys(workspaceId: string): Promise<ApiKeyView[]> {
+    const rows = await this.#prisma.workspaceApiKey.findMany({
+      where: { workspaceId },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(toKey);
+  }
+
+  /** Revokes a key (idempotent); another workspace's key is NOT_FOUND. */
+  async revokeKey(workspaceId: string, keyId: string): Promise<ApiKeyView> {
+    const row = UUID.test(keyId)
+      ? await this.#prisma.workspaceApiKey.findFirst({ where: { id: keyId, workspaceId } })
+      : null;
+    if (!row) throw new NotFoundError('NOT_FOUND', 'API key not found', { keyId });
+    if (row.revokedAt) return toKey(row);
+    return toKey(
+      await this.#prisma.workspaceApiKey.update({
+        where: { id: keyId },
+        data: { revokedAt: new Date() },
+      }),
+    );
+  }
+
+  /** The active (not revoked) key with this lookup, for authentication. */
+  async findActiveKey(lookup: string): Promise<StoredKey | undefined> {
+    const row = await this.#prisma.workspaceApiKey.findUnique({ where: { lookup } });
+    if (!row || row.revokedAt) return undefined;
+    return {
+      id: row.id,
+      workspaceId: row.workspaceId,
+      keyHash: row.keyHash,
+      lastUsedAt: row.lastUsedAt,
+    };
+  }
+
+  async touchKey(id: string, at: Date): Promise<void> {
+    await this.#prisma.workspaceApiKey.updateMany({
+      where: { id },
+      data: { lastUsedAt: at },
+    });
+  }
+
+  async #createKey(
+    db: Pick<Db, 'workspaceApiKey'>,
+    workspaceId: string,
+    name: string,
+  ): Promise<CreatedApiKey> {
+    const { token, lookup } = generateToken(API_KEY_PREFIX);
+    const row = await db.workspaceApiKey.create({
+      data: { id: randomUUID(), workspaceId, name, lookup, keyHash: hashToken(token) },
+    });
+    return { ...toKey(row), token };
+  }
+}
+
+function toWorkspace(row: { id: string; name: string; createdAt: Date; updatedAt: Date }) {
+  return { id: row.id, name: row.name, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}
+
+function toKey(row: {
+  id: string;
+  workspaceId: string;
+  name: string;
+  lookup: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}): ApiKeyView {
+  return {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    name: row.name,
+    prefix: `${API_KEY_PREFIX}_${row.lookup}_…`,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}

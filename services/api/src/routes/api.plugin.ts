@@ -1,0 +1,84 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+
+import { ForbiddenError, NotFoundError, RateLimitedError } from '@paysync/errors';
+
+import { connectionRoutes } from './connections.routes.js';
+import { dataRoutes } from './data.routes.js';
+import { eventRoutes } from './events.routes.js';
+import { syncRoutes } from './sync.routes.js';
+import { workspaceRoutes } from './workspaces.routes.js';
+
+import type { Config } from '../config.js';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The authenticated management API under /api/v1. Hook order on every route: authenticate
+ * (401) → access and workspace scope (403 / 404: another workspace's resources do not exist for a
+ * key) → rate limit per credential (429) → schema validation (400) → handler → audit record.
+ */
+export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+  const { authService, workspaceRepository, auditRepository } = app.diContainer.cradle;
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const principal = await authService.authenticate(req.headers.authorization);
+    req.principal = principal;
+    if (req.routeOptions.config.access === 'admin' && principal.kind !== 'admin') {
+      throw new ForbiddenError('FORBIDDEN', 'Only the admin token may do this');
+    }
+    const workspaceId = (req.params as { workspaceId?: string } | undefined)?.workspaceId;
+    if (workspaceId === undefined) return;
+    const visible =
+      principal.kind === 'workspace'
+        ? principal.workspaceId === workspaceId
+        : await workspaceRepository.exists(workspaceId);
+    if (!visible) throw new NotFoundError('NOT_FOUND', 'Workspace not found', { workspaceId });
+  });
+
+  await app.register(fastifyRateLimit, {
+    global: true,
+    hook: 'onRequest',
+    max: config.api.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.principal?.actor ?? `ip:${req.ip}`,
+    errorResponseBuilder: (_req, ctx) =>
+      new RateLimitedError('Rate limit exceeded for this credential', Math.ceil(ctx.ttl / 1000), {
+        limit: ctx.max,
+      }),
+  });
+
+  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!MUTATING.has(req.method) || !req.principal) return;
+    const params = (req.params ?? {}) as Record<string, string | undefined>;
+    const note = req.auditNote ?? {};
+    try {
+      await auditRepository.record({
+        workspaceId: note.workspaceId ?? params.workspaceId ?? null,
+        actor: req.principal.actor,
+        action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+        resourceType: req.routeOptions.config.resource ?? null,
+        resourceId:
+          note.resourceId ??
+          params.configId ??
+          params.sessionId ??
+          params.keyId ??
+          params.workspaceId ??
+          null,
+        statusCode: reply.statusCode,
+        requestId: req.id,
+        details: note.details ?? {},
+      });
+    } catch (err) {
+      // The change itself is done; losing its audit row is an operator problem, not the caller's.
+      req.log.error({ err }, 'Audit record not written');
+    }
+  });
+
+  const opts = { maxPageSize: config.api.maxPageSize };
+  await app.register(workspaceRoutes, opts);
+  await app.register(connectionRoutes);
+  await app.register(syncRoutes, opts);
+  await app.register(eventRoutes, opts);
+  await app.register(dataRoutes, opts);
+};

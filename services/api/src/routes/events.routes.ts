@@ -1,0 +1,164 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+import { ValidationError } from '@paysync/errors';
+
+import type { EventStatus, EventSummary } from '../modules/events/event-log.repository.js';
+import {
+  cursorDate,
+  cursorUuid,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+} from '../http/pagination.js';
+import {
+  DateTime,
+  ERROR_RESPONSES,
+  Nullable,
+  PageQuery,
+  Provider,
+  Uuid,
+  WorkspaceParams,
+  page,
+} from '../http/schemas.js';
+
+const EVENT_STATUSES = [
+  'received',
+  'processed',
+  'skipped_duplicate',
+  'skipped_stale',
+  'ignored',
+  'failed',
+  'dead',
+] as const;
+const Status = Type.Union(EVENT_STATUSES.map((s) => Type.Literal(s)));
+const Source = Type.Union(
+  ['webhook', 'backfill', 'reconcile', 'replay'].map((s) => Type.Literal(s)),
+);
+
+const EventSummarySchema = Type.Object({
+  id: Uuid,
+  provider: Provider,
+  providerEventId: Type.String(),
+  type: Type.String(),
+  status: Status,
+  source: Source,
+  objectType: Nullable(Type.String()),
+  objectId: Nullable(Type.String()),
+  attempts: Type.Integer(),
+  lastError: Nullable(Type.String()),
+  errorClass: Nullable(Type.String()),
+  providerCreatedAt: Nullable(DateTime),
+  receivedAt: DateTime,
+  processedAt: Nullable(DateTime),
+});
+
+function present(e: EventSummary) {
+  return {
+    ...e,
+    providerCreatedAt: e.providerCreatedAt?.toISOString() ?? null,
+    receivedAt: e.receivedAt.toISOString(),
+    processedAt: e.processedAt?.toISOString() ?? null,
+  };
+}
+
+/** The event log: every provider event and what became of it. */
+export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = async (
+  app,
+  { maxPageSize },
+) => {
+  const { eventLogRepository } = app.diContainer.cradle;
+
+  app.get(
+    '/workspaces/:workspaceId/webhooks/events',
+    {
+      schema: {
+        operationId: 'listEvents',
+        tags: ['events'],
+        summary: 'Provider events, newest first',
+        params: WorkspaceParams,
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Status),
+            type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            provider: Type.Optional(Provider),
+            source: Type.Optional(Source),
+            objectId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+            receivedFrom: Type.Optional(DateTime),
+            receivedTo: Type.Optional(DateTime),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(EventSummarySchema), ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const limit = pageSize(q.limit, maxPageSize);
+      const position = q.cursor ? decodeCursor('events', q.cursor, 2) : undefined;
+      const receivedFrom = q.receivedFrom ? new Date(q.receivedFrom) : undefined;
+      const receivedTo = q.receivedTo ? new Date(q.receivedTo) : undefined;
+      if (receivedFrom && receivedTo && receivedFrom > receivedTo) {
+        throw new ValidationError('receivedFrom is after receivedTo', [
+          { path: 'querystring/receivedFrom', message: 'must not be after receivedTo' },
+        ]);
+      }
+      const rows = await eventLogRepository.list(req.params.workspaceId, {
+        status: q.status as EventStatus | undefined,
+        type: q.type,
+        provider: q.provider,
+        source: q.source as 'webhook' | undefined,
+        objectId: q.objectId,
+        receivedFrom,
+        receivedTo,
+        ...(position && {
+          before: { receivedAt: cursorDate(position[0]), id: cursorUuid(position[1]) },
+        }),
+        limit: limit + 1,
+      });
+      return toPage(
+        rows,
+        limit,
+        (e) => encodeCursor('events', [e.receivedAt.toISOString(), e.id]),
+        present,
+      );
+    },
+  );
+
+  app.get(
+    '/workspaces/:workspaceId/webhooks/events/:eventId',
+    {
+      schema: {
+        operationId: 'getEvent',
+        tags: ['events'],
+        summary: 'One event with its attempts and last error; the payload only on request',
+        params: Type.Object({ workspaceId: Uuid, eventId: Uuid }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { includePayload: Type.Optional(Type.Boolean({ default: false })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Intersect([
+            EventSummarySchema,
+            Type.Object({
+              payload: Type.Optional(
+                Type.Unknown({ description: 'The provider event as received' }),
+              ),
+            }),
+          ]),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req) => {
+      const e = await eventLogRepository.get(
+        req.params.workspaceId,
+        req.params.eventId,
+        req.query.includePayload ?? false,
+      );
+      return { ...present(e), ...('payload' in e && { payload: e.payload }) };
+    },
+  );
+};
