@@ -1,12 +1,13 @@
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import { createContainer } from 'awilix';
 import type { FastifyInstance } from 'fastify';
+import type { OpenAPIV3 } from 'openapi-types';
 
 import { createLogger, type Logger } from '@paysync/observability';
 import { createServiceApp } from '@paysync/runtime';
 
 import { registerDependencies, type ApiCradle, type DependencyOverrides } from './container.js';
+import { renderDocsPage } from './http/docs-page.js';
 import { ProblemSchema } from './http/schemas.js';
 import { managementApi } from './routes/api.plugin.js';
 
@@ -67,7 +68,11 @@ export async function buildApp(
     async (v1) => {
       v1.get('/openapi.json', { schema: { hide: true } }, async () => v1.swagger());
       if (config.api.docsEnabled) {
-        await v1.register(fastifySwaggerUi, { routePrefix: '/docs' });
+        let page: string | undefined;
+        v1.get('/docs', { schema: { hide: true } }, async (_req, reply) => {
+          page ??= renderDocsPage(v1.swagger() as OpenAPIV3.Document);
+          return reply.type('text/html; charset=utf-8').send(page);
+        });
       }
       await v1.register(managementApi, { config });
     },
