@@ -281,6 +281,21 @@ export class StripeSimulator {
     this.#failNext.push({ status, remaining: count });
   }
 
+  /** From now on `key` answers 401 `api_key_expired`, as a key rolled in the dashboard does. */
+  revokeKey(key: string): void {
+    this.#revoked.add(key);
+  }
+
+  /** Registered webhook endpoints (with their secrets), as the dashboard shows them. */
+  webhookEndpoints(): { id: string; url: string; secret: string; enabledEvents: string[] }[] {
+    return this.#endpoints.map((e) => ({
+      id: e.id,
+      url: e.url,
+      secret: e.secret,
+      enabledEvents: [...e.enabled_events],
+    }));
+  }
+
   /** Registers a webhook target directly (as the dashboard would). */
   addWebhookEndpoint(
     url: string,

@@ -98,7 +98,6 @@ export class StripeProvider implements BillingProvider {
     return STRIPE_CAPABILITIES;
   }
 
-
   verifyWebhook(
     rawBody: Buffer,
     headers: IncomingHttpHeaders,

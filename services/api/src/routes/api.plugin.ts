@@ -36,6 +36,12 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
     if (!visible) throw new NotFoundError('NOT_FOUND', 'Workspace not found', { workspaceId });
   });
 
+  // A POST without a body (curl -X POST …) validates as `{}`: optional bodies just work and
+  // required fields are reported by name instead of "body must be object".
+  app.addHook('preValidation', async (req: FastifyRequest) => {
+    if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
+  });
+
   await app.register(fastifyRateLimit, {
     global: true,
     hook: 'onRequest',

@@ -60,6 +60,8 @@ export async function startApiHarness(
   const config = testConfig(env);
   const app = await buildApp(config, {}, createLogger({ level: 'debug', name: 'api' }, sink));
   await app.ready();
+  // Topics exist before a test subscribes a probe to them.
+  await app.diContainer.cradle.topicBootstrap.whenReady();
   const prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
 
   const call: ApiHarness['call'] = (token, injectOpts) =>
