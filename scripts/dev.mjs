@@ -14,7 +14,7 @@ const tsx = join(root, 'node_modules/.bin/tsx');
 
 /** Documented development defaults; never use them outside a laptop. */
 export const DEV_DEFAULTS = {
-  ADMIN_API_TOKEN: 'dev-admin-token-change-me',
+  ADMIN_API_TOKEN: 'dev-admin-token-do-not-use-in-production',
   // 32 zero-ish bytes would be silly even for dev: this is a fixed, public, dev-only key.
   ENCRYPTION_KEYS: 'dev1:ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=',
 };
@@ -77,6 +77,9 @@ const env = {
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? stack.kafkaBrokers,
   ADMIN_API_TOKEN: process.env.ADMIN_API_TOKEN ?? DEV_DEFAULTS.ADMIN_API_TOKEN,
   ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? DEV_DEFAULTS.ENCRYPTION_KEYS,
+  // The demo connection points at the simulator; the api accepts only listed base URLs.
+  API_ALLOWED_PROVIDER_BASE_URLS:
+    process.env.API_ALLOWED_PROVIDER_BASE_URLS ?? `http://127.0.0.1:${SIMULATOR_PORT}`,
   HOST: process.env.HOST ?? '127.0.0.1',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -160,6 +163,7 @@ const demo = spawn(tsx, ['--conditions=@paysync/source', 'scripts/demo/demo.ts']
     ...env,
     SIMULATOR_URL: `http://127.0.0.1:${SIMULATOR_PORT}`,
     INGRESS_URL: 'http://127.0.0.1:3001',
+    API_URL: 'http://127.0.0.1:3000',
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });

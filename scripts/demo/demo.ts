@@ -1,52 +1,93 @@
-// The demo half of `npm run dev`: a demo workspace with a Stripe connection pointed at the
-// simulator, its webhook endpoint registered the way a user would (the simulator returns the
-// signing secret, stored encrypted), then steady provider activity and a summary every few
-// seconds of what reached PostgreSQL.
+// The demo half of `npm run dev`: set up through the management API exactly as a user would
+// (README's curl walk-through): a workspace, a Stripe connection pointed at the simulator, a
+// connection test, the webhook endpoint registered (the simulator returns the signing secret,
+// stored encrypted). Then steady provider activity and, every few seconds, what reached
+// PostgreSQL as the read API serves it.
 import { ENTITY_TYPES } from '@paysync/contracts';
-import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, SyncedEntityReader, createPrismaClient } from '@paysync/db';
-import { createBillingProvider } from '@paysync/providers';
+import { SyncedEntityReader, createPrismaClient } from '@paysync/db';
 
 const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:55432/paysync';
 const simulatorUrl = env.SIMULATOR_URL ?? 'http://127.0.0.1:12111';
 const ingressUrl = env.INGRESS_URL ?? 'http://127.0.0.1:3001';
-const keyRing = KeyRing.fromString(env.ENCRYPTION_KEYS ?? '');
+const apiUrl = env.API_URL ?? 'http://127.0.0.1:3000';
+const adminToken = env.ADMIN_API_TOKEN ?? '';
 const API_KEY = 'sk_test_paysync_demo_key';
 
-const prisma = createPrismaClient({ url: databaseUrl, poolMax: 2, statementTimeoutMs: 10_000 });
-const connections = new ConnectionRepository({ prisma, keyRing });
-
-const workspace =
-  (await prisma.workspace.findFirst({ where: { name: 'demo' } })) ??
-  (await prisma.workspace.create({ data: { name: 'demo' } }));
-let connection = (await connections.list(workspace.id)).find(
-  (c) => c.settings.apiBaseUrl === simulatorUrl,
-);
-connection ??= await connections.create({
-  workspaceId: workspace.id,
-  provider: 'stripe',
-  mode: 'test',
-  apiKey: API_KEY,
-  settings: { apiBaseUrl: simulatorUrl },
-});
-const provider = createBillingProvider({
-  provider: 'stripe',
-  apiKey: API_KEY,
-  apiBaseUrl: simulatorUrl,
-});
-const { accountId } = await provider.testConnection();
-await connections.linkProviderAccount(connection, accountId);
-const endpoint = await provider.registerWebhookEndpoint(
-  `${ingressUrl}/webhooks/stripe/${connection.id}`,
-);
-if (endpoint.secret)
-  connection = await connections.update(workspace.id, connection.id, {
-    webhookSecrets: [endpoint.secret],
+async function api<T = Record<string, unknown>>(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${apiUrl}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
-console.log(
-  `demo workspace ${workspace.id}, Stripe connection ${connection.id} → simulator ${simulatorUrl} (account ${accountId})`,
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+type Page<T> = { data: T[]; nextCursor: string | null };
+const existing = (
+  await api<Page<{ id: string; name: string }>>(adminToken, 'GET', '/workspaces?limit=200')
+).data.find((w) => w.name === 'demo');
+let workspaceId: string;
+let key: string;
+if (existing) {
+  workspaceId = existing.id;
+  key = (
+    await api<{ apiKey: string }>(adminToken, 'POST', `/workspaces/${workspaceId}/api-keys`, {
+      name: 'demo run',
+    })
+  ).apiKey;
+} else {
+  const created = await api<{ id: string; apiKey: string }>(adminToken, 'POST', '/workspaces', {
+    name: 'demo',
+  });
+  workspaceId = created.id;
+  key = created.apiKey;
+}
+const ws = `/workspaces/${workspaceId}`;
+const connections = await api<Page<{ id: string; settings: { apiBaseUrl?: string } }>>(
+  key,
+  'GET',
+  `${ws}/sync/config`,
 );
+const connectionId =
+  connections.data.find((c) => c.settings.apiBaseUrl === simulatorUrl)?.id ??
+  (
+    await api<{ id: string }>(key, 'POST', `${ws}/sync/config`, {
+      provider: 'stripe',
+      apiKey: API_KEY,
+      settings: { apiBaseUrl: simulatorUrl },
+    })
+  ).id;
+const test = await api<{ accountId: string; latencyMs: number }>(
+  key,
+  'POST',
+  `${ws}/sync/config/${connectionId}/test`,
+);
+const endpoint = await api<{ endpointId: string; created: boolean }>(
+  key,
+  'POST',
+  `${ws}/sync/config/${connectionId}/webhook-endpoint`,
+  { url: `${ingressUrl}/webhooks/stripe/${connectionId}` },
+);
+console.log(
+  `demo workspace ${workspaceId}: Stripe connection ${connectionId} → simulator ${simulatorUrl} ` +
+    `(account ${test.accountId}, test ${test.latencyMs} ms, webhook endpoint ${endpoint.endpointId})`,
+);
+console.log(
+  `read API: curl -H 'authorization: Bearer ${key}' ${apiUrl}/api/v1${ws}/customers?limit=5`,
+);
+const prisma = createPrismaClient({ url: databaseUrl, poolMax: 2, statementTimeoutMs: 10_000 });
+const workspace = { id: workspaceId };
 
 // Provider activity: the simulator's own API, as a tenant's Stripe account would see it.
 async function stripe(method: string, path: string, form: Record<string, string> = {}) {

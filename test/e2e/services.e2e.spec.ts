@@ -13,6 +13,7 @@ function baseEnv(port: number): NodeJS.ProcessEnv {
     PORT: String(port),
     LOG_LEVEL: 'info',
     ENCRYPTION_KEYS: `t1:${Buffer.alloc(32, 7).toString('base64')}`,
+    ADMIN_API_TOKEN: 'e2e-admin-token-0123456789abcdef0123456789',
   };
 }
 

@@ -14,6 +14,8 @@ export interface BillingProviderOptions {
   readonly rateLimitPerSecond?: number | undefined;
   readonly rateLimiter?: RateLimiter | undefined;
   readonly maxAttempts?: number | undefined;
+  /** Per-request timeout (default 30 s). */
+  readonly timeoutMs?: number | undefined;
   readonly webhookToleranceSeconds?: number | undefined;
 }
 

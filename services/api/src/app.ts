@@ -1,4 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import { createContainer } from 'awilix';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3 } from 'openapi-types';
@@ -23,19 +25,15 @@ export async function buildApp(
 ): Promise<FastifyInstance> {
   const container = createContainer<ApiCradle>({ injectionMode: 'PROXY', strict: true });
   registerDependencies(container, { config, logger }, overrides);
-  const app = await createServiceApp({
-    logger,
-    container,
-    ajv: {
-      customOptions: {
-        // Unknown fields are a 400, not silently dropped; every field error is reported.
-        removeAdditional: false,
-        allErrors: true,
-        coerceTypes: 'array',
-        useDefaults: true,
-      },
-    },
-  });
+  const app = await createServiceApp({ logger, container });
+  // Query strings and path params arrive as text and are coerced ("5" → 5); JSON bodies are not
+  // ({"name": false} is a 400, not "false"). Unknown fields are a 400, not silently dropped, and
+  // every field error is reported.
+  const coercing = createAjv('array');
+  const strict = createAjv(false);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema),
+  );
 
   app.addSchema(ProblemSchema);
   await app.register(fastifySwagger, {
@@ -61,6 +59,20 @@ export async function buildApp(
       },
       security: [{ bearer: [] }],
     },
+    // A body whose schema requires nothing may be left out (the API treats it as `{}`).
+    transformObject: (documentObject) => {
+      const openapiObject = (documentObject as { openapiObject: OpenAPIV3.Document }).openapiObject;
+      for (const item of Object.values(openapiObject.paths ?? {})) {
+        for (const op of Object.values(item ?? {}) as {
+          requestBody?: OpenAPIV3.RequestBodyObject;
+        }[]) {
+          const schema = op.requestBody?.content['application/json']?.schema as
+            OpenAPIV3.SchemaObject | undefined;
+          if (op.requestBody && schema && !schema.required?.length) op.requestBody.required = false;
+        }
+      }
+      return openapiObject;
+    },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
 
@@ -79,4 +91,17 @@ export async function buildApp(
     { prefix: API_PREFIX },
   );
   return app;
+}
+
+function createAjv(coerceTypes: false | 'array'): Ajv {
+  const ajv = new Ajv({
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: true,
+    strict: false,
+  });
+  // CommonJS module: its callable is the module itself and also its `default`.
+  ajvFormats.default(ajv);
+  return ajv;
 }

@@ -36,6 +36,16 @@ export const apiConfigSchema = {
     csv().default([]),
     'Origins a connection may set as settings.apiBaseUrl (a provider simulator or proxy); empty means the provider’s real API only',
   ),
+  providerMaxAttempts: envVar(
+    'API_PROVIDER_MAX_ATTEMPTS',
+    positiveInt().max(10).default(2),
+    'Attempts per provider request made while an API call waits (connection test, webhook endpoint)',
+  ),
+  providerTimeoutMs: envVar(
+    'API_PROVIDER_TIMEOUT_MS',
+    positiveInt().default(10_000),
+    'Timeout of one provider request made while an API call waits',
+  ),
   docsEnabled: envVar(
     'API_DOCS_ENABLED',
     bool().default(true),

@@ -74,8 +74,11 @@ export function registerDependencies(
       createBillingProvider({
         provider: connection.provider,
         apiKey: connection.apiKey,
-        apiBaseUrl: stringSetting(connection.settings, 'apiBaseUrl'),
-        maxAttempts: config.provider.stripeMaxAttempts,
+        apiBaseUrl:
+          stringSetting(connection.settings, 'apiBaseUrl') ?? config.provider.stripeApiBaseUrl,
+        // Someone waits on these calls: few attempts, bounded time (the sync-runner retries more).
+        maxAttempts: config.api.providerMaxAttempts,
+        timeoutMs: config.api.providerTimeoutMs,
         webhookToleranceSeconds: config.provider.webhookToleranceSeconds,
       }),
     ),

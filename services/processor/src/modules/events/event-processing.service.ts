@@ -47,6 +47,8 @@ export interface EventProcessingSettings {
   readonly retryDelaysMs: readonly number[];
   readonly refetchTies: boolean;
   readonly stripeMaxAttempts: number;
+  /** For connections without settings.apiBaseUrl (STRIPE_API_BASE_URL). */
+  readonly stripeApiBaseUrl?: string | undefined;
 }
 
 /**
@@ -209,7 +211,7 @@ export class EventProcessingService {
       apiBaseUrl:
         typeof connection.settings.apiBaseUrl === 'string'
           ? connection.settings.apiBaseUrl
-          : undefined,
+          : this.#settings.stripeApiBaseUrl,
       maxAttempts: this.#settings.stripeMaxAttempts,
     });
     const current = await provider.retrieve(tied.entityType, tied.externalId, {
