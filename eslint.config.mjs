@@ -52,7 +52,8 @@ export default tseslint.config(
       'services/**/*.ts',
       'libs/{config,errors,crypto,contracts,observability,runtime,testkit}/**/*.ts',
     ],
-    ignores: ['**/*.spec.ts'],
+    // A package's own src/testing/ is test support (STYLE R6): it may use other ./testing exports.
+    ignores: ['**/*.spec.ts', '**/src/testing/**'],
     rules: {
       'no-restricted-imports': [
         'error',

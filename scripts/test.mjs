@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: brings the local Kafka + PostgreSQL stack up if it is not running (jest's global
-// setup does it, idempotently) and runs every tier: unit, integration, e2e.
+// setup does it, idempotently) and runs every tier: unit, integration, e2e, the API fuzzer
+// (Schemathesis, installed once into ~/.cache/paysync) and the outage tests.
 // `npm test -- --unit` runs only the unit tier (no stack needed). Extra args go to jest.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -60,6 +61,19 @@ if (!onlyFaults) {
     '--maxWorkers=2',
     ...rest,
   ]);
+}
+// The management API fuzzed from its own OpenAPI document (Schemathesis, against the real process).
+if (status === 0 && !unitOnly && !onlyFaults && rest.every((a) => a.startsWith('-'))) {
+  status =
+    spawnSync(
+      join(root, 'node_modules/.bin/tsx'),
+      ['--conditions=@paysync/source', 'scripts/fuzz/api.ts'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: process.env,
+      },
+    ).status ?? 1;
 }
 // Outage tests stop the shared Kafka and PostgreSQL: a second pass, one file at a time.
 if (status === 0 && !unitOnly && rest.every((a) => a.startsWith('-'))) {

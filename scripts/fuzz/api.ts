@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,10 +23,24 @@ import { StripeSimulator } from '@paysync/simulator';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCHEMATHESIS = 'schemathesis==4.32.5';
-const venv = join(root, '.cache/venv-schemathesis');
+// Outside the checkout so fresh clones (CI) reuse it.
+const venv = join(
+  process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
+  'paysync',
+  `venv-${SCHEMATHESIS.replace('==', '-')}`,
+);
 const st = join(venv, 'bin/st');
 const examples = process.env.FUZZ_MAX_EXAMPLES ?? '25';
 const deadlineMs = Number(process.env.FUZZ_DEADLINE_MS ?? 600_000);
+
+const TABLES = {
+  customers: 'customers',
+  products: 'products',
+  prices: 'prices',
+  subscriptions: 'subscriptions',
+  invoices: 'invoices',
+  'payment-transactions': 'payment_transactions',
+};
 
 function run(cmd: string, args: string[]): void {
   const res = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
@@ -58,8 +73,8 @@ async function waitReady(url: string, output: () => string): Promise<void> {
 
 async function main(): Promise<number> {
   if (!existsSync(st)) {
-    console.log(`[fuzz] installing ${SCHEMATHESIS} into .cache/venv-schemathesis`);
-    mkdirSync(join(root, '.cache'), { recursive: true });
+    console.log(`[fuzz] installing ${SCHEMATHESIS} into ${venv}`);
+    mkdirSync(dirname(venv), { recursive: true });
     run('python3', ['-m', 'venv', venv]);
     run(join(venv, 'bin/pip'), ['install', '--quiet', SCHEMATHESIS]);
   }
@@ -141,7 +156,15 @@ async function main(): Promise<number> {
       { events: [anEvent({ workspaceId: ws.id as string })] },
     );
     const event = await prisma.paymentSyncEvent.findFirstOrThrow({ where: { workspaceId: ws.id } });
-    const customer = await prisma.customer.findFirstOrThrow({ where: { workspaceId: ws.id } });
+    const rowIds: Record<string, string> = {};
+    for (const [collection, table] of Object.entries(TABLES)) {
+      const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(
+        `SELECT id::text FROM ${table} WHERE workspace_id = $1::uuid LIMIT 1`,
+        ws.id,
+      );
+      rowIds[collection] = rows[0]?.id ?? '';
+    }
+    const customer = { id: rowIds.customers };
 
     const dir = join(root, '.cache/fuzz');
     mkdirSync(dir, { recursive: true });
@@ -158,6 +181,12 @@ async function main(): Promise<number> {
         `"path.eventId" = "${event.id}"`,
         `"path.id" = "${customer.id}"`,
         `"path.provider" = "stripe"`,
+        // Each collection's `{id}` gets a row of its own table.
+        ...Object.entries(rowIds).flatMap(([collection, id]) => [
+          '[[operations]]',
+          `include-path-regex = '/${collection}/\\{id\\}$'`,
+          `parameters = { "path.id" = "${id}" }`,
+        ]),
         '',
       ].join('\n'),
     );
@@ -180,12 +209,14 @@ async function main(): Promise<number> {
         '--request-timeout',
         '30',
         '--no-color',
+        '--generation-database',
+        'none',
         '--report',
         'junit',
         '--report-dir',
         dir,
       ],
-      { cwd: root, stdio: 'inherit' },
+      { cwd: dir, stdio: 'inherit' },
     );
     const timer = setTimeout(() => fuzz.kill('SIGKILL'), deadlineMs);
     const code = await new Promise<number>((resolve) => fuzz.once('exit', (c) => resolve(c ?? 1)));
