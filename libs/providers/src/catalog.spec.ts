@@ -1,0 +1,57 @@
+import {
+  isProviderSupported,
+  modeOfApiKey,
+  providerCatalog,
+  validateCredentials,
+} from './catalog.js';
+
+describe('provider catalog', () => {
+  it('lists Stripe as supported with its capabilities, Chargebee as known only', () => {
+    expect(providerCatalog().map((p) => [p.name, p.supported])).toEqual([
+      ['stripe', true],
+      ['chargebee', false],
+    ]);
+    expect(isProviderSupported('stripe')).toBe(true);
+    expect(isProviderSupported('chargebee')).toBe(false);
+  });
+});
+
+describe('validateCredentials (Stripe)', () => {
+  it('accepts secret and restricted keys of the connection mode and whsec_ secrets', () => {
+    expect(
+      validateCredentials('stripe', {
+        mode: 'test',
+        apiKey: 'sk_test_51Habcdefgh',
+        webhookSecrets: ['whsec_abcdefgh123'],
+      }),
+    ).toEqual([]);
+    expect(validateCredentials('stripe', { mode: 'live', apiKey: 'rk_live_abcdefgh12' })).toEqual(
+      [],
+    );
+  });
+
+  it.each([
+    ['pk_test_abcdefgh12', 'test'],
+    ['sk_test_short', 'test'],
+    ['sk_live_abcdefgh12', 'test'],
+    ['sk_test_abcd efgh12', 'test'],
+  ] as const)('rejects api key %s in %s mode without echoing it', (apiKey, mode) => {
+    const errors = validateCredentials('stripe', { mode, apiKey });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.path).toBe('body/apiKey');
+    expect(errors[0]?.message).not.toContain(apiKey);
+  });
+
+  it('names each bad webhook secret by index', () => {
+    const errors = validateCredentials('stripe', {
+      webhookSecrets: ['whsec_abcdefgh123', 'whsec_has space', 'secret'],
+    });
+    expect(errors.map((e) => e.path)).toEqual(['body/webhookSecrets/1', 'body/webhookSecrets/2']);
+  });
+
+  it('knows the mode of a key', () => {
+    expect(modeOfApiKey('stripe', 'sk_live_abcdefgh12')).toBe('live');
+    expect(modeOfApiKey('stripe', 'rk_test_abcdefgh12')).toBe('test');
+    expect(modeOfApiKey('stripe', 'nope')).toBeUndefined();
+  });
+});
