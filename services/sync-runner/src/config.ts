@@ -1,14 +1,64 @@
-import { httpConfigSchema, type ConfigOf } from '@paysync/config';
+import { z } from 'zod';
+
+import { envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
+import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
 import { logConfigSchema } from '@paysync/observability';
+import { providerConfigSchema } from '@paysync/providers';
 
-/** Every environment variable the sync-runner service reads (STYLE R17–R19). */
+export const syncRunnerConfigSchema = {
+  groupId: envVar(
+    'SYNC_RUNNER_GROUP_ID',
+    z.string().min(1).default('paysync-sync-runner'),
+    'Kafka consumer group for sync commands',
+  ),
+  concurrency: envVar(
+    'SYNC_RUNNER_CONCURRENCY',
+    positiveInt().max(64).default(8),
+    'Units of work (entity type segments) this replica runs at once, across all sessions',
+  ),
+  segments: envVar(
+    'SYNC_SEGMENTS_PER_ENTITY',
+    positiveInt().max(64).default(4),
+    'Created-time segments a large entity type is split into and fetched in parallel',
+  ),
+  pageSize: envVar(
+    'SYNC_PAGE_SIZE',
+    positiveInt().max(100).default(100),
+    'Objects per provider list request (Stripe allows 100)',
+  ),
+  leaseMs: envVar(
+    'SYNC_UNIT_LEASE_MS',
+    positiveInt().default(30_000),
+    'How long a claimed unit stays with a replica without a checkpoint before another may take it over',
+  ),
+  pollIntervalMs: envVar(
+    'SYNC_POLL_INTERVAL_MS',
+    positiveInt().default(1000),
+    'How often an idle worker looks for claimable units (commands also wake it)',
+  ),
+  maxUnitAttempts: envVar(
+    'SYNC_UNIT_MAX_ATTEMPTS',
+    positiveInt().default(10),
+    'Claims of one unit (retryable failures, crashed runners) before the session fails',
+  ),
+  retryBackoffMs: envVar(
+    'SYNC_RETRY_BACKOFF_MS',
+    positiveInt().default(2000),
+    'First wait before a unit that failed transiently is claimed again (doubles per attempt, max 60 s)',
+  ),
+};
+
+/** Every environment variable the sync-runner reads (STYLE R17–R19). */
 export const configSchema = {
   http: httpConfigSchema(3003),
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,
+  crypto: cryptoConfigSchema,
+  provider: providerConfigSchema,
+  syncRunner: syncRunnerConfigSchema,
 };
 
 export type Config = ConfigOf<typeof configSchema>;

@@ -1,0 +1,62 @@
+import type { Db } from '@paysync/db';
+import type { RateLimiter } from '@paysync/providers';
+
+/**
+ * A token bucket in PostgreSQL (`provider_rate_limits`), shared by every replica that calls the
+ * same provider account. Each request reserves a token in one statement; a negative balance is the
+ * caller's wait (debt ÷ rate), so concurrent callers queue fairly at the configured rate. A 429
+ * halves the rate (down to a tenth) and adds the Retry-After as debt; the base rate comes back
+ * after a minute without 429s.
+ */
+export class PgRateLimiter implements RateLimiter {
+  readonly #prisma: Db;
+  readonly #key: string;
+  readonly #rate: number;
+  readonly #burst: number;
+  #throttles = 0;
+
+  constructor(deps: { prisma: Db; key: string; ratePerSecond: number; burst?: number }) {
+    this.#prisma = deps.prisma;
+    this.#key = deps.key;
+    this.#rate = deps.ratePerSecond;
+    this.#burst = deps.burst ?? Math.max(1, Math.ceil(deps.ratePerSecond));
+  }
+
+  async acquire(): Promise<void> {
+    const rows = await this.#prisma.$queryRaw<{ tokens: number; rate: number }[]>`
+      INSERT INTO provider_rate_limits AS p
+        (key, rate_per_second, base_rate_per_second, burst, tokens, updated_at)
+      VALUES (${this.#key}, ${this.#rate}, ${this.#rate}, ${this.#burst}, ${this.#burst} - 1, clock_timestamp())
+      ON CONFLICT (key) DO UPDATE SET
+        base_rate_per_second = EXCLUDED.base_rate_per_second,
+        burst = EXCLUDED.burst,
+        rate_per_second = CASE
+          WHEN p.throttled_at IS NULL OR clock_timestamp() - p.throttled_at > interval '60 seconds'
+          THEN EXCLUDED.base_rate_per_second ELSE p.rate_per_second END,
+        tokens = LEAST(EXCLUDED.burst,
+          p.tokens + EXTRACT(EPOCH FROM clock_timestamp() - p.updated_at) * p.rate_per_second) - 1,
+        updated_at = clock_timestamp()
+      RETURNING tokens, rate_per_second AS rate`;
+    const row = rows[0];
+    if (row && row.tokens < 0) {
+      await new Promise((resolve) => setTimeout(resolve, (-row.tokens / row.rate) * 1000));
+    }
+  }
+
+  onThrottled(retryAfterMs: number): void {
+    this.#throttles++;
+    void this.#prisma.$executeRaw`
+      UPDATE provider_rate_limits SET
+        rate_per_second = GREATEST(base_rate_per_second * 0.1, rate_per_second * 0.5),
+        throttled_at = clock_timestamp(),
+        tokens = LEAST(tokens, -(rate_per_second * 0.5) * ${retryAfterMs} / 1000.0)
+      WHERE key = ${this.#key}`.catch(() => undefined);
+  }
+
+  /** 429s seen since the last call (for the unit's counters). */
+  takeThrottles(): number {
+    const n = this.#throttles;
+    this.#throttles = 0;
+    return n;
+  }
+}

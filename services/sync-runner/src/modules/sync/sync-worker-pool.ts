@@ -1,0 +1,105 @@
+import type { Logger } from '@paysync/observability';
+
+import type { SyncUnitRepository } from './sync-unit.repository.js';
+import type { SyncMetrics } from './sync.metrics.js';
+import type { UnitRunner } from './unit-runner.js';
+
+/**
+ * `concurrency` workers, each: claim a unit (any session, fairest first) → run it → repeat.
+ * Idle workers poll every `pollIntervalMs`; a sync command wakes them at once. The pool also
+ * plans pending sessions nobody planned (a lost command loses nothing). `stop()` lets every
+ * worker finish its current page and hand its unit back.
+ */
+export class SyncWorkerPool {
+  readonly #units: SyncUnitRepository;
+  readonly #runner: UnitRunner;
+  readonly #metrics: SyncMetrics;
+  readonly #logger: Logger;
+  readonly #concurrency: number;
+  readonly #pollIntervalMs: number;
+  readonly #owner: string;
+  readonly #leaseMs: number;
+  #stopping = false;
+  #workers: Promise<void>[] = [];
+  #wake: (() => void)[] = [];
+
+  constructor(deps: {
+    syncUnitRepository: SyncUnitRepository;
+    unitRunner: UnitRunner;
+    syncMetrics: SyncMetrics;
+    logger: Logger;
+    concurrency: number;
+    pollIntervalMs: number;
+    owner: string;
+    leaseMs: number;
+  }) {
+    this.#units = deps.syncUnitRepository;
+    this.#runner = deps.unitRunner;
+    this.#metrics = deps.syncMetrics;
+    this.#logger = deps.logger.child({ component: 'SyncWorkerPool' });
+    this.#concurrency = deps.concurrency;
+    this.#pollIntervalMs = deps.pollIntervalMs;
+    this.#owner = deps.owner;
+    this.#leaseMs = deps.leaseMs;
+  }
+
+  start(): void {
+    this.#stopping = false;
+    this.#workers = Array.from({ length: this.#concurrency }, (_, i) => this.#work(i));
+    this.#logger.info(
+      { concurrency: this.#concurrency, owner: this.#owner },
+      'Sync workers started',
+    );
+  }
+
+  /** Wakes idle workers (a command arrived). */
+  poke(): void {
+    for (const wake of this.#wake.splice(0)) wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.poke();
+    await Promise.all(this.#workers);
+    this.#logger.info('Sync workers stopped');
+  }
+
+  async #work(index: number): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        if (index === 0) {
+          for (const sessionId of await this.#units.unplannedSessions()) {
+            if (await this.#units.plan(sessionId)) {
+              this.#logger.info({ sessionId }, 'Sync session planned (found pending)');
+            }
+          }
+        }
+        const unit = await this.#units.claim(this.#owner, this.#leaseMs);
+        if (unit) {
+          this.#metrics.activeUnits.inc();
+          try {
+            await this.#runner.run(unit, () => this.#stopping);
+          } finally {
+            this.#metrics.activeUnits.dec();
+          }
+          continue;
+        }
+      } catch (err) {
+        this.#logger.warn({ err }, 'Sync worker could not claim work; retrying');
+      }
+      await this.#idle();
+    }
+  }
+
+  #idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#pollIntervalMs);
+      const wake = () => done();
+      this.#wake.push(wake);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}
