@@ -12,7 +12,7 @@ const simulatorUrl = env.SIMULATOR_URL ?? 'http://127.0.0.1:12111';
 const ingressUrl = env.INGRESS_URL ?? 'http://127.0.0.1:3001';
 const apiUrl = env.API_URL ?? 'http://127.0.0.1:3000';
 const adminToken = env.ADMIN_API_TOKEN ?? '';
-const API_KEY = 'sk_test_paysync_demo_key';
+const API_KEY = 'sk_test_paysyncDemoKey';
 
 async function api<T = Record<string, unknown>>(
   token: string,

@@ -23,6 +23,6 @@ export async function buildApp(
     bodyLimit: config.ingress.bodyLimitBytes,
     trustProxy: config.ingress.trustProxy,
   });
-  await app.register(webhookRoutes);
+  await app.register(webhookRoutes, { settings: config.ingress });
   return app;
 }

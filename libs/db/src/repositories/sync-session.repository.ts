@@ -112,7 +112,7 @@ export class SyncSessionRepository {
       ? await (tx ?? this.#prisma).paymentSyncSession.findFirst({ where: { id, workspaceId } })
       : null;
     if (!row) throw new NotFoundError('NOT_FOUND', 'Sync session not found', { sessionId: id });
-    return toView(row);
+    return (await this.#withUnitProgress([toView(row)], tx))[0] as SyncSessionView;
   }
 
   async list(
@@ -136,7 +136,62 @@ export class SyncSessionRepository {
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: filter.limit,
     });
-    return rows.map(toView);
+    return this.#withUnitProgress(rows.map(toView), tx);
+  }
+
+  /**
+   * Per-entity progress from the session's units (the sync-runner's checkpoints): counters,
+   * segments done, records per second while running, and an ETA from the share of segments done.
+   */
+  async #withUnitProgress(sessions: SyncSessionView[], tx?: DbOrTx): Promise<SyncSessionView[]> {
+    if (sessions.length === 0) return sessions;
+    const rows = await (tx ?? this.#prisma).$queryRaw<UnitAggregate[]>`
+      SELECT session_id, entity_type,
+        count(*)::int AS segments, (count(*) FILTER (WHERE status = 'done'))::int AS segments_done,
+        sum(fetched)::int AS fetched, sum(written)::int AS written, sum(skipped)::int AS skipped,
+        sum(failed)::int AS failed, sum(pages)::int AS pages, sum(requests)::int AS requests,
+        sum(throttles)::int AS throttles, min(started_at) AS started_at,
+        max(finished_at) AS finished_at, max(updated_at) AS updated_at
+      FROM sync_units WHERE session_id = ANY(${sessions.map((s) => s.id)}::uuid[])
+      GROUP BY session_id, entity_type`;
+    if (rows.length === 0) return sessions;
+    const now = Date.now();
+    return sessions.map((session) => {
+      const mine = rows.filter((r) => r.session_id === session.id);
+      if (mine.length === 0) return session;
+      const progress: Record<string, Record<string, unknown>> = { ...session.progress };
+      for (const r of mine) {
+        const done = r.segments_done === r.segments;
+        const startedMs = r.started_at?.getTime();
+        const endMs = done && r.finished_at ? r.finished_at.getTime() : now;
+        const seconds = startedMs !== undefined ? Math.max(0.001, (endMs - startedMs) / 1000) : 0;
+        const share = r.segments_done / r.segments;
+        progress[r.entity_type] = {
+          fetched: r.fetched,
+          written: r.written,
+          skipped: r.skipped,
+          failed: r.failed,
+          pages: r.pages,
+          requests: r.requests,
+          throttles: r.throttles,
+          segments: r.segments,
+          segmentsDone: r.segments_done,
+          done,
+          recordsPerSecond: seconds > 0 ? Math.round(r.fetched / seconds) : 0,
+          etaSeconds: done
+            ? 0
+            : share > 0 && seconds > 0
+              ? Math.round((seconds * (1 - share)) / share)
+              : null,
+        };
+      }
+      const last = Math.max(...mine.map((r) => r.updated_at.getTime()));
+      return {
+        ...session,
+        progress,
+        lastProgressAt: new Date(Math.max(last, session.lastProgressAt?.getTime() ?? 0)),
+      };
+    });
   }
 
   /** Whether the connection has a pending or running session. */
@@ -178,6 +233,23 @@ export class SyncSessionRepository {
     }
     return { ...current, ...(await this.get(workspaceId, id)) };
   }
+}
+
+interface UnitAggregate {
+  session_id: string;
+  entity_type: string;
+  segments: number;
+  segments_done: number;
+  fetched: number;
+  written: number;
+  skipped: number;
+  failed: number;
+  pages: number;
+  requests: number;
+  throttles: number;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -7,6 +7,8 @@ import { claimedAccountId, verifyProviderWebhook } from '@paysync/providers';
 
 import { IpAllowlist, WindowRateLimiter } from '../modules/webhooks/rate-limiter.js';
 
+import type { Config } from '../config.js';
+
 interface Params {
   provider: string;
   connectionId?: string;
@@ -18,9 +20,13 @@ interface Params {
  * rate limit, the signature on the raw bytes (400 with a code per failure), then the durable
  * hand-off, then 200 with the event id. Nothing else runs on this path.
  */
-export const webhookRoutes: FastifyPluginAsync = async (app) => {
-  const { config, connectionCache, webhookHandoffService, ingressMetrics } = app.diContainer.cradle;
-  const settings = config.ingress;
+export const webhookRoutes: FastifyPluginAsync<{ settings: Config['ingress'] }> = async (
+  app,
+  { settings },
+) => {
+  // Settings come as plugin options: the awilix Cradle type is merged across services when
+  // cross-service tests compile several of them together, so its `config` is not ours to rely on.
+  const { connectionCache, webhookHandoffService, ingressMetrics } = app.diContainer.cradle;
   const perIp = new WindowRateLimiter(settings.rateLimitPerIp);
   const perConnection = new WindowRateLimiter(settings.rateLimitPerConnection);
   const allowlist = settings.ipAllowlist ? new IpAllowlist(settings.ipAllowlist) : undefined;
