@@ -86,6 +86,35 @@ console.log(
 console.log(
   `read API: curl -H 'authorization: Bearer ${key}' ${apiUrl}/api/v1${ws}/customers?limit=5`,
 );
+// A backfill of everything the simulator holds, run by the sync-runner (409: one is running).
+const sync = await fetch(`${apiUrl}/api/v1${ws}/sync/stripe/initial`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${key}` },
+});
+const syncBody = (await sync.json()) as { sessionId?: string; code?: string };
+if (syncBody.sessionId) {
+  const sessionId = syncBody.sessionId;
+  console.log(`backfill session ${sessionId} started (GET ${ws}/sync/sessions/${sessionId})`);
+  const watch = setInterval(() => {
+    void api<{ status: string; progress: Record<string, { fetched?: number }> }>(
+      key,
+      'GET',
+      `${ws}/sync/sessions/${sessionId}`,
+    )
+      .then((s) => {
+        if (s.status === 'running' || s.status === 'pending') return;
+        clearInterval(watch);
+        const fetched = Object.entries(s.progress)
+          .map(([t, p]) => `${t}=${p.fetched ?? 0}`)
+          .join(' ');
+        console.log(`backfill session ${s.status}: fetched ${fetched}`);
+      })
+      .catch((err: unknown) => console.error(`session watch failed: ${(err as Error).message}`));
+  }, 2000);
+} else {
+  console.log(`backfill not started: ${syncBody.code ?? sync.status}`);
+}
+
 const prisma = createPrismaClient({ url: databaseUrl, poolMax: 2, statementTimeoutMs: 10_000 });
 const workspace = { id: workspaceId };
 
