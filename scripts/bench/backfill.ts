@@ -1,0 +1,207 @@
+// Scenario `backfill`: a real sync-runner process syncs a simulator account (in this process)
+// into a fresh database: records/s per entity type and in total, the sync-runner's peak RSS, and
+// every count verified in the database. `--count N` customers (products N/10, prices N/5,
+// subscriptions N/2); `--latency MS --rate R` adds provider latency and a per-account limit and
+// reports how close the run comes to the limit's ceiling (records/s ÷ (R × 100)).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
+import { KeyRing } from '@paysync/crypto';
+import {
+  ConnectionRepository,
+  SyncSessionRepository,
+  SyncedEntityReader,
+  applyMigrations,
+  createPrismaClient,
+} from '@paysync/db';
+import { StripeSimulator } from '@paysync/simulator';
+
+import type { BenchContext, ScenarioResult } from './types.js';
+
+const root = join(import.meta.dirname, '../..');
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : undefined;
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+/** Peak resident set (VmHWM) of a process, in MiB. */
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
+  const customers = ctx.count ?? 100_000;
+  const latencyMs = flag('latency') ?? 0;
+  const rate = flag('rate') ?? 1000;
+  const seed = {
+    customers,
+    products: Math.round(customers / 10),
+    prices: Math.round(customers / 5),
+    subscriptions: Math.round(customers / 2),
+  };
+  const expected: Partial<Record<EntityType, number>> = {
+    customer: seed.customers,
+    product: seed.products,
+    price: seed.prices,
+    subscription: seed.subscriptions,
+  };
+  const entityTypes = ENTITY_TYPES.filter((t) => expected[t] !== undefined);
+
+  const dbName = `paysync_bench_backfill_${process.pid}`;
+  const admin = new pg.Client({ connectionString: ctx.serverUrl('postgres') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${dbName}"`);
+  const databaseUrl = ctx.serverUrl(dbName);
+  await applyMigrations({ databaseUrl, migrationsDir: ctx.migrationsDir });
+  const sim = new StripeSimulator({ seed });
+  const simUrl = await sim.start();
+  sim.faults = { latencyMs, rate429: 0, rate500: 0, rateReset: 0, retryAfterSeconds: 1 };
+
+  const keys = `b1:${KeyRing.generateKey()}`;
+  const prisma = createPrismaClient({ url: databaseUrl, poolMax: 4, statementTimeoutMs: 60_000 });
+  const workspaceId = (await prisma.workspace.create({ data: { name: 'bench' } })).id;
+  const connection = await new ConnectionRepository({
+    prisma,
+    keyRing: KeyRing.fromString(keys),
+  }).create({
+    workspaceId,
+    provider: 'stripe',
+    mode: 'test',
+    apiKey: 'sk_test_benchBackfill01',
+    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: rate },
+  });
+
+  const port = await freePort();
+  // node --import tsx: the measured pid is the sync-runner itself, not a wrapper.
+  const runner = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@paysync/source', 'services/sync-runner/src/main.ts'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
+        KAFKA_TOPIC_PREFIX: `bench-${process.pid}-`,
+        SYNC_RUNNER_GROUP_ID: `bench-${process.pid}`,
+        ENCRYPTION_KEYS: keys,
+        SYNC_POLL_INTERVAL_MS: '200',
+      },
+    },
+  );
+  try {
+    const session = await new SyncSessionRepository({ prisma }).createIfIdle({
+      workspaceId,
+      configurationId: connection.id,
+      provider: 'stripe',
+      entityTypes,
+      requestedBy: 'bench',
+    });
+    const deadline = Date.now() + 3_600_000;
+    let status = 'pending';
+    while (Date.now() < deadline) {
+      status = (await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } }))
+        .status;
+      if (status !== 'pending' && status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const rss = runner.pid ? peakRssMiB(runner.pid) : 0;
+    if (status !== 'completed') throw new Error(`session ended ${status}`);
+    const done = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } });
+    const units = await prisma.syncUnit.findMany({ where: { sessionId: session.id } });
+    const reader = new SyncedEntityReader({ prisma });
+    const table = [
+      ['entity type', 'records', 'in db', 'seconds', 'records/s', 'requests', 'segments'],
+    ];
+    let total = 0;
+    let requests = 0;
+    for (const t of entityTypes) {
+      const mine = units.filter((u) => u.entityType === t);
+      const fetched = mine.reduce((n, u) => n + u.fetched, 0);
+      const req = mine.reduce((n, u) => n + u.requests, 0);
+      const started = Math.min(...mine.map((u) => u.startedAt?.getTime() ?? Infinity));
+      const finished = Math.max(...mine.map((u) => u.finishedAt?.getTime() ?? 0));
+      const inDb = await reader.count(workspaceId, t);
+      if (inDb !== expected[t])
+        throw new Error(`${t}: ${inDb} in the database, expected ${expected[t]}`);
+      const seconds = (finished - started) / 1000;
+      total += fetched;
+      requests += req;
+      table.push([
+        t,
+        String(fetched),
+        String(inDb),
+        seconds.toFixed(1),
+        String(Math.round(fetched / seconds)),
+        String(req),
+        String(mine.length),
+      ]);
+    }
+    const seconds = ((done.finishedAt?.getTime() ?? 0) - (done.startedAt?.getTime() ?? 0)) / 1000;
+    const perSecond = Math.round(total / seconds);
+    table.push([
+      'total',
+      String(total),
+      '',
+      seconds.toFixed(1),
+      String(perSecond),
+      String(requests),
+      '',
+    ]);
+    table.push([
+      `sync-runner peak RSS ${rss} MiB`,
+      `latency ${latencyMs} ms`,
+      `limit ${rate}/s`,
+      '',
+      latencyMs > 0 || rate < 1000
+        ? `${Math.round((100 * perSecond) / (Math.min(rate, 1000) * 100))}% of ceiling`
+        : '',
+      '',
+      '',
+    ]);
+    return {
+      table,
+      json: {
+        customers,
+        latencyMs,
+        rate,
+        seconds,
+        total,
+        perSecond,
+        requests,
+        peakRssMiB: rss,
+        units: units.length,
+      },
+    };
+  } finally {
+    runner.kill('SIGTERM');
+    await new Promise((r) => runner.once('exit', r));
+    await prisma.$disconnect();
+    await sim.stop();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
