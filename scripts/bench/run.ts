@@ -1,12 +1,14 @@
 // `npm run bench [-- <scenario …>] [--count N] [--runs N]`: named benchmark scenarios against the
 // local stack (started if needed). Prints a table per scenario and writes
-// bench-results/<scenario>-<timestamp>.json with the machine and date. Scenarios: write-path, webhooks, backfill.
+// bench-results/<scenario>-<timestamp>.json with the machine and date. Scenarios: write-path, webhooks, backfill,
+// backfill-fairness.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { backfillFairness } from './backfill-fairness.js';
 import { backfill } from './backfill.js';
 import { webhooks } from './webhooks.js';
 import { writePath } from './write-path.js';
@@ -18,6 +20,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   'write-path': writePath,
   webhooks,
   backfill,
+  'backfill-fairness': backfillFairness,
 };
 
 const args = process.argv.slice(2);

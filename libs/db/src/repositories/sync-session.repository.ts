@@ -194,6 +194,40 @@ export class SyncSessionRepository {
     });
   }
 
+  /**
+   * Sessions a person may want to recover: failed, cancelled, or running without progress for
+   * `stalledAfterMs` (no unit checkpoint). Sessions already restarted (they have a child) are left
+   * out. Newest first.
+   */
+  async recoverable(
+    workspaceId: string,
+    stalledAfterMs: number,
+    tx?: DbOrTx,
+  ): Promise<(SyncSessionView & { reason: 'failed' | 'cancelled' | 'stalled' })[]> {
+    const db = tx ?? this.#prisma;
+    const ids = await db.$queryRaw<{ id: string }[]>`
+      SELECT s.id FROM payment_sync_sessions s
+      WHERE s.workspace_id = ${workspaceId}::uuid
+        AND NOT EXISTS (SELECT 1 FROM payment_sync_sessions c WHERE c.parent_session_id = s.id)
+        AND (s.status IN ('failed', 'cancelled')
+          OR (s.status = 'running' AND COALESCE(
+                (SELECT max(u.updated_at) FROM sync_units u WHERE u.session_id = s.id),
+                s.last_progress_at, s.created_at)
+              < now() - (${stalledAfterMs}::int * interval '1 millisecond')))
+      ORDER BY s.created_at DESC, s.id DESC
+      LIMIT 100`;
+    if (ids.length === 0) return [];
+    const rows = await db.paymentSyncSession.findMany({
+      where: { id: { in: ids.map((r) => r.id) } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+    const views = await this.#withUnitProgress(rows.map(toView), tx);
+    return views.map((v) => ({
+      ...v,
+      reason: v.status === 'failed' ? 'failed' : v.status === 'cancelled' ? 'cancelled' : 'stalled',
+    }));
+  }
+
   /** Whether the connection has a pending or running session. */
   async hasActive(configurationId: string, tx?: DbOrTx): Promise<boolean> {
     const n = await (tx ?? this.#prisma).paymentSyncSession.count({

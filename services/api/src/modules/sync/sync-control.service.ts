@@ -132,6 +132,84 @@ export class SyncControlService {
     return session;
   }
 
+  /**
+   * Recovers a failed, cancelled or stalled session: `resume` asks the sync-runner to continue it
+   * from its checkpoints; `restart` creates a new session linked to it (parentSessionId) that
+   * starts from scratch, for the given entity types or the old session's.
+   */
+  async recover(input: {
+    workspaceId: string;
+    sessionId: string;
+    mode: 'resume' | 'restart';
+    entityTypes?: readonly EntityType[] | undefined;
+    requestedBy: string;
+    correlationId: string;
+    stalledAfterMs: number;
+  }): Promise<{ sessionId: string; parentSessionId: string | null; mode: 'resume' | 'restart' }> {
+    const session = await this.#sessions.get(input.workspaceId, input.sessionId);
+    const recoverable = (
+      await this.#sessions.recoverable(input.workspaceId, input.stalledAfterMs)
+    ).some((s) => s.id === session.id);
+    if (!recoverable) {
+      throw new ConflictError(
+        session.status === 'completed' ? 'SYNC_SESSION_FINISHED' : 'CONFLICT',
+        session.status === 'completed'
+          ? 'The sync session completed; start a new one instead'
+          : 'The sync session is not recoverable (still progressing, or already restarted)',
+        { sessionId: session.id, status: session.status },
+      );
+    }
+    if (!session.configurationId) {
+      throw new ConflictError('CONFLICT', 'The session’s connection no longer exists', {
+        sessionId: session.id,
+      });
+    }
+    if (input.mode === 'resume') {
+      await this.#publish(
+        {
+          kind: 'resume',
+          sessionId: session.id,
+          workspaceId: session.workspaceId,
+          configurationId: session.configurationId,
+          provider: session.provider,
+          entityTypes: [...session.entityTypes],
+          requestedBy: input.requestedBy,
+        },
+        input.correlationId,
+        session.id,
+        false,
+      );
+      this.#logger.info({ sessionId: session.id }, 'Sync session resume requested');
+      return { sessionId: session.id, parentSessionId: null, mode: 'resume' };
+    }
+    const entityTypes = ENTITY_TYPES.filter((t) =>
+      (input.entityTypes?.length ? input.entityTypes : session.entityTypes).includes(t),
+    );
+    const child = await this.#sessions.createIfIdle({
+      workspaceId: session.workspaceId,
+      configurationId: session.configurationId,
+      provider: session.provider,
+      entityTypes,
+      requestedBy: input.requestedBy,
+      parentSessionId: session.id,
+    });
+    await this.#publish(
+      {
+        kind: 'restart',
+        sessionId: child.id,
+        workspaceId: child.workspaceId,
+        configurationId: session.configurationId,
+        provider: session.provider,
+        entityTypes,
+        requestedBy: input.requestedBy,
+      },
+      input.correlationId,
+      child.id,
+    );
+    this.#logger.info({ sessionId: child.id, parentSessionId: session.id }, 'Sync session restarted');
+    return { sessionId: child.id, parentSessionId: session.id, mode: 'restart' };
+  }
+
   async #pickConnection(input: StartSyncInput) {
     if (input.configurationId !== undefined) {
       const connection = await this.#connections.get(input.workspaceId, input.configurationId);
@@ -162,7 +240,12 @@ export class SyncControlService {
     return pool[0] as (typeof pool)[number];
   }
 
-  async #publish(command: SyncCommand, correlationId: string, sessionId: string): Promise<void> {
+  async #publish(
+    command: SyncCommand,
+    correlationId: string,
+    sessionId: string,
+    failSessionOnError = true,
+  ): Promise<void> {
     try {
       await this.#producer.send(this.#topic, [
         {
@@ -171,12 +254,13 @@ export class SyncControlService {
             type: SYNC_COMMAND,
             workspaceId: command.workspaceId,
             correlationId,
-            idempotencyKey: `${command.kind}:${sessionId}`,
+            idempotencyKey: `${command.kind}:${sessionId}:${correlationId}`,
             payload: command,
           }),
         },
       ]);
     } catch (err) {
+      if (!failSessionOnError) throw err;
       await this.#sessions.markFailed(sessionId, {
         code: 'KAFKA_UNAVAILABLE',
         message: 'The sync command could not be handed to Kafka; start the sync again',

@@ -119,6 +119,12 @@ afterEach(() => {
 
 it('lands exactly the provider’s objects for all six entity types, in parallel segments', async () => {
   const c = await tenant('full');
+  // A canceled subscription is still listed by the provider (status=all) and must land too.
+  const cancel = await fetch(`${simUrl}/v1/subscriptions/sub_sim0000000003`, {
+    method: 'DELETE',
+    headers: { authorization: 'Bearer sk_test_x' },
+  });
+  expect(cancel.status).toBe(200);
   const session = await start(c);
   const done = await finished(session.id);
   expect(done.status).toBe('completed');
@@ -135,6 +141,13 @@ it('lands exactly the provider’s objects for all six entity types, in parallel
     const row = await reader.findByExternalId(c.workspaceId, 'customer', 'stripe', id);
     expect(row).toMatchObject({ email: remote.email, name: remote.name, synced_via: 'backfill' });
   }
+  const canceled = await reader.findByExternalId(
+    c.workspaceId,
+    'subscription',
+    'stripe',
+    'sub_sim0000000003',
+  );
+  expect(canceled).toMatchObject({ status: 'canceled' });
   const units = await prisma.syncUnit.findMany({ where: { sessionId: session.id } });
   const customerUnits = units.filter((u) => u.entityType === 'customer');
   expect(customerUnits.length).toBe(4); // split into segments
