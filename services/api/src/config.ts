@@ -46,6 +46,11 @@ export const apiConfigSchema = {
     positiveInt().default(10_000),
     'Timeout of one provider request made while an API call waits',
   ),
+  syncStalledAfterMs: envVar(
+    'API_SYNC_STALLED_AFTER_MS',
+    positiveInt().default(300_000),
+    'A running sync session without a checkpoint for this long is listed as stalled (recoverable)',
+  ),
   docsEnabled: envVar(
     'API_DOCS_ENABLED',
     bool().default(true),

@@ -84,7 +84,7 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
   const opts = { maxPageSize: config.api.maxPageSize };
   await app.register(workspaceRoutes, opts);
   await app.register(connectionRoutes);
-  await app.register(syncRoutes, opts);
+  await app.register(syncRoutes, { ...opts, stalledAfterMs: config.api.syncStalledAfterMs });
   await app.register(eventRoutes, opts);
   await app.register(dataRoutes, opts);
 };

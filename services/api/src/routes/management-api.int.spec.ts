@@ -500,6 +500,117 @@ describe('sync control', () => {
   });
 });
 
+describe('sync recovery', () => {
+  it('lists failed sessions as recoverable; resume publishes a command, restart links a new session', async () => {
+    const probe = await TopicProbe.start(
+      h.app.diContainer.cradle.kafka,
+      topicName(TOPICS.syncCommand, h.env.KAFKA_TOPIC_PREFIX ?? ''),
+    );
+    try {
+      const w = await h.createWorkspace('recover');
+      const wBase = `/api/v1/workspaces/${w.id}`;
+      await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/config`,
+        payload: { provider: 'stripe', apiKey: API_KEY },
+      });
+      const start = await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/stripe/initial`,
+        payload: { entityTypes: ['customer', 'invoice'] },
+      });
+      const { sessionId } = start.json<{ sessionId: string }>();
+      // Still pending and fresh: not recoverable.
+      expectProblem(
+        await h.call(w.apiKey, {
+          method: 'POST',
+          url: `${wBase}/sync/recover`,
+          payload: { sessionId, mode: 'resume' },
+        }),
+        409,
+        'CONFLICT',
+      );
+      // What the sync-runner records when a provider error ends a session.
+      await h.prisma.paymentSyncSession.update({
+        where: { id: sessionId },
+        data: { status: 'failed', error: { code: 'PROVIDER_ERROR', message: 'boom' } },
+      });
+      const listed = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/recoverable` });
+      expect(listed.json<{ data: { id: string; reason: string }[] }>().data).toEqual([
+        expect.objectContaining({ id: sessionId, reason: 'failed', status: 'failed' }),
+      ]);
+
+      const resume = await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/recover`,
+        payload: { sessionId, mode: 'resume', reason: 'provider fixed' },
+      });
+      expect(resume.statusCode).toBe(202);
+      expect(resume.json()).toEqual({ sessionId, parentSessionId: null, mode: 'resume' });
+      await eventually(() =>
+        probe.messages.some(
+          (m) =>
+            (m.envelope.payload as { kind?: string; sessionId?: string }).kind === 'resume' &&
+            (m.envelope.payload as { sessionId?: string }).sessionId === sessionId,
+        ),
+      );
+
+      const restart = await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/recover`,
+        payload: { sessionId, mode: 'restart', entityTypes: ['invoice'] },
+      });
+      expect(restart.statusCode).toBe(202);
+      const child = restart.json<{ sessionId: string; parentSessionId: string }>();
+      expect(child.parentSessionId).toBe(sessionId);
+      const childSession = await h.call(w.apiKey, {
+        method: 'GET',
+        url: `${wBase}/sync/sessions/${child.sessionId}`,
+      });
+      expect(childSession.json()).toMatchObject({
+        parentSessionId: sessionId,
+        status: 'pending',
+        entityTypes: ['invoice'],
+      });
+      // Restarted: no longer listed, and not restartable twice.
+      const after = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/recoverable` });
+      expect(after.json<{ data: unknown[] }>().data).toEqual([]);
+      const audit = await h.prisma.auditLog.findFirst({
+        where: { workspaceId: w.id, action: { endsWith: '/sync/recover' }, statusCode: 202 },
+      });
+      expect(audit?.details).toMatchObject({ mode: 'resume', reason: 'provider fixed' });
+    } finally {
+      await probe.stop();
+    }
+  }, 60_000);
+
+  it('a completed session is not recoverable', async () => {
+    const w = await h.createWorkspace('recover-done');
+    const wBase = `/api/v1/workspaces/${w.id}`;
+    await h.call(w.apiKey, {
+      method: 'POST',
+      url: `${wBase}/sync/config`,
+      payload: { provider: 'stripe', apiKey: API_KEY },
+    });
+    const { sessionId } = (
+      await h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial` })
+    ).json<{ sessionId: string }>();
+    await h.prisma.paymentSyncSession.update({
+      where: { id: sessionId },
+      data: { status: 'completed' },
+    });
+    expectProblem(
+      await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/recover`,
+        payload: { sessionId, mode: 'restart' },
+      }),
+      409,
+      'SYNC_SESSION_FINISHED',
+    );
+  });
+});
+
 describe('event log and read API', () => {
   let w: { id: string; apiKey: string };
   let wBase: string;

@@ -87,10 +87,10 @@ const SessionParams = Type.Object(
 );
 
 /** Sync control: start, watch and cancel sessions; provider capabilities. */
-export const syncRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = async (
-  app,
-  { maxPageSize },
-) => {
+export const syncRoutes: FastifyPluginAsyncTypebox<{
+  maxPageSize: number;
+  stalledAfterMs: number;
+}> = async (app, { maxPageSize, stalledAfterMs }) => {
   const { syncControlService, syncSessionRepository, tenantScope } = app.diContainer.cradle;
 
   app.post(
@@ -241,6 +241,96 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = as
       req.auditNote = { resourceId: session.id };
       return reply.code(202).send(present(session));
     },
+  );
+
+  app.post(
+    '/workspaces/:workspaceId/sync/recover',
+    {
+      config: { resource: 'sync_session' },
+      schema: {
+        operationId: 'recoverSyncSession',
+        tags: ['sync'],
+        summary: 'Resume a failed, cancelled or stalled session, or restart it as a new one',
+        description:
+          '`resume` continues from the checkpoints (segments already done are not fetched again); ' +
+          '`restart` creates a new session linked by `parentSessionId` that starts from scratch.',
+        params: WorkspaceParams,
+        body: Type.Object(
+          {
+            sessionId: Uuid,
+            mode: Type.Union([Type.Literal('resume'), Type.Literal('restart')]),
+            entityTypes: Type.Optional(Type.Array(EntityTypeSchema, { minItems: 1, maxItems: 6 })),
+            reason: Type.Optional(Type.String({ maxLength: 500 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({
+            sessionId: Uuid,
+            parentSessionId: Nullable(Uuid),
+            mode: Type.Union([Type.Literal('resume'), Type.Literal('restart')]),
+          }),
+          ...ERROR_RESPONSES,
+          ...CONFLICT_RESPONSE,
+        },
+      },
+    },
+    async (req, reply) => {
+      const result = await syncControlService.recover({
+        workspaceId: req.params.workspaceId,
+        sessionId: req.body.sessionId,
+        mode: req.body.mode,
+        entityTypes: req.body.entityTypes,
+        requestedBy: principalOf(req).actor,
+        correlationId: req.id,
+        stalledAfterMs,
+      });
+      req.auditNote = {
+        resourceId: req.body.sessionId,
+        details: {
+          mode: result.mode,
+          newSessionId: result.sessionId,
+          reason: req.body.reason ?? null,
+        },
+      };
+      return reply.code(202).send(result);
+    },
+  );
+
+  app.get(
+    '/workspaces/:workspaceId/sync/recoverable',
+    {
+      schema: {
+        operationId: 'listRecoverableSessions',
+        tags: ['sync'],
+        summary: 'Failed, cancelled and stalled sessions (not yet restarted), newest first',
+        params: WorkspaceParams,
+        response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Intersect([
+                Session,
+                Type.Object({
+                  reason: Type.Union([
+                    Type.Literal('failed'),
+                    Type.Literal('cancelled'),
+                    Type.Literal('stalled'),
+                  ]),
+                }),
+              ]),
+            ),
+          }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req) => ({
+      data: (
+        await tenantScope.run(req.params.workspaceId, (tx) =>
+          syncSessionRepository.recoverable(req.params.workspaceId, stalledAfterMs, tx),
+        )
+      ).map((s) => ({ ...present(s), reason: s.reason })),
+    }),
   );
 
   app.get(

@@ -32,6 +32,8 @@ const BODIES: Record<string, unknown> = {
   getSyncSession: undefined,
   cancelSyncSession: undefined,
   listProviders: undefined,
+  recoverSyncSession: { sessionId: '00000000-0000-4000-8000-000000000001', mode: 'resume' },
+  listRecoverableSessions: undefined,
   listEvents: undefined,
   getEvent: undefined,
   listCustomers: undefined,

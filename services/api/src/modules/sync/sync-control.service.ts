@@ -206,7 +206,10 @@ export class SyncControlService {
       input.correlationId,
       child.id,
     );
-    this.#logger.info({ sessionId: child.id, parentSessionId: session.id }, 'Sync session restarted');
+    this.#logger.info(
+      { sessionId: child.id, parentSessionId: session.id },
+      'Sync session restarted',
+    );
     return { sessionId: child.id, parentSessionId: session.id, mode: 'restart' };
   }
 
