@@ -128,6 +128,85 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
   );
 
   app.get(
+    '/workspaces/:workspaceId/webhooks/failed',
+    {
+      schema: {
+        operationId: 'listFailedEvents',
+        tags: ['events'],
+        summary: 'Events that failed (in the retry tiers) or are dead (in the DLQ), newest first',
+        params: WorkspaceParams,
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('dead')])),
+            errorClass: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            provider: Type.Optional(Provider),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: page(EventSummarySchema), ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const limit = pageSize(q.limit, maxPageSize);
+      const position = q.cursor ? decodeCursor('failed', q.cursor, 2) : undefined;
+      const rows = await eventLogRepository.list(req.params.workspaceId, {
+        status: q.status,
+        statuses: ['failed', 'dead'],
+        errorClass: q.errorClass,
+        type: q.type,
+        provider: q.provider,
+        ...(position && {
+          before: { receivedAt: cursorDate(position[0]), id: cursorUuid(position[1]) },
+        }),
+        limit: limit + 1,
+      });
+      return toPage(
+        rows,
+        limit,
+        (e) => encodeCursor('failed', [e.receivedAt.toISOString(), e.id]),
+        present,
+      );
+    },
+  );
+
+  app.get(
+    '/workspaces/:workspaceId/dlq/stats',
+    {
+      schema: {
+        operationId: 'getDeadLetterStats',
+        tags: ['events'],
+        summary: 'Dead letters: count, age of the oldest, counts by error class and event type',
+        params: WorkspaceParams,
+        response: {
+          200: Type.Object({
+            dead: Type.Integer(),
+            failed: Type.Integer({ description: 'Events still in the retry tiers' }),
+            oldestDeadAgeSeconds: Nullable(Type.Integer()),
+            byErrorClass: Type.Array(
+              Type.Object({ errorClass: Type.String(), count: Type.Integer() }),
+            ),
+            byEventType: Type.Array(Type.Object({ type: Type.String(), count: Type.Integer() })),
+          }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req) => {
+      const stats = await eventLogRepository.deadLetterStats(req.params.workspaceId);
+      const { oldestDeadReceivedAt, ...rest } = stats;
+      return {
+        ...rest,
+        oldestDeadAgeSeconds: oldestDeadReceivedAt
+          ? Math.max(0, Math.round((Date.now() - oldestDeadReceivedAt.getTime()) / 1000))
+          : null,
+      };
+    },
+  );
+
+  app.get(
     '/workspaces/:workspaceId/webhooks/events/:eventId',
     {
       schema: {

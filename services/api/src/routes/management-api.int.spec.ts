@@ -791,6 +791,49 @@ describe('event log and read API', () => {
     );
   });
 
+  it('failed view and dead-letter stats come from the event log', async () => {
+    const writes = new SyncWriteRepository({ prisma: h.prisma });
+    const failure = (status: 'failed' | 'dead', errorClass: string, eventType: string) => ({
+      event: anEvent({ workspaceId: w.id, eventType }),
+      status,
+      attempt: status === 'dead' ? 3 : 1,
+      errorClass,
+      message: `${errorClass} happened`,
+    });
+    await writes.recordFailures([
+      failure('dead', 'PROVIDER_UNAVAILABLE', 'invoice.paid'),
+      failure('dead', 'PROVIDER_UNAVAILABLE', 'customer.updated'),
+      failure('dead', 'MESSAGE_INVALID', 'invoice.paid'),
+      failure('failed', 'DB_UNAVAILABLE', 'invoice.paid'),
+    ]);
+    const failed = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/webhooks/failed` });
+    const rows = failed.json<{ data: { status: string; errorClass: string; attempts: number }[] }>()
+      .data;
+    expect(rows.map((r) => r.status).sort()).toEqual(['dead', 'dead', 'dead', 'failed']);
+    const dead = await h.call(w.apiKey, {
+      method: 'GET',
+      url: `${wBase}/webhooks/failed?status=dead&errorClass=PROVIDER_UNAVAILABLE`,
+    });
+    expect(dead.json<{ data: { attempts: number; lastError: string }[] }>().data).toEqual([
+      expect.objectContaining({ attempts: 3, lastError: 'PROVIDER_UNAVAILABLE happened' }),
+      expect.objectContaining({ attempts: 3 }),
+    ]);
+    const stats = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/dlq/stats` });
+    expect(stats.json()).toEqual({
+      dead: 3,
+      failed: 1,
+      oldestDeadAgeSeconds: expect.any(Number),
+      byErrorClass: [
+        { errorClass: 'PROVIDER_UNAVAILABLE', count: 2 },
+        { errorClass: 'MESSAGE_INVALID', count: 1 },
+      ],
+      byEventType: [
+        { type: 'invoice.paid', count: 2 },
+        { type: 'customer.updated', count: 1 },
+      ],
+    });
+  });
+
   it('limits are capped and validated', async () => {
     const tooBig = await h.call(w.apiKey, {
       method: 'GET',

@@ -35,6 +35,8 @@ const BODIES: Record<string, unknown> = {
   recoverSyncSession: { sessionId: '00000000-0000-4000-8000-000000000001', mode: 'resume' },
   listRecoverableSessions: undefined,
   listEvents: undefined,
+  listFailedEvents: undefined,
+  getDeadLetterStats: undefined,
   getEvent: undefined,
   listCustomers: undefined,
   getCustomer: undefined,

@@ -7,6 +7,9 @@ export type EventStatus =
 
 export interface EventFilter {
   readonly status?: EventStatus | undefined;
+  /** Any of these statuses (the failed view: failed + dead). */
+  readonly statuses?: readonly EventStatus[] | undefined;
+  readonly errorClass?: string | undefined;
   readonly type?: string | undefined;
   readonly provider?: ProviderName | undefined;
   readonly source?: 'webhook' | 'backfill' | 'reconcile' | 'replay' | undefined;
@@ -53,6 +56,8 @@ export class EventLogRepository {
         where: {
           workspaceId,
           ...(f.status && { status: f.status }),
+          ...(!f.status && f.statuses && { status: { in: [...f.statuses] } }),
+          ...(f.errorClass && { errorClass: f.errorClass }),
           ...(f.type && { eventType: f.type }),
           ...(f.provider && { provider: f.provider }),
           ...(f.source && { source: f.source }),
@@ -75,6 +80,44 @@ export class EventLogRepository {
         take: f.limit,
       });
       return rows.map(toSummary);
+    });
+  }
+
+  /**
+   * Dead letters as the event log records them (the processor marks an event `dead` when it sends
+   * it to the DLQ topic): how many, how old the oldest is, and counts by error class and event
+   * type; `failed` events are still in the retry tiers.
+   */
+  async deadLetterStats(workspaceId: string): Promise<{
+    dead: number;
+    failed: number;
+    oldestDeadReceivedAt: Date | null;
+    byErrorClass: { errorClass: string; count: number }[];
+    byEventType: { type: string; count: number }[];
+  }> {
+    return this.#tenantScope.run(workspaceId, async (tx) => {
+      const [totals] = await tx.$queryRaw<
+        { dead: number; failed: number; oldest: Date | null }[]
+      >`SELECT (count(*) FILTER (WHERE status = 'dead'))::int AS dead,
+               (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
+               min(received_at) FILTER (WHERE status = 'dead') AS oldest
+          FROM payment_sync_events
+         WHERE workspace_id = ${workspaceId}::uuid AND status IN ('dead', 'failed')`;
+      const byClass = await tx.$queryRaw<{ error_class: string | null; n: number }[]>`
+        SELECT error_class, count(*)::int AS n FROM payment_sync_events
+         WHERE workspace_id = ${workspaceId}::uuid AND status = 'dead'
+         GROUP BY error_class ORDER BY n DESC, error_class LIMIT 50`;
+      const byType = await tx.$queryRaw<{ event_type: string; n: number }[]>`
+        SELECT event_type, count(*)::int AS n FROM payment_sync_events
+         WHERE workspace_id = ${workspaceId}::uuid AND status = 'dead'
+         GROUP BY event_type ORDER BY n DESC, event_type LIMIT 50`;
+      return {
+        dead: totals?.dead ?? 0,
+        failed: totals?.failed ?? 0,
+        oldestDeadReceivedAt: totals?.oldest ?? null,
+        byErrorClass: byClass.map((r) => ({ errorClass: r.error_class ?? 'unknown', count: r.n })),
+        byEventType: byType.map((r) => ({ type: r.event_type, count: r.n })),
+      };
     });
   }
 
