@@ -6,17 +6,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-import pg from 'pg';
-
 import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
   SyncSessionRepository,
-  applyMigrations,
   createPrismaClient,
   type Db,
 } from '@paysync/db';
 import { StripeSimulator, runLoad } from '@paysync/simulator';
+
+import { freshDatabase } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -72,13 +71,8 @@ async function p99(
 }
 
 export async function backfillFairness(ctx: BenchContext): Promise<ScenarioResult> {
-  const dbName = `paysync_bench_fair_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ctx.serverUrl('postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const databaseUrl = ctx.serverUrl(dbName);
-  await applyMigrations({ databaseUrl, migrationsDir: ctx.migrationsDir });
+  const database = await freshDatabase(ctx, 'fair');
+  const databaseUrl = database.url;
   const sim = new StripeSimulator({ seed: { customers: CUSTOMERS } });
   const simUrl = await sim.start();
   const keys = `b1:${KeyRing.generateKey()}`;
@@ -211,7 +205,6 @@ export async function backfillFairness(ctx: BenchContext): Promise<ScenarioResul
     );
     await prisma.$disconnect();
     await sim.stop();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
 }

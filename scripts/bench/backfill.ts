@@ -8,18 +8,17 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-import pg from 'pg';
-
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
   SyncSessionRepository,
   SyncedEntityReader,
-  applyMigrations,
   createPrismaClient,
 } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
+
+import { freshDatabase } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -65,13 +64,8 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
   };
   const entityTypes = ENTITY_TYPES.filter((t) => expected[t] !== undefined);
 
-  const dbName = `paysync_bench_backfill_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ctx.serverUrl('postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const databaseUrl = ctx.serverUrl(dbName);
-  await applyMigrations({ databaseUrl, migrationsDir: ctx.migrationsDir });
+  const database = await freshDatabase(ctx, 'backfill');
+  const databaseUrl = database.url;
   const sim = new StripeSimulator({ seed });
   const simUrl = await sim.start();
   sim.faults = { latencyMs, rate429: 0, rate500: 0, rateReset: 0, retryAfterSeconds: 1 };
@@ -201,7 +195,6 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
     await new Promise((r) => runner.once('exit', r));
     await prisma.$disconnect();
     await sim.stop();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
 }

@@ -5,11 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-import pg from 'pg';
-
 import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, applyMigrations, createPrismaClient } from '@paysync/db';
+import { ConnectionRepository, createPrismaClient } from '@paysync/db';
 import { runLoad } from '@paysync/simulator';
+
+import { freshDatabase } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -43,12 +43,8 @@ async function waitReady(port: number): Promise<void> {
 
 export async function webhooks(ctx: BenchContext): Promise<ScenarioResult> {
   const count = ctx.count ?? 10_000;
-  const dbName = `paysync_bench_webhooks_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ctx.serverUrl('postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const databaseUrl = ctx.serverUrl(dbName);
-  await applyMigrations({ databaseUrl, migrationsDir: ctx.migrationsDir });
+  const database = await freshDatabase(ctx, 'webhooks');
+  const databaseUrl = database.url;
 
   const keys = `b1:${KeyRing.generateKey()}`;
   const prisma = createPrismaClient({ url: databaseUrl, poolMax: 4, statementTimeoutMs: 60_000 });
@@ -159,8 +155,7 @@ export async function webhooks(ctx: BenchContext): Promise<ScenarioResult> {
       ),
     );
     await prisma.$disconnect();
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
   return { table: rows, json: { count, runs: json } };
 }

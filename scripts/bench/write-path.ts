@@ -2,10 +2,10 @@
 // A benchmark, not a test: it prints numbers and asserts nothing about them.
 import { randomUUID } from 'node:crypto';
 
-import pg from 'pg';
-
 import type { CanonicalChange } from '@paysync/contracts';
-import { SyncWriteRepository, applyMigrations, createPrismaClient, type Db } from '@paysync/db';
+import { SyncWriteRepository, createPrismaClient, type Db } from '@paysync/db';
+
+import { freshDatabase } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -38,24 +38,6 @@ function changes(workspaceId: string, n: number, version: number): CanonicalChan
   });
 }
 
-async function freshDatabase(
-  ctx: BenchContext,
-): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `paysync_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ctx.serverUrl('postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await applyMigrations({ databaseUrl: ctx.serverUrl(name), migrationsDir: ctx.migrationsDir });
-  return {
-    url: ctx.serverUrl(name),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
-
 async function timeIt(fn: () => Promise<void>): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
@@ -65,7 +47,7 @@ async function timeIt(fn: () => Promise<void>): Promise<number> {
 export async function writePath(ctx: BenchContext): Promise<ScenarioResult> {
   const n = ctx.count ?? 10_000;
   const runs = ctx.runs ?? 3;
-  const database = await freshDatabase(ctx);
+  const database = await freshDatabase(ctx, 'write_path');
   const prisma: Db = createPrismaClient({
     url: database.url,
     poolMax: 4,

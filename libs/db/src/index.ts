@@ -4,6 +4,7 @@ export { dbConfigSchema } from './db.config.js';
 export type { DbSettings } from './db.config.js';
 export { isTransientDbError, mapDbError } from './errors.js';
 export { DbHealth } from './health.js';
+export { isUuid } from './ids.js';
 export { applyMigrations, readMigrations } from './migrate.js';
 export type { MigrateResult, MigrationFile } from './migrate.js';
 export { ENTITY_TABLES, SYNC_COLUMNS } from './repositories/entity-tables.js';

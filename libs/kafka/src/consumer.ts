@@ -182,3 +182,19 @@ export class KafkaConsumer {
     this.#logger.info('Consumer stopped');
   }
 }
+
+/**
+ * A `handleBatch` that handles one message at a time and marks each done after its handler
+ * resolved, stopping early when the consumer stops (what is done stays committed).
+ */
+export function oneByOne(
+  handle: (message: ConsumedMessage) => Promise<void>,
+): KafkaConsumerOptions['handleBatch'] {
+  return async (messages, ctx) => {
+    for (const message of messages) {
+      if (!ctx.isRunning()) return;
+      await handle(message);
+      ctx.resolveOffset(message.offset);
+    }
+  };
+}

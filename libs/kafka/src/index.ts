@@ -1,5 +1,5 @@
 export { createKafka } from './client.js';
-export { KafkaConsumer } from './consumer.js';
+export { KafkaConsumer, oneByOne } from './consumer.js';
 export type { BatchContext, ConsumedMessage, KafkaConsumerOptions } from './consumer.js';
 export {
   HEADERS,

@@ -5,6 +5,7 @@ import { secretHint, type KeyRing } from '@paysync/crypto';
 import { NotFoundError } from '@paysync/errors';
 
 import { mapDbError } from '../errors.js';
+import { isUuid } from '../ids.js';
 
 import type { Db, DbOrTx } from '../client.js';
 import type { Prisma, WorkspacePaymentConfiguration } from '../generated/prisma/client.js';
@@ -275,8 +276,6 @@ function jsonInput(value: Record<string, unknown>): Prisma.InputJsonObject {
   return value as Prisma.InputJsonObject;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (v: string) => UUID.test(v);
 const aad = (connectionId: string, purpose: string) => `connection:${connectionId}:${purpose}`;
 
 function toView(row: WorkspacePaymentConfiguration): ConnectionView {

@@ -4,6 +4,7 @@ import type { EntityType, ProviderName } from '@paysync/contracts';
 import { ConflictError, NotFoundError } from '@paysync/errors';
 
 import { mapDbError } from '../errors.js';
+import { isUuid } from '../ids.js';
 
 import type { Db, DbOrTx } from '../client.js';
 import type { PaymentSyncSession, Prisma } from '../generated/prisma/client.js';
@@ -285,9 +286,6 @@ interface UnitAggregate {
   finished_at: Date | null;
   updated_at: Date;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (v: string) => UUID.test(v);
 
 function toView(row: PaymentSyncSession): SyncSessionView {
   return {

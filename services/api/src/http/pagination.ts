@@ -1,3 +1,4 @@
+import { isUuid } from '@paysync/db';
 import { ValidationError } from '@paysync/errors';
 
 /**
@@ -60,11 +61,9 @@ export function toPage<R, T>(
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Id position of a cursor, validated as a UUID. */
 export function cursorUuid(value: string | number | undefined): string {
-  if (typeof value === 'string' && UUID.test(value)) return value;
+  if (typeof value === 'string' && isUuid(value)) return value;
   throw new ValidationError('Invalid cursor', [
     { path: 'querystring/cursor', message: 'is not a cursor issued by this endpoint' },
   ]);

@@ -1,5 +1,5 @@
 import type { EntityType, ProviderName, SyncSource } from '@paysync/contracts';
-import { ENTITY_TABLES, type TenantScope } from '@paysync/db';
+import { ENTITY_TABLES, isUuid, type TenantScope } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
 export interface DataFilter {
@@ -67,7 +67,7 @@ export class SyncedDataRepository {
 
   async get(workspaceId: string, entityType: EntityType, id: string): Promise<DataItem> {
     const { table } = ENTITY_TABLES[entityType];
-    const rows = UUID.test(id)
+    const rows = isUuid(id)
       ? await this.#tenantScope.run(workspaceId, (tx) =>
           tx.$queryRawUnsafe<Record<string, unknown>[]>(
             `SELECT * FROM "${table}" WHERE workspace_id = $1::uuid AND id = $2::uuid`,
@@ -81,8 +81,6 @@ export class SyncedDataRepository {
     return toItem(entityType, row);
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const camel = (column: string) =>
   column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

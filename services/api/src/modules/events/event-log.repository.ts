@@ -1,5 +1,5 @@
 import type { ProviderName } from '@paysync/contracts';
-import type { TenantScope } from '@paysync/db';
+import { isUuid, type TenantScope } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
 export type EventStatus =
@@ -123,7 +123,7 @@ export class EventLogRepository {
 
   async get(workspaceId: string, id: string, includePayload: boolean): Promise<EventDetail> {
     return this.#tenantScope.run(workspaceId, async (tx) => {
-      const row = UUID.test(id)
+      const row = isUuid(id)
         ? await tx.paymentSyncEvent.findFirst({ where: { id, workspaceId } })
         : null;
       if (!row) throw new NotFoundError('NOT_FOUND', 'Event not found', { eventId: id });
@@ -131,8 +131,6 @@ export class EventLogRepository {
     });
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toSummary(row: {
   id: string;

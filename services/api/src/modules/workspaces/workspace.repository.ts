@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { generateToken, hashToken } from '@paysync/crypto';
-import { mapDbError, type Db } from '@paysync/db';
+import { isUuid, mapDbError, type Db } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
 /** Prefix of workspace API keys: `psk_<lookup>_<secret>`. */
@@ -38,8 +38,6 @@ export interface StoredKey {
   readonly lastUsedAt: Date | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Splits `psk_<lookup>_<secret>` into its lookup part; undefined when it is not one of ours. */
 export function lookupOf(token: string): string | undefined {
   if (!token.startsWith(`${API_KEY_PREFIX}_`)) return undefined;
@@ -71,13 +69,13 @@ export class WorkspaceRepository {
   }
 
   async get(id: string): Promise<WorkspaceView> {
-    const row = UUID.test(id) ? await this.#prisma.workspace.findUnique({ where: { id } }) : null;
+    const row = isUuid(id) ? await this.#prisma.workspace.findUnique({ where: { id } }) : null;
     if (!row) throw new NotFoundError('NOT_FOUND', 'Workspace not found', { workspaceId: id });
     return toWorkspace(row);
   }
 
   async exists(id: string): Promise<boolean> {
-    if (!UUID.test(id)) return false;
+    if (!isUuid(id)) return false;
     return (await this.#prisma.workspace.count({ where: { id } })) > 0;
   }
 
@@ -123,7 +121,7 @@ export class WorkspaceRepository {
 
   /** Revokes a key (idempotent); another workspace's key is NOT_FOUND. */
   async revokeKey(workspaceId: string, keyId: string): Promise<ApiKeyView> {
-    const row = UUID.test(keyId)
+    const row = isUuid(keyId)
       ? await this.#prisma.workspaceApiKey.findFirst({ where: { id: keyId, workspaceId } })
       : null;
     if (!row) throw new NotFoundError('NOT_FOUND', 'API key not found', { keyId });

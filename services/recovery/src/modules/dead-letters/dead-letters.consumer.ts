@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 
 import { FAILURE_HEADERS, TOPICS, webhookReceivedSchema } from '@paysync/contracts';
-import { KafkaConsumer, topicName, type ConsumedMessage } from '@paysync/kafka';
+import { KafkaConsumer, oneByOne, topicName, type ConsumedMessage } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
 import {
@@ -38,12 +38,7 @@ export class DeadLettersConsumer {
       logger: deps.logger,
       groupId: deps.groupId,
       topics: [topicName(TOPICS.webhookDeadLetter, deps.topicPrefix)],
-      handleBatch: async (messages, ctx) => {
-        for (const message of messages) {
-          await this.#handle(message);
-          ctx.resolveOffset(message.offset);
-        }
-      },
+      handleBatch: oneByOne((message) => this.#handle(message)),
     });
   }
 

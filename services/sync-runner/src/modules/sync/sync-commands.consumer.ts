@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 
 import { SYNC_COMMAND, TOPICS, syncCommandSchema } from '@paysync/contracts';
-import { KafkaConsumer, topicName, type ConsumedMessage } from '@paysync/kafka';
+import { KafkaConsumer, oneByOne, topicName, type ConsumedMessage } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
 import type { SyncUnitRepository } from './sync-unit.repository.js';
@@ -35,12 +35,7 @@ export class SyncCommandsConsumer {
       logger: deps.logger,
       groupId: deps.groupId,
       topics: [topicName(TOPICS.syncCommand, deps.topicPrefix)],
-      handleBatch: async (messages, ctx) => {
-        for (const message of messages) {
-          await this.#handle(message);
-          ctx.resolveOffset(message.offset);
-        }
-      },
+      handleBatch: oneByOne((message) => this.#handle(message)),
     });
   }
 
