@@ -73,6 +73,8 @@ export async function runService<S extends ServiceSchema>(
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: a second signal while draining (wrappers such as tsx or npm may relay one
+  // again) must not fall through to the default action and kill the process mid-shutdown.
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
