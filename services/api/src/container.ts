@@ -21,6 +21,7 @@ import {
 } from './modules/connections/connection.service.js';
 import { SyncedDataRepository } from './modules/data/synced-data.repository.js';
 import { EventLogRepository } from './modules/events/event-log.repository.js';
+import { ReplayService } from './modules/events/replay.service.js';
 import { SyncControlService } from './modules/sync/sync-control.service.js';
 import { WorkspaceRepository } from './modules/workspaces/workspace.repository.js';
 
@@ -38,6 +39,7 @@ export interface ApiCradle extends InfrastructureCradle {
   readonly connectionService: ConnectionService;
   readonly syncControlService: SyncControlService;
   readonly eventLogRepository: EventLogRepository;
+  readonly replayService: ReplayService;
   readonly syncedDataRepository: SyncedDataRepository;
 }
 
@@ -103,6 +105,16 @@ export function registerDependencies(
         }),
     ).singleton(),
     eventLogRepository: asClass(EventLogRepository).singleton(),
+    replayService: asFunction(
+      ({ prisma, connectionRepository, kafkaProducer }: ApiCradle) =>
+        new ReplayService({
+          prisma,
+          connectionRepository,
+          kafkaProducer,
+          topicPrefix: config.kafka.topicPrefix,
+          logger,
+        }),
+    ).singleton(),
     syncedDataRepository: asClass(SyncedDataRepository).singleton(),
     ...overrides,
   });

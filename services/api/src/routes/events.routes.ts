@@ -68,7 +68,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
   app,
   { maxPageSize },
 ) => {
-  const { eventLogRepository } = app.diContainer.cradle;
+  const { eventLogRepository, replayService } = app.diContainer.cradle;
 
   app.get(
     '/workspaces/:workspaceId/webhooks/events',
@@ -124,6 +124,102 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
         (e) => encodeCursor('events', [e.receivedAt.toISOString(), e.id]),
         present,
       );
+    },
+  );
+
+  app.post(
+    '/workspaces/:workspaceId/webhooks/replay',
+    {
+      config: { resource: 'event' },
+      schema: {
+        operationId: 'replayEvents',
+        tags: ['events'],
+        summary: 'Replay stored events through the pipeline (by ids or by filter)',
+        description:
+          'Events already applied are replayed only with `force`. `dryRun` lists what would be ' +
+          'replayed. Replays are idempotent and version-gated: newer state is never overwritten. ' +
+          'The `reason` is kept in the audit trail.',
+        params: WorkspaceParams,
+        body: Type.Object(
+          {
+            eventIds: Type.Optional(Type.Array(Uuid, { minItems: 1, maxItems: 1000 })),
+            filter: Type.Optional(
+              Type.Object(
+                {
+                  status: Type.Optional(Status),
+                  type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+                  provider: Type.Optional(Provider),
+                  objectId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+                  receivedFrom: Type.Optional(DateTime),
+                  receivedTo: Type.Optional(DateTime),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            dryRun: Type.Optional(Type.Boolean({ default: false })),
+            force: Type.Optional(Type.Boolean({ default: false })),
+            mode: Type.Optional(
+              Type.Literal('stored', { description: 'Reuse the stored payload' }),
+            ),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+            reason: Type.String({ minLength: 1, maxLength: 500 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            dryRun: Type.Boolean(),
+            matched: Type.Integer(),
+            replayed: Type.Integer(),
+            items: Type.Array(
+              Type.Object({
+                id: Uuid,
+                providerEventId: Type.String(),
+                type: Type.String(),
+                status: Status,
+                outcome: Type.Union([
+                  Type.Literal('would_replay'),
+                  Type.Literal('replayed'),
+                  Type.Literal('skipped'),
+                ]),
+                reason: Nullable(Type.String()),
+              }),
+            ),
+          }),
+          ...ERROR_RESPONSES,
+        },
+      },
+    },
+    async (req) => {
+      const f = req.body.filter;
+      const dryRun = req.body.dryRun ?? false;
+      const result = await replayService.replay({
+        workspaceId: req.params.workspaceId,
+        eventIds: req.body.eventIds,
+        filter: f && {
+          status: f.status as EventStatus | undefined,
+          type: f.type,
+          provider: f.provider,
+          objectId: f.objectId,
+          receivedFrom: f.receivedFrom ? new Date(f.receivedFrom) : undefined,
+          receivedTo: f.receivedTo ? new Date(f.receivedTo) : undefined,
+        },
+        dryRun,
+        force: req.body.force ?? false,
+        limit: req.body.limit ?? 100,
+        correlationId: req.id,
+      });
+      const replayed = result.items.filter((i) => i.outcome === 'replayed').length;
+      req.auditNote = {
+        details: {
+          reason: req.body.reason,
+          dryRun,
+          force: req.body.force ?? false,
+          matched: result.matched,
+          replayed,
+        },
+      };
+      return { dryRun, matched: result.matched, replayed, items: result.items };
     },
   );
 

@@ -36,6 +36,7 @@ const BODIES: Record<string, unknown> = {
   listRecoverableSessions: undefined,
   listEvents: undefined,
   listFailedEvents: undefined,
+  replayEvents: { filter: { status: 'dead' }, reason: 'intruder' },
   getDeadLetterStats: undefined,
   getEvent: undefined,
   listCustomers: undefined,

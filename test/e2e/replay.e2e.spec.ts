@@ -1,0 +1,158 @@
+import type { FastifyInstance } from 'fastify';
+
+import { SyncWriteRepository, SyncedEntityReader } from '@paysync/db';
+import { anEvent } from '@paysync/db/testing';
+import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
+import { eventually } from '@paysync/testkit';
+
+import { buildApp as buildApi } from '../../services/api/src/app.js';
+import { testConfig as apiConfig } from '../../services/api/src/testing/test-config.js';
+import { startPipeline, type Pipeline } from '../support/pipeline.js';
+
+// Replay through the real pipeline: the api publishes stored events, the processor applies them.
+const ADMIN = `admin-${'r'.repeat(40)}`;
+let p: Pipeline;
+let api: FastifyInstance;
+
+beforeAll(async () => {
+  p = await startPipeline();
+  api = await buildApi(apiConfig({ ...p.env, ADMIN_API_TOKEN: ADMIN }));
+  await api.ready();
+}, 60_000);
+
+afterAll(async () => {
+  await api?.close();
+  await p?.close();
+});
+
+const replay = (payload: Record<string, unknown>) =>
+  api.inject({
+    method: 'POST',
+    url: `/api/v1/workspaces/${p.workspaceId}/webhooks/replay`,
+    headers: { authorization: `Bearer ${ADMIN}` },
+    payload,
+  });
+
+async function deadEvent(customerId: string, name: string) {
+  const event = aStripeEvent(
+    'customer.updated',
+    stripeFixture('customer', { id: customerId, name }),
+    { created: Math.floor(Date.now() / 1000) },
+  );
+  await new SyncWriteRepository({ prisma: p.prisma }).recordFailures([
+    {
+      event: anEvent({
+        workspaceId: p.workspaceId,
+        providerEventId: event.id as string,
+        eventType: 'customer.updated',
+        objectType: 'customer',
+        objectId: customerId,
+        payload: event,
+        providerCreatedAt: new Date((event.created as number) * 1000),
+      }),
+      status: 'dead',
+      attempt: 3,
+      errorClass: 'PROVIDER_UNAVAILABLE',
+      message: 'simulated',
+    },
+  ]);
+  return event.id as string;
+}
+
+it('dry run lists exactly the matching events; two concurrent replays apply them once', async () => {
+  const ids = [
+    await deadEvent('cus_rp_1', 'replayed one'),
+    await deadEvent('cus_rp_2', 'replayed two'),
+  ];
+  const dry = await replay({
+    filter: { status: 'dead', type: 'customer.updated' },
+    dryRun: true,
+    reason: 'check',
+  });
+  expect(dry.statusCode).toBe(200);
+  const listed = dry.json<{
+    matched: number;
+    items: { id: string; providerEventId: string; outcome: string }[];
+  }>();
+  expect(listed.items.map((i) => i.providerEventId).sort()).toEqual([...ids].sort());
+  expect(listed.items.every((i) => i.outcome === 'would_replay')).toBe(true);
+  // Nothing happened.
+  expect(
+    await new SyncedEntityReader({ prisma: p.prisma }).findByExternalId(
+      p.workspaceId,
+      'customer',
+      'stripe',
+      'cus_rp_1',
+    ),
+  ).toBeUndefined();
+
+  const [a, b] = await Promise.all([
+    replay({ filter: { status: 'dead' }, reason: 'provider fixed' }),
+    replay({ filter: { status: 'dead' }, reason: 'provider fixed' }),
+  ]);
+  expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+  const reader = new SyncedEntityReader({ prisma: p.prisma });
+  for (const [id, name] of [
+    ['cus_rp_1', 'replayed one'],
+    ['cus_rp_2', 'replayed two'],
+  ] as const) {
+    await eventually(
+      async () =>
+        (await reader.findByExternalId(p.workspaceId, 'customer', 'stripe', id))?.name === name,
+      { timeoutMs: 30_000, what: `${id} applied by the replay` },
+    );
+  }
+  for (const id of ids) {
+    await eventually(
+      async () =>
+        (await p.prisma.paymentSyncEvent.findFirst({ where: { providerEventId: id } }))?.status ===
+        'processed',
+      { timeoutMs: 30_000, what: 'the replayed event processed' },
+    );
+  }
+  // Applied once: the second copy of each event was a duplicate.
+  const rows = await p.prisma.customer.findMany({
+    where: { workspaceId: p.workspaceId, externalId: { in: ['cus_rp_1', 'cus_rp_2'] } },
+  });
+  expect(rows).toHaveLength(2);
+  const audit = await p.prisma.auditLog.findMany({
+    where: { workspaceId: p.workspaceId, action: { endsWith: '/webhooks/replay' } },
+  });
+  expect(audit.map((r) => (r.details as { reason: string }).reason)).toEqual(
+    expect.arrayContaining(['check', 'provider fixed', 'provider fixed']),
+  );
+
+  // Processed events are left alone unless forced.
+  const again = await replay({ eventIds: [listed.items[0]!.id], reason: 'again' });
+  expect(again.json<{ matched: number; replayed: number }>()).toMatchObject({ replayed: 0 });
+  const forced = await replay({
+    eventIds: [listed.items[0]!.id],
+    force: true,
+    reason: 'force',
+  });
+  expect(forced.json<{ replayed: number }>().replayed).toBe(1);
+  // Forced back to `received`, then settled again by the processor: the same state at the same
+  // version is `unchanged`, so the row keeps its value and the event is settled, not applied twice.
+  const settled = await eventually(
+    async () => {
+      const e = await p.prisma.paymentSyncEvent.findFirst({
+        where: { providerEventId: listed.items[0]!.providerEventId },
+      });
+      return e && e.status !== 'received' ? e : undefined;
+    },
+    { timeoutMs: 30_000, what: 'the forced replay settled' },
+  );
+  expect(['processed', 'skipped_duplicate', 'skipped_stale']).toContain(settled.status);
+  expect(
+    (await reader.findByExternalId(p.workspaceId, 'customer', 'stripe', 'cus_rp_1'))?.name,
+  ).toBe('replayed one');
+}, 120_000);
+
+it('refuses a replay without ids or filter, or one larger than its limit', async () => {
+  expect((await replay({ reason: 'nothing named' })).statusCode).toBe(400);
+  await deadEvent('cus_rp_3', 'x');
+  await deadEvent('cus_rp_4', 'y');
+  const tooMany = await replay({ filter: { status: 'dead' }, limit: 1, reason: 'bulk' });
+  expect(tooMany.statusCode).toBe(400);
+  expect(tooMany.json<{ errors: { path: string }[] }>().errors[0]?.path).toBe('body/limit');
+});
