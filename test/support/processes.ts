@@ -22,23 +22,29 @@ export function freePort(): Promise<number> {
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
-  /** SIGKILL to the whole group (tsx and the service); SIGTERM to tsx, which relays it once. */
+  /** SIGKILL to the whole group; SIGTERM to the service process itself. */
   kill(signal: 'SIGTERM' | 'SIGKILL'): void;
   readonly output: () => string;
   readonly exited: Promise<number | null>;
 }
 
-/** Starts a service as a real process from source (tsx), the way `npm run dev` does. */
+/** Starts a service as a real process from source (`node --import tsx`). */
 export function startServiceProcess(service: ServiceName, env: NodeJS.ProcessEnv): ServiceProcess {
+  // `node --import tsx`, not the tsx CLI: the CLI relays signals to a child and SIGKILLs it when
+  // the child does not acknowledge within 30 ms, which a loaded machine turns into a flaky 143.
   const child = spawn(
-    join(repoRoot, 'node_modules/.bin/tsx'),
-    ['--conditions=@paysync/source', join(repoRoot, 'services', service, 'src/main.ts')],
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--conditions=@paysync/source',
+      join(repoRoot, 'services', service, 'src/main.ts'),
+    ],
     {
       cwd: repoRoot,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group: tsx runs the service in a child process, which a SIGKILL of tsx
-      // alone would orphan (and leave running). kill() below signals the whole group.
+      // Its own process group, so kill('SIGKILL') takes down anything it started too.
       detached: true,
     },
   );

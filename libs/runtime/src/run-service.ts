@@ -39,42 +39,50 @@ export async function runService<S extends ServiceSchema>(
   const http = (
     config as unknown as { http: { host: string; port: number; shutdownTimeoutMs: number } }
   ).http;
-  let app: FastifyInstance;
+
+  // Signal handlers come first: a SIGTERM while the service is still starting (Kubernetes may send
+  // one to a pod that never got ready) is honoured once startup finishes, instead of killing the
+  // process half-initialised. `on`, not `once`: a second signal while draining (wrappers such as
+  // tsx or npm may relay one again) must not fall through to the default action.
+  let app: FastifyInstance | undefined;
+  let requested: string | undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    requested ??= signal;
+    if (!app || stopping) return;
+    const running = app;
+    stopping = true;
+    running.log.info({ signal }, 'Shutting down');
+    const timeoutMs = http.shutdownTimeoutMs;
+    const timer = setTimeout(() => {
+      running.log.error({ timeoutMs }, 'Shutdown timed out');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    running.close().then(
+      () => {
+        running.log.info('Stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        running.log.error({ err }, 'Shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
   try {
-    app = await opts.buildApp(config);
-    app.log.info({ config: redactConfig(opts.schema, config) }, 'Starting');
-    await app.listen({ host: http.host, port: http.port });
+    const built = await opts.buildApp(config);
+    built.log.info({ config: redactConfig(opts.schema, config) }, 'Starting');
+    await built.listen({ host: http.host, port: http.port });
+    app = built;
   } catch (err) {
     process.stderr.write(
       `[${opts.name}] failed to start: ${(err as Error).stack ?? String(err)}\n`,
     );
     process.exit(1);
   }
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, 'Shutting down');
-    const timeoutMs = http.shutdownTimeoutMs;
-    const timer = setTimeout(() => {
-      app.log.error({ timeoutMs }, 'Shutdown timed out');
-      process.exit(1);
-    }, timeoutMs);
-    timer.unref();
-    app.close().then(
-      () => {
-        app.log.info('Stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        app.log.error({ err }, 'Shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  // `on`, not `once`: a second signal while draining (wrappers such as tsx or npm may relay one
-  // again) must not fall through to the default action and kill the process mid-shutdown.
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (requested) stop(requested);
 }
