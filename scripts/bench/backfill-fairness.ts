@@ -3,8 +3,6 @@
 // ingress + processor take a steady webhook load (200 events/s) for another workspace. Reports
 // how the 100 sessions finish (spread of completion times: nobody starved) and the webhook
 // end-to-end p99 during the backfills next to the p99 of the same load without them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 
 import { KeyRing } from '@paysync/crypto';
 import {
@@ -15,39 +13,13 @@ import {
 } from '@paysync/db';
 import { StripeSimulator, runLoad } from '@paysync/simulator';
 
-import { freshDatabase } from './support.js';
+import { freshDatabase, startService, waitReady } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
-const root = join(import.meta.dirname, '../..');
 const WORKSPACES = 100;
 const CUSTOMERS = 1000;
 const WEBHOOK_RATE = 200;
-
-function startService(name: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(
-    join(root, 'node_modules/.bin/tsx'),
-    ['--conditions=@paysync/source', `services/${name}/src/main.ts`],
-    {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
-
-async function waitReady(port: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`service on ${port} not ready`);
-}
 
 async function p99(
   prisma: Db,

@@ -2,44 +2,14 @@
 // and 64 (keep-alive); accepted/s and ack latency; then waits until a real processor process has
 // committed every event and reports end-to-end rate and latency (ingress receipt → commit, from
 // the event log), and checks the row count. A benchmark, not a test.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient } from '@paysync/db';
 import { runLoad } from '@paysync/simulator';
 
-import { freshDatabase } from './support.js';
+import { freshDatabase, startService, waitReady } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
-
-const root = join(import.meta.dirname, '../..');
-
-function startService(name: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(
-    join(root, 'node_modules/.bin/tsx'),
-    ['--conditions=@paysync/source', `services/${name}/src/main.ts`],
-    {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  return child;
-}
-
-async function waitReady(port: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`service on ${port} not ready`);
-}
 
 export async function webhooks(ctx: BenchContext): Promise<ScenarioResult> {
   const count = ctx.count ?? 10_000;

@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { fastifyAwilixPlugin } from '@fastify/awilix';
 import type { AwilixContainer } from 'awilix';
-import fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyServerOptions,
-} from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import {
   healthRoutes,
@@ -24,8 +20,6 @@ export interface ServiceAppOptions<C extends InfrastructureCradle> {
   readonly bodyLimit?: number;
   /** Take the client IP from X-Forwarded-For. */
   readonly trustProxy?: boolean;
-  /** Ajv options for route schemas (e.g. reject unknown fields instead of stripping them). */
-  readonly ajv?: FastifyServerOptions['ajv'];
   /** Extra readiness checks beyond PostgreSQL and Kafka. */
   readonly extraChecks?: (cradle: C) => readonly ReadinessCheck[];
 }
@@ -47,7 +41,6 @@ export async function createServiceApp<C extends InfrastructureCradle>(
     trustProxy: options.trustProxy ?? false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    ...(options.ajv && { ajv: options.ajv }),
   });
 
   await app.register(fastifyAwilixPlugin, {

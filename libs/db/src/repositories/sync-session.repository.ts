@@ -204,11 +204,13 @@ export class SyncSessionRepository {
     workspaceId: string,
     stalledAfterMs: number,
     tx?: DbOrTx,
+    onlySessionId?: string,
   ): Promise<(SyncSessionView & { reason: 'failed' | 'cancelled' | 'stalled' })[]> {
     const db = tx ?? this.#prisma;
     const ids = await db.$queryRaw<{ id: string }[]>`
       SELECT s.id FROM payment_sync_sessions s
       WHERE s.workspace_id = ${workspaceId}::uuid
+        AND (${onlySessionId ?? null}::uuid IS NULL OR s.id = ${onlySessionId ?? null}::uuid)
         AND NOT EXISTS (SELECT 1 FROM payment_sync_sessions c WHERE c.parent_session_id = s.id)
         AND (s.status IN ('failed', 'cancelled')
           OR (s.status = 'running' AND COALESCE(

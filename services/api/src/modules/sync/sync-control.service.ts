@@ -147,9 +147,15 @@ export class SyncControlService {
     stalledAfterMs: number;
   }): Promise<{ sessionId: string; parentSessionId: string | null; mode: 'resume' | 'restart' }> {
     const session = await this.#sessions.get(input.workspaceId, input.sessionId);
-    const recoverable = (
-      await this.#sessions.recoverable(input.workspaceId, input.stalledAfterMs)
-    ).some((s) => s.id === session.id);
+    const recoverable =
+      (
+        await this.#sessions.recoverable(
+          input.workspaceId,
+          input.stalledAfterMs,
+          undefined,
+          session.id,
+        )
+      ).length === 1;
     if (!recoverable) {
       throw new ConflictError(
         session.status === 'completed' ? 'SYNC_SESSION_FINISHED' : 'CONFLICT',
