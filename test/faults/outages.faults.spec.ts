@@ -15,7 +15,7 @@ beforeAll(async () => {
     env: {
       KAFKA_PRODUCE_TIMEOUT_MS: '2000',
       INGRESS_KAFKA_CIRCUIT_OPEN_MS: '2000',
-      LOG_LEVEL: 'fatal',
+      LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'fatal',
     },
   });
   // The whole pipeline is up (topics, consumer group joined) before anything is stopped.

@@ -15,8 +15,11 @@ export const webhookReceivedSchema = z.object({
   connectionId: z.uuid(),
   /** When ingress accepted it (ISO 8601). */
   receivedAt: z.iso.datetime({ offset: true }),
-  /** webhook | replay: how it entered the pipeline. */
-  source: z.enum(['webhook', 'replay']).default('webhook'),
+  /**
+   * How it entered the pipeline: webhook (ingress), replay (the API), reconcile (the recovery
+   * service's event-gap poller found it in the provider's event list).
+   */
+  source: z.enum(['webhook', 'replay', 'reconcile']).default('webhook'),
   event: z.object({
     id: z.string().min(1),
     type: z.string().min(1),

@@ -37,3 +37,13 @@ export type {
   SyncSessionStatus,
   SyncSessionView,
 } from './repositories/sync-session.repository.js';
+export { PgRateLimiter } from './repositories/pg-rate-limiter.js';
+export { ReconciliationRepository } from './repositories/reconciliation.repository.js';
+export type {
+  ClaimedReconciliation,
+  EntityDrift,
+  ReconciliationStatus,
+  ReconciliationView,
+} from './repositories/reconciliation.repository.js';
+export { DriftRepository } from './repositories/drift.repository.js';
+export type { DriftKind } from './repositories/drift.repository.js';

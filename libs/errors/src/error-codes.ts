@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   CONFLICT: 'The request conflicts with the current state',
   SYNC_SESSION_ACTIVE: 'The connection already has a pending or running sync session',
   SYNC_SESSION_FINISHED: 'The sync session has already ended',
+  RECONCILIATION_ACTIVE: 'A reconciliation of this connection is already pending or running',
   CONNECTION_INACTIVE: 'The provider connection is deactivated',
   CONNECTION_AMBIGUOUS: 'Several connections match; name one with configurationId',
   PAYLOAD_TOO_LARGE: 'The request body exceeds the configured limit',

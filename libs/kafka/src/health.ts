@@ -32,6 +32,37 @@ export class KafkaHealth {
     }
   }
 
+  /**
+   * Messages of `topic` not yet committed by `groupId` (sum over partitions; a partition the group
+   * never committed counts from its low watermark). Fails fast like `check`.
+   */
+  async consumerLag(groupId: string, topic: string): Promise<number> {
+    this.#admin ??= this.#kafka.admin({ retry: { retries: 0 } });
+    try {
+      await this.#admin.connect();
+      const [ends, committed] = await Promise.all([
+        this.#admin.fetchTopicOffsets(topic),
+        this.#admin.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      const byPartition = new Map(
+        (committed.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [
+          p.partition,
+          Number(p.offset),
+        ]),
+      );
+      return ends.reduce((sum, p) => {
+        const done = byPartition.get(p.partition) ?? -1;
+        const from = done >= 0 ? done : Number(p.low);
+        return sum + Math.max(0, Number(p.high) - from);
+      }, 0);
+    } catch (err) {
+      const admin = this.#admin;
+      this.#admin = undefined;
+      await admin.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
     await this.#admin?.disconnect();
     this.#admin = undefined;

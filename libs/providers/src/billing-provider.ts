@@ -50,6 +50,22 @@ export interface ListPage {
   readonly requests: number;
 }
 
+export interface ListEventsParams {
+  /** Only events created at or after this time (provider seconds). */
+  readonly createdGte: number;
+  /** Opaque cursor from a previous page; absent for the first (newest) page. */
+  readonly cursor?: string | null;
+  readonly limit?: number;
+}
+
+export interface EventsPage {
+  /** Events of the types we sync, newest first as the provider lists them. */
+  readonly events: readonly ProviderEvent[];
+  /** Every event of the page, synced type or not (for the checked count). */
+  readonly listed: number;
+  readonly nextCursor: string | null;
+}
+
 export interface ConnectionTestResult {
   readonly accountId: string;
   readonly mode: 'test' | 'live';
@@ -91,6 +107,11 @@ export interface BillingProvider {
     externalId: string,
     ctx: ChangeContext,
   ): Promise<CanonicalChange>;
+  /**
+   * The provider's own event log (Stripe `/v1/events`, kept 30 days), newest first; absent for
+   * providers without one. The recovery service compares it with what arrived by webhook.
+   */
+  listEvents?(params: ListEventsParams): Promise<EventsPage>;
   testConnection(): Promise<ConnectionTestResult>;
   /** Registers (or finds) the webhook endpoint for `url` with the event types we sync. */
   registerWebhookEndpoint(url: string): Promise<WebhookEndpoint>;

@@ -87,3 +87,27 @@ export function modeOfApiKey(provider: ProviderName, apiKey: string): 'test' | '
   const m = STRIPE_KEY.exec(apiKey);
   return m?.[2] === 'live' ? 'live' : m?.[2] === 'test' ? 'test' : undefined;
 }
+
+/**
+ * The request rate every caller of one provider account shares (sync-runner, recovery): the
+ * connection's `settings.rateLimitPerSecond`, else the provider's default for its mode. `key`
+ * names the shared bucket (one per provider account and mode).
+ */
+export function connectionRateLimit(connection: {
+  readonly id: string;
+  readonly provider: ProviderName;
+  readonly mode: 'test' | 'live';
+  readonly providerAccountId: string | null;
+  readonly settings: Readonly<Record<string, unknown>>;
+}): { key: string; ratePerSecond: number } {
+  const configured = connection.settings.rateLimitPerSecond;
+  const defaults = providerCatalog().find((p) => p.name === connection.provider)?.capabilities
+    ?.defaultRateLimitPerSecond;
+  return {
+    key: `${connection.provider}:${connection.providerAccountId ?? connection.id}:${connection.mode}`,
+    ratePerSecond:
+      typeof configured === 'number' && configured > 0
+        ? configured
+        : (defaults?.[connection.mode] ?? 25),
+  };
+}

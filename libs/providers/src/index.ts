@@ -8,6 +8,8 @@ export type {
   ProviderCapabilities,
   ProviderEvent,
   WebhookEndpoint,
+  EventsPage,
+  ListEventsParams,
 } from './billing-provider.js';
 export {
   STRIPE_CAPABILITIES,
@@ -15,6 +17,7 @@ export {
   modeOfApiKey,
   providerCatalog,
   validateCredentials,
+  connectionRateLimit,
 } from './catalog.js';
 export type { CredentialInput, ProviderInfo } from './catalog.js';
 export { createBillingProvider } from './create-billing-provider.js';

@@ -87,6 +87,7 @@ export class StripeSimulator {
   #endpointSeq = 0;
   #frozenSeconds: number | undefined;
   readonly #failNext: { status: 429 | 500 | 0; remaining: number }[] = [];
+  #failListing: { collection: CollectionName; afterPages: number; served: number } | undefined;
   readonly #revoked: Set<string>;
   readonly #endpoints: WebhookEndpointRecord[] = [];
 
@@ -282,6 +283,18 @@ export class StripeSimulator {
   }
 
   /** From now on `key` answers 401 `api_key_expired`, as a key rolled in the dashboard does. */
+  /**
+   * Makes listings of `collection` fail (HTTP 500, every retry) after `afterPages` pages were
+   * served, until `clearListingFailure()`: a provider listing that breaks half-way.
+   */
+  failListing(collection: CollectionName, afterPages: number): void {
+    this.#failListing = { collection, afterPages, served: 0 };
+  }
+
+  clearListingFailure(): void {
+    this.#failListing = undefined;
+  }
+
   revokeKey(key: string): void {
     this.#revoked.add(key);
   }
@@ -454,6 +467,12 @@ export class StripeSimulator {
     const pattern = `${req.method} /${segments.slice(0, 2).join('/')}${segments.length > 2 ? '/:id' : ''}`;
     this.requestCounts.set(pattern, (this.requestCounts.get(pattern) ?? 0) + 1);
 
+    const listing = this.#failListing;
+    if (listing && req.method === 'GET' && segments.length === 2 && segments[1] === listing.collection) {
+      if (listing.served >= listing.afterPages)
+        return error(500, 'api_error', 'Simulated listing failure');
+      listing.served++;
+    }
     // Faults first, as a real outage would hit before auth.
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
     const forced = this.#failNext[0];

@@ -51,6 +51,11 @@ export const apiConfigSchema = {
     positiveInt().default(300_000),
     'A running sync session without a checkpoint for this long is listed as stalled (recoverable)',
   ),
+  recoveryGroupId: envVar(
+    'API_RECOVERY_GROUP_ID',
+    z.string().min(1).default('paysync-recovery'),
+    'Consumer group of the recovery service (RECOVERY_GROUP_ID), for the DLQ lag in GET /error-recovery/health',
+  ),
   docsEnabled: envVar(
     'API_DOCS_ENABLED',
     bool().default(true),

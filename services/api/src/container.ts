@@ -8,7 +8,12 @@ import {
   type NameAndRegistrationPair,
 } from 'awilix';
 
-import { ConnectionRepository, SyncSessionRepository, TenantScope } from '@paysync/db';
+import {
+  ConnectionRepository,
+  ReconciliationRepository,
+  SyncSessionRepository,
+  TenantScope,
+} from '@paysync/db';
 import type { Logger } from '@paysync/observability';
 import { createBillingProvider } from '@paysync/providers';
 import { infrastructureRegistrations, type InfrastructureCradle } from '@paysync/runtime';
@@ -35,6 +40,7 @@ export interface ApiCradle extends InfrastructureCradle {
   readonly authService: AuthService;
   readonly connectionRepository: ConnectionRepository;
   readonly syncSessionRepository: SyncSessionRepository;
+  readonly reconciliationRepository: ReconciliationRepository;
   readonly providerFactory: ProviderFactory;
   readonly connectionService: ConnectionService;
   readonly syncControlService: SyncControlService;
@@ -72,6 +78,7 @@ export function registerDependencies(
         new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),
     ).singleton(),
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
+    reconciliationRepository: asClass(ReconciliationRepository).singleton(),
     providerFactory: asValue<ProviderFactory>((connection) =>
       createBillingProvider({
         provider: connection.provider,
@@ -95,9 +102,15 @@ export function registerDependencies(
         }),
     ).singleton(),
     syncControlService: asFunction(
-      ({ syncSessionRepository, connectionRepository, kafkaProducer }: ApiCradle) =>
+      ({
+        syncSessionRepository,
+        reconciliationRepository,
+        connectionRepository,
+        kafkaProducer,
+      }: ApiCradle) =>
         new SyncControlService({
           syncSessionRepository,
+          reconciliationRepository,
           connectionRepository,
           kafkaProducer,
           topicPrefix: config.kafka.topicPrefix,

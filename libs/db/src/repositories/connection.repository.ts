@@ -196,6 +196,23 @@ export class ConnectionRepository {
   }
 
   /** The connection with its secrets in clear. Callers must not log or return them. */
+  /**
+   * Active connections of every workspace (the recovery service's pollers), in id order from
+   * `afterId`, without secrets.
+   */
+  async listActive(
+    provider: ProviderName,
+    afterId: string | null,
+    limit: number,
+  ): Promise<ConnectionView[]> {
+    const rows = await this.#prisma.workspacePaymentConfiguration.findMany({
+      where: { provider, isActive: true, ...(afterId && { id: { gt: afterId } }) },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map(toView);
+  }
+
   async getDecrypted(workspaceId: string, id: string, tx?: DbOrTx): Promise<DecryptedConnection> {
     return this.#decrypt(await this.#row(workspaceId, id, tx));
   }

@@ -8,12 +8,19 @@ import { ProviderError, ValidationError } from '@paysync/errors';
 import { STRIPE_CAPABILITIES } from '../catalog.js';
 import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
 import { toChange, type StripeObject } from './stripe.mappers.js';
-import { STRIPE_EVENT_TYPES, mapStripeEvent, verifyStripeWebhook } from './stripe.webhook.js';
+import {
+  STRIPE_EVENT_TYPES,
+  mapStripeEvent,
+  stripeEventToProviderEvent,
+  verifyStripeWebhook,
+} from './stripe.webhook.js';
 
 import type {
   BillingProvider,
   ChangeContext,
   ConnectionTestResult,
+  EventsPage,
+  ListEventsParams,
   ListPage,
   ListPageParams,
   MappedEvent,
@@ -23,6 +30,8 @@ import type {
 } from '../billing-provider.js';
 
 /** The API version paysync is written against; webhook endpoints are pinned to it. */
+const SYNCED_EVENT_TYPES: ReadonlySet<string> = new Set(STRIPE_EVENT_TYPES);
+
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
 export interface StripeProviderOptions {
@@ -202,6 +211,31 @@ export class StripeProvider implements BillingProvider {
       }
       throw err;
     }
+  }
+
+  /** `/v1/events` since `createdGte`, newest first, only the event types we sync. */
+  async listEvents(params: ListEventsParams): Promise<EventsPage> {
+    const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
+    const { result } = await this.#call('list events', () =>
+      this.#stripe.events.list({
+        limit,
+        created: { gte: params.createdGte },
+        ...(params.cursor && { starting_after: params.cursor }),
+      }),
+    );
+    const events = result.data
+      .filter((e) => SYNCED_EVENT_TYPES.has(e.type))
+      .map((e) =>
+        stripeEventToProviderEvent(
+          e as unknown as StripeObject & { id: string; type: string; created: number },
+        ),
+      );
+    const lastId = result.data.at(-1)?.id;
+    return {
+      events,
+      listed: result.data.length,
+      nextCursor: result.has_more && lastId ? lastId : null,
+    };
   }
 
   async testConnection(): Promise<ConnectionTestResult> {

@@ -133,6 +133,13 @@ export function parseStripeEvent(rawBody: Buffer): ProviderEvent {
       'Signed body is not a Stripe event (id, type, created)',
     );
   }
+  return stripeEventToProviderEvent(event as StripeObject & { id: string; type: string; created: number });
+}
+
+/** A Stripe event object (from a verified webhook or the events API) as our ProviderEvent. */
+export function stripeEventToProviderEvent(
+  event: StripeObject & { id: string; type: string; created: number },
+): ProviderEvent {
   const object = ((event.data as StripeObject | undefined)?.object ?? null) as StripeObject | null;
   return {
     provider: 'stripe',

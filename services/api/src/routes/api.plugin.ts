@@ -6,6 +6,7 @@ import { ForbiddenError, NotFoundError, RateLimitedError } from '@paysync/errors
 import { connectionRoutes } from './connections.routes.js';
 import { dataRoutes } from './data.routes.js';
 import { eventRoutes } from './events.routes.js';
+import { recoveryRoutes } from './recovery.routes.js';
 import { syncRoutes } from './sync.routes.js';
 import { workspaceRoutes } from './workspaces.routes.js';
 
@@ -87,4 +88,9 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
   await app.register(syncRoutes, { ...opts, stalledAfterMs: config.api.syncStalledAfterMs });
   await app.register(eventRoutes, opts);
   await app.register(dataRoutes, opts);
+  await app.register(recoveryRoutes, {
+    ...opts,
+    recoveryGroupId: config.api.recoveryGroupId,
+    topicPrefix: config.kafka.topicPrefix,
+  });
 };

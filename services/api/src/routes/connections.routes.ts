@@ -35,6 +35,22 @@ const Settings = Type.Object(
         description: 'Provider requests per second for syncs',
       }),
     ),
+    reconcileIntervalMinutes: Type.Optional(
+      Type.Integer({
+        minimum: 15,
+        maximum: 43_200,
+        description: 'Reconcile this connection on a schedule, every this many minutes',
+      }),
+    ),
+    reconcileRepair: Type.Optional(
+      Type.Boolean({ description: 'Scheduled reconciliations also repair the drift they find' }),
+    ),
+    eventsPolling: Type.Optional(
+      Type.Boolean({
+        description:
+          'Check the provider’s event list for events no webhook delivered (default true)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -7,7 +7,13 @@ import {
   type ProviderName,
   type SyncCommand,
 } from '@paysync/contracts';
-import type { ConnectionRepository, SyncSessionRepository, SyncSessionView } from '@paysync/db';
+import type {
+  ConnectionRepository,
+  ReconciliationRepository,
+  ReconciliationView,
+  SyncSessionRepository,
+  SyncSessionView,
+} from '@paysync/db';
 import { ConflictError, NotFoundError, ValidationError } from '@paysync/errors';
 import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
@@ -30,6 +36,7 @@ export interface StartSyncInput {
  */
 export class SyncControlService {
   readonly #sessions: SyncSessionRepository;
+  readonly #reconciliations: ReconciliationRepository;
   readonly #connections: ConnectionRepository;
   readonly #producer: KafkaProducer;
   readonly #topic: string;
@@ -37,12 +44,14 @@ export class SyncControlService {
 
   constructor(deps: {
     syncSessionRepository: SyncSessionRepository;
+    reconciliationRepository: ReconciliationRepository;
     connectionRepository: ConnectionRepository;
     kafkaProducer: KafkaProducer;
     topicPrefix: string;
     logger: Logger;
   }) {
     this.#sessions = deps.syncSessionRepository;
+    this.#reconciliations = deps.reconciliationRepository;
     this.#connections = deps.connectionRepository;
     this.#producer = deps.kafkaProducer;
     this.#topic = topicName(TOPICS.syncCommand, deps.topicPrefix);
@@ -219,7 +228,41 @@ export class SyncControlService {
     return { sessionId: child.id, parentSessionId: session.id, mode: 'restart' };
   }
 
-  async #pickConnection(input: StartSyncInput) {
+  /**
+   * Asks the recovery service to reconcile a connection (it polls `reconciliation_runs`). One
+   * pending or running reconciliation per connection: a second is RECONCILIATION_ACTIVE.
+   */
+  async requestReconciliation(
+    input: Omit<StartSyncInput, 'correlationId'> & { repair: boolean },
+  ): Promise<ReconciliationView> {
+    const connection = await this.#pickConnection(input);
+    if (!connection.isActive) {
+      throw new ConflictError('CONNECTION_INACTIVE', 'The provider connection is deactivated', {
+        connectionId: connection.id,
+      });
+    }
+    const supported =
+      providerCatalog().find((p) => p.name === input.provider)?.capabilities?.entityTypes ?? [];
+    const entityTypes = ENTITY_TYPES.filter(
+      (t) => supported.includes(t) && (!input.entityTypes?.length || input.entityTypes.includes(t)),
+    );
+    const run = await this.#reconciliations.create({
+      workspaceId: input.workspaceId,
+      configurationId: connection.id,
+      provider: input.provider,
+      entityTypes,
+      repair: input.repair,
+      trigger: 'manual',
+      requestedBy: input.requestedBy,
+    });
+    this.#logger.info(
+      { reconciliationId: run.id, workspaceId: input.workspaceId, repair: input.repair },
+      'Reconciliation requested',
+    );
+    return run;
+  }
+
+  async #pickConnection(input: Omit<StartSyncInput, 'correlationId'>) {
     if (input.configurationId !== undefined) {
       const connection = await this.#connections.get(input.workspaceId, input.configurationId);
       if (connection.provider !== input.provider) {

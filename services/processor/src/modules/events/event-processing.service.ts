@@ -127,7 +127,7 @@ export class EventProcessingService {
       try {
         const mapped = mapProviderEvent(toProviderEvent(webhook), {
           workspaceId: webhook.workspaceId,
-          source: webhook.source === 'replay' ? 'replay' : 'webhook',
+          source: webhook.source,
         });
         item.changes = mapped.kind === 'changes' ? mapped.changes : [];
         items.push(item);

@@ -241,11 +241,20 @@ export class SyncUnitRepository {
   }
 
   /**
-   * Resumes a failed or cancelled session from its checkpoints: unfinished units go back to
-   * pending with their cursors; done units stay done.
+   * Resumes a session from its checkpoints. A failed or cancelled one goes back to running:
+   * unfinished units return to pending with their cursors, done units stay done. A running one
+   * (stalled: the recovery service found no progress) gets its units with expired leases back
+   * now, whoever held them. False when there is nothing to resume.
    */
   async resume(sessionId: string): Promise<boolean> {
     return this.#prisma.$transaction(async (tx) => {
+      const stalled = await tx.$executeRaw`
+        UPDATE sync_units SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+          updated_at = now()
+        WHERE session_id = ${sessionId}::uuid AND status = 'running' AND lease_expires_at < now()
+          AND EXISTS (SELECT 1 FROM payment_sync_sessions s
+                      WHERE s.id = ${sessionId}::uuid AND s.status = 'running')`;
+      if (stalled > 0) return true;
       const n = await tx.$executeRaw`
         UPDATE payment_sync_sessions SET status = 'running', error = NULL, finished_at = NULL,
           updated_at = now(), last_progress_at = now()

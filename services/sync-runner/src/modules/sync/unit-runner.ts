@@ -1,20 +1,19 @@
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
-import type {
-  ConnectionRepository,
-  Db,
-  DecryptedConnection,
-  SyncWriteRepository,
+import {
+  PgRateLimiter,
+  type ConnectionRepository,
+  type Db,
+  type DecryptedConnection,
+  type SyncWriteRepository,
 } from '@paysync/db';
 import { AppError, isRetryable } from '@paysync/errors';
 import type { Logger } from '@paysync/observability';
 import {
-  providerCatalog,
+  connectionRateLimit,
   type BillingProvider,
   type ListPage,
   type RateLimiter,
 } from '@paysync/providers';
-
-import { PgRateLimiter } from '../rate-limit/pg-rate-limiter.js';
 
 import {
   LeaseLostError,
@@ -300,19 +299,9 @@ export class UnitRunner {
   }
 
   #limiterFor(connection: DecryptedConnection): PgRateLimiter {
-    const configured = connection.settings.rateLimitPerSecond;
-    const defaults = providerCatalog().find((p) => p.name === connection.provider)?.capabilities
-      ?.defaultRateLimitPerSecond;
-    const rate =
-      typeof configured === 'number' && configured > 0
-        ? configured
-        : (defaults?.[connection.mode] ?? 25);
-    return new PgRateLimiter({
-      prisma: this.#prisma,
-      key: `${connection.provider}:${connection.providerAccountId ?? connection.id}:${connection.mode}`,
-      ratePerSecond: rate,
-    });
+    return new PgRateLimiter({ prisma: this.#prisma, ...connectionRateLimit(connection) });
   }
+
 }
 
 function createdOf(change: CanonicalChange): number | undefined {

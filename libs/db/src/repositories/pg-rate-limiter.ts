@@ -1,5 +1,4 @@
-import type { Db } from '@paysync/db';
-import type { RateLimiter } from '@paysync/providers';
+import type { Db } from '../client.js';
 
 /**
  * A token bucket in PostgreSQL (`provider_rate_limits`), shared by every replica that calls the
@@ -8,7 +7,7 @@ import type { RateLimiter } from '@paysync/providers';
  * halves the rate (down to a tenth) and adds the Retry-After as debt; the base rate comes back
  * after a minute without 429s.
  */
-export class PgRateLimiter implements RateLimiter {
+export class PgRateLimiter {
   readonly #prisma: Db;
   readonly #key: string;
   readonly #rate: number;

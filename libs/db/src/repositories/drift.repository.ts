@@ -1,0 +1,102 @@
+import type { CanonicalChange, EntityType, ProviderName } from '@paysync/contracts';
+
+import { mapDbError } from '../errors.js';
+import { ENTITY_TABLES, type EntityTable } from './entity-tables.js';
+
+import type { Db } from '../client.js';
+
+/**
+ * How a local row compares with the provider's current state of the object:
+ * - `missing`: no local row (or a tombstone while the provider has the object live);
+ * - `stale`: the local row's canonical fields (or deleted state) differ from the provider's;
+ * - `newer`: the local row changed after the provider's state was read (a webhook won the race),
+ *   not drift;
+ * - `same`: identical.
+ */
+export type DriftKind = 'missing' | 'stale' | 'newer' | 'same';
+
+/**
+ * Read side of reconciliation (the recovery service): compares provider states with the synced
+ * tables on the same canonical columns the write path stores, so "stale" means a field a user of
+ * the data would see differs, and enumerates local live ids to find objects gone at the provider.
+ */
+export class DriftRepository {
+  readonly #prisma: Db;
+
+  constructor({ prisma }: { prisma: Db }) {
+    this.#prisma = prisma;
+  }
+
+  /** One drift kind per change, in input order (changes of one entity type). */
+  async compare(entityType: EntityType, changes: readonly CanonicalChange[]): Promise<DriftKind[]> {
+    if (changes.length === 0) return [];
+    const table = ENTITY_TABLES[entityType] as EntityTable<EntityType>;
+    const cols = table.columns;
+    const records = changes.map((change, ord) => {
+      const record: Record<string, unknown> = {
+        ord,
+        workspace_id: change.workspaceId,
+        provider: change.provider,
+        external_id: change.externalId,
+        version: change.version,
+        is_deleted: change.deleted,
+      };
+      for (const column of cols)
+        record[`c_${column.column}`] =
+          change.data === null ? null : (column.get(change.data as never) ?? null);
+      return record;
+    });
+    const differs = cols
+      .map((c) => `t."${c.column}" IS DISTINCT FROM i."c_${c.column}"`)
+      .join(' OR ');
+    try {
+      const rows = await this.#prisma.$queryRawUnsafe<{ ord: number; kind: DriftKind }[]>(
+        `SELECT i.ord,
+                CASE
+                  WHEN t.external_id IS NULL THEN 'missing'
+                  WHEN t.source_version > i.version THEN 'newer'
+                  WHEN i.is_deleted AND t.deleted_at IS NOT NULL THEN 'same'
+                  WHEN i.is_deleted <> (t.deleted_at IS NOT NULL) THEN
+                    CASE WHEN i.is_deleted THEN 'stale' ELSE 'missing' END
+                  WHEN ${differs} THEN 'stale'
+                  ELSE 'same'
+                END AS kind
+           FROM jsonb_to_recordset($1::jsonb) AS i(ord int, workspace_id uuid, provider text,
+                external_id text, version bigint, is_deleted boolean,
+                ${cols.map((c) => `"c_${c.column}" ${c.pgType}`).join(', ')})
+           LEFT JOIN "${table.table}" t
+             ON t.workspace_id = i.workspace_id AND t.provider = i.provider::payment_provider
+            AND t.external_id = i.external_id`,
+        JSON.stringify(records),
+      );
+      const kinds = new Array<DriftKind>(changes.length).fill('missing');
+      for (const r of rows) kinds[r.ord] = r.kind;
+      return kinds;
+    } catch (err) {
+      throw mapDbError(err, { operation: 'compareDrift', changes: changes.length });
+    }
+  }
+
+  /** Live (not deleted) local external ids after `afterExternalId`, in id order. */
+  async liveIds(
+    workspaceId: string,
+    provider: ProviderName,
+    entityType: EntityType,
+    afterExternalId: string | null,
+    limit: number,
+  ): Promise<string[]> {
+    const table = ENTITY_TABLES[entityType].table;
+    const rows = await this.#prisma.$queryRawUnsafe<{ external_id: string }[]>(
+      `SELECT external_id FROM "${table}"
+        WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
+          AND ($3::text IS NULL OR external_id > $3::text)
+        ORDER BY external_id
+        LIMIT $4`,
+      workspaceId,
+      provider,
+      afterExternalId,
+      limit,
+    );
+    return rows.map((r) => r.external_id);
+  }
+}
