@@ -51,9 +51,25 @@ const jest = (extra) =>
     env: jestEnv,
   }).status ?? 1;
 
+// Topics of earlier runs (every test file uses its own prefix) pile up in the local broker, and a
+// broker restart (the outage tests) must load and lead every partition it holds: prune them.
+const pruneTestTopics = () => {
+  const up = spawnSync(process.execPath, [join(root, 'scripts/stack/stack.mjs'), 'up'], {
+    stdio: 'inherit',
+  });
+  if (up.status !== 0) process.exit(up.status ?? 1);
+  const pruned = spawnSync(
+    process.execPath,
+    [join(root, 'scripts/stack/stack.mjs'), 'prune-test-topics'],
+    { stdio: 'inherit' },
+  );
+  if (pruned.status !== 0) process.exit(pruned.status ?? 1);
+};
+
 const onlyFaults = jestArgs.includes('--faults');
 const rest = jestArgs.filter((a) => a !== '--faults');
 let status = 0;
+if (!unitOnly) pruneTestTopics();
 if (!onlyFaults) {
   // Two cores here: files isolate themselves (own database, topic prefix, group ids).
   status = jest([
@@ -77,6 +93,7 @@ if (status === 0 && !unitOnly && !onlyFaults && rest.every((a) => a.startsWith('
 }
 // Outage tests stop the shared Kafka and PostgreSQL: a second pass, one file at a time.
 if (status === 0 && !unitOnly && rest.every((a) => a.startsWith('-'))) {
+  if (!onlyFaults) pruneTestTopics();
   status = jest(['--selectProjects', 'faults', '--runInBand', ...rest]);
 }
 process.exit(status);

@@ -5,6 +5,7 @@
 //   node scripts/stack/stack.mjs up       # idempotent: a second call finds it running
 //   node scripts/stack/stack.mjs down     # stops only what `up` started, by pid
 //   node scripts/stack/stack.mjs status
+//   node scripts/stack/stack.mjs prune-test-topics   # delete topics test runs left behind
 //
 // Jars are cached in <repo>/.cache (git-ignored). Runtime state (data, logs, pids) lives in
 // $PAYSYNC_STACK_DIR, default <tmp>/paysync-stack-<hash of repo path>: PostgreSQL refuses to run as
@@ -430,8 +431,38 @@ async function status() {
   return Boolean(pg && kafka);
 }
 
+/**
+ * Deletes the topics test runs left behind (every topic with a prefix: `e2e-….billing.…`,
+ * `api-…`, `bench-…`; unprefixed `billing.*` topics and Kafka's own `__*` stay). A broker restart
+ * loads every partition it holds, and thousands of leftover partitions made the outage tests'
+ * restarted broker take minutes to lead them all again.
+ */
+async function pruneTestTopics() {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({
+    clientId: 'paysync-stack',
+    brokers: [cfg.kafkaBrokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const leftovers = (await admin.listTopics()).filter(
+      (t) => !t.startsWith('billing.') && !t.startsWith('_'),
+    );
+    for (let i = 0; i < leftovers.length; i += 200) {
+      await admin.deleteTopics({ topics: leftovers.slice(i, i + 200), timeout: 60_000 });
+    }
+    log(`pruned ${leftovers.length} test topics`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 const command = process.argv[2];
 switch (command) {
+  case 'prune-test-topics':
+    await pruneTestTopics();
+    break;
   case 'up':
     mkdirSync(stateDir, { recursive: true });
     await Promise.all([pgUp(), kafkaUp()]);
@@ -465,6 +496,6 @@ switch (command) {
     process.exitCode = (await status()) ? 0 : 3;
     break;
   default:
-    process.stderr.write('usage: stack.mjs up|down|status\n');
+    process.stderr.write('usage: stack.mjs up|down|status|prune-test-topics\n');
     process.exitCode = 2;
 }

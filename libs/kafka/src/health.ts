@@ -40,6 +40,8 @@ export class KafkaHealth {
     this.#admin ??= this.#kafka.admin({ retry: { retries: 0 } });
     try {
       await this.#admin.connect();
+      // Loads the cluster's brokers and the topic's leaders into this client first.
+      await this.#admin.fetchTopicMetadata({ topics: [topic] });
       const [ends, committed] = await Promise.all([
         this.#admin.fetchTopicOffsets(topic),
         this.#admin.fetchOffsets({ groupId, topics: [topic] }),

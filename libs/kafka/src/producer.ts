@@ -33,23 +33,45 @@ export interface KafkaProducerDeps {
  * messages, or rejects with a retryable `KAFKA_UNAVAILABLE` within `produceTimeoutMs`.
  */
 export class KafkaProducer {
-  readonly #producer: Producer;
+  readonly #kafka: Kafka;
+  #producer: Producer;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   #connected: Promise<void> | undefined;
 
   constructor({ kafka, logger, produceTimeoutMs }: KafkaProducerDeps) {
-    this.#producer = kafka.producer({
+    this.#kafka = kafka;
+    this.#logger = logger.child({ component: 'KafkaProducer' });
+    this.#timeoutMs = produceTimeoutMs;
+    this.#producer = this.#create();
+  }
+
+  #create(): Producer {
+    const producer = this.#kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
     });
-    this.#logger = logger.child({ component: 'KafkaProducer' });
-    this.#timeoutMs = produceTimeoutMs;
-    this.#producer.on(this.#producer.events.DISCONNECT, () => {
-      this.#connected = undefined;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (this.#producer === producer) this.#connected = undefined;
     });
+    return producer;
+  }
+
+  /**
+   * After a failed send the outcome of its batch is unknown (the broker may have written it and
+   * died before answering). kafkajs's idempotent producer then keeps the batch's sequence number
+   * and would send the next, different batch under it: the broker answers
+   * OUT_OF_ORDER_SEQUENCE_NUMBER to every send from then on (seen after a broker restart in the
+   * outage tests: the outbox relay never recovered). A fresh producer gets a new producer id; a
+   * batch that did land is delivered twice, which the processor deduplicates by event id.
+   */
+  #reset(): void {
+    const old = this.#producer;
+    this.#producer = this.#create();
+    this.#connected = undefined;
+    void old.disconnect().catch(() => undefined);
   }
 
   /** Connects (once; concurrent callers share the attempt). */
@@ -70,6 +92,7 @@ export class KafkaProducer {
         this.#timeoutMs,
       );
     });
+    const producer = this.#producer;
     try {
       await Promise.race([
         (async () => {
@@ -88,6 +111,8 @@ export class KafkaProducer {
       ]);
     } catch (err) {
       this.#logger.warn({ topic, count: messages.length, err }, 'Produce failed');
+      // Once per failure: a send that fails later on an already replaced producer changes nothing.
+      if (this.#producer === producer) this.#reset();
       throw new DependencyUnavailableError(
         'KAFKA_UNAVAILABLE',
         `Could not produce to ${topic}`,

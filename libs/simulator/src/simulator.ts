@@ -468,7 +468,12 @@ export class StripeSimulator {
     this.requestCounts.set(pattern, (this.requestCounts.get(pattern) ?? 0) + 1);
 
     const listing = this.#failListing;
-    if (listing && req.method === 'GET' && segments.length === 2 && segments[1] === listing.collection) {
+    if (
+      listing &&
+      req.method === 'GET' &&
+      segments.length === 2 &&
+      segments[1] === listing.collection
+    ) {
       if (listing.served >= listing.afterPages)
         return error(500, 'api_error', 'Simulated listing failure');
       listing.served++;

@@ -31,11 +31,7 @@ export interface EntityDrift {
    * skipped after a partial listing, or when several connections share the workspace's rows.
    */
   readonly deletionCheck:
-    | 'pending'
-    | 'done'
-    | 'partial'
-    | 'skipped_partial_listing'
-    | 'skipped_several_connections';
+    'pending' | 'done' | 'partial' | 'skipped_partial_listing' | 'skipped_several_connections';
   /** Up to 10 external ids per kind of drift. */
   readonly samples: {
     readonly missing: readonly string[];
@@ -147,14 +143,19 @@ export class ReconciliationRepository {
     const row = isUuid(id)
       ? await this.#prisma.reconciliationRun.findFirst({ where: { id, workspaceId } })
       : null;
-    if (!row) throw new NotFoundError('NOT_FOUND', 'Reconciliation not found', { reconciliationId: id });
+    if (!row)
+      throw new NotFoundError('NOT_FOUND', 'Reconciliation not found', { reconciliationId: id });
     return toView(row);
   }
 
   /** Newest first, keyset paged on (createdAt, id). */
   async list(
     workspaceId: string,
-    filter: { status?: ReconciliationStatus | undefined; limit: number; before?: { createdAt: Date; id: string } },
+    filter: {
+      status?: ReconciliationStatus | undefined;
+      limit: number;
+      before?: { createdAt: Date; id: string };
+    },
   ): Promise<ReconciliationView[]> {
     const rows = await this.#prisma.reconciliationRun.findMany({
       where: {

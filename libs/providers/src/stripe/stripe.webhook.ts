@@ -133,7 +133,9 @@ export function parseStripeEvent(rawBody: Buffer): ProviderEvent {
       'Signed body is not a Stripe event (id, type, created)',
     );
   }
-  return stripeEventToProviderEvent(event as StripeObject & { id: string; type: string; created: number });
+  return stripeEventToProviderEvent(
+    event as StripeObject & { id: string; type: string; created: number },
+  );
 }
 
 /** A Stripe event object (from a verified webhook or the events API) as our ProviderEvent. */

@@ -43,7 +43,8 @@ const EntityDrift = Type.Object(
       description: 'Live locally, gone at the provider (each confirmed by a retrieve)',
     }),
     unverified: Type.Integer({
-      description: 'Live locally, not listed, but found by a retrieve (or not checked): never deleted',
+      description:
+        'Live locally, not listed, but found by a retrieve (or not checked): never deleted',
     }),
     repaired: Type.Integer({ description: 'Changes written by repair' }),
     listingComplete: Type.Boolean({
@@ -98,7 +99,12 @@ function present(r: ReconciliationView) {
     ...r,
     entityTypes: [...r.entityTypes],
     report: r.report as unknown as Record<string, Static<typeof EntityDrift>>,
-    totals: { missing: sum('missing'), stale: sum('stale'), deleted: sum('deleted'), repaired: sum('repaired') },
+    totals: {
+      missing: sum('missing'),
+      stale: sum('stale'),
+      deleted: sum('deleted'),
+      repaired: sum('repaired'),
+    },
     createdAt: r.createdAt.toISOString(),
     startedAt: iso(r.startedAt),
     finishedAt: iso(r.finishedAt),

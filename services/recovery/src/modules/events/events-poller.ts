@@ -70,7 +70,12 @@ export class EventsPoller {
   }
 
   /** One pass over every active Stripe connection. */
-  async poll(): Promise<{ connections: number; checked: number; recovered: number; failed: number }> {
+  async poll(): Promise<{
+    connections: number;
+    checked: number;
+    recovered: number;
+    failed: number;
+  }> {
     const totals = { connections: 0, checked: 0, recovered: 0, failed: 0 };
     let after: string | null = null;
     for (;;) {

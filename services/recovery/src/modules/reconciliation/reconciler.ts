@@ -1,8 +1,4 @@
-import {
-  ENTITY_TYPES,
-  type CanonicalChange,
-  type EntityType,
-} from '@paysync/contracts';
+import { ENTITY_TYPES, type CanonicalChange, type EntityType } from '@paysync/contracts';
 import {
   PgRateLimiter,
   type ClaimedReconciliation,
@@ -16,11 +12,7 @@ import {
 } from '@paysync/db';
 import { AppError } from '@paysync/errors';
 import type { Logger } from '@paysync/observability';
-import {
-  connectionRateLimit,
-  type BillingProvider,
-  type RateLimiter,
-} from '@paysync/providers';
+import { connectionRateLimit, type BillingProvider, type RateLimiter } from '@paysync/providers';
 
 import type { RecoveryMetrics } from '../heartbeats/recovery.metrics.js';
 
@@ -157,7 +149,8 @@ export class Reconciler {
       );
       const supported = provider.capabilities().entityTypes;
       const entityTypes = ENTITY_TYPES.filter(
-        (t) => supported.includes(t) && (run.entityTypes.length === 0 || run.entityTypes.includes(t)),
+        (t) =>
+          supported.includes(t) && (run.entityTypes.length === 0 || run.entityTypes.includes(t)),
       );
       const siblings = (await this.#connections.list(run.workspaceId)).filter(
         (c) => c.provider === connection.provider && c.isActive,
@@ -168,7 +161,8 @@ export class Reconciler {
         report[entityType] = tally;
         await this.#entity(run, provider, entityType, tally, report, siblings > 1);
         for (const kind of ['missing', 'stale', 'deleted'] as const)
-          if (tally[kind] > 0) this.#metrics.driftFound.inc({ entity_type: entityType, kind }, tally[kind]);
+          if (tally[kind] > 0)
+            this.#metrics.driftFound.inc({ entity_type: entityType, kind }, tally[kind]);
         if (tally.repaired > 0)
           this.#metrics.driftRepaired.inc({ entity_type: entityType }, tally.repaired);
       }
@@ -176,7 +170,12 @@ export class Reconciler {
       log.info({ report: summary(report) }, 'Reconciliation finished');
       return await finish(
         failed ? 'failed' : 'completed',
-        failed ? { code: 'RECONCILIATION_INCOMPLETE', message: 'Some entity types could not be reconciled; see the report' } : undefined,
+        failed
+          ? {
+              code: 'RECONCILIATION_INCOMPLETE',
+              message: 'Some entity types could not be reconciled; see the report',
+            }
+          : undefined,
       );
     } catch (err) {
       if (err instanceof LeaseLostError) {

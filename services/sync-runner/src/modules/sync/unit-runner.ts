@@ -301,7 +301,6 @@ export class UnitRunner {
   #limiterFor(connection: DecryptedConnection): PgRateLimiter {
     return new PgRateLimiter({ prisma: this.#prisma, ...connectionRateLimit(connection) });
   }
-
 }
 
 function createdOf(change: CanonicalChange): number | undefined {
