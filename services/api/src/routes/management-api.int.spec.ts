@@ -611,6 +611,104 @@ describe('sync recovery', () => {
   });
 });
 
+describe('reconciliation and recovery health', () => {
+  it('queues one reconciliation per connection, audits it, and reports it; bad input is a 400', async () => {
+    const w = await h.createWorkspace('reconcile');
+    const wBase = `/api/v1/workspaces/${w.id}`;
+    expectProblem(
+      await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/reconcile`,
+        payload: { provider: 'stripe' },
+      }),
+      404,
+      'NOT_FOUND',
+    ); // no connection yet
+    await h.call(w.apiKey, {
+      method: 'POST',
+      url: `${wBase}/sync/config`,
+      payload: { provider: 'stripe', apiKey: API_KEY, settings: { reconcileIntervalMinutes: 60 } },
+    });
+    const bad = expectProblem(
+      await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/reconcile`,
+        payload: { provider: 'stripe', entityTypes: ['coupon'], repair: 'yes' },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    ) as unknown as { errors: { path: string }[] };
+    expect([...new Set(bad.errors.map((e) => e.path))].sort()).toEqual([
+      'body/entityTypes/0',
+      'body/repair',
+    ]);
+
+    const res = await h.call(w.apiKey, {
+      method: 'POST',
+      url: `${wBase}/sync/reconcile`,
+      payload: { provider: 'stripe', entityTypes: ['price', 'customer'], repair: true },
+    });
+    expect(res.statusCode).toBe(202);
+    const { reconciliationId } = res.json<{ reconciliationId: string }>();
+    expect(res.headers.location).toBe(`${wBase}/sync/reconciliations/${reconciliationId}`);
+    expectProblem(
+      await h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/reconcile`,
+        payload: { provider: 'stripe' },
+      }),
+      409,
+      'RECONCILIATION_ACTIVE',
+    );
+    const run = await h.call(w.apiKey, {
+      method: 'GET',
+      url: `${wBase}/sync/reconciliations/${reconciliationId}`,
+    });
+    expect(run.json()).toMatchObject({
+      id: reconciliationId,
+      status: 'pending',
+      repair: true,
+      trigger: 'manual',
+      entityTypes: ['customer', 'price'], // dependency order
+      report: {},
+      totals: { missing: 0, stale: 0, deleted: 0, repaired: 0 },
+    });
+    const audit = await h.prisma.auditLog.findFirst({
+      where: { workspaceId: w.id, action: { endsWith: '/sync/reconcile' }, statusCode: 202 },
+    });
+    expect(audit?.details).toMatchObject({ repair: true });
+    // The connection's schedule does not add a second one while this one is pending.
+    const { ReconciliationRepository } = await import('@paysync/db');
+    await new ReconciliationRepository({ prisma: h.prisma }).scheduleDue();
+    expect(await h.prisma.reconciliationRun.count({ where: { workspaceId: w.id } })).toBe(1);
+  });
+
+  it('reports the recovery loops and the DLQ consumer lag', async () => {
+    const w = await h.createWorkspace('recovery-health');
+    await h.prisma.recoveryHeartbeat.upsert({
+      where: { component: 'redrive' },
+      create: { component: 'redrive', lastSuccessAt: new Date(), details: { redriven: 2 } },
+      update: { lastSuccessAt: new Date(), lastFailureAt: null, details: { redriven: 2 } },
+    });
+    const res = await h.call(w.apiKey, {
+      method: 'GET',
+      url: `/api/v1/workspaces/${w.id}/error-recovery/health`,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      dlqConsumer: {
+        lag: 0,
+        error: null,
+        topic: expect.stringMatching(/billing\.webhook\.dlq\.v1$/),
+      },
+      components: expect.arrayContaining([
+        expect.objectContaining({ name: 'redrive', healthy: true, details: { redriven: 2 } }),
+      ]),
+      redrives: { waiting: 0, redriven: 0, resolved: 0, dead: 0 },
+    });
+  });
+});
+
 describe('event log and read API', () => {
   let w: { id: string; apiKey: string };
   let wBase: string;

@@ -38,6 +38,10 @@ const BODIES: Record<string, unknown> = {
   listFailedEvents: undefined,
   replayEvents: { filter: { status: 'dead' }, reason: 'intruder' },
   getDeadLetterStats: undefined,
+  startReconciliation: { provider: 'stripe', repair: true },
+  listReconciliations: undefined,
+  getReconciliation: undefined,
+  getErrorRecoveryHealth: undefined,
   getEvent: undefined,
   listCustomers: undefined,
   getCustomer: undefined,
@@ -82,6 +86,12 @@ async function seedTenant(name: string): Promise<Tenant> {
   const configId = conn.json<{ id: string }>().id;
   const session = await h.call(ws.apiKey, { method: 'POST', url: `${base}/sync/stripe/initial` });
   const sessionId = session.json<{ sessionId: string }>().sessionId;
+  const reconciliation = await h.call(ws.apiKey, {
+    method: 'POST',
+    url: `${base}/sync/reconcile`,
+    payload: { provider: 'stripe' },
+  });
+  const reconciliationId = reconciliation.json<{ reconciliationId: string }>().reconciliationId;
   const key = await h.call(ws.apiKey, { method: 'POST', url: `${base}/api-keys`, payload: {} });
   const keyId = key.json<{ id: string }>().id;
 
@@ -107,6 +117,7 @@ async function seedTenant(name: string): Promise<Tenant> {
       workspaceId: ws.id,
       configId,
       sessionId,
+      reconciliationId,
       keyId,
       eventId,
       provider: 'stripe',
