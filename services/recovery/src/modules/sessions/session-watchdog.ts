@@ -39,7 +39,7 @@ interface Candidate {
  * - running sessions without progress for `stalledAfterMs` (every replica died, a lease is
  *   stuck): the resume command makes a sync-runner take over their expired units;
  * - failed sessions whose error is transient (provider, database or Kafka unavailable), after a
- *   backoff that doubles per automatic resume.
+ *   backoff from the failure (or the last automatic resume) that doubles per automatic resume.
  * A permanent failure (revoked key, bad request), a cancelled session (a human's decision), a
  * restarted one (it has a child) and a deactivated connection are left alone. Each resume is
  * counted on the session first (`auto_resumes`, compare-and-set), so two recovery replicas never
@@ -85,7 +85,7 @@ export class SessionWatchdog {
                  s.last_progress_at, s.created_at)
                < now() - (${stalledAfterMs}::int * interval '1 millisecond'))
            OR (s.status = 'failed' AND s.error->>'code' = ANY(${[...RETRYABLE_CODES]}::text[])
-               AND s.finished_at < now() - (${resumeDelayMs}::bigint * power(2, s.auto_resumes)
+               AND GREATEST(s.finished_at, s.last_progress_at) < now() - (${resumeDelayMs}::bigint * power(2, s.auto_resumes)
                    * interval '1 millisecond')))
        ORDER BY s.created_at
        LIMIT 50`;
