@@ -29,6 +29,18 @@ export function isTransient(err: unknown): boolean {
   return isRetryable(err) || isTransientDbError(err);
 }
 
+/**
+ * Our own infrastructure (PostgreSQL, Kafka) is down: every event of the batch would fail alike,
+ * so the batch pauses and is retried as a whole. A provider that cannot be reached while one
+ * event is being resolved (a tie's re-fetch) is that event's problem, and one tenant's provider
+ * outage must not stall the partition for everyone: the event goes to the retry tiers, then the
+ * DLQ, where the recovery service re-drives it automatically with backoff.
+ */
+export function isInfrastructureOutage(err: unknown): boolean {
+  if (err instanceof AppError) return err.retryable && !err.code.startsWith('PROVIDER_');
+  return isTransientDbError(err);
+}
+
 interface Item {
   readonly message: ConsumedMessage;
   readonly webhook: WebhookReceived;
@@ -151,7 +163,7 @@ export class EventProcessingService {
       await this.#applyGroup(items);
       return [];
     } catch (err) {
-      if (isTransient(err)) throw err;
+      if (isInfrastructureOutage(err)) throw err;
       if (items.length === 1) return [{ item: items[0] as Item, error: err }];
       this.#logger.warn({ err, size: items.length }, 'Batch failed; isolating events');
     }
@@ -160,7 +172,7 @@ export class EventProcessingService {
       try {
         await this.#applyGroup([item]);
       } catch (err) {
-        if (isTransient(err)) throw err;
+        if (isInfrastructureOutage(err)) throw err;
         failures.push({ item, error: err });
       }
     }
