@@ -156,3 +156,72 @@ it('refuses a replay without ids or filter, or one larger than its limit', async
   expect(tooMany.statusCode).toBe(400);
   expect(tooMany.json<{ errors: { path: string }[] }>().errors[0]?.path).toBe('body/limit');
 });
+
+it('mode refetch replays an event with the provider’s current state of its object', async () => {
+  const reader = new SyncedEntityReader({ prisma: p.prisma });
+  const [changed, deleted] = ['cus_sim0000000005', 'cus_sim0000000006'];
+  p.sim.update('customers', changed, { name: 'via webhook' });
+  p.sim.update('customers', deleted, { name: 'about to go' });
+  const delivered = await eventually(
+    async () => {
+      const events = await p.prisma.paymentSyncEvent.findMany({
+        where: { workspaceId: p.workspaceId, objectId: { in: [changed, deleted] } },
+      });
+      return events.length === 2 && events.every((e) => e.status === 'processed')
+        ? events
+        : undefined;
+    },
+    { what: 'the two webhooks applied' },
+  );
+  // The provider changes without telling us.
+  p.sim.update('customers', changed, { name: 'silently changed' }, { silent: true });
+  p.sim.delete('customers', deleted, { silent: true });
+
+  const tooMany = await replay({
+    eventIds: [delivered[0]!.id],
+    mode: 'refetch',
+    limit: 101,
+    reason: 'x',
+  });
+  expect(tooMany.statusCode).toBe(400);
+
+  const res = await replay({
+    eventIds: delivered.map((e) => e.id),
+    mode: 'refetch',
+    reason: 'provider state drifted',
+  });
+  expect(res.statusCode).toBe(200);
+  // Processed events are re-fetched without `force`: the point is their new state.
+  expect(res.json()).toMatchObject({ matched: 2, replayed: 2 });
+  await eventually(
+    async () =>
+      (await reader.findByExternalId(p.workspaceId, 'customer', 'stripe', changed))?.name ===
+      'silently changed',
+    { what: 'the re-fetched state applied' },
+  );
+  await eventually(
+    async () =>
+      (
+        await p.prisma.customer.findFirst({
+          where: { workspaceId: p.workspaceId, externalId: deleted },
+        })
+      )?.deletedAt != null,
+    { what: 'the deletion found by the re-fetch applied' },
+  );
+  const after = await p.prisma.paymentSyncEvent.findMany({
+    where: { id: { in: delivered.map((e) => e.id) } },
+  });
+  expect(after.map((e) => [e.status, e.source])).toEqual([
+    ['processed', 'replay'],
+    ['processed', 'replay'],
+  ]);
+  const audit = await p.prisma.auditLog.findFirst({
+    where: {
+      workspaceId: p.workspaceId,
+      action: { endsWith: '/webhooks/replay' },
+      statusCode: 200,
+    },
+    orderBy: { createdAt: 'desc' },
+  });
+  expect(audit?.details).toMatchObject({ mode: 'refetch', reason: 'provider state drifted' });
+}, 60_000);

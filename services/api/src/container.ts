@@ -119,10 +119,11 @@ export function registerDependencies(
     ).singleton(),
     eventLogRepository: asClass(EventLogRepository).singleton(),
     replayService: asFunction(
-      ({ prisma, connectionRepository, kafkaProducer }: ApiCradle) =>
+      ({ prisma, connectionRepository, kafkaProducer, providerFactory }: ApiCradle) =>
         new ReplayService({
           prisma,
           connectionRepository,
+          providerFactory,
           kafkaProducer,
           topicPrefix: config.kafka.topicPrefix,
           logger,

@@ -159,7 +159,13 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
             dryRun: Type.Optional(Type.Boolean({ default: false })),
             force: Type.Optional(Type.Boolean({ default: false })),
             mode: Type.Optional(
-              Type.Literal('stored', { description: 'Reuse the stored payload' }),
+              Type.Union([Type.Literal('stored'), Type.Literal('refetch')], {
+                default: 'stored',
+                description:
+                  '`stored` reuses the payload as received; `refetch` replaces its object with ' +
+                  'the provider’s current state (one provider call per event, at most 100, ' +
+                  'whatever the event’s status)',
+              }),
             ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
             reason: Type.String({ minLength: 1, maxLength: 500 }),
@@ -207,6 +213,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
         dryRun,
         force: req.body.force ?? false,
         limit: req.body.limit ?? 100,
+        mode: req.body.mode ?? 'stored',
         correlationId: req.id,
       });
       const replayed = result.items.filter((i) => i.outcome === 'replayed').length;
@@ -215,6 +222,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
           reason: req.body.reason,
           dryRun,
           force: req.body.force ?? false,
+          mode: req.body.mode ?? 'stored',
           matched: result.matched,
           replayed,
         },

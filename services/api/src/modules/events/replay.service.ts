@@ -5,10 +5,13 @@ import {
   type ProviderName,
   type WebhookReceived,
 } from '@paysync/contracts';
-import type { ConnectionRepository, Db } from '@paysync/db';
-import { ValidationError } from '@paysync/errors';
+import type { ConnectionRepository, ConnectionView, Db } from '@paysync/db';
+import { AppError, ValidationError } from '@paysync/errors';
 import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
+import { mapProviderEvent, type BillingProvider } from '@paysync/providers';
+
+import type { ProviderFactory } from '../connections/connection.service.js';
 
 import type { EventStatus } from './event-log.repository.js';
 
@@ -28,8 +31,13 @@ export interface ReplayRequest {
   readonly dryRun: boolean;
   readonly force: boolean;
   readonly limit: number;
+  /** `stored`: the payload as received; `refetch`: the object's current state from the provider. */
+  readonly mode: 'stored' | 'refetch';
   readonly correlationId: string;
 }
+
+/** Provider calls per refetch replay (each waits on the account's rate limit). */
+export const REFETCH_MAX_EVENTS = 100;
 
 export interface ReplayItem {
   readonly id: string;
@@ -60,12 +68,14 @@ export class ReplayService {
   readonly #prisma: Db;
   readonly #connections: ConnectionRepository;
   readonly #producer: KafkaProducer;
+  readonly #providerFactory: ProviderFactory;
   readonly #topic: string;
   readonly #logger: Logger;
 
   constructor(deps: {
     prisma: Db;
     connectionRepository: ConnectionRepository;
+    providerFactory: ProviderFactory;
     kafkaProducer: KafkaProducer;
     topicPrefix: string;
     logger: Logger;
@@ -73,6 +83,7 @@ export class ReplayService {
     this.#prisma = deps.prisma;
     this.#connections = deps.connectionRepository;
     this.#producer = deps.kafkaProducer;
+    this.#providerFactory = deps.providerFactory;
     this.#topic = topicName(TOPICS.webhookReceived, deps.topicPrefix);
     this.#logger = deps.logger.child({ component: 'ReplayService' });
   }
@@ -89,7 +100,9 @@ export class ReplayService {
         workspaceId: req.workspaceId,
         ...(req.eventIds?.length && { id: { in: [...req.eventIds] } }),
         ...(f.status && { status: f.status }),
-        ...(!req.force && !f.status && { status: { notIn: [...SETTLED] } }),
+        ...(!req.force &&
+          req.mode === 'stored' &&
+          !f.status && { status: { notIn: [...SETTLED] } }),
         ...(f.type && { eventType: f.type }),
         ...(f.provider && { provider: f.provider }),
         ...(f.objectId && { objectId: f.objectId }),
@@ -103,6 +116,12 @@ export class ReplayService {
       orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
       take: req.limit + 1,
     });
+    if (req.mode === 'refetch' && req.limit > REFETCH_MAX_EVENTS) {
+      throw new ValidationError(
+        `A refetch replay calls the provider once per event: at most ${REFETCH_MAX_EVENTS}`,
+        [{ path: 'body/limit', message: `at most ${REFETCH_MAX_EVENTS} with mode refetch` }],
+      );
+    }
     if (rows.length > req.limit) {
       throw new ValidationError(
         `More than ${req.limit} events match; narrow the filter or raise limit (max 1000)`,
@@ -110,6 +129,7 @@ export class ReplayService {
       );
     }
     const connections = await this.#connections.list(req.workspaceId);
+    const providers = new Map<string, BillingProvider>();
     const items: ReplayItem[] = [];
     const messages = [];
     for (const row of rows) {
@@ -124,7 +144,7 @@ export class ReplayService {
         connections.find((c) => c.provider === row.provider && c.isActive) ??
         connections.find((c) => c.provider === row.provider);
       const skip = (reason: string) => items.push({ ...base, outcome: 'skipped', reason });
-      if (settled && !req.force) {
+      if (settled && !req.force && req.mode === 'stored') {
         skip('already applied (use force)');
         continue;
       }
@@ -136,7 +156,15 @@ export class ReplayService {
         items.push({ ...base, outcome: 'would_replay', reason: null });
         continue;
       }
-      const payload = (row.payload ?? {}) as Record<string, unknown>;
+      let payload = (row.payload ?? {}) as Record<string, unknown>;
+      if (req.mode === 'refetch') {
+        const fresh = await this.#refetch(row, payload, connection, providers);
+        if (typeof fresh === 'string') {
+          skip(fresh);
+          continue;
+        }
+        payload = fresh;
+      }
       const created = typeof payload.created === 'number' ? payload.created * 1000 : undefined;
       const webhook: WebhookReceived = {
         provider: row.provider,
@@ -147,13 +175,16 @@ export class ReplayService {
         event: {
           id: row.providerEventId,
           type: row.eventType,
-          createdMs: row.providerCreatedAt?.getTime() ?? created ?? row.receivedAt.getTime(),
+          createdMs:
+            req.mode === 'refetch' && created !== undefined
+              ? created
+              : (row.providerCreatedAt?.getTime() ?? created ?? row.receivedAt.getTime()),
           livemode: payload.livemode === true,
           accountId: typeof payload.account === 'string' ? payload.account : null,
           apiVersion: typeof payload.api_version === 'string' ? payload.api_version : null,
           objectType: row.objectType,
           objectId: row.objectId,
-          payload: row.payload,
+          payload,
         },
       };
       messages.push({
@@ -168,6 +199,8 @@ export class ReplayService {
       items.push({ ...base, outcome: 'replayed', reason: null });
     }
     if (!req.dryRun && messages.length > 0) {
+      // A refetch always goes through again (it carries new state); a stored replay of a settled
+      // event only with force.
       const forced = items
         .filter((i) => i.outcome === 'replayed' && SETTLED.includes(i.status))
         .map((i) => i.id);
@@ -184,5 +217,66 @@ export class ReplayService {
       );
     }
     return { matched: rows.length, items };
+  }
+
+  /**
+   * The stored event with its object replaced by the provider's current state (retrieved now; a
+   * deleted object becomes a bare `{id, object, deleted}`), dated at the retrieve. Returns why not
+   * when the event names no synced object or the provider cannot answer.
+   */
+  async #refetch(
+    row: {
+      provider: ProviderName;
+      workspaceId: string;
+      providerEventId: string;
+      eventType: string;
+    },
+    payload: Record<string, unknown>,
+    connection: ConnectionView,
+    providers: Map<string, BillingProvider>,
+  ): Promise<Record<string, unknown> | string> {
+    let provider = providers.get(connection.id);
+    if (!provider) {
+      provider = this.#providerFactory(
+        await this.#connections.getDecrypted(connection.workspaceId, connection.id),
+      );
+      providers.set(connection.id, provider);
+    }
+    const ctx = { workspaceId: row.workspaceId, source: 'replay' as const };
+    const mapped = mapProviderEvent(
+      {
+        provider: row.provider,
+        id: row.providerEventId,
+        type: row.eventType,
+        createdMs: typeof payload.created === 'number' ? payload.created * 1000 : 0,
+        livemode: payload.livemode === true,
+        accountId: null,
+        apiVersion: null,
+        objectType: null,
+        objectId: null,
+        payload,
+      },
+      ctx,
+    );
+    const target = mapped.kind === 'changes' ? mapped.changes[0] : undefined;
+    if (!target) return 'no synced object to re-fetch';
+    let current;
+    try {
+      current = await provider.retrieve(target.entityType, target.externalId, ctx);
+    } catch (err) {
+      return `the provider could not be asked: ${err instanceof AppError ? err.message : 'unexpected error'}`;
+    }
+    const stored = ((payload.data as Record<string, unknown> | undefined)?.object ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const object = current.deleted
+      ? { id: target.externalId, object: stored.object, deleted: true }
+      : current.raw;
+    return {
+      ...payload,
+      created: Math.floor(current.version / 1000),
+      data: { ...(payload.data as Record<string, unknown> | undefined), object },
+    };
   }
 }
