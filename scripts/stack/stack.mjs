@@ -414,6 +414,16 @@ async function kafkaDown() {
   log(`kafka stopped (pid ${pid})`);
 }
 
+/** A broker crash (SIGKILL, no clean shutdown), for fault tests. */
+async function kafkaKill() {
+  const pid = kafkaPid();
+  if (!pid) return log('kafka not running');
+  process.kill(pid, 'SIGKILL');
+  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  rmSync(paths.kafkaPid, { force: true });
+  log(`kafka killed (pid ${pid})`);
+}
+
 // ---------------------------------------------------------------- commands
 
 async function status() {
@@ -474,17 +484,19 @@ switch (command) {
     break;
   // Fault tests stop and start one component: `stop kafka`, `start postgres`, …
   case 'stop':
+  case 'kill':
   case 'start': {
     const target = process.argv[3];
     const actions = {
       'stop kafka': kafkaDown,
+      'kill kafka': kafkaKill,
       'stop postgres': pgDown,
       'start kafka': kafkaUp,
       'start postgres': pgUp,
     };
     const action = actions[`${command} ${target}`];
     if (!action) {
-      process.stderr.write('usage: stack.mjs stop|start kafka|postgres\n');
+      process.stderr.write('usage: stack.mjs stop|start kafka|postgres, kill kafka\n');
       process.exitCode = 2;
       break;
     }

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 
 import { repoRoot } from './processes.js';
 
-/** Stops or starts one component of the local stack (fault tests only; they run alone). */
-export function stack(action: 'stop' | 'start', component: 'kafka' | 'postgres'): void {
+/**
+ * Stops, crashes (`kill`: SIGKILL, Kafka only) or starts one component of the local stack (fault
+ * tests only; they run alone).
+ */
+export function stack(action: 'stop' | 'start' | 'kill', component: 'kafka' | 'postgres'): void {
   const res = spawnSync(
     process.execPath,
     [join(repoRoot, 'scripts/stack/stack.mjs'), action, component],
