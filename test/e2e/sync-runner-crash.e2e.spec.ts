@@ -10,16 +10,23 @@ import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { StripeSimulator } from '@paysync/simulator';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
+import type { FastifyInstance } from 'fastify';
+
+import { buildApp as buildApi } from '../../services/api/src/app.js';
+import { testConfig as apiConfig } from '../../services/api/src/testing/test-config.js';
 import { freePort, startServiceProcess, type ServiceProcess } from '../support/processes.js';
 
 // The sync-runner runs as a real process so it can be killed with SIGKILL in the middle of a
-// large entity; a second process takes the expired leases over and continues from the
-// checkpoints.
+// large entity. The api then lists the session as stalled (`GET /sync/recoverable`), an operator
+// resumes it (`POST /sync/recover`), and a second process takes the expired leases over and
+// continues from the checkpoints.
 const CUSTOMERS = 3000;
 const KEYS = `t1:${KeyRing.generateKey()}`;
 let db: TestDatabase;
 let prisma: Db;
 let sim: StripeSimulator;
+let api: FastifyInstance | undefined;
+const ADMIN = `admin-${'k'.repeat(40)}`;
 const started: ServiceProcess[] = [];
 
 beforeAll(async () => {
@@ -30,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const proc of started) proc.kill('SIGKILL');
+  await api?.close();
   await prisma.$disconnect();
   await sim.stop();
   await db.drop();
@@ -93,6 +101,32 @@ it('SIGKILL mid-entity, start again: complete data, no repeated work beyond unco
   expect(
     (await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } })).status,
   ).toBe('running');
+
+  // No progress since the kill: the api lists it as stalled, and the operator resumes it.
+  api = await buildApi(
+    apiConfig({ ...env, ADMIN_API_TOKEN: ADMIN, API_SYNC_STALLED_AFTER_MS: '1500' }),
+  );
+  await api.ready();
+  const call = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
+    api!.inject({
+      method,
+      url: `/api/v1/workspaces/${workspaceId}${url}`,
+      headers: { authorization: `Bearer ${ADMIN}` },
+      ...(payload && { payload }),
+    });
+  await eventually(
+    async () =>
+      (await call('GET', '/sync/recoverable'))
+        .json<{ data: { id: string; reason: string }[] }>()
+        .data.some((s) => s.id === session.id && s.reason === 'stalled'),
+    { what: 'the killed session listed as stalled', timeoutMs: 30_000 },
+  );
+  const resumed = await call('POST', '/sync/recover', {
+    sessionId: session.id,
+    mode: 'resume',
+    reason: 'runner crashed',
+  });
+  expect(resumed.statusCode).toBe(202);
 
   const second = await startRunner(env);
   const done = await eventually(

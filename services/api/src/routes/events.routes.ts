@@ -282,7 +282,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
       schema: {
         operationId: 'getDeadLetterStats',
         tags: ['events'],
-        summary: 'Dead letters: count, age of the oldest, counts by error class and event type',
+        summary:
+          'Dead letters: count, age of the oldest, counts by error class and event type, automatic re-drive outcomes',
         params: WorkspaceParams,
         response: {
           200: Type.Object({
@@ -293,6 +294,17 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = a
               Type.Object({ errorClass: Type.String(), count: Type.Integer() }),
             ),
             byEventType: Type.Array(Type.Object({ type: Type.String(), count: Type.Integer() })),
+            autoRetry: Type.Object(
+              {
+                waiting: Type.Integer({ description: 'Retryable, a re-drive is scheduled' }),
+                redriven: Type.Integer({ description: 'Sent back, outcome pending' }),
+                resolved: Type.Integer({ description: 'Applied after a re-drive' }),
+                exhausted: Type.Integer({
+                  description: 'Retryable, but every automatic re-drive died too: dead for a human',
+                }),
+              },
+              { description: 'Outcomes of the recovery service’s automatic re-drives' },
+            ),
           }),
           ...ERROR_RESPONSES,
         },

@@ -683,6 +683,42 @@ describe('reconciliation and recovery health', () => {
     expect(await h.prisma.reconciliationRun.count({ where: { workspaceId: w.id } })).toBe(1);
   });
 
+  it('a connection’s schedule creates a reconciliation when one is due, once', async () => {
+    const w = await h.createWorkspace('reconcile-schedule');
+    const conn = (
+      await h.call(w.apiKey, {
+        method: 'POST',
+        url: `/api/v1/workspaces/${w.id}/sync/config`,
+        payload: {
+          provider: 'stripe',
+          apiKey: API_KEY,
+          settings: { reconcileIntervalMinutes: 15, reconcileRepair: true },
+        },
+      })
+    ).json<{ id: string }>();
+    const { ReconciliationRepository } = await import('@paysync/db');
+    const repo = new ReconciliationRepository({ prisma: h.prisma });
+    await repo.scheduleDue();
+    await repo.scheduleDue();
+    const runs = await h.prisma.reconciliationRun.findMany({ where: { workspaceId: w.id } });
+    expect(runs).toEqual([
+      expect.objectContaining({
+        configurationId: conn.id,
+        trigger: 'schedule',
+        repair: true,
+        status: 'pending',
+        requestedBy: 'recovery',
+      }),
+    ]);
+    // Finished 20 minutes ago: due again.
+    await h.prisma.reconciliationRun.updateMany({
+      where: { workspaceId: w.id },
+      data: { status: 'completed', createdAt: new Date(Date.now() - 20 * 60_000) },
+    });
+    await repo.scheduleDue();
+    expect(await h.prisma.reconciliationRun.count({ where: { workspaceId: w.id } })).toBe(2);
+  });
+
   it('reports the recovery loops and the DLQ consumer lag', async () => {
     const w = await h.createWorkspace('recovery-health');
     await h.prisma.recoveryHeartbeat.upsert({
@@ -929,6 +965,7 @@ describe('event log and read API', () => {
         { type: 'invoice.paid', count: 2 },
         { type: 'customer.updated', count: 1 },
       ],
+      autoRetry: { waiting: 0, redriven: 0, resolved: 0, exhausted: 0 },
     });
   });
 

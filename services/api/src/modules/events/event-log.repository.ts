@@ -1,5 +1,5 @@
 import type { ProviderName } from '@paysync/contracts';
-import { isUuid, type TenantScope } from '@paysync/db';
+import { isUuid, type Db, type TenantScope } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
 export type EventStatus =
@@ -45,9 +45,11 @@ export interface EventDetail extends EventSummary {
 /** The event log (`payment_sync_events`) as a workspace sees it: read under row-level security. */
 export class EventLogRepository {
   readonly #tenantScope: TenantScope;
+  readonly #prisma: Db;
 
-  constructor({ tenantScope }: { tenantScope: TenantScope }) {
+  constructor({ tenantScope, prisma }: { tenantScope: TenantScope; prisma: Db }) {
     this.#tenantScope = tenantScope;
+    this.#prisma = prisma;
   }
 
   async list(workspaceId: string, f: EventFilter): Promise<EventSummary[]> {
@@ -94,6 +96,7 @@ export class EventLogRepository {
     oldestDeadReceivedAt: Date | null;
     byErrorClass: { errorClass: string; count: number }[];
     byEventType: { type: string; count: number }[];
+    autoRetry: { waiting: number; redriven: number; resolved: number; exhausted: number };
   }> {
     return this.#tenantScope.run(workspaceId, async (tx) => {
       const [totals] = await tx.$queryRaw<
@@ -111,9 +114,24 @@ export class EventLogRepository {
         SELECT event_type, count(*)::int AS n FROM payment_sync_events
          WHERE workspace_id = ${workspaceId}::uuid AND status = 'dead'
          GROUP BY event_type ORDER BY n DESC, event_type LIMIT 50`;
+      // The recovery service's re-drives of this workspace's dead letters (not a tenant table:
+      // read with the explicit workspace filter).
+      const redrives = await this.#prisma.$queryRaw<
+        { status: string; retryable: boolean; n: number }[]
+      >`
+        SELECT status, retryable, count(*)::int AS n FROM dead_letters
+         WHERE workspace_id = ${workspaceId}::uuid GROUP BY status, retryable`;
+      const count = (pred: (r: { status: string; retryable: boolean }) => boolean) =>
+        redrives.filter(pred).reduce((n, r) => n + r.n, 0);
       return {
         dead: totals?.dead ?? 0,
         failed: totals?.failed ?? 0,
+        autoRetry: {
+          waiting: count((r) => r.status === 'waiting'),
+          redriven: count((r) => r.status === 'redriven'),
+          resolved: count((r) => r.status === 'resolved'),
+          exhausted: count((r) => r.status === 'dead' && r.retryable),
+        },
         oldestDeadReceivedAt: totals?.oldest ?? null,
         byErrorClass: byClass.map((r) => ({ errorClass: r.error_class ?? 'unknown', count: r.n })),
         byEventType: byType.map((r) => ({ type: r.event_type, count: r.n })),
