@@ -1,7 +1,7 @@
 // `npm run bench [-- <scenario …>] [--count N] [--runs N]`: named benchmark scenarios against the
 // local stack (started if needed). Prints a table per scenario and writes
 // bench-results/<scenario>-<timestamp>.json with the machine and date. Scenarios: write-path, webhooks, backfill,
-// backfill-fairness.
+// backfill-fairness, reconcile.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { backfillFairness } from './backfill-fairness.js';
 import { backfill } from './backfill.js';
+import { reconcile } from './reconcile.js';
 import { webhooks } from './webhooks.js';
 import { writePath } from './write-path.js';
 
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   webhooks,
   backfill,
   'backfill-fairness': backfillFairness,
+  reconcile,
 };
 
 const args = process.argv.slice(2);

@@ -1,7 +1,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { ForbiddenError, NotFoundError, RateLimitedError } from '@paysync/errors';
+import { ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '@paysync/errors';
 
 import { connectionRoutes } from './connections.routes.js';
 import { dataRoutes } from './data.routes.js';
@@ -41,6 +41,19 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
   // required fields are reported by name instead of "body must be object".
   app.addHook('preValidation', async (req: FastifyRequest) => {
     if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
+    // PostgreSQL text cannot hold U+0000: refuse it as bad input, naming the field, instead of
+    // letting the database answer with a 500 (found by the API fuzzer).
+    const nul = [
+      ...nulPaths(req.body, 'body'),
+      ...nulPaths(req.query, 'querystring'),
+      ...nulPaths(req.params, 'params'),
+    ];
+    if (nul.length > 0) {
+      throw new ValidationError(
+        'Strings may not contain the NUL character (U+0000)',
+        nul.map((path) => ({ path, message: 'must not contain U+0000' })),
+      );
+    }
   });
 
   await app.register(fastifyRateLimit, {
@@ -94,3 +107,13 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
     topicPrefix: config.kafka.topicPrefix,
   });
 };
+
+/** Paths (`body/name`, `body/items/0/id`) of every string in `value` holding U+0000. */
+function nulPaths(value: unknown, path: string, depth = 0): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path] : [];
+  if (depth > 32 || value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(k.includes('\u0000') ? [`${path}/${k.replaceAll('\u0000', '\\u0000')}`] : []),
+    ...nulPaths(v, `${path}/${k}`, depth + 1),
+  ]);
+}

@@ -611,6 +611,36 @@ describe('sync recovery', () => {
   });
 });
 
+describe('input PostgreSQL cannot store', () => {
+  it('a NUL character in a body, query or path string is a 400 naming the field', async () => {
+    const w = await h.createWorkspace('nul');
+    const body = expectProblem(
+      await h.call(w.apiKey, {
+        method: 'POST',
+        url: `/api/v1/workspaces/${w.id}/api-keys`,
+        payload: { name: 'a\u0000b' },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    ) as unknown as { errors: { path: string }[] };
+    expect(body.errors.map((e) => e.path)).toEqual(['body/name']);
+    const query = expectProblem(
+      await h.call(w.apiKey, {
+        method: 'GET',
+        url: `/api/v1/workspaces/${w.id}/webhooks/events?type=a%00b`,
+      }),
+      400,
+      'VALIDATION_FAILED',
+    ) as unknown as { errors: { path: string }[] };
+    expect(query.errors.map((e) => e.path)).toEqual(['querystring/type']);
+    const keys = await h.call(w.apiKey, {
+      method: 'GET',
+      url: `/api/v1/workspaces/${w.id}/api-keys`,
+    });
+    expect(keys.json<{ data: unknown[] }>().data).toHaveLength(1); // only the first key
+  });
+});
+
 describe('reconciliation and recovery health', () => {
   it('queues one reconciliation per connection, audits it, and reports it; bad input is a 400', async () => {
     const w = await h.createWorkspace('reconcile');
