@@ -30,3 +30,29 @@ export function createBillingProvider(options: BillingProviderOptions): BillingP
       ]);
   }
 }
+
+/**
+ * The provider client for a stored connection: its API key, its `settings.apiBaseUrl` (the
+ * simulator, a proxy) or else the service-wide base URL (`STRIPE_API_BASE_URL`), and the caller's
+ * limiter and retry budget. Every service builds connection clients through this one function.
+ */
+export function createConnectionProvider(
+  connection: {
+    readonly provider: ProviderName;
+    readonly apiKey: string;
+    readonly settings: Readonly<Record<string, unknown>>;
+  },
+  options: Omit<BillingProviderOptions, 'provider' | 'apiKey' | 'apiBaseUrl'> & {
+    readonly defaultApiBaseUrl?: string | undefined;
+  } = {},
+): BillingProvider {
+  const { defaultApiBaseUrl, ...rest } = options;
+  const configured = connection.settings.apiBaseUrl;
+  return createBillingProvider({
+    ...rest,
+    provider: connection.provider,
+    apiKey: connection.apiKey,
+    apiBaseUrl:
+      typeof configured === 'string' && configured.length > 0 ? configured : defaultApiBaseUrl,
+  });
+}

@@ -20,7 +20,7 @@ export {
   connectionRateLimit,
 } from './catalog.js';
 export type { CredentialInput, ProviderInfo } from './catalog.js';
-export { createBillingProvider } from './create-billing-provider.js';
+export { createBillingProvider, createConnectionProvider } from './create-billing-provider.js';
 export type { BillingProviderOptions } from './create-billing-provider.js';
 export { TokenBucket } from './http/token-bucket.js';
 export type { RateLimiter } from './http/token-bucket.js';

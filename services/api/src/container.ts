@@ -15,7 +15,7 @@ import {
   TenantScope,
 } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
-import { createBillingProvider } from '@paysync/providers';
+import { createConnectionProvider } from '@paysync/providers';
 import { infrastructureRegistrations, type InfrastructureCradle } from '@paysync/runtime';
 
 import { AuditRepository } from './modules/audit/audit.repository.js';
@@ -80,11 +80,8 @@ export function registerDependencies(
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
     reconciliationRepository: asClass(ReconciliationRepository).singleton(),
     providerFactory: asValue<ProviderFactory>((connection) =>
-      createBillingProvider({
-        provider: connection.provider,
-        apiKey: connection.apiKey,
-        apiBaseUrl:
-          stringSetting(connection.settings, 'apiBaseUrl') ?? config.provider.stripeApiBaseUrl,
+      createConnectionProvider(connection, {
+        defaultApiBaseUrl: config.provider.stripeApiBaseUrl,
         // Someone waits on these calls: few attempts, bounded time (the sync-runner retries more).
         maxAttempts: config.api.providerMaxAttempts,
         timeoutMs: config.api.providerTimeoutMs,
@@ -132,9 +129,4 @@ export function registerDependencies(
     syncedDataRepository: asClass(SyncedDataRepository).singleton(),
     ...overrides,
   });
-}
-
-function stringSetting(settings: Record<string, unknown>, key: string): string | undefined {
-  const value = settings[key];
-  return typeof value === 'string' ? value : undefined;
 }

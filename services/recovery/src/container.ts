@@ -18,7 +18,7 @@ import {
   SyncWriteRepository,
 } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
-import { createBillingProvider } from '@paysync/providers';
+import { createConnectionProvider } from '@paysync/providers';
 import {
   DISPOSE_PRIORITY,
   infrastructureRegistrations,
@@ -122,13 +122,8 @@ export function registerDependencies(
     driftRepository: asClass(DriftRepository).singleton(),
     reconciliationRepository: asClass(ReconciliationRepository).singleton(),
     providerFactory: asValue<ProviderFactory>((connection, rateLimiter) =>
-      createBillingProvider({
-        provider: connection.provider,
-        apiKey: connection.apiKey,
-        apiBaseUrl:
-          typeof connection.settings.apiBaseUrl === 'string'
-            ? connection.settings.apiBaseUrl
-            : config.provider.stripeApiBaseUrl,
+      createConnectionProvider(connection, {
+        defaultApiBaseUrl: config.provider.stripeApiBaseUrl,
         rateLimiter,
         maxAttempts: config.provider.stripeMaxAttempts,
       }),

@@ -13,7 +13,7 @@ import {
 
 import { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
-import { createBillingProvider } from '@paysync/providers';
+import { createConnectionProvider } from '@paysync/providers';
 import {
   DISPOSE_PRIORITY,
   infrastructureRegistrations,
@@ -67,13 +67,8 @@ export function registerDependencies(
     syncUnitRepository: asClass(SyncUnitRepository).singleton(),
     syncMetrics: asClass(SyncMetrics).singleton(),
     syncProviderFactory: asValue<SyncProviderFactory>((connection, rateLimiter) =>
-      createBillingProvider({
-        provider: connection.provider,
-        apiKey: connection.apiKey,
-        apiBaseUrl:
-          typeof connection.settings.apiBaseUrl === 'string'
-            ? connection.settings.apiBaseUrl
-            : config.provider.stripeApiBaseUrl,
+      createConnectionProvider(connection, {
+        defaultApiBaseUrl: config.provider.stripeApiBaseUrl,
         rateLimiter,
         maxAttempts: config.provider.stripeMaxAttempts,
       }),

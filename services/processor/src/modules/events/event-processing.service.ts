@@ -20,7 +20,7 @@ import {
   type OutgoingMessage,
 } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
-import { createBillingProvider, mapProviderEvent, type ProviderEvent } from '@paysync/providers';
+import { createConnectionProvider, mapProviderEvent, type ProviderEvent } from '@paysync/providers';
 
 import type { ProcessorMetrics } from './processor.metrics.js';
 
@@ -217,13 +217,8 @@ export class EventProcessingService {
       item.webhook.workspaceId,
       item.webhook.connectionId,
     );
-    const provider = createBillingProvider({
-      provider: connection.provider,
-      apiKey: connection.apiKey,
-      apiBaseUrl:
-        typeof connection.settings.apiBaseUrl === 'string'
-          ? connection.settings.apiBaseUrl
-          : this.#settings.stripeApiBaseUrl,
+    const provider = createConnectionProvider(connection, {
+      defaultApiBaseUrl: this.#settings.stripeApiBaseUrl,
       maxAttempts: this.#settings.stripeMaxAttempts,
     });
     const current = await provider.retrieve(tied.entityType, tied.externalId, {
