@@ -108,11 +108,48 @@ if (syncBody.sessionId) {
           .map(([t, p]) => `${t}=${p.fetched ?? 0}`)
           .join(' ');
         console.log(`backfill session ${s.status}: fetched ${fetched}`);
+        if (s.status === 'completed') void reconcile();
       })
       .catch((err: unknown) => console.error(`session watch failed: ${(err as Error).message}`));
   }, 2000);
 } else {
   console.log(`backfill not started: ${syncBody.code ?? sync.status}`);
+}
+
+/** After the backfill: the recovery service compares the data with the provider (report only). */
+async function reconcile(): Promise<void> {
+  const started = await api<{ reconciliationId?: string; code?: string }>(
+    key,
+    'POST',
+    `${ws}/sync/reconcile`,
+    { provider: 'stripe' },
+  ).catch((err: unknown) => ({ code: (err as Error).message, reconciliationId: undefined }));
+  if (!started.reconciliationId) {
+    console.log(`reconciliation not started: ${started.code ?? 'unknown'}`);
+    return;
+  }
+  const id = started.reconciliationId;
+  console.log(`reconciliation ${id} requested (GET ${ws}/sync/reconciliations/${id})`);
+  const poll = setInterval(() => {
+    void api<{ status: string; totals: Record<string, number> }>(
+      key,
+      'GET',
+      `${ws}/sync/reconciliations/${id}`,
+    )
+      .then((r) => {
+        if (r.status === 'pending' || r.status === 'running') return;
+        clearInterval(poll);
+        const t = r.totals;
+        console.log(
+          `reconciliation ${r.status}: missing=${t.missing} stale=${t.stale} deleted=${t.deleted} ` +
+            '(webhooks still in flight count as drift for a moment; rows an earlier `npm run dev` ' +
+            'created in a simulator that has since restarted empty are gone at the provider: deleted)',
+        );
+      })
+      .catch((err: unknown) =>
+        console.error(`reconciliation watch failed: ${(err as Error).message}`),
+      );
+  }, 2000);
 }
 
 const prisma = createPrismaClient({ url: databaseUrl, poolMax: 2, statementTimeoutMs: 10_000 });
