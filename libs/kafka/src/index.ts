@@ -16,3 +16,4 @@ export { KafkaProducer } from './producer.js';
 export type { KafkaProducerDeps, OutgoingMessage } from './producer.js';
 export { TopicBootstrap } from './topic-bootstrap.js';
 export { ensureTopics, topicName } from './topics.js';
+export { syncCommandMessage, webhookReceivedMessage } from './messages.js';

@@ -1,4 +1,8 @@
-export { DISPOSE_PRIORITY, infrastructureRegistrations } from './infrastructure.js';
+export {
+  DISPOSE_PRIORITY,
+  asKafkaConsumer,
+  infrastructureRegistrations,
+} from './infrastructure.js';
 export type { InfrastructureCradle } from './infrastructure.js';
 export { runService } from './run-service.js';
 export type { RunServiceOptions } from './run-service.js';

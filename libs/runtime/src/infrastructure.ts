@@ -85,3 +85,29 @@ export function infrastructureRegistrations(
     ),
   };
 }
+
+/**
+ * A Kafka consumer's registration: built by `factory`, started once the topics exist (without
+ * blocking start-up), stopped first on shutdown, and not registered at all when
+ * `KAFKA_CONSUMERS_ENABLED` is false.
+ */
+export function asKafkaConsumer<
+  C extends { start(): Promise<void>; stop(): Promise<void> },
+  Cradle extends { readonly topicBootstrap: TopicBootstrap },
+>(factory: (cradle: Cradle) => C, consumersEnabled: boolean) {
+  return asFunction(
+    (cradle: Cradle) => {
+      const consumer = factory(cradle);
+      return Object.assign(consumer, {
+        init: () => cradle.topicBootstrap.whenReady().then(() => consumer.start()),
+      });
+    },
+    {
+      lifetime: 'SINGLETON',
+      asyncInit: { method: 'init', nonBlocking: true },
+      asyncDispose: 'stop',
+      asyncDisposePriority: DISPOSE_PRIORITY.consumers,
+      enabled: consumersEnabled,
+    },
+  );
+}

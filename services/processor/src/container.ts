@@ -11,7 +11,7 @@ import {
 import { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
 import {
-  DISPOSE_PRIORITY,
+  asKafkaConsumer,
   infrastructureRegistrations,
   type InfrastructureCradle,
 } from '@paysync/runtime';
@@ -76,9 +76,9 @@ export function registerDependencies(
           },
         }),
     ).singleton(),
-    webhookEventsConsumer: asFunction(
-      ({ kafka, eventProcessingService, processorMetrics, topicBootstrap }: ProcessorCradle) => {
-        const consumer = new WebhookEventsConsumer({
+    webhookEventsConsumer: asKafkaConsumer(
+      ({ kafka, eventProcessingService, processorMetrics }: ProcessorCradle) =>
+        new WebhookEventsConsumer({
           kafka,
           logger,
           eventProcessingService,
@@ -86,19 +86,8 @@ export function registerDependencies(
           groupId: config.processor.groupId,
           topicPrefix: config.kafka.topicPrefix,
           transientBackoffMaxMs: config.processor.transientBackoffMaxMs,
-        });
-        // Subscribing needs the topics; start once they exist, without blocking start-up.
-        return Object.assign(consumer, {
-          init: () => topicBootstrap.whenReady().then(() => consumer.start()),
-        });
-      },
-      {
-        lifetime: 'SINGLETON',
-        asyncInit: { method: 'init', nonBlocking: true },
-        asyncDispose: 'stop',
-        asyncDisposePriority: DISPOSE_PRIORITY.consumers,
-        enabled: config.kafka.consumersEnabled,
-      },
+        }),
+      config.kafka.consumersEnabled,
     ),
     ...overrides,
   });

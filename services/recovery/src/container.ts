@@ -21,6 +21,7 @@ import type { Logger } from '@paysync/observability';
 import { createConnectionProvider } from '@paysync/providers';
 import {
   DISPOSE_PRIORITY,
+  asKafkaConsumer,
   infrastructureRegistrations,
   type InfrastructureCradle,
 } from '@paysync/runtime';
@@ -86,9 +87,9 @@ export function registerDependencies(
     logger: asValue(logger),
     ...infrastructureRegistrations('recovery', config),
     deadLetterRepository: asClass(DeadLetterRepository).singleton(),
-    deadLettersConsumer: asFunction(
-      ({ kafka, deadLetterRepository, topicBootstrap }: RecoveryCradle) => {
-        const consumer = new DeadLettersConsumer({
+    deadLettersConsumer: asKafkaConsumer(
+      ({ kafka, deadLetterRepository }: RecoveryCradle) =>
+        new DeadLettersConsumer({
           kafka,
           logger,
           deadLetterRepository,
@@ -99,18 +100,8 @@ export function registerDependencies(
           },
           groupId: settings.groupId,
           topicPrefix: config.kafka.topicPrefix,
-        });
-        return Object.assign(consumer, {
-          init: () => topicBootstrap.whenReady().then(() => consumer.start()),
-        });
-      },
-      {
-        lifetime: 'SINGLETON',
-        asyncInit: { method: 'init', nonBlocking: true },
-        asyncDispose: 'stop',
-        asyncDisposePriority: DISPOSE_PRIORITY.consumers,
-        enabled: config.kafka.consumersEnabled,
-      },
+        }),
+      config.kafka.consumersEnabled,
     ),
     recoveryMetrics: asClass(RecoveryMetrics).singleton(),
     heartbeatRepository: asClass(HeartbeatRepository).singleton(),

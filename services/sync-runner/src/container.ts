@@ -16,6 +16,7 @@ import type { Logger } from '@paysync/observability';
 import { createConnectionProvider } from '@paysync/providers';
 import {
   DISPOSE_PRIORITY,
+  asKafkaConsumer,
   infrastructureRegistrations,
   type InfrastructureCradle,
 } from '@paysync/runtime';
@@ -114,27 +115,17 @@ export function registerDependencies(
         enabled: config.kafka.consumersEnabled,
       },
     ),
-    syncCommandsConsumer: asFunction(
-      ({ kafka, syncUnitRepository, syncWorkerPool, topicBootstrap }: SyncRunnerCradle) => {
-        const consumer = new SyncCommandsConsumer({
+    syncCommandsConsumer: asKafkaConsumer(
+      ({ kafka, syncUnitRepository, syncWorkerPool }: SyncRunnerCradle) =>
+        new SyncCommandsConsumer({
           kafka,
           logger,
           syncUnitRepository,
           syncWorkerPool,
           groupId: settings.groupId,
           topicPrefix: config.kafka.topicPrefix,
-        });
-        return Object.assign(consumer, {
-          init: () => topicBootstrap.whenReady().then(() => consumer.start()),
-        });
-      },
-      {
-        lifetime: 'SINGLETON',
-        asyncInit: { method: 'init', nonBlocking: true },
-        asyncDispose: 'stop',
-        asyncDisposePriority: DISPOSE_PRIORITY.consumers,
-        enabled: config.kafka.consumersEnabled,
-      },
+        }),
+      config.kafka.consumersEnabled,
     ),
     ...overrides,
   });

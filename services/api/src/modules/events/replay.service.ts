@@ -1,13 +1,7 @@
-import {
-  TOPICS,
-  WEBHOOK_RECEIVED,
-  webhookPartitionKey,
-  type ProviderName,
-  type WebhookReceived,
-} from '@paysync/contracts';
+import { TOPICS, type ProviderName, type WebhookReceived } from '@paysync/contracts';
 import type { ConnectionRepository, ConnectionView, Db } from '@paysync/db';
 import { AppError, ValidationError } from '@paysync/errors';
-import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
+import { webhookReceivedMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import { mapProviderEvent, type BillingProvider } from '@paysync/providers';
 
@@ -187,15 +181,7 @@ export class ReplayService {
           payload,
         },
       };
-      messages.push({
-        key: webhookPartitionKey(webhook),
-        envelope: createEnvelope({
-          type: WEBHOOK_RECEIVED,
-          workspaceId: row.workspaceId,
-          correlationId: req.correlationId,
-          payload: webhook,
-        }),
-      });
+      messages.push(webhookReceivedMessage(webhook, { correlationId: req.correlationId }));
       items.push({ ...base, outcome: 'replayed', reason: null });
     }
     if (!req.dryRun && messages.length > 0) {

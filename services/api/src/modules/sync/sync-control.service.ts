@@ -1,8 +1,6 @@
 import {
   ENTITY_TYPES,
-  SYNC_COMMAND,
   TOPICS,
-  syncCommandPartitionKey,
   type EntityType,
   type ProviderName,
   type SyncCommand,
@@ -15,7 +13,7 @@ import type {
   SyncSessionView,
 } from '@paysync/db';
 import { ConflictError, NotFoundError, ValidationError } from '@paysync/errors';
-import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
+import { syncCommandMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import { providerCatalog } from '@paysync/providers';
 
@@ -115,23 +113,18 @@ export class SyncControlService {
       // Best effort: runners also see the status between pages, so a lost command only delays.
       try {
         await this.#producer.send(this.#topic, [
-          {
-            key: syncCommandPartitionKey({ configurationId: session.configurationId }),
-            envelope: createEnvelope({
-              type: SYNC_COMMAND,
+          syncCommandMessage(
+            {
+              kind: 'cancel',
+              sessionId,
               workspaceId,
-              correlationId,
-              payload: {
-                kind: 'cancel',
-                sessionId,
-                workspaceId,
-                configurationId: session.configurationId,
-                provider: session.provider,
-                entityTypes: [...session.entityTypes],
-                requestedBy,
-              } satisfies SyncCommand,
-            }),
-          },
+              configurationId: session.configurationId,
+              provider: session.provider,
+              entityTypes: [...session.entityTypes],
+              requestedBy,
+            },
+            { correlationId },
+          ),
         ]);
       } catch (err) {
         this.#logger.warn({ err, sessionId }, 'Cancel command not published; runner will poll');
@@ -300,16 +293,10 @@ export class SyncControlService {
   ): Promise<void> {
     try {
       await this.#producer.send(this.#topic, [
-        {
-          key: syncCommandPartitionKey(command),
-          envelope: createEnvelope({
-            type: SYNC_COMMAND,
-            workspaceId: command.workspaceId,
-            correlationId,
-            idempotencyKey: `${command.kind}:${sessionId}:${correlationId}`,
-            payload: command,
-          }),
-        },
+        syncCommandMessage(command, {
+          correlationId,
+          idempotencyKey: `${command.kind}:${sessionId}:${correlationId}`,
+        }),
       ]);
     } catch (err) {
       if (!failSessionOnError) throw err;

@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
-import {
-  TOPICS,
-  WEBHOOK_RECEIVED,
-  webhookPartitionKey,
-  type WebhookReceived,
-} from '@paysync/contracts';
+import { TOPICS, type WebhookReceived } from '@paysync/contracts';
 import { DependencyUnavailableError } from '@paysync/errors';
-import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
+import { webhookReceivedMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
@@ -55,14 +50,9 @@ export class WebhookHandoffService {
   }
 
   async handOff(message: WebhookReceived, traceparent?: string): Promise<HandoffPath> {
-    const envelope = createEnvelope({
-      type: WEBHOOK_RECEIVED,
-      workspaceId: message.workspaceId,
-      idempotencyKey: `${message.provider}:${message.event.id}`,
+    const { key, envelope } = webhookReceivedMessage(message, {
       traceparent: traceparent ?? newTraceparent(),
-      payload: message,
     });
-    const key = webhookPartitionKey(message);
     const started = performance.now();
     if (Date.now() >= this.#kafkaDownUntil && !this.#relay.pending) {
       try {

@@ -1,16 +1,11 @@
-import {
-  TOPICS,
-  WEBHOOK_RECEIVED,
-  webhookPartitionKey,
-  type WebhookReceived,
-} from '@paysync/contracts';
+import { TOPICS } from '@paysync/contracts';
 import {
   PgRateLimiter,
   type ConnectionRepository,
   type ConnectionView,
   type Db,
 } from '@paysync/db';
-import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
+import { webhookReceivedMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import { connectionRateLimit, type ProviderEvent } from '@paysync/providers';
 
@@ -146,35 +141,16 @@ export class EventsPoller {
       const receivedAt = new Date().toISOString();
       await this.#producer.send(
         this.#topic,
-        gaps.map((e) => {
-          const message: WebhookReceived = {
+        gaps.map(({ provider: _provider, ...event }) =>
+          webhookReceivedMessage({
             provider: view.provider,
             workspaceId: view.workspaceId,
             connectionId: view.id,
             receivedAt,
             source: 'reconcile',
-            event: {
-              id: e.id,
-              type: e.type,
-              createdMs: e.createdMs,
-              livemode: e.livemode,
-              accountId: e.accountId,
-              apiVersion: e.apiVersion,
-              objectType: e.objectType,
-              objectId: e.objectId,
-              payload: e.payload,
-            },
-          };
-          return {
-            key: webhookPartitionKey(message),
-            envelope: createEnvelope({
-              type: WEBHOOK_RECEIVED,
-              workspaceId: view.workspaceId,
-              idempotencyKey: `${view.provider}:${e.id}`,
-              payload: message,
-            }),
-          };
-        }),
+            event,
+          }),
+        ),
       );
       for (const e of gaps) this.#remember(`${view.id}:${e.id}`);
       this.#metrics.eventsGap.inc({ provider: view.provider }, gaps.length);

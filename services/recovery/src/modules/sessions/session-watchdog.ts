@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import {
-  SYNC_COMMAND,
-  TOPICS,
-  syncCommandPartitionKey,
-  type EntityType,
-  type ProviderName,
-  type SyncCommand,
-} from '@paysync/contracts';
+import { TOPICS, type EntityType, type ProviderName, type SyncCommand } from '@paysync/contracts';
 import type { Db } from '@paysync/db';
-import { createEnvelope, topicName, type KafkaProducer } from '@paysync/kafka';
+import { syncCommandMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
 import { RETRYABLE_CODES } from '../dead-letters/dead-letter.repository.js';
@@ -105,18 +98,11 @@ export class SessionWatchdog {
         entityTypes: session.entity_types as EntityType[],
         requestedBy: 'recovery',
       };
-      const correlationId = randomUUID();
       await this.#producer.send(this.#topic, [
-        {
-          key: syncCommandPartitionKey(command),
-          envelope: createEnvelope({
-            type: SYNC_COMMAND,
-            workspaceId: command.workspaceId,
-            correlationId,
-            idempotencyKey: `resume:${session.id}:auto:${session.auto_resumes + 1}`,
-            payload: command,
-          }),
-        },
+        syncCommandMessage(command, {
+          correlationId: randomUUID(),
+          idempotencyKey: `resume:${session.id}:auto:${session.auto_resumes + 1}`,
+        }),
       ]);
       resumed++;
       this.#resumed.inc({ reason: session.status === 'running' ? 'stalled' : 'failed' });
