@@ -5,6 +5,7 @@ import type { DecryptedConnection } from '@paysync/db';
 import { AppError, ForbiddenError, NotFoundError, RateLimitedError } from '@paysync/errors';
 import { claimedAccountId, verifyProviderWebhook } from '@paysync/providers';
 
+import { providerLabel } from '../modules/webhooks/ingress.metrics.js';
 import { IpAllowlist, WindowRateLimiter } from '../modules/webhooks/rate-limiter.js';
 
 import type { Config } from '../config.js';
@@ -49,14 +50,14 @@ export const webhookRoutes: FastifyPluginAsync<{ settings: Config['ingress'] }> 
   app.addHook('onRequest', async (req: FastifyRequest<{ Params: Params }>) => {
     if (allowlist && !allowlist.allows(req.ip)) {
       ingressMetrics.rejected.inc({
-        provider: req.params.provider ?? 'unknown',
+        provider: providerLabel(req.params.provider),
         reason: 'FORBIDDEN',
       });
       throw new ForbiddenError('FORBIDDEN', 'Source address is not allowed to post webhooks');
     }
     if (!perIp.take(req.ip)) {
       ingressMetrics.rejected.inc({
-        provider: req.params.provider ?? 'unknown',
+        provider: providerLabel(req.params.provider),
         reason: 'RATE_LIMITED',
       });
       throw new RateLimitedError('Too many webhook requests from this address', 1);
@@ -72,7 +73,7 @@ export const webhookRoutes: FastifyPluginAsync<{ settings: Config['ingress'] }> 
           ? 'PAYLOAD_TOO_LARGE'
           : 'ERROR';
     if (reason !== 'FORBIDDEN' && reason !== 'RATE_LIMITED') {
-      ingressMetrics.rejected.inc({ provider: req.params.provider ?? 'unknown', reason });
+      ingressMetrics.rejected.inc({ provider: providerLabel(req.params.provider), reason });
     }
   });
 

@@ -1,6 +1,21 @@
+import { PROVIDERS, type ProviderName } from '@paysync/contracts';
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@paysync/observability';
 
-/** Ingress metrics, registered once per process on the service's registry. */
+/**
+ * The `provider` label value for a raw URL segment: a known provider, else `unknown`. Anyone can
+ * post to `/webhooks/<anything>`, so the raw segment would grow one series per guess.
+ */
+export function providerLabel(segment: string | undefined): ProviderName | 'unknown' {
+  return segment !== undefined && (PROVIDERS as readonly string[]).includes(segment)
+    ? (segment as ProviderName)
+    : 'unknown';
+}
+
+/**
+ * Ingress metrics, registered once per process on the service's registry. One prefix for all of
+ * them: `paysync_webhooks_`. Every label is bounded: `provider` by {@link providerLabel}, `reason`
+ * by the error codes in code, `path` by kafka | outbox.
+ */
 export class IngressMetrics {
   readonly received: Counter<'provider'>;
   readonly rejected: Counter<'provider' | 'reason'>;
@@ -17,7 +32,7 @@ export class IngressMetrics {
     });
     this.rejected = new Counter({
       name: 'paysync_webhooks_rejected_total',
-      help: 'Webhook requests rejected, by provider and reason (error code)',
+      help: 'Webhook requests rejected, by provider (known providers, else unknown) and reason (error code)',
       labelNames: ['provider', 'reason'],
       registers: [metrics],
     });
@@ -28,14 +43,14 @@ export class IngressMetrics {
       registers: [metrics],
     });
     this.handoffSeconds = new Histogram({
-      name: 'paysync_webhook_handoff_duration_seconds',
+      name: 'paysync_webhooks_handoff_duration_seconds',
       help: 'Time to hand a verified event off durably (Kafka acks=all, or the outbox)',
       labelNames: ['path'],
       buckets: LATENCY_BUCKETS,
       registers: [metrics],
     });
     this.outboxDepth = new Gauge({
-      name: 'paysync_webhook_outbox_depth',
+      name: 'paysync_webhooks_outbox_depth',
       help: 'Events waiting in the outbox for Kafka',
       registers: [metrics],
     });

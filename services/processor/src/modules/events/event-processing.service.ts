@@ -22,7 +22,7 @@ import {
 import type { Logger } from '@paysync/observability';
 import { createConnectionProvider, mapProviderEvent, type ProviderEvent } from '@paysync/providers';
 
-import type { ProcessorMetrics } from './processor.metrics.js';
+import { eventTypeLabel, type ProcessorMetrics } from './processor.metrics.js';
 
 /** A failure that may clear by itself (database or Kafka down, provider 5xx/429): pause, retry. */
 export function isTransient(err: unknown): boolean {
@@ -249,7 +249,10 @@ export class EventProcessingService {
   }
 
   #count(item: Item, outcome: string, now: number): void {
-    this.#metrics.events.inc({ outcome, type: item.webhook.event.type });
+    this.#metrics.events.inc({
+      outcome,
+      type: eventTypeLabel(item.webhook.provider, item.webhook.event.type),
+    });
     this.#metrics.endToEndSeconds.observe(
       { from: 'provider' },
       Math.max(0, now - item.webhook.event.createdMs) / 1000,
@@ -316,7 +319,7 @@ export class EventProcessingService {
       else this.#metrics.retries.inc({ tier: String(tier + 1) });
       this.#metrics.events.inc({
         outcome: toDlq ? 'dead' : 'failed',
-        type: item.webhook.event.type,
+        type: eventTypeLabel(item.webhook.provider, item.webhook.event.type),
       });
       this.#logger.warn(
         { eventId: item.webhook.event.id, attempt: item.attempt, topic, err: error },

@@ -1,7 +1,25 @@
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@paysync/observability';
+import { STRIPE_EVENT_TYPES } from '@paysync/providers';
+
+const MAPPED_EVENT_TYPES: Readonly<Record<string, ReadonlySet<string>>> = {
+  stripe: new Set<string>(STRIPE_EVENT_TYPES),
+};
+
+/**
+ * The `type` label value for an event: a type we map, else `other`. Tenants sign their own events,
+ * so the raw type would let any tenant create one series per string it makes up.
+ */
+export function eventTypeLabel(provider: string, type: string): string {
+  return MAPPED_EVENT_TYPES[provider]?.has(type) ? type : 'other';
+}
 
 const E2E_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
+/**
+ * Processor metrics. `type` is bounded by {@link eventTypeLabel}; `consumer_lag` is this replica's
+ * view of the partitions it owns and is reset when a rebalance takes them away (cluster-wide lag
+ * comes from the broker side: kafka-exporter or KEDA's Kafka scaler).
+ */
 export class ProcessorMetrics {
   readonly events: Counter<'outcome' | 'type'>;
   readonly batchSize: Histogram;
@@ -15,7 +33,7 @@ export class ProcessorMetrics {
   constructor({ metrics }: { metrics: Registry }) {
     this.events = new Counter({
       name: 'paysync_processor_events_total',
-      help: 'Events processed, by outcome (processed, skipped_duplicate, skipped_stale, ignored, failed, dead) and type',
+      help: 'Events processed, by outcome (processed, skipped_duplicate, skipped_stale, ignored, failed, dead) and type (mapped types, else other)',
       labelNames: ['outcome', 'type'],
       registers: [metrics],
     });
@@ -57,7 +75,7 @@ export class ProcessorMetrics {
     });
     this.lag = new Gauge({
       name: 'paysync_processor_consumer_lag',
-      help: 'Messages behind the partition head after the last batch',
+      help: 'Messages behind the partition head after the last batch, for the partitions this replica owns (reset on rebalance)',
       labelNames: ['topic', 'partition'],
       registers: [metrics],
     });

@@ -48,6 +48,11 @@ export class WebhookEventsConsumer {
       topics: [main, ...this.#retryTopics],
       handleBatch: (messages, ctx) => this.#handle(messages, ctx),
     });
+    // Lag is per owned partition: a rebalance may take partitions away, so forget them all and
+    // let the next batches set the ones this replica still owns (no stale series after revoke).
+    const consumer = this.#consumer.consumer;
+    consumer.on(consumer.events.REBALANCING, () => this.#metrics.lag.reset());
+    consumer.on(consumer.events.STOP, () => this.#metrics.lag.reset());
   }
 
   async start(): Promise<void> {
@@ -70,7 +75,7 @@ export class WebhookEventsConsumer {
       await this.#withTransientRetry(messages, ctx);
     }
     const last = messages.at(-1);
-    if (last) {
+    if (last && ctx.isRunning()) {
       this.#metrics.lag.set(
         { topic: ctx.topic, partition: String(ctx.partition) },
         Math.max(0, Number(ctx.highWatermark) - Number(last.offset) - 1),
