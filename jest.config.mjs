@@ -27,7 +27,15 @@ const shared = {
   rootDir: '.',
 };
 
+// Tiers that build services: each test file's service logs go to a file of its own, printed only
+// when that file fails (scripts/jest/totals-reporter.mjs).
+const servicesUnderTest = {
+  setupFilesAfterEnv: ['<rootDir>/scripts/jest/route-test-logs.mjs'],
+};
+
 export default {
+  // The default console reporter, plus the test ledger and failed files' service logs.
+  reporters: ['default', '<rootDir>/scripts/jest/totals-reporter.mjs'],
   projects: [
     {
       ...shared,
@@ -37,6 +45,7 @@ export default {
     },
     {
       ...shared,
+      ...servicesUnderTest,
       displayName: 'int',
       testMatch: ['<rootDir>/{libs,services}/**/*.int.spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
@@ -44,6 +53,7 @@ export default {
     },
     {
       ...shared,
+      ...servicesUnderTest,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
@@ -51,6 +61,7 @@ export default {
     },
     {
       ...shared,
+      ...servicesUnderTest,
       displayName: 'faults',
       // Stop and start the shared Kafka/PostgreSQL: run alone, after everything else.
       testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts'],

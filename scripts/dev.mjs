@@ -27,6 +27,9 @@ const SERVICES = [
   { name: 'recovery', port: 3004 },
 ];
 const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 12111);
+// A second simulated Stripe account, free for the README's API walk-through (the demo workspace
+// has connected the first one, and a provider account belongs to one workspace).
+const WALKTHROUGH_SIMULATOR_PORT = 12112;
 
 function step(cmd, args, env = process.env) {
   const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
@@ -64,13 +67,6 @@ function pipeLogs(name, color, stream) {
   });
 }
 
-step(process.execPath, ['scripts/stack/stack.mjs', 'up']);
-step(process.execPath, ['scripts/db/generate.mjs']);
-step(tsx, ['--conditions=@paysync/source', 'scripts/db/migrate.ts'], {
-  ...process.env,
-  DATABASE_URL: stack.databaseUrl,
-});
-
 const env = {
   ...process.env,
   DATABASE_URL: process.env.DATABASE_URL ?? stack.databaseUrl,
@@ -79,11 +75,40 @@ const env = {
   ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? DEV_DEFAULTS.ENCRYPTION_KEYS,
   // The demo connection points at the simulator; the api accepts only listed base URLs.
   API_ALLOWED_PROVIDER_BASE_URLS:
-    process.env.API_ALLOWED_PROVIDER_BASE_URLS ?? `http://127.0.0.1:${SIMULATOR_PORT}`,
+    process.env.API_ALLOWED_PROVIDER_BASE_URLS ??
+    `http://127.0.0.1:${SIMULATOR_PORT},http://127.0.0.1:${WALKTHROUGH_SIMULATOR_PORT}`,
   HOST: process.env.HOST ?? '127.0.0.1',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
 };
+
+// Every service's configuration is checked before anything starts: a bad setting is one clear line
+// and exit 1 within seconds, not a half-started stack.
+{
+  const envs = Object.fromEntries(
+    SERVICES.map(({ name, port }) => [name, { ...env, PORT: String(port) }]),
+  );
+  const preflight = spawnSync(tsx, ['--conditions=@paysync/source', 'scripts/dev/preflight.ts'], {
+    cwd: root,
+    input: JSON.stringify(envs),
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
+  if (preflight.status !== 0) {
+    console.error(
+      preflight.status === 3
+        ? '[dev] not started: fix the setting(s) above'
+        : `[dev] not started: the configuration check itself failed (exit ${preflight.status ?? preflight.signal})`,
+    );
+    process.exit(1);
+  }
+}
+
+step(process.execPath, ['scripts/stack/stack.mjs', 'up']);
+step(process.execPath, ['scripts/db/generate.mjs']);
+step(tsx, ['--conditions=@paysync/source', 'scripts/db/migrate.ts'], {
+  ...process.env,
+  DATABASE_URL: stack.databaseUrl,
+});
 
 const simulatorArgs = [
   'libs/simulator/src/cli.ts',
@@ -96,6 +121,16 @@ const simulatorArgs = [
 const processes = [
   ...SERVICES.map(({ name, port }) => ({ name, args: [`services/${name}/src/main.ts`], port })),
   { name: 'simulator', args: simulatorArgs, port: undefined },
+  {
+    name: 'simulator-2',
+    args: [
+      'libs/simulator/src/cli.ts',
+      'serve',
+      ...['--port', String(WALKTHROUGH_SIMULATOR_PORT), '--account', 'acct_sim0000000002'],
+      ...['--customers', '25', '--products', '3', '--prices', '5', '--subscriptions', '5'],
+    ],
+    port: undefined,
+  },
 ];
 const children = processes.map(({ name, args, port }, i) => {
   const child = spawn(tsx, ['--conditions=@paysync/source', ...args], {
@@ -103,18 +138,27 @@ const children = processes.map(({ name, args, port }, i) => {
     env: { ...env, ...(port && { PORT: String(port) }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  pipeLogs(name, COLORS[i], child.stdout);
-  pipeLogs(name, COLORS[i], child.stderr);
+  pipeLogs(name, COLORS[i % COLORS.length], child.stdout);
+  pipeLogs(name, COLORS[i % COLORS.length], child.stderr);
+  const stderrTail = [];
+  child.stderr.on('data', (chunk) => {
+    stderrTail.push(chunk.toString());
+    if (stderrTail.length > 20) stderrTail.shift();
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
-      console.error(`[dev] ${name} exited (${signal ?? code}); stopping the others`);
-      shutdown(1);
+      const reason = stderrTail.join('').trim().split('\n').slice(-6).join('\n  ');
+      console.error(
+        `[dev] ${name} exited (${signal ?? code}) ${ready ? '' : 'before it was ready '}— stopping the others${reason ? `\n  ${reason}` : ''}`,
+      );
+      void shutdown(1);
     }
   });
   return { name, port, child };
 });
 
 let stopping = false;
+let ready = false;
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
@@ -145,15 +189,19 @@ async function waitReady({ name, port }) {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+  if (stopping) throw new Error('a service stopped during start-up');
   throw new Error(`${name} did not become ready on port ${port}`);
 }
 
 try {
   await Promise.all(children.filter((c) => c.port).map(waitReady));
+  ready = true;
 } catch (err) {
   console.error(`[dev] ${err.message}`);
   await shutdown(1);
 }
+// shutdown() exits the process; nothing below runs once a service failed.
+if (stopping) await new Promise(() => {});
 
 // Demo data: a workspace with a Stripe connection to the simulator and steady activity whose
 // webhooks flow through ingress → Kafka → processor → PostgreSQL, summarised every 5 s.
@@ -176,6 +224,7 @@ console.log(`
   api          http://127.0.0.1:3000   (admin token: ${env.ADMIN_API_TOKEN})
   ingress      http://127.0.0.1:3001   (webhooks: POST /webhooks/{provider}/{connectionId})
   simulator    http://127.0.0.1:${SIMULATOR_PORT}   (fake Stripe; GET /_sim/stats)
+  simulator-2  http://127.0.0.1:${WALKTHROUGH_SIMULATOR_PORT}   (a second fake Stripe account, for the README walk-through)
   processor    http://127.0.0.1:3002/metrics
   sync-runner  http://127.0.0.1:3003/metrics
   recovery     http://127.0.0.1:3004/metrics

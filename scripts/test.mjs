@@ -4,9 +4,12 @@
 // (Schemathesis, installed once into ~/.cache/paysync) and the outage tests.
 // `npm test -- --unit` runs only the unit tier (no stack needed). Extra args go to jest.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { readLedger, recordTotals, resetLedger, totalsLine } from './test-totals.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -38,17 +41,26 @@ const generate = spawnSync(process.execPath, [join(root, 'scripts/db/generate.mj
 });
 if (generate.status !== 0) process.exit(generate.status ?? 1);
 
+// Every runner below appends to one ledger; the last line of `npm test` (and of `.ci/run`) totals it.
+resetLedger();
+// Service logs of each test file go to their own file here; the jest reporter prints a file's log
+// only when that file failed (scripts/jest/totals-reporter.mjs).
+const logDir =
+  process.env.PAYSYNC_TEST_LOG_DIR ?? mkdtempSync(join(tmpdir(), 'paysync-test-logs-'));
+console.log(`[test] service logs of each test file: ${logDir}`);
+
 const jestEnv = {
   ...process.env,
+  PAYSYNC_TEST_LOG_DIR: logDir,
   NODE_OPTIONS:
     `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --disable-warning=ExperimentalWarning`.trim(),
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
 };
-const jest = (extra) =>
+const jest = (source, extra) =>
   spawnSync(process.execPath, [join(root, 'node_modules/jest/bin/jest.js'), ...extra], {
     cwd: root,
     stdio: 'inherit',
-    env: jestEnv,
+    env: { ...jestEnv, PAYSYNC_TEST_SOURCE: source },
   }).status ?? 1;
 
 // Topics of earlier runs (every test file uses its own prefix) pile up in the local broker, and a
@@ -72,7 +84,7 @@ let status = 0;
 if (!unitOnly) pruneTestTopics();
 if (!onlyFaults) {
   // Two cores here: files isolate themselves (own database, topic prefix, group ids).
-  status = jest([
+  status = jest(unitOnly ? 'jest unit' : 'jest unit+int+e2e', [
     ...(unitOnly ? ['--selectProjects', 'unit'] : ['--selectProjects', 'unit', 'int', 'e2e']),
     '--maxWorkers=2',
     ...rest,
@@ -87,13 +99,19 @@ if (status === 0 && !unitOnly && !onlyFaults && rest.every((a) => a.startsWith('
       {
         cwd: root,
         stdio: 'inherit',
-        env: process.env,
+        env: { ...process.env, PAYSYNC_TEST_LOG_DIR: logDir },
       },
     ).status ?? 1;
 }
 // Outage tests stop the shared Kafka and PostgreSQL: a second pass, one file at a time.
 if (status === 0 && !unitOnly && rest.every((a) => a.startsWith('-'))) {
   if (!onlyFaults) pruneTestTopics();
-  status = jest(['--selectProjects', 'faults', '--runInBand', ...rest]);
+  status = jest('jest faults', ['--selectProjects', 'faults', '--runInBand', ...rest]);
 }
+const entries = readLedger();
+// A runner that failed without recording anything (it could not start) still counts as a failure.
+if (status !== 0 && entries.every((e) => e.failed === 0)) {
+  recordTotals('runner exited non-zero without a failing test', 0, 1);
+}
+console.log(totalsLine(readLedger()));
 process.exit(status);

@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
+// The test ledger (a plain .mjs module shared with scripts/test.mjs; types in test-totals.d.mts).
+import { recordTotals } from '../test-totals.mjs';
+
 import { KeyRing } from '@paysync/crypto';
 import { SyncWriteRepository, applyMigrations, createPrismaClient } from '@paysync/db';
 import { anEvent } from '@paysync/db/testing';
@@ -41,6 +44,23 @@ const TABLES = {
   invoices: 'invoices',
   'payment-transactions': 'payment_transactions',
 };
+
+/**
+ * The case counts of Schemathesis's summary (`Test cases:` then `N generated, N passed` or
+ * `N generated, N found M unique failures`). A run whose summary cannot be read counts as one
+ * failure when it failed, so nothing is reported as passed that was not seen to pass.
+ */
+function fuzzCaseCounts(report: string, exitCode: number): { passed: number; failed: number } {
+  const num = (s: string | undefined) => Number((s ?? '0').replace(/,/g, ''));
+  const summary = /Test cases:\s*\n?\s*([\d,]+) generated(.*)/.exec(report);
+  if (!summary) return { passed: 0, failed: exitCode === 0 ? 0 : 1 };
+  const generated = num(summary[1]);
+  const rest = summary[2] ?? '';
+  const failures = /([\d,]+) (?:unique )?failures?/.exec(rest) ?? /found ([\d,]+)/.exec(rest);
+  const skipped = num(/([\d,]+) skipped/.exec(rest)?.[1]);
+  const failed = failures ? num(failures[1]) : exitCode === 0 ? 0 : 1;
+  return { passed: Math.max(0, generated - skipped - failed), failed };
+}
 
 function run(cmd: string, args: string[]): void {
   const res = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
@@ -216,11 +236,18 @@ async function main(): Promise<number> {
         '--report-dir',
         dir,
       ],
-      { cwd: dir, stdio: 'inherit' },
+      { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    let report = '';
+    fuzz.stdout.on('data', (chunk: Buffer) => {
+      report += chunk.toString();
+      process.stdout.write(chunk);
+    });
     const timer = setTimeout(() => fuzz.kill('SIGKILL'), deadlineMs);
     const code = await new Promise<number>((resolve) => fuzz.once('exit', (c) => resolve(c ?? 1)));
     clearTimeout(timer);
+    const cases = fuzzCaseCounts(report, code);
+    recordTotals('api fuzz cases (schemathesis)', cases.passed, cases.failed);
     if (/"level":"error"/.test(out)) {
       console.error(
         '[fuzz] the api logged errors:\n' +

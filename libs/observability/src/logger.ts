@@ -1,17 +1,26 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
+import { z } from 'zod';
+
 import { envVar, logLevel } from '@paysync/config';
 
 export type { Logger } from 'pino';
 
 export const logConfigSchema = {
   level: envVar('LOG_LEVEL', logLevel().default('info'), 'Log level (fatal … trace, or silent)'),
+  file: envVar(
+    'LOG_FILE',
+    z.string().trim().min(1).optional(),
+    'Append logs to this file instead of writing them to stdout (the test suite gives each test file its own); unset in production',
+  ),
 };
 
 export interface LoggerOptions {
   readonly level: string;
   /** Service name, stamped on every line. */
   readonly name: string;
+  /** Append to this file instead of stdout (ignored when a destination is passed). */
+  readonly file?: string | undefined;
 }
 
 /**
@@ -56,6 +65,9 @@ export function createLogger(options: LoggerOptions, destination?: DestinationSt
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    destination ??
+      (options.file
+        ? pino.destination({ dest: options.file, mkdir: true, sync: true })
+        : undefined),
   );
 }

@@ -42,6 +42,18 @@ describe('validateCredentials (Stripe)', () => {
     expect(errors[0]?.message).not.toContain(apiKey);
   });
 
+  it.each([
+    ['pk_test_abcdefgh12', /starts with sk_test_, sk_live_, rk_test_ or rk_live_/],
+    ['sk_test_acme_0001', /after sk_test_ with letters and digits only/],
+    ['rk_live_abc', /after rk_live_ with at least 8 letters or digits \(this one has 3\)/],
+  ] as const)('says what is wrong with %s', (apiKey, message) => {
+    const [error] = validateCredentials('stripe', {
+      mode: apiKey.includes('live') ? 'live' : 'test',
+      apiKey,
+    });
+    expect(error?.message).toMatch(message);
+  });
+
   it('names each bad webhook secret by index', () => {
     const errors = validateCredentials('stripe', {
       webhookSecrets: ['whsec_abcdefgh123', 'whsec_has space', 'secret'],

@@ -59,10 +59,7 @@ export function validateCredentials(
   if (input.apiKey !== undefined) {
     const m = STRIPE_KEY.exec(input.apiKey);
     if (!m) {
-      errors.push({
-        path: paths.apiKey,
-        message: 'must be a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)',
-      });
+      errors.push({ path: paths.apiKey, message: stripeKeyProblem(input.apiKey) });
     } else if (input.mode !== undefined && m[2] !== input.mode) {
       errors.push({
         path: paths.apiKey,
@@ -79,6 +76,22 @@ export function validateCredentials(
     }
   });
   return errors;
+}
+
+/**
+ * What is wrong with a string that is not a Stripe secret or restricted key, precisely enough to
+ * fix it, without echoing the key.
+ */
+function stripeKeyProblem(apiKey: string): string {
+  const prefix = /^(sk|rk)_(test|live)_/.exec(apiKey)?.[0];
+  if (!prefix) {
+    return 'must be a Stripe secret or restricted key: it starts with sk_test_, sk_live_, rk_test_ or rk_live_';
+  }
+  const body = apiKey.slice(prefix.length);
+  if (/[^A-Za-z0-9]/.test(body)) {
+    return `must continue after ${prefix} with letters and digits only (Stripe keys have no _, -, spaces or other characters there)`;
+  }
+  return `must continue after ${prefix} with at least 8 letters or digits (this one has ${body.length})`;
 }
 
 /** The mode a Stripe key belongs to, when it says (`sk_test_…` → test). */

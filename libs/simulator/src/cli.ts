@@ -3,6 +3,7 @@
 //
 //   serve   [--port 12111] [--customers N] [--products N] [--prices N] [--subscriptions N]
 //           [--invoices N] [--payment_intents N] [--charges N] [--latency MS]
+//           [--account acct_…]   (the simulated account's id; default acct_sim0000000001)
 //   trigger <event.type> --url URL --secret WHSEC [--account acct_…]
 //   load    --url URL --secret WHSEC [--count 1000] [--concurrency 16] [--rate 0]
 //           [--duplicates 0.05] [--reorder 0.05] [--types customer.updated,invoice.paid]
@@ -34,6 +35,7 @@ switch (command ?? '') {
   case 'serve': {
     const sim = new StripeSimulator({
       seed: Object.fromEntries(COLLECTIONS.map((c) => [c, num(c, 0)])),
+      ...(flags.has('account') && { accountId: flags.get('account') }),
     });
     sim.faults.latencyMs = num('latency', 0);
     const url = await sim.start(num('port', 12111));

@@ -1,0 +1,43 @@
+// `npm run dev` step 0: validate every service's configuration with the environment `npm run dev`
+// will give it, before anything is started. A bad setting (say a short ADMIN_API_TOKEN) ends the
+// run in a second or two with one line per bad variable, instead of a half-started stack.
+// Input: a JSON object `{ "<service>": { ...env } }` on stdin. Exit 3 when any service's config is
+// invalid.
+import { readFileSync } from 'node:fs';
+
+import { loadConfig, type EnvSchema } from '@paysync/config';
+import { ConfigError } from '@paysync/errors';
+
+import { configSchema as api } from '../../services/api/src/config.js';
+import { configSchema as ingress } from '../../services/ingress/src/config.js';
+import { configSchema as processor } from '../../services/processor/src/config.js';
+import { configSchema as recovery } from '../../services/recovery/src/config.js';
+import { configSchema as syncRunner } from '../../services/sync-runner/src/config.js';
+
+const schemas: Record<string, EnvSchema> = {
+  api,
+  ingress,
+  processor,
+  'sync-runner': syncRunner,
+  recovery,
+};
+
+const envs = JSON.parse(readFileSync(0, 'utf8')) as Record<string, NodeJS.ProcessEnv>;
+// `VARIABLE: problem` → the services it stops (one variable is often read by several).
+const problems = new Map<string, string[]>();
+for (const [service, schema] of Object.entries(schemas)) {
+  try {
+    loadConfig(schema, envs[service] ?? {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) {
+      const key = `${p.path}: ${p.message}`;
+      problems.set(key, [...(problems.get(key) ?? []), service]);
+    }
+  }
+}
+for (const [problem, services] of problems) {
+  process.stderr.write(`[dev] invalid setting ${problem} (${services.join(', ')} cannot start)\n`);
+}
+// 3: the settings are wrong (anything else is a crash of this check itself).
+process.exit(problems.size > 0 ? 3 : 0);
