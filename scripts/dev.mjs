@@ -107,7 +107,7 @@ step(process.execPath, ['scripts/stack/stack.mjs', 'up']);
 step(process.execPath, ['scripts/db/generate.mjs']);
 step(tsx, ['--conditions=@paysync/source', 'scripts/db/migrate.ts'], {
   ...process.env,
-  DATABASE_URL: stack.databaseUrl,
+  DATABASE_URL: env.DATABASE_URL,
 });
 
 const simulatorArgs = [
