@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 
-import { decodeEnvelope, readHeaders, type Envelope } from './envelope.js';
+import { decodeEnvelope, type Envelope } from './envelope.js';
+import { readHeaders } from './headers.js';
 
 import type { Logger } from 'pino';
 
@@ -79,6 +80,15 @@ export class KafkaConsumer {
 
   get consumer(): Consumer {
     return this.#consumer;
+  }
+
+  /**
+   * Calls `listener` whenever this member may lose its partitions: a rebalance starts or the
+   * consumer stops (per-partition state such as lag gauges is stale from then on).
+   */
+  onPartitionsReleased(listener: () => void): void {
+    this.#consumer.on(this.#consumer.events.REBALANCING, listener);
+    this.#consumer.on(this.#consumer.events.STOP, listener);
   }
 
   /**

@@ -5,6 +5,8 @@ import { z } from 'zod';
 
 import { ValidationError } from '@paysync/errors';
 
+import { outgoingHeaders } from './headers.js';
+
 /**
  * Every paysync message: `{ id, type, occurredAt, workspaceId?, correlationId, idempotencyKey,
  * traceparent?, payload }` as JSON, with the routing fields repeated in Kafka headers so tools and
@@ -36,17 +38,6 @@ const envelopeSchema = z.object({
   payload: z.unknown(),
 });
 
-/** Header names; `event-id` etc. are lower-case ASCII so every client library reads them alike. */
-export const HEADERS = {
-  eventId: 'event-id',
-  eventType: 'event-type',
-  workspaceId: 'workspace-id',
-  idempotencyKey: 'idempotency-key',
-  correlationId: 'correlation-id',
-  traceparent: 'traceparent',
-  contentType: 'content-type',
-} as const;
-
 /** Fills `id`, `occurredAt`, `correlationId` and `idempotencyKey` when the caller left them out. */
 export function createEnvelope<T>(input: EnvelopeInput<T>): Envelope<T> {
   const id = input.id ?? randomUUID();
@@ -59,17 +50,15 @@ export function createEnvelope<T>(input: EnvelopeInput<T>): Envelope<T> {
   };
 }
 
-export function encodeEnvelope(envelope: Envelope): { value: Buffer; headers: IHeaders } {
-  const headers: IHeaders = {
-    [HEADERS.eventId]: envelope.id,
-    [HEADERS.eventType]: envelope.type,
-    [HEADERS.idempotencyKey]: envelope.idempotencyKey,
-    [HEADERS.correlationId]: envelope.correlationId,
-    [HEADERS.contentType]: 'application/json',
+/** The message value and headers for `envelope`, plus `extra` headers (retry/DLQ metadata). */
+export function encodeEnvelope(
+  envelope: Envelope,
+  extra?: Readonly<Record<string, string>>,
+): { value: Buffer; headers: IHeaders } {
+  return {
+    value: Buffer.from(JSON.stringify(envelope)),
+    headers: outgoingHeaders(envelope, extra),
   };
-  if (envelope.workspaceId) headers[HEADERS.workspaceId] = envelope.workspaceId;
-  if (envelope.traceparent) headers[HEADERS.traceparent] = envelope.traceparent;
-  return { value: Buffer.from(JSON.stringify(envelope)), headers };
 }
 
 /** Parses and validates a message body; a bad message is a `MESSAGE_INVALID` validation error. */
@@ -90,15 +79,4 @@ export function decodeEnvelope(value: Buffer | null): Envelope {
     );
   }
   return parsed.data;
-}
-
-/** Header values as strings (kafkajs hands back Buffers). */
-export function readHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[key] = first.toString();
-  }
-  return out;
 }

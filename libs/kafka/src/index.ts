@@ -1,14 +1,29 @@
 export { createKafka } from './client.js';
 export { KafkaConsumer, oneByOne } from './consumer.js';
 export type { BatchContext, ConsumedMessage, KafkaConsumerOptions } from './consumer.js';
+export { createEnvelope, decodeEnvelope, encodeEnvelope } from './envelope.js';
+export type { Envelope, EnvelopeInput } from './envelope.js';
 export {
   HEADERS,
-  createEnvelope,
-  decodeEnvelope,
-  encodeEnvelope,
+  errorClassOf,
+  errorMessageOf,
+  readFailureHeaders,
   readHeaders,
-} from './envelope.js';
-export type { Envelope, EnvelopeInput } from './envelope.js';
+} from './headers.js';
+export type { FailureInfo } from './headers.js';
+export { FailureRouter } from './failure-router.js';
+export type { FailureRouterDeps, MessageFailure, RoutedFailure } from './failure-router.js';
+export type { FailurePolicySettings, FailureRoute } from './failure-policy.js';
+export { TypedConsumer } from './typed-consumer.js';
+export type {
+  ConsumerFailurePolicy,
+  HandlerFailure,
+  InvalidMessage,
+  Received,
+  RoutedMessage,
+  TypedConsumerOptions,
+  ValidMessage,
+} from './typed-consumer.js';
 export { KafkaHealth } from './health.js';
 export { kafkaConfigSchema } from './kafka.config.js';
 export type { KafkaSettings } from './kafka.config.js';

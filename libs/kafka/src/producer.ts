@@ -101,10 +101,10 @@ export class KafkaProducer {
             topic,
             acks: -1,
             timeout: this.#timeoutMs,
-            messages: messages.map(({ key, envelope, headers }) => {
-              const encoded = encodeEnvelope(envelope);
-              return { key, value: encoded.value, headers: { ...encoded.headers, ...headers } };
-            }),
+            messages: messages.map(({ key, envelope, headers }) => ({
+              key,
+              ...encodeEnvelope(envelope, headers),
+            })),
           });
         })(),
         timeout,

@@ -2,7 +2,8 @@ import { createConnection } from 'node:net';
 
 import type { Consumer, Kafka } from 'kafkajs';
 
-import { decodeEnvelope, readHeaders, type Envelope } from '../envelope.js';
+import { decodeEnvelope, type Envelope } from '../envelope.js';
+import { readHeaders } from '../headers.js';
 
 export interface ProbedMessage {
   readonly partition: number;

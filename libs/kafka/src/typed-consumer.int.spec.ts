@@ -1,0 +1,189 @@
+import { pino } from 'pino';
+import { z } from 'zod';
+
+import { ALL_TOPICS, FAILURE_HEADERS, TOPICS } from '@paysync/contracts';
+import { DependencyUnavailableError } from '@paysync/errors';
+import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
+
+import {
+  KafkaProducer,
+  TypedConsumer,
+  createEnvelope,
+  createKafka,
+  ensureTopics,
+  topicName,
+  type Received,
+  type RoutedMessage,
+} from './index.js';
+import { TopicProbe } from './testing/index.js';
+
+// The generic consumer against the local broker: typed values in, and under a failure policy
+// the retry tiers, the DLQ and the pause on an outage, as the processor relies on them.
+const logger = pino({ level: 'silent' });
+const prefix = uniqueId('typed-int-');
+const kafka = createKafka(
+  { brokers: stackEnv().kafkaBrokers, connectionTimeoutMs: 3000 },
+  logger,
+  'typed-int',
+);
+const producer = new KafkaProducer({ kafka, logger, produceTimeoutMs: 10_000 });
+const topic = (spec: { name: string }) => topicName(spec, prefix);
+const schema = z.object({ n: z.number(), fail: z.enum(['never', 'always', 'outage']) });
+type Item = z.infer<typeof schema>;
+
+let dlq: TopicProbe;
+let retryShort: TopicProbe;
+
+beforeAll(async () => {
+  await ensureTopics(kafka, ALL_TOPICS, prefix);
+  dlq = await TopicProbe.start(kafka, topic(TOPICS.webhookDeadLetter));
+  retryShort = await TopicProbe.start(kafka, topic(TOPICS.webhookRetryShort));
+}, 60_000);
+
+afterAll(async () => {
+  await dlq?.stop();
+  await retryShort?.stop();
+  await producer.disconnect();
+});
+
+async function send(topicSpec: { name: string }, ...payloads: unknown[]) {
+  const envelopes = payloads.map((payload) => createEnvelope({ type: 'item', payload }));
+  await producer.send(
+    topic(topicSpec),
+    envelopes.map((envelope) => ({ key: 'same-key', envelope })),
+  );
+  return envelopes.map((e) => e.id);
+}
+
+it('one at a time: hands typed values and invalid messages, with the reason, to the handler', async () => {
+  const seen: Received<Item>[] = [];
+  const consumer = new TypedConsumer<Item>({
+    kafka,
+    logger,
+    groupId: uniqueId('g-'),
+    topics: [topic(TOPICS.syncCommand)],
+    schema,
+    messageType: 'item',
+    eachMessage: async (received) => {
+      seen.push(received);
+    },
+  });
+  await consumer.start();
+  try {
+    await send(TOPICS.syncCommand, { n: 1, fail: 'never' }, { n: 'x' });
+    await eventually(() => seen.length >= 2, { what: 'two messages' });
+    expect(seen[0]).toMatchObject({ valid: true, value: { n: 1, fail: 'never' } });
+    expect(seen[1]).toMatchObject({ valid: false });
+    expect(seen[1]?.valid === false && seen[1].error.message).toContain('n');
+  } finally {
+    await consumer.stop();
+  }
+});
+
+describe('with a failure policy', () => {
+  const handled: number[] = [];
+  const routed: RoutedMessage<Item>[] = [];
+  const pauses: number[] = [];
+  let outages = 0;
+  let consumer: TypedConsumer<Item>;
+
+  beforeAll(async () => {
+    consumer = new TypedConsumer<Item>({
+      kafka,
+      logger,
+      groupId: uniqueId('g-'),
+      topics: [topic(TOPICS.webhookReceived)],
+      schema,
+      eachBatch: async (messages) => {
+        const failures = [];
+        for (const received of messages) {
+          const { n, fail } = received.value;
+          if (fail === 'outage' && outages++ < 2) {
+            throw new DependencyUnavailableError('DB_UNAVAILABLE', 'database unavailable');
+          }
+          if (fail === 'always') failures.push({ received, error: new Error(`poison ${n}`) });
+          else handled.push(n);
+        }
+        return failures;
+      },
+      failurePolicy: {
+        kafkaProducer: producer,
+        retryTopics: [topic(TOPICS.webhookRetryShort), topic(TOPICS.webhookRetryLong)],
+        retryDelaysMs: [200, 400],
+        deadLetterTopic: topic(TOPICS.webhookDeadLetter),
+        isTransient: (err) => err instanceof DependencyUnavailableError,
+        transientBackoffMaxMs: 1000,
+        partitionKey: (item) => `item-${item.n}`,
+        onRouted: async (list) => {
+          routed.push(...list);
+        },
+        onPause: ({ delayMs }) => pauses.push(delayMs),
+      },
+    });
+    await consumer.start();
+  });
+
+  afterAll(async () => {
+    await consumer?.stop();
+  });
+
+  it('a message that always fails goes through both tiers, each after its delay, then to the DLQ', async () => {
+    const [id] = await send(TOPICS.webhookReceived, { n: 10, fail: 'always' });
+    const dead = await eventually(() => dlq.messages.find((m) => m.envelope.id === id), {
+      what: 'the poison in the DLQ',
+    });
+    expect(dead.key).toBe('item-10');
+    expect(dead.headers).toMatchObject({
+      [FAILURE_HEADERS.attempt]: '3',
+      [FAILURE_HEADERS.originalTopic]: topic(TOPICS.webhookReceived),
+      [FAILURE_HEADERS.errorClass]: 'Error',
+      [FAILURE_HEADERS.errorCode]: 'INTERNAL_ERROR',
+      [FAILURE_HEADERS.errorMessage]: 'poison 10',
+    });
+    const tier1 = retryShort.messages.find((m) => m.envelope.id === id);
+    expect(tier1?.headers[FAILURE_HEADERS.attempt]).toBe('2');
+    const routes = routed.filter((r) => r.received.message.envelope?.id === id).map((r) => r.route);
+    expect(routes.map((r) => [r.kind, r.attempt])).toEqual([
+      ['retry', 1],
+      ['retry', 2],
+      ['dead', 3],
+    ]);
+    // Each tier was handled no earlier than its not-before.
+    const tierHandled = routed.filter(
+      (r) =>
+        r.received.message.envelope?.id === id &&
+        r.received.message.topic !== topic(TOPICS.webhookReceived),
+    );
+    for (const r of tierHandled) {
+      const notBefore = Number(r.received.message.headers[FAILURE_HEADERS.notBefore]);
+      expect(
+        Date.parse(r.route.headers[FAILURE_HEADERS.failedAt] as string),
+      ).toBeGreaterThanOrEqual(notBefore);
+    }
+  });
+
+  it('an invalid message goes straight to the DLQ as MESSAGE_INVALID; the rest of the batch is handled', async () => {
+    const [bad] = await send(
+      TOPICS.webhookReceived,
+      { n: 'not a number' },
+      { n: 20, fail: 'never' },
+    );
+    const dead = await eventually(() => dlq.messages.find((m) => m.envelope.id === bad), {
+      what: 'the invalid message in the DLQ',
+    });
+    expect(dead.headers).toMatchObject({
+      [FAILURE_HEADERS.attempt]: '1',
+      [FAILURE_HEADERS.errorClass]: 'MESSAGE_INVALID',
+    });
+    await eventually(() => handled.includes(20), { what: 'the valid neighbour handled' });
+    expect(retryShort.messages.some((m) => m.envelope.id === bad)).toBe(false);
+  });
+
+  it('an outage pauses the partition and retries the batch; nothing is dead-lettered', async () => {
+    const [id] = await send(TOPICS.webhookReceived, { n: 30, fail: 'outage' });
+    await eventually(() => handled.includes(30), { what: 'the batch handled after the outage' });
+    expect(pauses).toEqual([500, 1000]);
+    expect(dlq.messages.some((m) => m.envelope.id === id)).toBe(false);
+    expect(retryShort.messages.some((m) => m.envelope.id === id)).toBe(false);
+  });
+});

@@ -1,0 +1,234 @@
+import {
+  KafkaConsumer,
+  oneByOne,
+  type BatchContext,
+  type ConsumedMessage,
+  type KafkaConsumerOptions,
+} from './consumer.js';
+import { FailureRouter, type MessageFailure, type RoutedFailure } from './failure-router.js';
+import { readFailureHeaders } from './headers.js';
+import { retryWhileTransient, waitUntil, type TransientPauseOptions } from './transient-pause.js';
+
+import type { Envelope } from './envelope.js';
+import type { FailurePolicySettings, FailureRoute } from './failure-policy.js';
+import type { KafkaProducer } from './producer.js';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { ZodType } from 'zod';
+
+/** A consumed message whose envelope and payload passed the topic's schema. */
+export interface ValidMessage<T> {
+  readonly valid: true;
+  readonly message: ConsumedMessage;
+  readonly envelope: Envelope;
+  readonly value: T;
+}
+
+/** A consumed message that is not what the topic carries (undecodable, other type, bad payload). */
+export interface InvalidMessage {
+  readonly valid: false;
+  readonly message: ConsumedMessage;
+  readonly error: Error;
+}
+
+export type Received<T> = ValidMessage<T> | InvalidMessage;
+
+/** A valid message its handler could not apply (not a transient outage: that pauses instead). */
+export interface HandlerFailure<T> {
+  readonly received: ValidMessage<T>;
+  readonly error: unknown;
+}
+
+/** A failed or invalid message after it was produced to its retry tier or the DLQ. */
+export interface RoutedMessage<T> {
+  readonly received: Received<T>;
+  readonly error: unknown;
+  readonly route: FailureRoute;
+}
+
+/** Validates a message at the boundary (STYLE R27): its envelope, its `type`, its payload. */
+export function parseMessage<T>(
+  message: ConsumedMessage,
+  schema: ZodType<T>,
+  messageType?: string,
+): Received<T> {
+  const { envelope } = message;
+  if (!envelope) {
+    return { valid: false, message, error: message.decodeError ?? new Error('invalid message') };
+  }
+  if (messageType !== undefined && envelope.type !== messageType) {
+    return { valid: false, message, error: new Error(`unexpected message type ${envelope.type}`) };
+  }
+  const parsed = schema.safeParse(envelope.payload);
+  return parsed.success
+    ? { valid: true, message, envelope, value: parsed.data }
+    : { valid: false, message, error: new Error(parsed.error.message) };
+}
+
+/** The failure policy of a batch consumer: retry tiers, DLQ, pause on outages. */
+export interface ConsumerFailurePolicy<T>
+  extends FailurePolicySettings, Omit<TransientPauseOptions, 'backoffMaxMs'> {
+  readonly kafkaProducer: KafkaProducer;
+  readonly transientBackoffMaxMs: number;
+  /** Partition key of a failed message in its tier/DLQ; the consumed key by default. */
+  readonly partitionKey?: (value: T) => string;
+  /**
+   * Bookkeeping once failed messages are produced and before the offsets are committed (an event
+   * log, metrics). A transient error thrown here pauses and retries the batch like any other.
+   */
+  readonly onRouted?: (routed: readonly RoutedMessage<T>[]) => Promise<void>;
+}
+
+interface CommonOptions<T> {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Schema of the envelope's payload. */
+  readonly schema: ZodType<T>;
+  /** The envelope `type` the topic carries; any other type is invalid. */
+  readonly messageType?: string;
+  readonly fromBeginning?: boolean;
+}
+
+/** One message at a time, valid or not; its offset is committed once `eachMessage` resolved. */
+export interface EachMessageOptions<T> extends CommonOptions<T> {
+  readonly eachMessage: (received: Received<T>) => Promise<void>;
+}
+
+/**
+ * Batches of valid messages under a failure policy: invalid messages go to the DLQ, the failures
+ * `eachBatch` returns go to their retry tier or the DLQ, and a transient error it throws pauses the
+ * partition and retries the batch. Retry-tier topics (subscribed too) are handled one message at a
+ * time, each once its `x-not-before` has passed.
+ */
+export interface EachBatchOptions<T> extends CommonOptions<T> {
+  readonly eachBatch: (
+    messages: readonly ValidMessage<T>[],
+    ctx: BatchContext,
+  ) => Promise<readonly HandlerFailure<T>[]>;
+  readonly failurePolicy: ConsumerFailurePolicy<T>;
+}
+
+export type TypedConsumerOptions<T> = EachMessageOptions<T> | EachBatchOptions<T>;
+
+/**
+ * The one consumer the services build on: parses every message against the topic's schema and
+ * hands typed values to the service; with a failure policy it also owns retries, dead-lettering
+ * and pausing on outages, so services keep only their domain work. Offsets are committed after
+ * handling (`KafkaConsumer`); handlers must be idempotent.
+ */
+export class TypedConsumer<T> {
+  readonly #consumer: KafkaConsumer;
+
+  constructor(options: TypedConsumerOptions<T>) {
+    const { kafka, logger, groupId, topics, fromBeginning } = options;
+    const base = { kafka, logger, groupId, fromBeginning };
+    this.#consumer = new KafkaConsumer(
+      'eachMessage' in options
+        ? { ...base, topics, handleBatch: eachMessageHandler(options) }
+        : policyConsumer(base, options),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.#consumer.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer.stop();
+  }
+
+  get isRunning(): boolean {
+    return this.#consumer.isRunning;
+  }
+
+  /** See `KafkaConsumer.onPartitionsReleased`. */
+  onPartitionsReleased(listener: () => void): void {
+    this.#consumer.onPartitionsReleased(listener);
+  }
+}
+
+function eachMessageHandler<T>({
+  schema,
+  messageType,
+  eachMessage,
+}: EachMessageOptions<T>): KafkaConsumerOptions['handleBatch'] {
+  return oneByOne((message) => eachMessage(parseMessage(message, schema, messageType)));
+}
+
+function policyConsumer<T>(
+  base: Pick<KafkaConsumerOptions, 'kafka' | 'logger' | 'groupId' | 'fromBeginning'>,
+  options: EachBatchOptions<T>,
+): KafkaConsumerOptions {
+  const { schema, messageType, eachBatch, failurePolicy: policy } = options;
+  const router = new FailureRouter({
+    kafkaProducer: policy.kafkaProducer,
+    logger: base.logger,
+    failurePolicy: policy,
+  });
+  const logger = base.logger.child({ component: 'TypedConsumer', groupId: base.groupId });
+  const pauseOptions = (ctx: BatchContext): TransientPauseOptions => ({
+    ...policy,
+    backoffMaxMs: policy.transientBackoffMaxMs,
+    onPause: (pause) => {
+      logger.warn(
+        {
+          err: pause.error,
+          attempt: pause.attempt,
+          retryInMs: pause.delayMs,
+          topic: ctx.topic,
+          partition: ctx.partition,
+        },
+        'Dependency unavailable; pausing batch',
+      );
+      policy.onPause?.(pause);
+    },
+  });
+  const retryTopics = new Set(policy.retryTopics);
+
+  const toFailure = (received: Received<T>, error: unknown): MessageFailure =>
+    received.valid
+      ? { message: received.message, error, key: policy.partitionKey?.(received.value) }
+      : { message: received.message, error, invalid: true };
+
+  /** Handle, route what failed, book-keep; the whole of it again after a transient failure. */
+  const handle = (batch: readonly Received<T>[], ctx: BatchContext): Promise<void> =>
+    retryWhileTransient(
+      async () => {
+        const valid = batch.filter((r): r is ValidMessage<T> => r.valid);
+        const failed: { received: Received<T>; error: unknown }[] = [
+          ...batch.flatMap((r) => (r.valid ? [] : [{ received: r, error: r.error }])),
+          ...(await eachBatch(valid, ctx)),
+        ];
+        if (failed.length === 0) return;
+        const routed: RoutedFailure[] = await router.route(
+          failed.map(({ received, error }) => toFailure(received, error)),
+        );
+        await policy.onRouted?.(
+          failed.map(({ received, error }, i) => ({
+            received,
+            error,
+            route: (routed[i] as RoutedFailure).route,
+          })),
+        );
+      },
+      ctx,
+      pauseOptions(ctx),
+    );
+
+  return {
+    ...base,
+    topics: [...new Set([...options.topics, ...policy.retryTopics])],
+    handleBatch: async (messages, ctx) => {
+      const batch = messages.map((m) => parseMessage(m, schema, messageType));
+      if (!retryTopics.has(ctx.topic)) return handle(batch, ctx);
+      // A retry tier: one at a time, each when it is due.
+      for (const received of batch) {
+        await waitUntil(readFailureHeaders(received.message.headers).notBefore, ctx, policy.pause);
+        await handle([received], ctx);
+        ctx.resolveOffset(received.message.offset);
+      }
+    },
+  };
+}
