@@ -42,12 +42,58 @@ export interface EventDetail extends EventSummary {
   readonly payload?: unknown;
 }
 
-/** The event log (`payment_sync_events`) as a workspace sees it: read under row-level security. */
+export interface DeadLetterStats {
+  readonly dead: number;
+  readonly failed: number;
+  readonly oldestDeadReceivedAt: Date | null;
+  readonly byErrorClass: { errorClass: string; count: number }[];
+  readonly byEventType: { type: string; count: number }[];
+  readonly autoRetry: { waiting: number; redriven: number; resolved: number; exhausted: number };
+}
+
+/** Which events a replay takes: by ids, by filter, or both. */
+export interface ReplaySelection {
+  readonly eventIds?: readonly string[] | undefined;
+  readonly status?: EventStatus | undefined;
+  /** Left out unless `status` names one of them (settled events of a stored replay). */
+  readonly excludeStatuses?: readonly EventStatus[] | undefined;
+  readonly type?: string | undefined;
+  readonly provider?: ProviderName | undefined;
+  readonly objectId?: string | undefined;
+  readonly receivedFrom?: Date | undefined;
+  readonly receivedTo?: Date | undefined;
+  readonly limit: number;
+}
+
+/** A stored event with what a replay needs to send it again. */
+export interface StoredEvent {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly provider: ProviderName;
+  readonly providerEventId: string;
+  readonly eventType: string;
+  readonly status: EventStatus;
+  readonly objectType: string | null;
+  readonly objectId: string | null;
+  readonly payload: unknown;
+  readonly providerCreatedAt: Date | null;
+  readonly receivedAt: Date;
+}
+
+export interface EventLogRepositoryDeps {
+  readonly tenantScope: TenantScope;
+  readonly prisma: Db;
+}
+
+/**
+ * The event log (`payment_sync_events`) as a workspace sees it: listings read under row-level
+ * security. Replay's selection and its reopening of settled events filter by workspace explicitly.
+ */
 export class EventLogRepository {
   readonly #tenantScope: TenantScope;
   readonly #prisma: Db;
 
-  constructor({ tenantScope, prisma }: { tenantScope: TenantScope; prisma: Db }) {
+  constructor({ tenantScope, prisma }: EventLogRepositoryDeps) {
     this.#tenantScope = tenantScope;
     this.#prisma = prisma;
   }
@@ -90,14 +136,7 @@ export class EventLogRepository {
    * it to the DLQ topic): how many, how old the oldest is, and counts by error class and event
    * type; `failed` events are still in the retry tiers.
    */
-  async deadLetterStats(workspaceId: string): Promise<{
-    dead: number;
-    failed: number;
-    oldestDeadReceivedAt: Date | null;
-    byErrorClass: { errorClass: string; count: number }[];
-    byEventType: { type: string; count: number }[];
-    autoRetry: { waiting: number; redriven: number; resolved: number; exhausted: number };
-  }> {
+  async deadLetterStats(workspaceId: string): Promise<DeadLetterStats> {
     return this.#tenantScope.run(workspaceId, async (tx) => {
       const [totals] = await tx.$queryRaw<
         { dead: number; failed: number; oldest: Date | null }[]
@@ -146,6 +185,40 @@ export class EventLogRepository {
         : null;
       if (!row) throw new NotFoundError('NOT_FOUND', 'Event not found', { eventId: id });
       return { ...toSummary(row), ...(includePayload && { payload: row.payload }) };
+    });
+  }
+
+  /** The workspace's events a replay selects, oldest first, at most `limit`. */
+  async findForReplay(workspaceId: string, s: ReplaySelection): Promise<StoredEvent[]> {
+    return this.#prisma.paymentSyncEvent.findMany({
+      where: {
+        workspaceId,
+        ...(s.eventIds?.length && { id: { in: [...s.eventIds] } }),
+        ...(s.status && { status: s.status }),
+        ...(!s.status && s.excludeStatuses && { status: { notIn: [...s.excludeStatuses] } }),
+        ...(s.type && { eventType: s.type }),
+        ...(s.provider && { provider: s.provider }),
+        ...(s.objectId && { objectId: s.objectId }),
+        ...((s.receivedFrom ?? s.receivedTo) && {
+          receivedAt: {
+            ...(s.receivedFrom && { gte: s.receivedFrom }),
+            ...(s.receivedTo && { lt: s.receivedTo }),
+          },
+        }),
+      },
+      orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
+      take: s.limit,
+    });
+  }
+
+  /**
+   * Marks settled events `received` again before a forced replay sends them, so the processor
+   * applies them instead of skipping them as duplicates.
+   */
+  async reopenForReplay(workspaceId: string, ids: readonly string[]): Promise<void> {
+    await this.#prisma.paymentSyncEvent.updateMany({
+      where: { id: { in: [...ids] }, workspaceId },
+      data: { status: 'received' },
     });
   }
 }

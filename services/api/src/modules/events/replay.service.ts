@@ -1,22 +1,25 @@
-import { TOPICS, type ProviderName, type WebhookReceived } from '@paysync/contracts';
-import type { ConnectionRepository, ConnectionView, Db } from '@paysync/db';
+import { TOPICS, type WebhookReceived } from '@paysync/contracts';
+import type { ConnectionRepository, ConnectionView } from '@paysync/db';
 import { AppError, ValidationError } from '@paysync/errors';
-import { webhookReceivedMessage, topicName, type KafkaProducer } from '@paysync/kafka';
+import {
+  topicName,
+  webhookReceivedMessage,
+  type KafkaProducer,
+  type OutgoingMessage,
+} from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import { mapProviderEvent, type BillingProvider } from '@paysync/providers';
 
 import type { ProviderFactory } from '../connections/connection.service.js';
 
-import type { EventStatus } from './event-log.repository.js';
+import type {
+  EventLogRepository,
+  EventStatus,
+  ReplaySelection,
+  StoredEvent,
+} from './event-log.repository.js';
 
-export interface ReplayFilter {
-  readonly status?: EventStatus | undefined;
-  readonly type?: string | undefined;
-  readonly provider?: ProviderName | undefined;
-  readonly objectId?: string | undefined;
-  readonly receivedFrom?: Date | undefined;
-  readonly receivedTo?: Date | undefined;
-}
+export type ReplayFilter = Omit<ReplaySelection, 'eventIds' | 'excludeStatuses' | 'limit'>;
 
 export interface ReplayRequest {
   readonly workspaceId: string;
@@ -42,6 +45,22 @@ export interface ReplayItem {
   readonly reason: string | null;
 }
 
+export interface ReplayResult {
+  readonly matched: number;
+  readonly items: ReplayItem[];
+}
+
+/** What a replay does with each selected event, and the messages that replay them. */
+interface ReplayPlan {
+  readonly items: ReplayItem[];
+  readonly messages: OutgoingMessage[];
+}
+
+/** One event's part of the plan: its outcome, and the message when it is replayed. */
+type PlannedEvent = Pick<ReplayItem, 'outcome' | 'reason'> & { message?: OutgoingMessage };
+
+type Payload = Record<string, unknown>;
+
 /** Events already applied (or deliberately skipped): replayed only with `force`. */
 const SETTLED: readonly EventStatus[] = [
   'processed',
@@ -50,6 +69,15 @@ const SETTLED: readonly EventStatus[] = [
   'ignored',
 ];
 
+export interface ReplayServiceDeps {
+  readonly eventLogRepository: EventLogRepository;
+  readonly connectionRepository: ConnectionRepository;
+  readonly providerFactory: ProviderFactory;
+  readonly kafkaProducer: KafkaProducer;
+  readonly logger: Logger;
+  readonly config: { readonly kafka: { readonly topicPrefix: string } };
+}
+
 /**
  * Replays stored events through the normal pipeline: each goes back on
  * `billing.webhook.received.v1` with `source: replay` and its stored payload, and the processor
@@ -57,58 +85,53 @@ const SETTLED: readonly EventStatus[] = [
  * Settled events are replayed only with `force`, which first marks them `received` so the
  * processor does not treat them as duplicates. Two identical concurrent replays apply once: the
  * second copy of each event reaches the processor after the first was processed and is skipped.
+ *
+ * A replay runs in three steps: select the events, plan what happens to each (refetching its
+ * object first in `refetch` mode), then publish the plan.
  */
 export class ReplayService {
-  readonly #prisma: Db;
+  readonly #events: EventLogRepository;
   readonly #connections: ConnectionRepository;
   readonly #producer: KafkaProducer;
   readonly #providerFactory: ProviderFactory;
   readonly #topic: string;
   readonly #logger: Logger;
 
-  constructor(deps: {
-    prisma: Db;
-    connectionRepository: ConnectionRepository;
-    providerFactory: ProviderFactory;
-    kafkaProducer: KafkaProducer;
-    topicPrefix: string;
-    logger: Logger;
-  }) {
-    this.#prisma = deps.prisma;
-    this.#connections = deps.connectionRepository;
-    this.#producer = deps.kafkaProducer;
-    this.#providerFactory = deps.providerFactory;
-    this.#topic = topicName(TOPICS.webhookReceived, deps.topicPrefix);
-    this.#logger = deps.logger.child({ component: 'ReplayService' });
+  constructor({
+    eventLogRepository,
+    connectionRepository,
+    providerFactory,
+    kafkaProducer,
+    logger,
+    config,
+  }: ReplayServiceDeps) {
+    this.#events = eventLogRepository;
+    this.#connections = connectionRepository;
+    this.#producer = kafkaProducer;
+    this.#providerFactory = providerFactory;
+    this.#topic = topicName(TOPICS.webhookReceived, config.kafka.topicPrefix);
+    this.#logger = logger.child({ component: 'ReplayService' });
   }
 
-  async replay(req: ReplayRequest): Promise<{ matched: number; items: ReplayItem[] }> {
+  async replay(req: ReplayRequest): Promise<ReplayResult> {
+    const events = await this.#select(req);
+    const plan = await this.#plan(req, events);
+    if (!req.dryRun) await this.#publish(req, plan);
+    return { matched: events.length, items: plan.items };
+  }
+
+  /** The events the request names, oldest first; a 400 when it names none or too many. */
+  async #select(req: ReplayRequest): Promise<StoredEvent[]> {
     if (!req.eventIds?.length && !req.filter) {
       throw new ValidationError('Name the events to replay', [
         { path: 'body', message: 'needs eventIds or filter' },
       ]);
     }
-    const f = req.filter ?? {};
-    const rows = await this.#prisma.paymentSyncEvent.findMany({
-      where: {
-        workspaceId: req.workspaceId,
-        ...(req.eventIds?.length && { id: { in: [...req.eventIds] } }),
-        ...(f.status && { status: f.status }),
-        ...(!req.force &&
-          req.mode === 'stored' &&
-          !f.status && { status: { notIn: [...SETTLED] } }),
-        ...(f.type && { eventType: f.type }),
-        ...(f.provider && { provider: f.provider }),
-        ...(f.objectId && { objectId: f.objectId }),
-        ...((f.receivedFrom ?? f.receivedTo) && {
-          receivedAt: {
-            ...(f.receivedFrom && { gte: f.receivedFrom }),
-            ...(f.receivedTo && { lt: f.receivedTo }),
-          },
-        }),
-      },
-      orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
-      take: req.limit + 1,
+    const events = await this.#events.findForReplay(req.workspaceId, {
+      ...req.filter,
+      eventIds: req.eventIds,
+      excludeStatuses: !req.force && req.mode === 'stored' ? SETTLED : undefined,
+      limit: req.limit + 1,
     });
     if (req.mode === 'refetch' && req.limit > REFETCH_MAX_EVENTS) {
       throw new ValidationError(
@@ -116,93 +139,93 @@ export class ReplayService {
         [{ path: 'body/limit', message: `at most ${REFETCH_MAX_EVENTS} with mode refetch` }],
       );
     }
-    if (rows.length > req.limit) {
+    if (events.length > req.limit) {
       throw new ValidationError(
         `More than ${req.limit} events match; narrow the filter or raise limit (max 1000)`,
         [{ path: 'body/limit', message: `more than ${req.limit} events match` }],
       );
     }
+    return events;
+  }
+
+  /** Decides each event's outcome in order and builds the messages of those replayed. */
+  async #plan(req: ReplayRequest, events: readonly StoredEvent[]): Promise<ReplayPlan> {
     const connections = await this.#connections.list(req.workspaceId);
-    const providers = new Map<string, BillingProvider>();
-    const items: ReplayItem[] = [];
-    const messages = [];
-    for (const row of rows) {
-      const base = {
-        id: row.id,
-        providerEventId: row.providerEventId,
-        type: row.eventType,
-        status: row.status,
-      };
-      const settled = SETTLED.includes(row.status);
+    const providerOf = this.#providerCache();
+    const plan: ReplayPlan = { items: [], messages: [] };
+    for (const event of events) {
       const connection =
-        connections.find((c) => c.provider === row.provider && c.isActive) ??
-        connections.find((c) => c.provider === row.provider);
-      const skip = (reason: string) => items.push({ ...base, outcome: 'skipped', reason });
-      if (settled && !req.force && req.mode === 'stored') {
-        skip('already applied (use force)');
-        continue;
-      }
-      if (!connection) {
-        skip(`the workspace has no ${row.provider} connection`);
-        continue;
-      }
-      if (req.dryRun) {
-        items.push({ ...base, outcome: 'would_replay', reason: null });
-        continue;
-      }
-      let payload = (row.payload ?? {}) as Record<string, unknown>;
-      if (req.mode === 'refetch') {
-        const fresh = await this.#refetch(row, payload, connection, providers);
-        if (typeof fresh === 'string') {
-          skip(fresh);
-          continue;
-        }
-        payload = fresh;
-      }
-      const created = typeof payload.created === 'number' ? payload.created * 1000 : undefined;
-      const webhook: WebhookReceived = {
-        provider: row.provider,
-        workspaceId: row.workspaceId,
-        connectionId: connection.id,
-        receivedAt: new Date().toISOString(),
-        source: 'replay',
-        event: {
-          id: row.providerEventId,
-          type: row.eventType,
-          createdMs:
-            req.mode === 'refetch' && created !== undefined
-              ? created
-              : (row.providerCreatedAt?.getTime() ?? created ?? row.receivedAt.getTime()),
-          livemode: payload.livemode === true,
-          accountId: typeof payload.account === 'string' ? payload.account : null,
-          apiVersion: typeof payload.api_version === 'string' ? payload.api_version : null,
-          objectType: row.objectType,
-          objectId: row.objectId,
-          payload,
-        },
-      };
-      messages.push(webhookReceivedMessage(webhook, { correlationId: req.correlationId }));
-      items.push({ ...base, outcome: 'replayed', reason: null });
+        connections.find((c) => c.provider === event.provider && c.isActive) ??
+        connections.find((c) => c.provider === event.provider);
+      const { message, ...outcome } = await this.#planEvent(req, event, connection, providerOf);
+      plan.items.push({
+        id: event.id,
+        providerEventId: event.providerEventId,
+        type: event.eventType,
+        status: event.status,
+        ...outcome,
+      });
+      if (message) plan.messages.push(message);
     }
-    if (!req.dryRun && messages.length > 0) {
-      // A refetch always goes through again (it carries new state); a stored replay of a settled
-      // event only with force.
-      const forced = items
-        .filter((i) => i.outcome === 'replayed' && SETTLED.includes(i.status))
-        .map((i) => i.id);
-      if (forced.length > 0) {
-        await this.#prisma.paymentSyncEvent.updateMany({
-          where: { id: { in: forced }, workspaceId: req.workspaceId },
-          data: { status: 'received' },
-        });
-      }
-      await this.#producer.send(this.#topic, messages);
-      this.#logger.info(
-        { workspaceId: req.workspaceId, replayed: messages.length, forced: forced.length },
-        'Events replayed',
-      );
+    return plan;
+  }
+
+  async #planEvent(
+    req: ReplayRequest,
+    event: StoredEvent,
+    connection: ConnectionView | undefined,
+    providerOf: (connection: ConnectionView) => Promise<BillingProvider>,
+  ): Promise<PlannedEvent> {
+    const skipped = (reason: string) => ({ outcome: 'skipped' as const, reason });
+    if (SETTLED.includes(event.status) && !req.force && req.mode === 'stored') {
+      return skipped('already applied (use force)');
     }
-    return { matched: rows.length, items };
+    if (!connection) return skipped(`the workspace has no ${event.provider} connection`);
+    if (req.dryRun) return { outcome: 'would_replay', reason: null };
+    const stored = (event.payload ?? {}) as Payload;
+    const payload =
+      req.mode === 'refetch'
+        ? await this.#refetch(event, stored, await providerOf(connection))
+        : stored;
+    if (typeof payload === 'string') return skipped(payload);
+    const webhook = replayedWebhook(event, payload, connection.id, req.mode);
+    return {
+      outcome: 'replayed',
+      reason: null,
+      message: webhookReceivedMessage(webhook, { correlationId: req.correlationId }),
+    };
+  }
+
+  /**
+   * Sends the planned messages. A refetch always goes through again (it carries new state); a
+   * stored replay of a settled event only with force, and such events are reopened first.
+   */
+  async #publish(req: ReplayRequest, plan: ReplayPlan): Promise<void> {
+    if (plan.messages.length === 0) return;
+    const forced = plan.items
+      .filter((i) => i.outcome === 'replayed' && SETTLED.includes(i.status))
+      .map((i) => i.id);
+    if (forced.length > 0) await this.#events.reopenForReplay(req.workspaceId, forced);
+    await this.#producer.send(this.#topic, plan.messages);
+    this.#logger.info(
+      { workspaceId: req.workspaceId, replayed: plan.messages.length, forced: forced.length },
+      'Events replayed',
+    );
+  }
+
+  /** One provider client per connection for the length of a replay. */
+  #providerCache(): (connection: ConnectionView) => Promise<BillingProvider> {
+    const providers = new Map<string, BillingProvider>();
+    return async (connection) => {
+      let provider = providers.get(connection.id);
+      if (!provider) {
+        provider = this.#providerFactory(
+          await this.#connections.getDecrypted(connection.workspaceId, connection.id),
+        );
+        providers.set(connection.id, provider);
+      }
+      return provider;
+    };
   }
 
   /**
@@ -211,29 +234,16 @@ export class ReplayService {
    * when the event names no synced object or the provider cannot answer.
    */
   async #refetch(
-    row: {
-      provider: ProviderName;
-      workspaceId: string;
-      providerEventId: string;
-      eventType: string;
-    },
-    payload: Record<string, unknown>,
-    connection: ConnectionView,
-    providers: Map<string, BillingProvider>,
-  ): Promise<Record<string, unknown> | string> {
-    let provider = providers.get(connection.id);
-    if (!provider) {
-      provider = this.#providerFactory(
-        await this.#connections.getDecrypted(connection.workspaceId, connection.id),
-      );
-      providers.set(connection.id, provider);
-    }
-    const ctx = { workspaceId: row.workspaceId, source: 'replay' as const };
+    event: StoredEvent,
+    payload: Payload,
+    provider: BillingProvider,
+  ): Promise<Payload | string> {
+    const ctx = { workspaceId: event.workspaceId, source: 'replay' as const };
     const mapped = mapProviderEvent(
       {
-        provider: row.provider,
-        id: row.providerEventId,
-        type: row.eventType,
+        provider: event.provider,
+        id: event.providerEventId,
+        type: event.eventType,
         createdMs: typeof payload.created === 'number' ? payload.created * 1000 : 0,
         livemode: payload.livemode === true,
         accountId: null,
@@ -252,17 +262,45 @@ export class ReplayService {
     } catch (err) {
       return `the provider could not be asked: ${err instanceof AppError ? err.message : 'unexpected error'}`;
     }
-    const stored = ((payload.data as Record<string, unknown> | undefined)?.object ?? {}) as Record<
-      string,
-      unknown
-    >;
+    const data = payload.data as Payload | undefined;
+    const stored = (data?.object ?? {}) as Payload;
     const object = current.deleted
       ? { id: target.externalId, object: stored.object, deleted: true }
       : current.raw;
-    return {
-      ...payload,
-      created: Math.floor(current.version / 1000),
-      data: { ...(payload.data as Record<string, unknown> | undefined), object },
-    };
+    return { ...payload, created: Math.floor(current.version / 1000), data: { ...data, object } };
   }
+}
+
+/**
+ * The `billing.webhook.received.v1` message that replays a stored event with `payload`. A
+ * refetched payload is dated at its retrieve; a stored one keeps the provider's original date.
+ */
+function replayedWebhook(
+  event: StoredEvent,
+  payload: Payload,
+  connectionId: string,
+  mode: ReplayRequest['mode'],
+): WebhookReceived {
+  const created = typeof payload.created === 'number' ? payload.created * 1000 : undefined;
+  return {
+    provider: event.provider,
+    workspaceId: event.workspaceId,
+    connectionId,
+    receivedAt: new Date().toISOString(),
+    source: 'replay',
+    event: {
+      id: event.providerEventId,
+      type: event.eventType,
+      createdMs:
+        mode === 'refetch' && created !== undefined
+          ? created
+          : (event.providerCreatedAt?.getTime() ?? created ?? event.receivedAt.getTime()),
+      livemode: payload.livemode === true,
+      accountId: typeof payload.account === 'string' ? payload.account : null,
+      apiVersion: typeof payload.api_version === 'string' ? payload.api_version : null,
+      objectType: event.objectType,
+      objectId: event.objectId,
+      payload,
+    },
+  };
 }
