@@ -1,6 +1,7 @@
 export { problemErrorHandler } from './error-handler.plugin.js';
 export { healthRoutes } from './health.plugin.js';
 export type { HealthPluginOptions, ReadinessCheck } from './health.plugin.js';
+export { registerReadinessGauge } from './readiness.metrics.js';
 export { REDACT_PATHS, createLogger, logConfigSchema } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
 export {

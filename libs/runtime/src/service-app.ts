@@ -7,6 +7,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   healthRoutes,
   problemErrorHandler,
+  registerReadinessGauge,
   type Logger,
   type ReadinessCheck,
 } from '@paysync/observability';
@@ -58,6 +59,7 @@ export async function createServiceApp<C extends InfrastructureCradle>(
     ...(options.extraChecks?.(cradle) ?? []),
   ];
   await app.register(healthRoutes, { registry: cradle.metrics, checks });
+  registerReadinessGauge(cradle.metrics, checks);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

@@ -33,6 +33,7 @@ import { EventsPoller } from './modules/events/events-poller.js';
 import { HeartbeatRepository } from './modules/heartbeats/heartbeat.repository.js';
 import { PeriodicTask } from './modules/heartbeats/periodic-task.js';
 import { RecoveryMetrics } from './modules/heartbeats/recovery.metrics.js';
+import { StateMetrics } from './modules/observability/state.metrics.js';
 import { Reconciler, type ProviderFactory } from './modules/reconciliation/reconciler.js';
 import { SessionWatchdog } from './modules/sessions/session-watchdog.js';
 
@@ -44,6 +45,7 @@ export interface RecoveryCradle extends InfrastructureCradle {
   readonly deadLettersConsumer: DeadLettersConsumer;
   readonly redriver: Redriver;
   readonly recoveryMetrics: RecoveryMetrics;
+  readonly stateMetrics: StateMetrics;
   readonly heartbeatRepository: HeartbeatRepository;
   readonly connectionRepository: ConnectionRepository;
   readonly syncWriteRepository: SyncWriteRepository;
@@ -104,6 +106,7 @@ export function registerDependencies(
       config.kafka.consumersEnabled,
     ),
     recoveryMetrics: asClass(RecoveryMetrics).singleton(),
+    stateMetrics: asClass(StateMetrics, { lifetime: 'SINGLETON', asyncInit: 'start' }),
     heartbeatRepository: asClass(HeartbeatRepository).singleton(),
     connectionRepository: asFunction(
       ({ prisma }: RecoveryCradle) =>

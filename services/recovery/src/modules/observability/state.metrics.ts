@@ -1,0 +1,115 @@
+import type { Db } from '@paysync/db';
+import { Gauge, type Logger, type Registry } from '@paysync/observability';
+
+export interface StateMetricsDeps {
+  readonly prisma: Db;
+  readonly metrics: Registry;
+  readonly logger: Logger;
+}
+
+/** Running sessions with an ETA on the Sync dashboard (the longest ones). */
+const MAX_ETA_SERIES = 20;
+/** A scrape within this long of the previous one reuses its numbers (several Prometheus replicas). */
+const CACHE_MS = 5000;
+
+interface SessionRow {
+  id: string;
+  workspace_id: string;
+  eta_seconds: number | null;
+}
+
+/**
+ * Cluster-wide state read from PostgreSQL at scrape time (the recovery service watches sessions
+ * and dead letters, so it exports them): sync sessions by status, the ETA of running sessions,
+ * dead letters by state. Every replica reports the same numbers: dashboards take `max`.
+ * Labels are bounded: statuses are enums, and at most {@link MAX_ETA_SERIES} running sessions.
+ */
+export class StateMetrics {
+  readonly #prisma: Db;
+  readonly #logger: Logger;
+  readonly sessions: Gauge<'status'>;
+  readonly sessionEta: Gauge<'session_id' | 'workspace_id'>;
+  readonly deadLetters: Gauge<'status'>;
+  #refreshed = 0;
+  #refreshing: Promise<void> | undefined;
+
+  constructor({ prisma, metrics, logger }: StateMetricsDeps) {
+    this.#prisma = prisma;
+    this.#logger = logger.child({ component: 'StateMetrics' });
+    const refresh = () => this.#refresh();
+    this.sessions = new Gauge({
+      name: 'paysync_sync_sessions',
+      help: 'Sync sessions by status (pending, running, completed, failed, cancelled), from PostgreSQL',
+      labelNames: ['status'],
+      registers: [metrics],
+      collect: refresh,
+    });
+    this.sessionEta = new Gauge({
+      name: 'paysync_sync_session_eta_seconds',
+      help: `Estimated seconds left of running sync sessions (share of segments done; the ${MAX_ETA_SERIES} longest)`,
+      labelNames: ['session_id', 'workspace_id'],
+      registers: [metrics],
+      collect: refresh,
+    });
+    this.deadLetters = new Gauge({
+      name: 'paysync_dead_letters',
+      help: 'Dead letters by state (waiting = re-drive scheduled, redriven = outcome pending, resolved, dead = needs a human), from PostgreSQL',
+      labelNames: ['status'],
+      registers: [metrics],
+      collect: refresh,
+    });
+  }
+
+  /** One query round per scrape, shared by the three gauges. */
+  #refresh(): Promise<void> {
+    if (Date.now() - this.#refreshed < CACHE_MS) return Promise.resolve();
+    this.#refreshing ??= this.#load()
+      .catch((err: unknown) => this.#logger.warn({ err }, 'State metrics not refreshed'))
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
+    return this.#refreshing;
+  }
+
+  async #load(): Promise<void> {
+    const [sessions, deadLetters, running] = await Promise.all([
+      this.#prisma.$queryRaw<{ status: string; n: number }[]>`
+        SELECT status::text AS status, count(*)::int AS n FROM payment_sync_sessions GROUP BY status`,
+      this.#prisma.$queryRaw<{ status: string; n: number }[]>`
+        SELECT status, count(*)::int AS n FROM dead_letters GROUP BY status`,
+      this.#prisma.$queryRaw<SessionRow[]>`
+        SELECT s.id::text AS id, s.workspace_id::text AS workspace_id,
+          CASE WHEN count(*) FILTER (WHERE u.status = 'done') = 0 OR min(u.started_at) IS NULL
+            THEN NULL
+            ELSE extract(epoch FROM (now() - min(u.started_at)))
+              * (count(*) - count(*) FILTER (WHERE u.status = 'done'))
+              / (count(*) FILTER (WHERE u.status = 'done'))
+          END::float8 AS eta_seconds
+        FROM payment_sync_sessions s JOIN sync_units u ON u.session_id = s.id
+        WHERE s.status = 'running'
+        GROUP BY s.id, s.workspace_id
+        ORDER BY eta_seconds DESC NULLS FIRST
+        LIMIT ${MAX_ETA_SERIES}`,
+    ]);
+    this.sessions.reset();
+    for (const status of ['pending', 'running', 'completed', 'failed', 'cancelled']) {
+      this.sessions.set({ status }, sessions.find((r) => r.status === status)?.n ?? 0);
+    }
+    this.deadLetters.reset();
+    for (const status of ['waiting', 'redriven', 'dead', 'resolved']) {
+      this.deadLetters.set({ status }, deadLetters.find((r) => r.status === status)?.n ?? 0);
+    }
+    this.sessionEta.reset();
+    for (const r of running) {
+      // Unknown yet (no segment done): -1, so the session still shows as running.
+      this.sessionEta.set(
+        { session_id: r.id, workspace_id: r.workspace_id },
+        r.eta_seconds === null ? -1 : Math.round(r.eta_seconds),
+      );
+    }
+    this.#refreshed = Date.now();
+  }
+
+  /** Registered with asyncInit so the gauges exist from start-up. */
+  start(): void {}
+}
