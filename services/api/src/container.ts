@@ -21,6 +21,8 @@ import { ConnectionService } from './modules/connections/connection.service.js';
 import { SyncedDataRepository } from './modules/data/synced-data.repository.js';
 import { EventLogRepository } from './modules/events/event-log.repository.js';
 import { ReplayService } from './modules/events/replay.service.js';
+import { RecoveryHealthRepository } from './modules/recovery/recovery-health.repository.js';
+import { RecoveryHealthService } from './modules/recovery/recovery-health.service.js';
 import { SyncControlService } from './modules/sync/sync-control.service.js';
 import { WorkspaceRepository } from './modules/workspaces/workspace.repository.js';
 
@@ -40,6 +42,8 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
   readonly eventLogRepository: EventLogRepository;
   readonly replayService: ReplayService;
   readonly syncedDataRepository: SyncedDataRepository;
+  readonly recoveryHealthRepository: RecoveryHealthRepository;
+  readonly recoveryHealthService: RecoveryHealthService;
 }
 
 export type DependencyOverrides = Overrides<ApiCradle>;
@@ -71,6 +75,8 @@ export function registerDependencies(
     eventLogRepository: asClass(EventLogRepository).singleton(),
     replayService: asClass(ReplayService).singleton(),
     syncedDataRepository: asClass(SyncedDataRepository).singleton(),
+    recoveryHealthRepository: asClass(RecoveryHealthRepository).singleton(),
+    recoveryHealthService: asClass(RecoveryHealthService).singleton(),
     ...overrides,
   });
 }

@@ -2,6 +2,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '@paysync/errors';
+import { cradleOf } from '@paysync/runtime';
 
 import { connectionRoutes } from './connections.routes.js';
 import { dataRoutes } from './data.routes.js';
@@ -11,6 +12,7 @@ import { syncRoutes } from './sync.routes.js';
 import { workspaceRoutes } from './workspaces.routes.js';
 
 import type { Config } from '../config.js';
+import type { ApiCradle } from '../container.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -20,7 +22,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * key) → rate limit per credential (429) → schema validation (400) → handler → audit record.
  */
 export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  const { authService, workspaceRepository, auditRepository } = app.diContainer.cradle;
+  const { authService, workspaceRepository, auditRepository } = cradleOf<ApiCradle>(app);
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const principal = await authService.authenticate(req.headers.authorization);
@@ -101,11 +103,7 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
   await app.register(syncRoutes, { ...opts, stalledAfterMs: config.api.syncStalledAfterMs });
   await app.register(eventRoutes, opts);
   await app.register(dataRoutes, opts);
-  await app.register(recoveryRoutes, {
-    ...opts,
-    recoveryGroupId: config.api.recoveryGroupId,
-    topicPrefix: config.kafka.topicPrefix,
-  });
+  await app.register(recoveryRoutes, opts);
 };
 
 /** Paths (`body/name`, `body/items/0/id`) of every string in `value` holding U+0000. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import { ValidationError } from '@paysync/errors';
+import { cradleOf } from '@paysync/runtime';
 
 import { paginate, timeKey, type TimeKey } from '../http/pagination.js';
 import {
@@ -18,13 +19,14 @@ import {
 } from './events.schemas.js';
 
 import type { EventSummary } from '../modules/events/event-log.repository.js';
+import type { ApiCradle } from '../container.js';
 
 /** The event log: every provider event and what became of it. */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = async (
   app,
   { maxPageSize },
 ) => {
-  const { eventLogRepository, replayService } = app.diContainer.cradle;
+  const { eventLogRepository, replayService } = cradleOf<ApiCradle>(app);
   const newestFirst = (kind: string) => ({
     kind,
     maxPageSize,
