@@ -1,4 +1,32 @@
 import type { Db } from '../client.js';
+import type { ConnectionView } from './connection.repository.js';
+
+/**
+ * A provider account's shared rate limiter, as the sync-runner and recovery use it: what the
+ * provider adapters need (`acquire`, `onThrottled`) plus the 429 count a unit records.
+ */
+export interface ProviderRateLimiter {
+  /** Resolves when one request may be sent. */
+  acquire(): Promise<void>;
+  /** The provider answered 429: slow down for a while. */
+  onThrottled(retryAfterMs: number): void;
+  /** 429s seen since the last call. */
+  takeThrottles(): number;
+}
+
+/**
+ * Builds the rate limiter of a connection's provider account (registered once per service as
+ * `rateLimiterFactory`; classes take the factory instead of building a PgRateLimiter).
+ */
+export type RateLimiterFactory = (connection: ConnectionView) => ProviderRateLimiter;
+
+export interface PgRateLimiterDeps {
+  readonly prisma: Db;
+  /** The provider account (see connectionRateLimit in @paysync/providers). */
+  readonly key: string;
+  readonly ratePerSecond: number;
+  readonly burst?: number;
+}
 
 /**
  * A token bucket in PostgreSQL (`provider_rate_limits`), shared by every replica that calls the
@@ -7,18 +35,18 @@ import type { Db } from '../client.js';
  * halves the rate (down to a tenth) and adds the Retry-After as debt; the base rate comes back
  * after a minute without 429s.
  */
-export class PgRateLimiter {
+export class PgRateLimiter implements ProviderRateLimiter {
   readonly #prisma: Db;
   readonly #key: string;
   readonly #rate: number;
   readonly #burst: number;
   #throttles = 0;
 
-  constructor(deps: { prisma: Db; key: string; ratePerSecond: number; burst?: number }) {
-    this.#prisma = deps.prisma;
-    this.#key = deps.key;
-    this.#rate = deps.ratePerSecond;
-    this.#burst = deps.burst ?? Math.max(1, Math.ceil(deps.ratePerSecond));
+  constructor({ prisma, key, ratePerSecond, burst }: PgRateLimiterDeps) {
+    this.#prisma = prisma;
+    this.#key = key;
+    this.#rate = ratePerSecond;
+    this.#burst = burst ?? Math.max(1, Math.ceil(ratePerSecond));
   }
 
   async acquire(): Promise<void> {

@@ -6,11 +6,16 @@ import { ConflictError, NotFoundError } from '@paysync/errors';
 import { mapDbError } from '../errors.js';
 import { isUuid } from '../ids.js';
 
-import type { Db, DbOrTx } from '../client.js';
-import type { PaymentSyncSession, Prisma } from '../generated/prisma/client.js';
+import {
+  ACTIVE_SESSION_STATUSES,
+  INITIAL_SESSION_STATUS,
+  sourcesOf,
+  targetOf,
+  type SyncSessionStatus,
+} from './sync-session.machine.js';
 
-export type SyncSessionStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-export const ACTIVE_SESSION_STATUSES: readonly SyncSessionStatus[] = ['pending', 'running'];
+import type { Db, DbOrTx, Tx } from '../client.js';
+import type { PaymentSyncSession, Prisma } from '../generated/prisma/client.js';
 
 /** A sync session as the API and the runner see it. `progress` is per entity type. */
 export interface SyncSessionView {
@@ -49,14 +54,51 @@ export interface SessionListFilter {
   readonly limit: number;
 }
 
+/** A session the sync-runner is about to plan (its row locked). */
+export interface SessionToPlan {
+  readonly status: SyncSessionStatus;
+  readonly workspaceId: string;
+  readonly entityTypes: readonly string[];
+}
+
+/** What the recovery watchdog may resume on its own (see `autoResumeCandidates`). */
+export interface AutoResumeCandidate {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly configurationId: string;
+  readonly provider: ProviderName;
+  readonly entityTypes: readonly EntityType[];
+  readonly status: 'running' | 'failed';
+  readonly autoResumes: number;
+}
+
+export interface AutoResumePolicy {
+  /** A running session without progress for this long is stalled. */
+  readonly stalledAfterMs: number;
+  /** Automatic resumes per session; past it the session waits for a human. */
+  readonly maxAutoResumes: number;
+  /** Wait after a transient failure before resuming; doubles per automatic resume. */
+  readonly resumeDelayMs: number;
+  /** Error codes of a failure that may go away by itself. */
+  readonly retryableCodes: readonly string[];
+}
+
+export interface SyncSessionRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /**
- * Sync sessions (`payment_sync_sessions`). Creation is serialised per connection (the connection
- * row is locked), so two concurrent "start" requests cannot both create an active session.
+ * Sync sessions (`payment_sync_sessions`): the one writer of the table, used by the api, the
+ * sync-runner and recovery. Every status change is an event of the session state machine
+ * (sync-session.machine.ts) written as a compare-and-set on the statuses the event may leave, so
+ * a change that lost a race (a cancel during the last page, two runners finishing together)
+ * changes nothing. Creation is serialised per connection (the connection row is locked), so two
+ * concurrent "start" requests cannot both create an active session.
  */
 export class SyncSessionRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: SyncSessionRepositoryDeps) {
     this.#prisma = prisma;
   }
 
@@ -90,6 +132,7 @@ export class SyncSessionRepository {
         const row = await tx.paymentSyncSession.create({
           data: {
             id: randomUUID(),
+            status: INITIAL_SESSION_STATUS,
             workspaceId: input.workspaceId,
             configurationId: input.configurationId,
             provider: input.provider,
@@ -239,23 +282,27 @@ export class SyncSessionRepository {
     return n > 0;
   }
 
-  /** Ends a session that never got going (its command could not be published). */
-  async markFailed(id: string, error: Record<string, unknown>): Promise<void> {
-    await this.#prisma.paymentSyncSession.updateMany({
-      where: { id, status: { in: [...ACTIVE_SESSION_STATUSES] } },
-      data: { status: 'failed', error: error as Prisma.InputJsonObject, finishedAt: new Date() },
-    });
+  /**
+   * `fail`: the session ends `failed` with `error` (a permanent unit failure, or a start command
+   * that never reached Kafka). False when it had already ended.
+   */
+  async markFailed(id: string, error: Record<string, unknown>, tx?: Tx): Promise<boolean> {
+    const n = await (tx ?? this.#prisma).$executeRaw`
+      UPDATE payment_sync_sessions SET status = ${targetOf('fail')}::sync_session_status,
+        finished_at = now(), updated_at = now(), error = ${JSON.stringify(error)}::jsonb
+      WHERE id = ${id}::uuid AND status = ANY(${[...sourcesOf('fail')]}::sync_session_status[])`;
+    return n === 1;
   }
 
   /**
-   * Cancels a pending or running session (the runner sees the status between pages and stops);
+   * `cancel`: stops a pending or running session (the runner sees the status between pages);
    * a finished session is SYNC_SESSION_FINISHED.
    */
   async cancel(workspaceId: string, id: string): Promise<SyncSessionView> {
     const current = await this.get(workspaceId, id);
     const updated = await this.#prisma.paymentSyncSession.updateMany({
-      where: { id, workspaceId, status: { in: [...ACTIVE_SESSION_STATUSES] } },
-      data: { status: 'cancelled', finishedAt: new Date() },
+      where: { id, workspaceId, status: { in: [...sourcesOf('cancel')] } },
+      data: { status: targetOf('cancel'), finishedAt: new Date() },
     });
     if (updated.count === 0) {
       const now = await this.get(workspaceId, id);
@@ -270,7 +317,146 @@ export class SyncSessionRepository {
     }
     return { ...current, ...(await this.get(workspaceId, id)) };
   }
+
+  /** Locks a session row in `tx` before planning it; undefined when it does not exist. */
+  async lockForPlan(id: string, tx: Tx): Promise<SessionToPlan | undefined> {
+    const rows = await tx.$queryRaw<
+      { status: SyncSessionStatus; entity_types: string[]; workspace_id: string }[]
+    >`
+      SELECT status, entity_types, workspace_id FROM payment_sync_sessions
+      WHERE id = ${id}::uuid FOR UPDATE`;
+    const row = rows[0];
+    return row
+      ? { status: row.status, workspaceId: row.workspace_id, entityTypes: row.entity_types }
+      : undefined;
+  }
+
+  /** `plan`: the sync-runner created the units (in `tx`); the session runs. */
+  async markPlanned(id: string, tx: Tx): Promise<boolean> {
+    const n = await tx.$executeRaw`
+      UPDATE payment_sync_sessions
+      SET status = ${targetOf('plan')}::sync_session_status,
+          started_at = COALESCE(started_at, now()), updated_at = now(), last_progress_at = now()
+      WHERE id = ${id}::uuid AND status = ANY(${[...sourcesOf('plan')]}::sync_session_status[])`;
+    return n === 1;
+  }
+
+  /** `complete`: once every unit of the session is done. True for the one caller that did it. */
+  async completeIfUnitsDone(id: string): Promise<boolean> {
+    const n = await this.#prisma.$executeRaw`
+      UPDATE payment_sync_sessions SET status = ${targetOf('complete')}::sync_session_status,
+        finished_at = now(), updated_at = now(), last_progress_at = now()
+      WHERE id = ${id}::uuid AND status = ANY(${[...sourcesOf('complete')]}::sync_session_status[])
+        AND NOT EXISTS (SELECT 1 FROM sync_units WHERE session_id = ${id}::uuid AND status <> 'done')`;
+    return n === 1;
+  }
+
+  /**
+   * `resume` of a failed or cancelled session that has units (checkpoints to resume from): it
+   * runs again, its error cleared. (A stalled running session stays running: only its units'
+   * leases change.) False when there is nothing to reopen.
+   */
+  async reopen(id: string, tx: Tx): Promise<boolean> {
+    const n = await tx.$executeRaw`
+      UPDATE payment_sync_sessions SET status = ${targetOf('resume')}::sync_session_status,
+        error = NULL, finished_at = NULL, updated_at = now(), last_progress_at = now()
+      WHERE id = ${id}::uuid
+        AND status = ANY(${REOPENABLE}::sync_session_status[])
+        AND EXISTS (SELECT 1 FROM sync_units WHERE session_id = ${id}::uuid)`;
+    return n === 1;
+  }
+
+  /** The session's status, read in `tx` (a unit's page checks it before its checkpoint). */
+  async statusOf(id: string, tx?: DbOrTx): Promise<SyncSessionStatus | undefined> {
+    const rows = await (tx ?? this.#prisma).$queryRaw<{ status: SyncSessionStatus }[]>`
+      SELECT status FROM payment_sync_sessions WHERE id = ${id}::uuid`;
+    return rows[0]?.status;
+  }
+
+  /** The connection a session syncs (no workspace check: for the sync-runner). */
+  async connectionOf(
+    id: string,
+  ): Promise<{ configurationId: string | null; workspaceId: string } | undefined> {
+    const rows = await this.#prisma.$queryRaw<
+      { configuration_id: string | null; workspace_id: string }[]
+    >`
+      SELECT configuration_id, workspace_id FROM payment_sync_sessions WHERE id = ${id}::uuid`;
+    const row = rows[0];
+    return row
+      ? { configurationId: row.configuration_id, workspaceId: row.workspace_id }
+      : undefined;
+  }
+
+  /** Pending sessions nobody planned (their start command was lost or not consumed yet). */
+  async unplanned(limit = 10): Promise<string[]> {
+    const rows = await this.#prisma.$queryRaw<{ id: string }[]>`
+      SELECT s.id FROM payment_sync_sessions s
+      WHERE s.status = ANY(${[...sourcesOf('plan')]}::sync_session_status[])
+        AND NOT EXISTS (SELECT 1 FROM sync_units u WHERE u.session_id = s.id)
+      ORDER BY s.created_at LIMIT ${limit}`;
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Sessions the recovery watchdog may resume on its own, oldest first (at most 50): running
+   * without progress for `stalledAfterMs`, or failed with a retryable error code after a backoff
+   * from the failure (or the last automatic resume) that doubles per automatic resume. Only on an
+   * active connection, below the cap, and not restarted (no child).
+   */
+  async autoResumeCandidates(policy: AutoResumePolicy): Promise<AutoResumeCandidate[]> {
+    const rows = await this.#prisma.$queryRaw<
+      {
+        id: string;
+        workspace_id: string;
+        configuration_id: string;
+        provider: ProviderName;
+        entity_types: string[];
+        status: 'running' | 'failed';
+        auto_resumes: number;
+      }[]
+    >`
+      SELECT s.id, s.workspace_id, s.configuration_id, s.provider::text AS provider, s.entity_types,
+             s.status::text AS status, s.auto_resumes
+        FROM payment_sync_sessions s
+        JOIN workspace_payment_configurations c ON c.id = s.configuration_id AND c.is_active
+       WHERE s.auto_resumes < ${policy.maxAutoResumes}
+         AND NOT EXISTS (SELECT 1 FROM payment_sync_sessions ch WHERE ch.parent_session_id = s.id)
+         AND ((s.status = 'running' AND GREATEST(
+                 (SELECT max(u.updated_at) FROM sync_units u WHERE u.session_id = s.id),
+                 s.last_progress_at, s.created_at)
+               < now() - (${policy.stalledAfterMs}::int * interval '1 millisecond'))
+           OR (s.status = 'failed' AND s.error->>'code' = ANY(${[...policy.retryableCodes]}::text[])
+               AND GREATEST(s.finished_at, s.last_progress_at) < now() - (${policy.resumeDelayMs}::bigint * power(2, s.auto_resumes)
+                   * interval '1 millisecond')))
+       ORDER BY s.created_at
+       LIMIT 50`;
+    return rows.map((r) => ({
+      id: r.id,
+      workspaceId: r.workspace_id,
+      configurationId: r.configuration_id,
+      provider: r.provider,
+      entityTypes: r.entity_types as EntityType[],
+      status: r.status,
+      autoResumes: r.auto_resumes,
+    }));
+  }
+
+  /**
+   * Counts one automatic resume of a candidate (compare-and-set on the count and status it was
+   * seen with), so two recovery replicas never resume the same session twice for one stall. The
+   * status is left to the sync-runner's `resume`.
+   */
+  async claimAutoResume(candidate: AutoResumeCandidate): Promise<boolean> {
+    const n = await this.#prisma.$executeRaw`
+      UPDATE payment_sync_sessions SET auto_resumes = auto_resumes + 1, last_progress_at = now()
+       WHERE id = ${candidate.id}::uuid AND auto_resumes = ${candidate.autoResumes}
+         AND status = ${candidate.status}::sync_session_status`;
+    return n === 1;
+  }
 }
+
+/** `resume` reopens these; a running (stalled) session keeps its status. */
+const REOPENABLE = sourcesOf('resume').filter((s) => s !== targetOf('resume'));
 
 interface UnitAggregate {
   session_id: string;

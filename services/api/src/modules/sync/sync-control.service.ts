@@ -5,12 +5,13 @@ import {
   type ProviderName,
   type SyncCommand,
 } from '@paysync/contracts';
-import type {
-  ConnectionRepository,
-  ReconciliationRepository,
-  ReconciliationView,
-  SyncSessionRepository,
-  SyncSessionView,
+import {
+  canTransition,
+  type ConnectionRepository,
+  type ReconciliationRepository,
+  type ReconciliationView,
+  type SyncSessionRepository,
+  type SyncSessionView,
 } from '@paysync/db';
 import { ConflictError, NotFoundError, ValidationError } from '@paysync/errors';
 import { syncCommandMessage, topicName, type KafkaProducer } from '@paysync/kafka';
@@ -24,6 +25,15 @@ export interface StartSyncInput {
   readonly entityTypes?: readonly EntityType[] | undefined;
   readonly requestedBy: string;
   readonly correlationId: string;
+}
+
+export interface SyncControlServiceDeps {
+  readonly syncSessionRepository: SyncSessionRepository;
+  readonly reconciliationRepository: ReconciliationRepository;
+  readonly connectionRepository: ConnectionRepository;
+  readonly kafkaProducer: KafkaProducer;
+  readonly logger: Logger;
+  readonly config: { readonly kafka: { readonly topicPrefix: string } };
 }
 
 /**
@@ -40,20 +50,20 @@ export class SyncControlService {
   readonly #topic: string;
   readonly #logger: Logger;
 
-  constructor(deps: {
-    syncSessionRepository: SyncSessionRepository;
-    reconciliationRepository: ReconciliationRepository;
-    connectionRepository: ConnectionRepository;
-    kafkaProducer: KafkaProducer;
-    topicPrefix: string;
-    logger: Logger;
-  }) {
-    this.#sessions = deps.syncSessionRepository;
-    this.#reconciliations = deps.reconciliationRepository;
-    this.#connections = deps.connectionRepository;
-    this.#producer = deps.kafkaProducer;
-    this.#topic = topicName(TOPICS.syncCommand, deps.topicPrefix);
-    this.#logger = deps.logger.child({ component: 'SyncControlService' });
+  constructor({
+    syncSessionRepository,
+    reconciliationRepository,
+    connectionRepository,
+    kafkaProducer,
+    logger,
+    config,
+  }: SyncControlServiceDeps) {
+    this.#sessions = syncSessionRepository;
+    this.#reconciliations = reconciliationRepository;
+    this.#connections = connectionRepository;
+    this.#producer = kafkaProducer;
+    this.#topic = topicName(TOPICS.syncCommand, config.kafka.topicPrefix);
+    this.#logger = logger.child({ component: 'SyncControlService' });
   }
 
   async startInitial(input: StartSyncInput): Promise<SyncSessionView> {
@@ -149,7 +159,10 @@ export class SyncControlService {
     stalledAfterMs: number;
   }): Promise<{ sessionId: string; parentSessionId: string | null; mode: 'resume' | 'restart' }> {
     const session = await this.#sessions.get(input.workspaceId, input.sessionId);
+    // The state machine says whether the mode can leave this status at all; a running session
+    // must also be stalled, and a restarted one (it has a child) is not recovered twice.
     const recoverable =
+      canTransition(session.status, input.mode) &&
       (
         await this.#sessions.recoverable(
           input.workspaceId,

@@ -1,38 +1,59 @@
 import { ENTITY_TYPES, type CanonicalChange, type EntityType } from '@paysync/contracts';
-import {
-  PgRateLimiter,
-  type ClaimedReconciliation,
-  type ConnectionRepository,
-  type Db,
-  type DecryptedConnection,
-  type DriftRepository,
-  type EntityDrift,
-  type ReconciliationRepository,
-  type SyncWriteRepository,
+import type {
+  ClaimedReconciliation,
+  ConnectionRepository,
+  DriftRepository,
+  EntityDrift,
+  RateLimiterFactory,
+  ReconciliationRepository,
+  SyncWriteRepository,
 } from '@paysync/db';
 import { AppError } from '@paysync/errors';
 import type { Logger } from '@paysync/observability';
-import { connectionRateLimit, type BillingProvider, type RateLimiter } from '@paysync/providers';
+import type { BillingProvider, ProviderFactory } from '@paysync/providers';
 
 import type { RecoveryMetrics } from '../heartbeats/recovery.metrics.js';
 
-export type ProviderFactory = (
-  connection: DecryptedConnection,
-  rateLimiter: RateLimiter,
-) => BillingProvider;
-
-export interface ReconcilerSettings {
-  readonly owner: string;
-  readonly leaseMs: number;
-  /** Local-only rows verified by a retrieve per entity type; the rest are reported unverified. */
-  readonly maxVerify: number;
-  readonly pageSize: number;
+export interface ReconcilerDeps {
+  readonly connectionRepository: ConnectionRepository;
+  readonly driftRepository: DriftRepository;
+  readonly syncWriteRepository: SyncWriteRepository;
+  readonly reconciliationRepository: ReconciliationRepository;
+  readonly providerFactory: ProviderFactory;
+  readonly rateLimiterFactory: RateLimiterFactory;
+  readonly recoveryMetrics: RecoveryMetrics;
+  readonly logger: Logger;
+  /** The lease owner of this replica's reconciliation runs. */
+  readonly workerId: string;
+  readonly config: {
+    readonly recovery: {
+      readonly reconcileLeaseMs: number;
+      /** Local-only rows verified by a retrieve per entity type; the rest are reported unverified. */
+      readonly reconcileMaxVerify: number;
+    };
+  };
 }
 
+/** Objects per provider list request. */
+const PROVIDER_PAGE = 100;
 const SAMPLES = 10;
 const LOCAL_PAGE = 1000;
 
 class LeaseLostError extends Error {}
+
+type Report = Partial<Record<EntityType, Tally>>;
+
+/** One entity type of one run: what `#entity` and its steps work on. */
+interface EntityJob {
+  readonly run: ClaimedReconciliation;
+  readonly provider: BillingProvider;
+  readonly entityType: EntityType;
+  readonly tally: Tally;
+  /** The whole run's report (saved with each heartbeat). */
+  readonly report: Report;
+  /** The workspace has several connections to the provider: local rows cannot be attributed. */
+  readonly severalConnections: boolean;
+}
 
 interface Tally {
   providerCount: number;
@@ -90,50 +111,55 @@ function errorOf(err: unknown): { code: string; message: string } {
  * (version-gated: a newer webhook still wins) as `reconcile` writes.
  */
 export class Reconciler {
-  readonly #prisma: Db;
   readonly #connections: ConnectionRepository;
   readonly #drift: DriftRepository;
   readonly #writes: SyncWriteRepository;
   readonly #runs: ReconciliationRepository;
   readonly #providerFactory: ProviderFactory;
+  readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #metrics: RecoveryMetrics;
-  readonly #settings: ReconcilerSettings;
+  readonly #owner: string;
+  readonly #leaseMs: number;
+  readonly #maxVerify: number;
   readonly #logger: Logger;
 
-  constructor(deps: {
-    prisma: Db;
-    connectionRepository: ConnectionRepository;
-    driftRepository: DriftRepository;
-    syncWriteRepository: SyncWriteRepository;
-    reconciliationRepository: ReconciliationRepository;
-    providerFactory: ProviderFactory;
-    recoveryMetrics: RecoveryMetrics;
-    settings: ReconcilerSettings;
-    logger: Logger;
-  }) {
-    this.#prisma = deps.prisma;
-    this.#connections = deps.connectionRepository;
-    this.#drift = deps.driftRepository;
-    this.#writes = deps.syncWriteRepository;
-    this.#runs = deps.reconciliationRepository;
-    this.#providerFactory = deps.providerFactory;
-    this.#metrics = deps.recoveryMetrics;
-    this.#settings = deps.settings;
-    this.#logger = deps.logger.child({ component: 'Reconciler' });
+  constructor({
+    connectionRepository,
+    driftRepository,
+    syncWriteRepository,
+    reconciliationRepository,
+    providerFactory,
+    rateLimiterFactory,
+    recoveryMetrics,
+    logger,
+    workerId,
+    config,
+  }: ReconcilerDeps) {
+    this.#connections = connectionRepository;
+    this.#drift = driftRepository;
+    this.#writes = syncWriteRepository;
+    this.#runs = reconciliationRepository;
+    this.#providerFactory = providerFactory;
+    this.#rateLimiterFactory = rateLimiterFactory;
+    this.#metrics = recoveryMetrics;
+    this.#owner = workerId;
+    this.#leaseMs = config.recovery.reconcileLeaseMs;
+    this.#maxVerify = config.recovery.reconcileMaxVerify;
+    this.#logger = logger.child({ component: 'Reconciler' });
   }
 
   /** Claims and runs one due reconciliation; undefined when none is due. */
   async runNext(): Promise<{ id: string; status: 'completed' | 'failed' } | undefined> {
-    const run = await this.#runs.claim(this.#settings.owner, this.#settings.leaseMs);
+    const run = await this.#runs.claim(this.#owner, this.#leaseMs);
     if (!run) return undefined;
     return { id: run.id, status: await this.run(run) };
   }
 
   async run(run: ClaimedReconciliation): Promise<'completed' | 'failed'> {
     const log = this.#logger.child({ reconciliationId: run.id, workspaceId: run.workspaceId });
-    const report: Partial<Record<EntityType, Tally>> = {};
+    const report: Report = {};
     const finish = async (status: 'completed' | 'failed', error?: Record<string, unknown>) => {
-      await this.#runs.finish(run.id, this.#settings.owner, {
+      await this.#runs.finish(run.id, this.#owner, {
         status,
         report,
         ...(error && { error }),
@@ -143,10 +169,7 @@ export class Reconciler {
     };
     try {
       const connection = await this.#connections.getDecrypted(run.workspaceId, run.configurationId);
-      const provider = this.#providerFactory(
-        connection,
-        new PgRateLimiter({ prisma: this.#prisma, ...connectionRateLimit(connection) }),
-      );
+      const provider = this.#providerFactory(connection, this.#rateLimiterFactory(connection));
       const supported = provider.capabilities().entityTypes;
       const entityTypes = ENTITY_TYPES.filter(
         (t) =>
@@ -159,7 +182,14 @@ export class Reconciler {
       for (const entityType of entityTypes) {
         const tally = emptyTally();
         report[entityType] = tally;
-        await this.#entity(run, provider, entityType, tally, report, siblings > 1);
+        await this.#entity({
+          run,
+          provider,
+          entityType,
+          tally,
+          report,
+          severalConnections: siblings > 1,
+        });
         for (const kind of ['missing', 'stale', 'deleted'] as const)
           if (tally[kind] > 0)
             this.#metrics.driftFound.inc({ entity_type: entityType, kind }, tally[kind]);
@@ -187,25 +217,36 @@ export class Reconciler {
     }
   }
 
-  async #entity(
-    run: ClaimedReconciliation,
-    provider: BillingProvider,
-    entityType: EntityType,
-    tally: Tally,
-    report: Partial<Record<EntityType, Tally>>,
-    severalConnections: boolean,
-  ): Promise<void> {
+  /**
+   * One entity type: the provider's listing against the local rows, then the local rows the
+   * listing did not contain (only when the listing was read to its end and the rows can be
+   * attributed to this connection).
+   */
+  async #entity(job: EntityJob): Promise<void> {
+    const seen = await this.#compareListing(job);
+    const candidates = await this.#unlisted(job, seen);
+    const { tally } = job;
+    if (!tally.listingComplete) {
+      tally.deletionCheck = 'skipped_partial_listing';
+      return;
+    }
+    if (job.severalConnections) {
+      tally.deletionCheck = 'skipped_several_connections';
+      for (const id of candidates) note(tally, 'unverified', id);
+      return;
+    }
+    await this.#verifyUnlisted(job, candidates);
+  }
+
+  /** Step 1: lists the provider's objects page by page; notes missing and stale. Returns the ids seen. */
+  async #compareListing(job: EntityJob): Promise<Set<string>> {
+    const { run, provider, entityType, tally } = job;
     const ctx = { workspaceId: run.workspaceId, source: 'reconcile' as const };
     const seen = new Set<string>();
-    // 1. The provider's listing against the local rows.
     try {
       let cursor: string | null = null;
       do {
-        const page = await provider.listPage(
-          entityType,
-          { cursor, limit: this.#settings.pageSize },
-          ctx,
-        );
+        const page = await provider.listPage(entityType, { cursor, limit: PROVIDER_PAGE }, ctx);
         const changes = page.changes.filter((c) => c.entityType === entityType);
         const kinds = await this.#drift.compare(entityType, changes);
         const repairs: CanonicalChange[] = [];
@@ -220,7 +261,7 @@ export class Reconciler {
         });
         if (run.repair) tally.repaired += await this.#repair(repairs);
         cursor = page.nextCursor;
-        await this.#heartbeat(run, report);
+        await this.#heartbeat(run, job.report);
       } while (cursor);
       tally.listingComplete = true;
     } catch (err) {
@@ -231,8 +272,12 @@ export class Reconciler {
         'Provider listing failed; nothing will be deleted for this entity type',
       );
     }
+    return seen;
+  }
 
-    // 2. Local rows the listing did not contain.
+  /** Step 2: the live local rows the listing did not contain (every local row is counted). */
+  async #unlisted(job: EntityJob, seen: ReadonlySet<string>): Promise<string[]> {
+    const { run, entityType, tally } = job;
     const candidates: string[] = [];
     let after: string | null = null;
     for (;;) {
@@ -248,19 +293,21 @@ export class Reconciler {
       if (ids.length < LOCAL_PAGE) break;
       after = ids.at(-1) ?? null;
     }
-    if (!tally.listingComplete) {
-      tally.deletionCheck = 'skipped_partial_listing';
-      return;
-    }
-    if (severalConnections) {
-      tally.deletionCheck = 'skipped_several_connections';
-      for (const id of candidates) note(tally, 'unverified', id);
-      return;
-    }
+    return candidates;
+  }
+
+  /**
+   * Step 3: asks the provider about each unlisted row (up to the verify budget): gone is
+   * `deleted`, different is `stale`, anything else (or any doubt) is `unverified` and never
+   * deleted.
+   */
+  async #verifyUnlisted(job: EntityJob, candidates: readonly string[]): Promise<void> {
+    const { run, provider, entityType, tally } = job;
+    const ctx = { workspaceId: run.workspaceId, source: 'reconcile' as const };
     const tombstones: CanonicalChange[] = [];
     const refreshed: CanonicalChange[] = [];
     for (const [i, id] of candidates.entries()) {
-      if (i >= this.#settings.maxVerify) {
+      if (i >= this.#maxVerify) {
         note(tally, 'unverified', id);
         continue;
       }
@@ -283,9 +330,9 @@ export class Reconciler {
         note(tally, 'unverified', id);
         tally.error ??= errorOf(err);
       }
-      if (i % 100 === 99) await this.#heartbeat(run, report);
+      if (i % 100 === 99) await this.#heartbeat(run, job.report);
     }
-    tally.deletionCheck = candidates.length > this.#settings.maxVerify ? 'partial' : 'done';
+    tally.deletionCheck = candidates.length > this.#maxVerify ? 'partial' : 'done';
     if (run.repair) tally.repaired += await this.#repair([...tombstones, ...refreshed]);
   }
 
@@ -297,21 +344,13 @@ export class Reconciler {
     return outcomes.filter((o) => o === 'applied').length;
   }
 
-  async #heartbeat(
-    run: ClaimedReconciliation,
-    report: Partial<Record<EntityType, Tally>>,
-  ): Promise<void> {
-    const alive = await this.#runs.heartbeat(
-      run.id,
-      this.#settings.owner,
-      this.#settings.leaseMs,
-      report,
-    );
+  async #heartbeat(run: ClaimedReconciliation, report: Report): Promise<void> {
+    const alive = await this.#runs.heartbeat(run.id, this.#owner, this.#leaseMs, report);
     if (!alive) throw new LeaseLostError();
   }
 }
 
-function summary(report: Partial<Record<EntityType, Tally>>) {
+function summary(report: Report) {
   return Object.fromEntries(
     Object.entries(report).map(([type, t]) => [
       type,

@@ -1,5 +1,11 @@
-import type { EntityType } from '@paysync/contracts';
-import type { Db, Tx } from '@paysync/db';
+import type { CanonicalChange, EntityType } from '@paysync/contracts';
+import {
+  canTransition,
+  type Db,
+  type SyncSessionRepository,
+  type SyncWriteRepository,
+  type Tx,
+} from '@paysync/db';
 
 /** Entity types a unit waits for (DESIGN: products before prices before subscriptions; customers first). */
 export const DEPENDS_ON: Readonly<Record<EntityType, readonly EntityType[]>> = {
@@ -68,49 +74,52 @@ const DEPS_SQL = `CASE u.entity_type ${Object.entries(DEPENDS_ON)
   .map(([t, deps]) => `WHEN '${t}' THEN ARRAY[${deps.map((d) => `'${d}'`).join(',')}]`)
   .join(' ')} ELSE ARRAY[]::text[] END`;
 
+export interface SyncUnitRepositoryDeps {
+  readonly prisma: Db;
+  readonly syncSessionRepository: SyncSessionRepository;
+  readonly syncWriteRepository: SyncWriteRepository;
+}
+
+/** One listed page: its changes and what fetching it cost. */
+export interface ListedPage {
+  readonly changes: readonly CanonicalChange[];
+  /** The next page's cursor; null when this was the last page. */
+  readonly nextCursor: string | null;
+  readonly requests: number;
+  readonly throttles: number;
+}
+
 /**
- * Sync units (`sync_units`): the session's work split by entity type and created-time segment.
- * Claims are atomic (`FOR UPDATE SKIP LOCKED`) and leased; the session with the fewest running
- * units goes first, so one big sync cannot starve the others.
+ * Sync units (`sync_units`, this repository is their one writer): the session's work split by
+ * entity type and created-time segment. Claims are atomic (`FOR UPDATE SKIP LOCKED`) and leased;
+ * the session with the fewest running units goes first, so one big sync cannot starve the
+ * others. Session status changes that go with a unit's (planned, failed, resumed) are made by
+ * the SyncSessionRepository in the same transaction.
  */
 export class SyncUnitRepository {
   readonly #prisma: Db;
+  readonly #sessions: SyncSessionRepository;
+  readonly #writes: SyncWriteRepository;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma, syncSessionRepository, syncWriteRepository }: SyncUnitRepositoryDeps) {
     this.#prisma = prisma;
+    this.#sessions = syncSessionRepository;
+    this.#writes = syncWriteRepository;
   }
 
   /** Creates a pending session's units and marks it running (idempotent). */
   async plan(sessionId: string): Promise<boolean> {
     return this.#prisma.$transaction(async (tx) => {
-      const sessions = await tx.$queryRaw<
-        { status: string; entity_types: string[]; workspace_id: string }[]
-      >`
-        SELECT status, entity_types, workspace_id FROM payment_sync_sessions WHERE id = ${sessionId}::uuid FOR UPDATE`;
-      const session = sessions[0];
-      if (!session || session.status !== 'pending') return false;
-      for (const entityType of session.entity_types) {
+      const session = await this.#sessions.lockForPlan(sessionId, tx);
+      if (!session || !canTransition(session.status, 'plan')) return false;
+      for (const entityType of session.entityTypes) {
         await tx.$executeRaw`
           INSERT INTO sync_units (session_id, workspace_id, entity_type, segment)
-          VALUES (${sessionId}::uuid, ${session.workspace_id}::uuid, ${entityType}, 0)
+          VALUES (${sessionId}::uuid, ${session.workspaceId}::uuid, ${entityType}, 0)
           ON CONFLICT (session_id, entity_type, segment) DO NOTHING`;
       }
-      await tx.$executeRaw`
-        UPDATE payment_sync_sessions
-        SET status = 'running', started_at = COALESCE(started_at, now()), updated_at = now(),
-            last_progress_at = now()
-        WHERE id = ${sessionId}::uuid`;
-      return true;
+      return this.#sessions.markPlanned(sessionId, tx);
     });
-  }
-
-  /** Pending sessions nobody planned (their start command was lost or not consumed yet). */
-  async unplannedSessions(limit = 10): Promise<string[]> {
-    const rows = await this.#prisma.$queryRaw<{ id: string }[]>`
-      SELECT s.id FROM payment_sync_sessions s
-      WHERE s.status = 'pending' AND NOT EXISTS (SELECT 1 FROM sync_units u WHERE u.session_id = s.id)
-      ORDER BY s.created_at LIMIT ${limit}`;
-    return rows.map((r) => r.id);
   }
 
   async claim(owner: string, leaseMs: number): Promise<ClaimedUnit | undefined> {
@@ -146,19 +155,43 @@ export class SyncUnitRepository {
   }
 
   /**
-   * Commits one page's checkpoint inside the page's own transaction (`tx`, which also wrote the
-   * rows): nothing is saved if the lease was lost or the session stopped running.
+   * Writes one page through the shared version-gated write path and commits the unit's checkpoint
+   * in the same transaction: nothing is saved if the lease was lost or the session stopped
+   * running. Returns how many changes were applied.
    */
-  async checkpoint(
+  async commitPage(
+    unit: ClaimedUnit,
+    owner: string,
+    leaseMs: number,
+    page: ListedPage,
+  ): Promise<{ written: number }> {
+    return this.#prisma.$transaction(async (tx) => {
+      const applied = page.changes.length
+        ? await this.#writes.applyChanges(page.changes, { tx })
+        : { outcomes: [] };
+      const written = applied.outcomes.filter((o) => o === 'applied').length;
+      await this.#checkpoint(tx, unit, owner, leaseMs, {
+        cursor: page.nextCursor,
+        done: page.nextCursor === null,
+        fetched: page.changes.length,
+        written,
+        skipped: page.changes.length - written,
+        requests: page.requests,
+        throttles: page.throttles,
+      });
+      return { written };
+    });
+  }
+
+  async #checkpoint(
     tx: Tx,
     unit: ClaimedUnit,
     owner: string,
     leaseMs: number,
     page: PageCheckpoint,
   ): Promise<void> {
-    const session = await tx.$queryRaw<{ status: string }[]>`
-      SELECT status FROM payment_sync_sessions WHERE id = ${unit.sessionId}::uuid`;
-    if (session[0]?.status !== 'running') throw new SessionNotRunningError(session[0]?.status);
+    const status = await this.#sessions.statusOf(unit.sessionId, tx);
+    if (status !== 'running') throw new SessionNotRunningError(status);
     const updated = await tx.$executeRaw`
       UPDATE sync_units SET
         cursor = ${page.cursor},
@@ -223,21 +256,12 @@ export class SyncUnitRepository {
         UPDATE sync_units SET status = 'failed', last_error = ${error.message}, lease_owner = NULL,
           lease_expires_at = NULL, finished_at = now(), updated_at = now()
         WHERE id = ${unit.id}::uuid`;
-      await tx.$executeRaw`
-        UPDATE payment_sync_sessions SET status = 'failed', finished_at = now(), updated_at = now(),
-          error = ${JSON.stringify({ ...error, entityType: unit.entityType, segment: unit.segment })}::jsonb
-        WHERE id = ${unit.sessionId}::uuid AND status = 'running'`;
+      await this.#sessions.markFailed(
+        unit.sessionId,
+        { ...error, entityType: unit.entityType, segment: unit.segment },
+        tx,
+      );
     });
-  }
-
-  /** Completes the session once every unit is done. */
-  async completeIfDone(sessionId: string): Promise<boolean> {
-    const n = await this.#prisma.$executeRaw`
-      UPDATE payment_sync_sessions SET status = 'completed', finished_at = now(), updated_at = now(),
-        last_progress_at = now()
-      WHERE id = ${sessionId}::uuid AND status = 'running'
-        AND NOT EXISTS (SELECT 1 FROM sync_units WHERE session_id = ${sessionId}::uuid AND status <> 'done')`;
-    return n === 1;
   }
 
   /**
@@ -255,30 +279,12 @@ export class SyncUnitRepository {
           AND EXISTS (SELECT 1 FROM payment_sync_sessions s
                       WHERE s.id = ${sessionId}::uuid AND s.status = 'running')`;
       if (stalled > 0) return true;
-      const n = await tx.$executeRaw`
-        UPDATE payment_sync_sessions SET status = 'running', error = NULL, finished_at = NULL,
-          updated_at = now(), last_progress_at = now()
-        WHERE id = ${sessionId}::uuid AND status IN ('failed', 'cancelled')
-          AND EXISTS (SELECT 1 FROM sync_units WHERE session_id = ${sessionId}::uuid)`;
-      if (n !== 1) return false;
+      if (!(await this.#sessions.reopen(sessionId, tx))) return false;
       await tx.$executeRaw`
         UPDATE sync_units SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
           attempts = 0, updated_at = now()
         WHERE session_id = ${sessionId}::uuid AND status <> 'done'`;
       return true;
     });
-  }
-
-  async sessionConnection(
-    sessionId: string,
-  ): Promise<{ configurationId: string | null; workspaceId: string } | undefined> {
-    const rows = await this.#prisma.$queryRaw<
-      { configuration_id: string | null; workspace_id: string }[]
-    >`
-      SELECT configuration_id, workspace_id FROM payment_sync_sessions WHERE id = ${sessionId}::uuid`;
-    const row = rows[0];
-    return row
-      ? { configurationId: row.configuration_id, workspaceId: row.workspace_id }
-      : undefined;
   }
 }

@@ -1,8 +1,26 @@
+import type { SyncSessionRepository } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
 
 import type { SyncUnitRepository } from './sync-unit.repository.js';
 import type { SyncMetrics } from './sync.metrics.js';
 import type { UnitRunner } from './unit-runner.js';
+
+export interface SyncWorkerPoolDeps {
+  readonly syncUnitRepository: SyncUnitRepository;
+  readonly syncSessionRepository: SyncSessionRepository;
+  readonly unitRunner: UnitRunner;
+  readonly syncMetrics: SyncMetrics;
+  readonly logger: Logger;
+  /** The lease owner of this replica's claims. */
+  readonly workerId: string;
+  readonly config: {
+    readonly syncRunner: {
+      readonly concurrency: number;
+      readonly pollIntervalMs: number;
+      readonly leaseMs: number;
+    };
+  };
+}
 
 /**
  * `concurrency` workers, each: claim a unit (any session, fairest first) → run it → repeat.
@@ -12,6 +30,7 @@ import type { UnitRunner } from './unit-runner.js';
  */
 export class SyncWorkerPool {
   readonly #units: SyncUnitRepository;
+  readonly #sessions: SyncSessionRepository;
   readonly #runner: UnitRunner;
   readonly #metrics: SyncMetrics;
   readonly #logger: Logger;
@@ -23,24 +42,24 @@ export class SyncWorkerPool {
   #workers: Promise<void>[] = [];
   #wake: (() => void)[] = [];
 
-  constructor(deps: {
-    syncUnitRepository: SyncUnitRepository;
-    unitRunner: UnitRunner;
-    syncMetrics: SyncMetrics;
-    logger: Logger;
-    concurrency: number;
-    pollIntervalMs: number;
-    owner: string;
-    leaseMs: number;
-  }) {
-    this.#units = deps.syncUnitRepository;
-    this.#runner = deps.unitRunner;
-    this.#metrics = deps.syncMetrics;
-    this.#logger = deps.logger.child({ component: 'SyncWorkerPool' });
-    this.#concurrency = deps.concurrency;
-    this.#pollIntervalMs = deps.pollIntervalMs;
-    this.#owner = deps.owner;
-    this.#leaseMs = deps.leaseMs;
+  constructor({
+    syncUnitRepository,
+    syncSessionRepository,
+    unitRunner,
+    syncMetrics,
+    logger,
+    workerId,
+    config,
+  }: SyncWorkerPoolDeps) {
+    this.#units = syncUnitRepository;
+    this.#sessions = syncSessionRepository;
+    this.#runner = unitRunner;
+    this.#metrics = syncMetrics;
+    this.#logger = logger.child({ component: 'SyncWorkerPool' });
+    this.#concurrency = config.syncRunner.concurrency;
+    this.#pollIntervalMs = config.syncRunner.pollIntervalMs;
+    this.#owner = workerId;
+    this.#leaseMs = config.syncRunner.leaseMs;
   }
 
   start(): void {
@@ -68,7 +87,7 @@ export class SyncWorkerPool {
     while (!this.#stopping) {
       try {
         if (index === 0) {
-          for (const sessionId of await this.#units.unplannedSessions()) {
+          for (const sessionId of await this.#sessions.unplanned()) {
             if (await this.#units.plan(sessionId)) {
               this.#logger.info({ sessionId }, 'Sync session planned (found pending)');
             }

@@ -1,19 +1,13 @@
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
-import {
-  PgRateLimiter,
-  type ConnectionRepository,
-  type Db,
-  type DecryptedConnection,
-  type SyncWriteRepository,
+import type {
+  ConnectionRepository,
+  ProviderRateLimiter,
+  RateLimiterFactory,
+  SyncSessionRepository,
 } from '@paysync/db';
 import { AppError, isRetryable } from '@paysync/errors';
 import type { Logger } from '@paysync/observability';
-import {
-  connectionRateLimit,
-  type BillingProvider,
-  type ListPage,
-  type RateLimiter,
-} from '@paysync/providers';
+import type { BillingProvider, ListPage, ProviderFactory } from '@paysync/providers';
 
 import {
   LeaseLostError,
@@ -24,12 +18,28 @@ import {
 
 import type { SyncMetrics } from './sync.metrics.js';
 
-export type SyncProviderFactory = (
-  connection: DecryptedConnection,
-  rateLimiter: RateLimiter,
-) => BillingProvider;
+export interface UnitRunnerDeps {
+  readonly syncUnitRepository: SyncUnitRepository;
+  readonly syncSessionRepository: SyncSessionRepository;
+  readonly connectionRepository: ConnectionRepository;
+  readonly providerFactory: ProviderFactory;
+  readonly rateLimiterFactory: RateLimiterFactory;
+  readonly syncMetrics: SyncMetrics;
+  readonly logger: Logger;
+  /** The lease owner of this replica's units. */
+  readonly workerId: string;
+  readonly config: {
+    readonly syncRunner: {
+      readonly leaseMs: number;
+      readonly pageSize: number;
+      readonly segments: number;
+      readonly maxUnitAttempts: number;
+      readonly retryBackoffMs: number;
+    };
+  };
+}
 
-export interface UnitRunnerSettings {
+interface UnitRunnerSettings {
   readonly owner: string;
   readonly leaseMs: number;
   readonly pageSize: number;
@@ -49,33 +59,42 @@ const EPOCH_FLOOR = 1_293_840_000;
  * type whose first page says there is more is first split into parallel segments.
  */
 export class UnitRunner {
-  readonly #prisma: Db;
   readonly #units: SyncUnitRepository;
+  readonly #sessions: SyncSessionRepository;
   readonly #connections: ConnectionRepository;
-  readonly #writes: SyncWriteRepository;
-  readonly #providerFactory: SyncProviderFactory;
+  readonly #providerFactory: ProviderFactory;
+  readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #metrics: SyncMetrics;
   readonly #settings: UnitRunnerSettings;
   readonly #logger: Logger;
 
-  constructor(deps: {
-    prisma: Db;
-    syncUnitRepository: SyncUnitRepository;
-    connectionRepository: ConnectionRepository;
-    syncWriteRepository: SyncWriteRepository;
-    syncProviderFactory: SyncProviderFactory;
-    syncMetrics: SyncMetrics;
-    settings: UnitRunnerSettings;
-    logger: Logger;
-  }) {
-    this.#prisma = deps.prisma;
-    this.#units = deps.syncUnitRepository;
-    this.#connections = deps.connectionRepository;
-    this.#writes = deps.syncWriteRepository;
-    this.#providerFactory = deps.syncProviderFactory;
-    this.#metrics = deps.syncMetrics;
-    this.#settings = deps.settings;
-    this.#logger = deps.logger.child({ component: 'UnitRunner' });
+  constructor({
+    syncUnitRepository,
+    syncSessionRepository,
+    connectionRepository,
+    providerFactory,
+    rateLimiterFactory,
+    syncMetrics,
+    logger,
+    workerId,
+    config,
+  }: UnitRunnerDeps) {
+    this.#units = syncUnitRepository;
+    this.#sessions = syncSessionRepository;
+    this.#connections = connectionRepository;
+    this.#providerFactory = providerFactory;
+    this.#rateLimiterFactory = rateLimiterFactory;
+    this.#metrics = syncMetrics;
+    const { leaseMs, pageSize, segments, maxUnitAttempts, retryBackoffMs } = config.syncRunner;
+    this.#settings = {
+      owner: workerId,
+      leaseMs,
+      pageSize,
+      segments,
+      maxUnitAttempts,
+      retryBackoffMs,
+    };
+    this.#logger = logger.child({ component: 'UnitRunner' });
   }
 
   /** Runs the unit to completion, or until `shouldStop()`; never throws. */
@@ -96,7 +115,7 @@ export class UnitRunner {
         log.error({ attempts: unit.attempts }, 'Sync unit failed: attempts exhausted');
         return;
       }
-      const session = await this.#units.sessionConnection(unit.sessionId);
+      const session = await this.#sessions.connectionOf(unit.sessionId);
       if (!session?.configurationId) {
         await this.#units.fail(unit, {
           code: 'NOT_FOUND',
@@ -108,7 +127,7 @@ export class UnitRunner {
         session.workspaceId,
         session.configurationId,
       );
-      const limiter = this.#limiterFor(connection);
+      const limiter = this.#rateLimiterFactory(connection);
       const provider = this.#providerFactory(connection, limiter);
       log.info({ cursor: unit.cursor, attempt: unit.attempts }, 'Sync unit started');
 
@@ -124,7 +143,7 @@ export class UnitRunner {
   async #pages(
     unit: ClaimedUnit,
     provider: BillingProvider,
-    limiter: PgRateLimiter,
+    limiter: ProviderRateLimiter,
     shouldStop: () => boolean,
     log: Logger,
   ): Promise<void> {
@@ -174,7 +193,7 @@ export class UnitRunner {
     }
     this.#metrics.unitsFinished.inc({ outcome: 'done' });
     log.info('Sync unit done');
-    if (await this.#units.completeIfDone(unit.sessionId)) {
+    if (await this.#sessions.completeIfUnitsDone(unit.sessionId)) {
       this.#metrics.sessionsFinished.inc({ status: 'completed' });
       this.#logger.info({ sessionId: unit.sessionId }, 'Sync session completed');
     }
@@ -184,26 +203,16 @@ export class UnitRunner {
     unit: ClaimedUnit,
     page: ListPage,
     next: string | null,
-    limiter: PgRateLimiter,
+    limiter: ProviderRateLimiter,
   ): Promise<void> {
     const throttles = limiter.takeThrottles();
     const started = performance.now();
-    const result = await this.#prisma.$transaction(async (tx) => {
-      const applied = page.changes.length
-        ? await this.#writes.applyChanges(page.changes as CanonicalChange[], { tx })
-        : { outcomes: [] };
-      const written = applied.outcomes.filter((o) => o === 'applied').length;
-      await this.#units.checkpoint(tx, unit, this.#settings.owner, this.#settings.leaseMs, {
-        cursor: next,
-        done: next === null,
-        fetched: page.changes.length,
-        written,
-        skipped: page.changes.length - written,
-        requests: page.requests,
-        throttles,
-      });
-      return { written };
-    });
+    const result = await this.#units.commitPage(
+      unit,
+      this.#settings.owner,
+      this.#settings.leaseMs,
+      { changes: page.changes, nextCursor: next, requests: page.requests, throttles },
+    );
     const labels = { entity_type: unit.entityType };
     this.#metrics.writeSeconds.observe(labels, (performance.now() - started) / 1000);
     this.#metrics.records.inc({ ...labels, outcome: 'written' }, result.written);
@@ -225,7 +234,7 @@ export class UnitRunner {
   async #maybeSplit(
     unit: ClaimedUnit,
     provider: BillingProvider,
-    limiter: PgRateLimiter,
+    limiter: ProviderRateLimiter,
   ): Promise<ClaimedUnit> {
     const ctx = { workspaceId: unit.workspaceId, source: 'backfill' as const };
     const first = await provider.listPage(unit.entityType, { limit: this.#settings.pageSize }, ctx);
@@ -296,10 +305,6 @@ export class UnitRunner {
     } catch (inner) {
       log.error({ err: inner, cause: err }, 'Could not record the sync unit failure');
     }
-  }
-
-  #limiterFor(connection: DecryptedConnection): PgRateLimiter {
-    return new PgRateLimiter({ prisma: this.#prisma, ...connectionRateLimit(connection) });
   }
 }
 
