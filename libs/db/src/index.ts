@@ -5,8 +5,8 @@ export type { DbSettings } from './db.config.js';
 export { isTransientDbError, mapDbError } from './errors.js';
 export { DbHealth } from './health.js';
 export { isUuid } from './ids.js';
-export { applyMigrations, readMigrations } from './migrate.js';
-export type { MigrateResult, MigrationFile } from './migrate.js';
+export { MIGRATION_LOCK_KEY, applyMigrations, migrationStatus, readMigrations } from './migrate.js';
+export type { MigrateResult, MigrationFile, MigrationStatus } from './migrate.js';
 export { ENTITY_TABLES, SYNC_COLUMNS } from './repositories/entity-tables.js';
 export type { CanonicalColumn, EntityTable } from './repositories/entity-tables.js';
 export { SyncWriteRepository } from './repositories/sync-write.repository.js';
@@ -27,35 +27,17 @@ export type {
   DecryptedConnection,
   UpdateConnectionInput,
 } from './repositories/connection.repository.js';
-export { SyncSessionRepository } from './repositories/sync-session.repository.js';
-export type {
-  AutoResumeCandidate,
-  AutoResumePolicy,
-  CreateSessionInput,
-  SessionListFilter,
-  SessionToPlan,
-  SyncSessionRepositoryDeps,
-  SyncSessionView,
-} from './repositories/sync-session.repository.js';
 export {
   ACTIVE_SESSION_STATUSES,
-  INITIAL_SESSION_STATUS,
-  IllegalSessionTransitionError,
-  SYNC_SESSION_EVENTS,
-  SYNC_SESSION_STATUSES,
-  canTransition,
-  isFinal,
-  nextStatus,
-  sourcesOf,
-  targetOf,
-} from './repositories/sync-session.machine.js';
-export type { SyncSessionEvent, SyncSessionStatus } from './repositories/sync-session.machine.js';
-export { PgRateLimiter } from './repositories/pg-rate-limiter.js';
+  SyncSessionRepository,
+} from './repositories/sync-session.repository.js';
 export type {
-  PgRateLimiterDeps,
-  ProviderRateLimiter,
-  RateLimiterFactory,
-} from './repositories/pg-rate-limiter.js';
+  CreateSessionInput,
+  SessionListFilter,
+  SyncSessionStatus,
+  SyncSessionView,
+} from './repositories/sync-session.repository.js';
+export { PgRateLimiter } from './repositories/pg-rate-limiter.js';
 export { ReconciliationRepository } from './repositories/reconciliation.repository.js';
 export type {
   ClaimedReconciliation,

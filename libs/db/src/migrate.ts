@@ -14,14 +14,30 @@ export interface MigrationFile {
   readonly transactional: boolean;
 }
 
+export interface MigrationStatus {
+  readonly applied: { readonly name: string; readonly finishedAt: Date }[];
+  readonly pending: string[];
+  /** Started and never finished (a failed run): `migrate` refuses to continue until resolved. */
+  readonly failed: string[];
+  /** Applied, but the file on disk no longer has the checksum that was applied. */
+  readonly modified: string[];
+  /** In the history table but not on disk (applied by a newer release, or deleted). */
+  readonly unknown: string[];
+}
+
 export interface MigrateResult {
   readonly applied: string[];
   readonly skipped: string[];
 }
 
 const NO_TX_MARKER = /^--\s*paysync:no-transaction\b/;
-/** Arbitrary but fixed: every paysync migrator in any process takes the same advisory lock. */
-const LOCK_KEY = 72_707_369_001;
+/**
+ * Prisma Migrate's own advisory-lock key, so our runner and `prisma migrate deploy` exclude each
+ * other (production may use either). Prisma's schema engine takes `SELECT pg_advisory_lock(72707369)`
+ * ("a unique number we chose to identify Migrate", prisma/prisma-engines,
+ * schema-engine/connectors/sql-schema-connector/src/flavour/postgres.rs, `acquire_lock`).
+ */
+export const MIGRATION_LOCK_KEY = 72_707_369;
 
 // Same table Prisma's migrate engine creates, so `prisma migrate deploy/status` sees our history.
 const HISTORY_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
@@ -71,7 +87,7 @@ export async function applyMigrations(opts: {
   const client = new pg.Client({ connectionString: opts.databaseUrl });
   await client.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(HISTORY_DDL);
     const { rows } = await client.query<{
       migration_name: string;
@@ -145,7 +161,56 @@ export async function applyMigrations(opts: {
     }
     return result;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+    await client
+      .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+      .catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** What `migrate` would do, without taking the lock or changing anything (`migrate status`). */
+export async function migrationStatus(opts: {
+  databaseUrl: string;
+  migrationsDir: string;
+}): Promise<MigrationStatus> {
+  const migrations = readMigrations(opts.migrationsDir);
+  const client = new pg.Client({ connectionString: opts.databaseUrl });
+  await client.connect();
+  try {
+    const { rows: exists } = await client.query<{ present: boolean }>(
+      'SELECT to_regclass(\'"_prisma_migrations"\') IS NOT NULL AS present',
+    );
+    const { rows } = exists[0]?.present
+      ? await client.query<{
+          migration_name: string;
+          checksum: string;
+          finished_at: Date | null;
+          rolled_back_at: Date | null;
+        }>(
+          'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
+        )
+      : { rows: [] };
+    const history = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) if (!row.rolled_back_at) history.set(row.migration_name, row);
+    const onDisk = new Set(migrations.map((m) => m.name));
+    const status: MigrationStatus = {
+      applied: [],
+      pending: [],
+      failed: [],
+      modified: [],
+      unknown: [...history.keys()].filter((name) => !onDisk.has(name)),
+    };
+    for (const migration of migrations) {
+      const row = history.get(migration.name);
+      if (!row) status.pending.push(migration.name);
+      else if (row.finished_at === null) status.failed.push(migration.name);
+      else {
+        status.applied.push({ name: migration.name, finishedAt: row.finished_at });
+        if (row.checksum !== migration.checksum) status.modified.push(migration.name);
+      }
+    }
+    return status;
+  } finally {
     await client.end();
   }
 }

@@ -1,17 +1,70 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type RetryOptions } from 'kafkajs';
+import { readFileSync } from 'node:fs';
 
-import type { Logger } from 'pino';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+  type RetryOptions,
+  type SASLOptions,
+} from 'kafkajs';
+
+import { ConfigError, type FieldError } from '@paysync/errors';
 
 import type { KafkaSettings } from './kafka.config.js';
+import type { ConnectionOptions } from 'node:tls';
+import type { Logger } from 'pino';
 
 const QUIET = [
   'KafkaJS v2.0.0 switched default partitioner',
   'Limiting retries for the idempotent producer',
 ];
 
+export type KafkaConnectionSettings = Pick<
+  KafkaSettings,
+  'ssl' | 'sslCaFile' | 'saslMechanism' | 'saslUsername' | 'saslPassword'
+>;
+
+/**
+ * TLS and SASL options for kafkajs from our settings (managed clusters: MSK, Confluent Cloud,
+ * Aiven...). A CA file implies TLS. SASL without both credentials is a configuration error named
+ * at start-up, not an authentication failure on the first request.
+ */
+export function kafkaConnectionOptions(
+  settings: KafkaConnectionSettings,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): { ssl?: ConnectionOptions | boolean; sasl?: SASLOptions } {
+  const out: { ssl?: ConnectionOptions | boolean; sasl?: SASLOptions } = {};
+  if (settings.sslCaFile) {
+    out.ssl = { ca: [readFile(settings.sslCaFile)] };
+  } else if (settings.ssl) {
+    out.ssl = true;
+  }
+  if (settings.saslMechanism) {
+    const problems: FieldError[] = [];
+    if (!settings.saslUsername)
+      problems.push({
+        path: 'KAFKA_SASL_USERNAME',
+        message: 'is required with KAFKA_SASL_MECHANISM',
+      });
+    if (!settings.saslPassword)
+      problems.push({
+        path: 'KAFKA_SASL_PASSWORD',
+        message: 'is required with KAFKA_SASL_MECHANISM',
+      });
+    if (problems.length > 0) throw new ConfigError(problems);
+    out.sasl = {
+      mechanism: settings.saslMechanism,
+      username: settings.saslUsername as string,
+      password: settings.saslPassword as string,
+    } as SASLOptions;
+  }
+  return out;
+}
+
 /** The Kafka client for a service; kafkajs logs go through our pino logger. */
 export function createKafka(
-  settings: Pick<KafkaSettings, 'brokers' | 'clientId' | 'connectionTimeoutMs'>,
+  settings: Pick<KafkaSettings, 'brokers' | 'clientId' | 'connectionTimeoutMs'> &
+    KafkaConnectionSettings,
   logger: Logger,
   service: string,
   retry: RetryOptions = { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
@@ -23,6 +76,7 @@ export function createKafka(
     connectionTimeout: settings.connectionTimeoutMs,
     requestTimeout: 30_000,
     retry,
+    ...kafkaConnectionOptions(settings),
     logLevel: KafkaLogLevel.WARN,
     logCreator:
       () =>

@@ -1,4 +1,5 @@
-export { createKafka } from './client.js';
+export { createKafka, kafkaConnectionOptions } from './client.js';
+export type { KafkaConnectionSettings } from './client.js';
 export { KafkaConsumer, oneByOne } from './consumer.js';
 export type { BatchContext, ConsumedMessage, KafkaConsumerOptions } from './consumer.js';
 export { createEnvelope, decodeEnvelope, encodeEnvelope } from './envelope.js';
@@ -26,9 +27,10 @@ export type {
 } from './typed-consumer.js';
 export { KafkaHealth } from './health.js';
 export { kafkaConfigSchema } from './kafka.config.js';
-export type { KafkaSettings } from './kafka.config.js';
+export type { KafkaSaslMechanism, KafkaSettings } from './kafka.config.js';
 export { KafkaProducer } from './producer.js';
 export type { KafkaProducerDeps, OutgoingMessage } from './producer.js';
-export { TopicBootstrap } from './topic-bootstrap.js';
+export { TopicBootstrap, applyTopics } from './topic-bootstrap.js';
+export type { TopicApplyReport, TopicLayout } from './topic-bootstrap.js';
 export { ensureTopics, topicName } from './topics.js';
 export { syncCommandMessage, webhookReceivedMessage } from './messages.js';

@@ -2,20 +2,25 @@ import type { Kafka } from 'kafkajs';
 
 import type { TopicSpec } from '@paysync/contracts';
 
-import { ensureTopics } from './topics.js';
+import { ensureTopics, topicName } from './topics.js';
 
 import type { Logger } from 'pino';
 
 /**
- * Creates the service's topics in the background at start-up, retrying with backoff while Kafka
- * is unreachable, so a service boots (and reports not-ready) instead of crashing when Kafka is
- * down. Producers and consumers await `whenReady()`.
+ * Makes sure the service's topics exist, in the background at start-up, retrying with backoff
+ * while Kafka is unreachable, so a service boots (and reports not-ready) instead of crashing when
+ * Kafka is down. Producers and consumers await `whenReady()`.
+ *
+ * With `createTopics: false` (`KAFKA_CREATE_TOPICS=false`, the Helm chart's default: managed
+ * clusters rarely grant CreateTopics) it creates nothing and only waits until every topic exists,
+ * which `paysync topics apply` (a pre-install hook) sees to.
  */
 export class TopicBootstrap {
   readonly #kafka: Kafka;
   readonly #logger: Logger;
   readonly #topics: readonly TopicSpec[];
   readonly #prefix: string;
+  readonly #createTopics: boolean;
   #stopped = false;
   #done = false;
   #ready: Promise<void> | undefined;
@@ -25,11 +30,14 @@ export class TopicBootstrap {
     logger: Logger;
     topics: readonly TopicSpec[];
     topicPrefix: string;
+    /** Default true (local dev). */
+    createTopics?: boolean | undefined;
   }) {
     this.#kafka = deps.kafka;
     this.#logger = deps.logger.child({ component: 'TopicBootstrap' });
     this.#topics = deps.topics;
     this.#prefix = deps.topicPrefix;
+    this.#createTopics = deps.createTopics ?? true;
   }
 
   get isDone(): boolean {
@@ -55,15 +63,155 @@ export class TopicBootstrap {
     for (;;) {
       if (this.#stopped) throw new Error('TopicBootstrap stopped before the topics were created');
       try {
-        const { created } = await ensureTopics(this.#kafka, this.#topics, this.#prefix);
-        if (created.length > 0) this.#logger.info({ created }, 'Topics created');
+        if (this.#createTopics) {
+          const { created } = await ensureTopics(this.#kafka, this.#topics, this.#prefix);
+          if (created.length > 0) this.#logger.info({ created }, 'Topics created');
+        } else {
+          const missing = await missingTopics(this.#kafka, this.#topics, this.#prefix);
+          if (missing.length > 0) {
+            throw new Error(
+              `Topics missing (KAFKA_CREATE_TOPICS=false: run \`paysync topics apply\`): ${missing.join(', ')}`,
+            );
+          }
+        }
         this.#done = true;
         return;
       } catch (err) {
-        this.#logger.warn({ err, retryInMs: delay }, 'Topic creation failed; retrying');
+        this.#logger.warn({ err, retryInMs: delay }, 'Topics not ready; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         delay = Math.min(delay * 2, 10_000);
       }
     }
+  }
+}
+
+async function missingTopics(
+  kafka: Kafka,
+  specs: readonly TopicSpec[],
+  prefix: string,
+): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    return specs.map((s) => topicName(s, prefix)).filter((name) => !existing.has(name));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** How `paysync topics apply` lays the catalogue out on a cluster. */
+export interface TopicLayout {
+  /** Partitions per catalogue topic name; topics not listed keep the catalogue's count. */
+  readonly partitions?: Readonly<Record<string, number>>;
+  /** -1: the broker's `default.replication.factor`. */
+  readonly replicationFactor: number;
+  /** Unset: the broker's default. With acks=all, writes fail below this many in-sync replicas. */
+  readonly minInsyncReplicas?: number | undefined;
+}
+
+export interface TopicApplyReport {
+  readonly created: string[];
+  readonly grown: { topic: string; from: number; to: number }[];
+  readonly unchanged: string[];
+  /** Differences that `apply` does not change on an existing topic (a human decides). */
+  readonly drift: { topic: string; setting: string; expected: string; actual: string }[];
+}
+
+/**
+ * Creates missing topics of the catalogue with the given layout, grows partitions below it, and
+ * reports replication-factor and `min.insync.replicas` drift on existing topics (changing those
+ * needs a reassignment or a config change an operator should make knowingly). Never deletes or
+ * shrinks anything; idempotent.
+ */
+export async function applyTopics(
+  kafka: Kafka,
+  specs: readonly TopicSpec[],
+  prefix: string,
+  layout: TopicLayout,
+): Promise<TopicApplyReport> {
+  const report: TopicApplyReport = { created: [], grown: [], unchanged: [], drift: [] };
+  const partitionsOf = (spec: TopicSpec) => layout.partitions?.[spec.name] ?? spec.partitions;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(topicName(s, prefix)));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: topicName(s, prefix),
+          numPartitions: partitionsOf(s),
+          replicationFactor: layout.replicationFactor,
+          configEntries: [
+            { name: 'retention.ms', value: String(s.retentionMs) },
+            { name: 'cleanup.policy', value: s.cleanupPolicy },
+            ...(layout.minInsyncReplicas === undefined
+              ? []
+              : [{ name: 'min.insync.replicas', value: String(layout.minInsyncReplicas) }]),
+          ],
+        })),
+      });
+      report.created.push(...missing.map((s) => topicName(s, prefix)));
+    }
+    const present = specs.filter((s) => existing.has(topicName(s, prefix)));
+    if (present.length === 0) return report;
+
+    const { topics } = await admin.fetchTopicMetadata({
+      topics: present.map((s) => topicName(s, prefix)),
+    });
+    const grow: { topic: string; from: number; to: number }[] = [];
+    for (const spec of present) {
+      const name = topicName(spec, prefix);
+      const meta = topics.find((t) => t.name === name);
+      if (!meta) continue;
+      const current = meta.partitions.length;
+      if (current < partitionsOf(spec))
+        grow.push({ topic: name, from: current, to: partitionsOf(spec) });
+      const replicas = meta.partitions[0]?.replicas.length ?? 0;
+      if (layout.replicationFactor > 0 && replicas !== layout.replicationFactor) {
+        report.drift.push({
+          topic: name,
+          setting: 'replication.factor',
+          expected: String(layout.replicationFactor),
+          actual: String(replicas),
+        });
+      }
+    }
+    if (layout.minInsyncReplicas !== undefined) {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: present.map((s) => ({
+          type: 2, // ConfigResourceTypes.TOPIC
+          name: topicName(s, prefix),
+          configNames: ['min.insync.replicas'],
+        })),
+      });
+      for (const resource of resources) {
+        const actual = resource.configEntries.find((e) => e.configName === 'min.insync.replicas');
+        if (actual && actual.configValue !== String(layout.minInsyncReplicas)) {
+          report.drift.push({
+            topic: resource.resourceName,
+            setting: 'min.insync.replicas',
+            expected: String(layout.minInsyncReplicas),
+            actual: actual.configValue,
+          });
+        }
+      }
+    }
+    if (grow.length > 0) {
+      await admin.createPartitions({
+        topicPartitions: grow.map(({ topic, to }) => ({ topic, count: to })),
+      });
+      report.grown.push(...grow);
+    }
+    const touched = new Set([...report.created, ...grow.map((g) => g.topic)]);
+    report.unchanged.push(
+      ...present.map((s) => topicName(s, prefix)).filter((name) => !touched.has(name)),
+    );
+    return report;
+  } finally {
+    await admin.disconnect();
   }
 }

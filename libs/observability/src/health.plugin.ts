@@ -1,13 +1,47 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { Histogram, type Registry } from 'prom-client';
 
+import { z } from 'zod';
+
+import { envVar, port, type EnvGroup } from '@paysync/config';
+
 import { LATENCY_BUCKETS } from './metrics.js';
 
-/** A dependency the service cannot work without. `check` rejects when it is unreachable. */
+/** A dependency the service needs. `check` rejects when it is unreachable. */
 export interface ReadinessCheck {
   readonly name: string;
   check(): Promise<void>;
+  /**
+   * Default true: a failing check makes `/ready` answer 503. False: the failure is reported
+   * (`status: "degraded"`) but the pod stays ready, because the service still does its job
+   * without that dependency (the ingress persists webhooks to the PostgreSQL outbox while Kafka
+   * is down: a Kafka outage must not empty the ingress Service, DESIGN §8).
+   */
+  readonly required?: boolean;
+}
+
+/**
+ * Where the health and metrics routes are served, and what readiness requires of Kafka. Each
+ * service passes its own default (DESIGN §8: the ingress stays ready through a Kafka outage).
+ */
+export function healthConfigSchema(defaults: { readonly kafka: 'required' | 'reported' }) {
+  return {
+    metricsPort: envVar(
+      'METRICS_PORT',
+      port().optional(),
+      'Serve /live, /ready and /metrics on this port only (not on PORT), so a public Ingress or load balancer in front of PORT never reaches them; unset: on PORT',
+    ),
+    readinessKafka: envVar(
+      'READINESS_KAFKA',
+      z.enum(['required', 'reported']).default(defaults.kafka),
+      'required: /ready answers 503 while Kafka is unreachable; reported: the outage shows on /ready (degraded) but the pod stays ready (ingress: webhooks go to the PostgreSQL outbox)',
+    ),
+  } satisfies EnvGroup;
 }
 
 export interface HealthPluginOptions {
@@ -15,6 +49,11 @@ export interface HealthPluginOptions {
   readonly checks: readonly ReadinessCheck[];
   /** Upper bound per check, so a hung dependency answers 503 instead of hanging the probe. */
   readonly checkTimeoutMs?: number;
+  /**
+   * Serve /live, /ready and /metrics on a separate listener (METRICS_PORT) that starts with the
+   * app (`onReady`) and closes with it, instead of on the app's own port.
+   */
+  readonly listen?: { readonly host: string; readonly port: number } | undefined;
 }
 
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
@@ -33,12 +72,13 @@ async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 
 /**
  * `GET /live` (the process answers; no dependency checks, so a database outage never restarts
- * pods), `GET /ready` (every dependency answers, else 503 naming the failing ones) and
- * `GET /metrics` (Prometheus text). Also records the request-duration histogram.
+ * pods), `GET /ready` (every required dependency answers, else 503 naming the failing ones; a
+ * failing optional one answers 200 `degraded`) and `GET /metrics` (Prometheus text). Also records
+ * the request-duration histogram of the app's own routes.
  */
 const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
   app: FastifyInstance,
-  { registry, checks, checkTimeoutMs = 2000 },
+  { registry, checks, checkTimeoutMs = 2000, listen },
 ) => {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -59,32 +99,56 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
     );
   });
 
+  const target = listen
+    ? fastify({ loggerInstance: app.log as FastifyBaseLogger, return503OnClosing: true })
+    : app;
+  // The separate listener is not closed before the app's onClose hooks run: /ready must turn 503
+  // as soon as shutdown starts so the endpoints controller drains the pod.
+  let closing = false;
+
   const probe = { logLevel: 'warn' as const };
 
-  app.get('/live', probe, async () => ({ status: 'ok' }));
+  target.get('/live', probe, async () => ({ status: 'ok' }));
 
-  app.get('/ready', probe, async (req, reply) => {
+  target.get('/ready', probe, async (req, reply) => {
+    if (closing) return reply.code(503).send({ status: 'closing', checks: {} });
     const results = await Promise.all(
       checks.map(async (readiness) => {
         const { name } = readiness;
+        const required = readiness.required ?? true;
         try {
           await withTimeout(readiness.check(), checkTimeoutMs);
-          return [name, { status: 'ok' }] as const;
+          return { name, required, result: { status: 'ok' } };
         } catch (err) {
-          req.log.warn({ check: name, err }, 'Readiness check failed');
-          return [name, { status: 'failed', error: (err as Error).message }] as const;
+          req.log.warn({ check: name, required, err }, 'Readiness check failed');
+          return { name, required, result: { status: 'failed', error: (err as Error).message } };
         }
       }),
     );
-    const ok = results.every(([, r]) => r.status === 'ok');
-    return reply
-      .code(ok ? 200 : 503)
-      .send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results) as unknown });
+    const failed = results.filter((r) => r.result.status !== 'ok');
+    const ready = failed.every((r) => !r.required);
+    return reply.code(ready ? 200 : 503).send({
+      status: !ready ? 'unavailable' : failed.length > 0 ? 'degraded' : 'ok',
+      checks: Object.fromEntries(results.map((r) => [r.name, r.result])) as unknown,
+    });
   });
 
-  app.get('/metrics', probe, async (_req, reply) =>
+  target.get('/metrics', probe, async (_req, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
+
+  if (listen) {
+    const server = target;
+    app.addHook('onReady', async () => {
+      await server.listen({ host: listen.host, port: listen.port });
+    });
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+    app.addHook('onClose', async () => {
+      await server.close();
+    });
+  }
 };
 
 export const healthRoutes = fp(healthPlugin, { name: 'paysync-health', fastify: '5.x' });

@@ -1,5 +1,5 @@
 export { problemErrorHandler } from './error-handler.plugin.js';
-export { healthRoutes } from './health.plugin.js';
+export { healthConfigSchema, healthRoutes } from './health.plugin.js';
 export type { HealthPluginOptions, ReadinessCheck } from './health.plugin.js';
 export { registerReadinessGauge } from './readiness.metrics.js';
 export { REDACT_PATHS, createLogger, logConfigSchema } from './logger.js';

@@ -80,6 +80,7 @@ export function infrastructureRegistrations(
           logger,
           topics: ALL_TOPICS,
           topicPrefix: settings.kafka.topicPrefix,
+          createTopics: settings.kafka.createTopics,
         }),
       { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
     ),

@@ -14,6 +14,15 @@ import {
 
 import type { InfrastructureCradle } from './infrastructure.js';
 
+/** The part of a service's config the health routes read (`http` and `healthConfigSchema`). */
+interface HealthSettingsOf {
+  readonly http?: { readonly host: string };
+  readonly health?: {
+    readonly metricsPort?: number | undefined;
+    readonly readinessKafka?: 'required' | 'reported';
+  };
+}
+
 export interface ServiceAppOptions<C extends InfrastructureCradle> {
   readonly logger: Logger;
   readonly container: AwilixContainer<C>;
@@ -29,6 +38,10 @@ export interface ServiceAppOptions<C extends InfrastructureCradle> {
  * The shared part of every service's `buildApp`: Fastify with our logger and request ids, the
  * awilix container (async init/dispose in priority order), problem+json errors and
  * /live, /ready (PostgreSQL + Kafka), /metrics. The service registers its own routes after.
+ *
+ * From the service's `config.health` (`healthConfigSchema`): METRICS_PORT moves /live, /ready and
+ * /metrics to their own listener, and READINESS_KAFKA says whether a Kafka outage makes the pod
+ * unready (DESIGN §8: not the ingress's, which then writes webhooks to the PostgreSQL outbox).
  */
 export async function createServiceApp<C extends InfrastructureCradle>(
   options: ServiceAppOptions<C>,
@@ -53,12 +66,26 @@ export async function createServiceApp<C extends InfrastructureCradle>(
   });
   await app.register(problemErrorHandler);
   const cradle = options.container.cradle;
+  // Every service registers its parsed config; a schema without a `health` group keeps the
+  // defaults (Kafka required, health routes on PORT).
+  const { http, health } = (cradle as unknown as { config: HealthSettingsOf }).config;
   const checks: ReadinessCheck[] = [
     { name: 'postgres', check: () => cradle.dbHealth.check() },
-    { name: 'kafka', check: () => cradle.kafkaHealth.check() },
+    {
+      name: 'kafka',
+      check: () => cradle.kafkaHealth.check(),
+      required: (health?.readinessKafka ?? 'required') === 'required',
+    },
     ...(options.extraChecks?.(cradle) ?? []),
   ];
-  await app.register(healthRoutes, { registry: cradle.metrics, checks });
+  await app.register(healthRoutes, {
+    registry: cradle.metrics,
+    checks,
+    listen:
+      health?.metricsPort === undefined
+        ? undefined
+        : { host: http?.host ?? '0.0.0.0', port: health.metricsPort },
+  });
   registerReadinessGauge(cradle.metrics, checks);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -12,7 +12,7 @@ import {
 import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
-import { logConfigSchema } from '@paysync/observability';
+import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 import { providerConfigSchema } from '@paysync/providers';
 
 export const apiConfigSchema = {
@@ -66,6 +66,7 @@ export const apiConfigSchema = {
 /** Every environment variable the api service reads (STYLE R17–R19). */
 export const configSchema = {
   http: httpConfigSchema(3000),
+  health: healthConfigSchema({ kafka: 'required' }),
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,

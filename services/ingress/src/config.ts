@@ -4,7 +4,7 @@ import { bool, csv, envVar, httpConfigSchema, positiveInt, type ConfigOf } from 
 import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
-import { logConfigSchema } from '@paysync/observability';
+import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 
 export const ingressConfigSchema = {
   bodyLimitBytes: envVar(
@@ -62,6 +62,8 @@ export const ingressConfigSchema = {
 /** Every environment variable the ingress service reads (STYLE R17–R19). */
 export const configSchema = {
   http: httpConfigSchema(3001),
+  // Ready while it can persist a webhook: to Kafka, or to the PostgreSQL outbox (DESIGN §8).
+  health: healthConfigSchema({ kafka: 'reported' }),
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,

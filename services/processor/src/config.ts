@@ -4,7 +4,7 @@ import { bool, envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@pay
 import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
-import { logConfigSchema } from '@paysync/observability';
+import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 import { providerConfigSchema } from '@paysync/providers';
 
 export const processorConfigSchema = {
@@ -39,6 +39,7 @@ export const processorConfigSchema = {
 /** Every environment variable the processor reads (STYLE R17–R19). */
 export const configSchema = {
   http: httpConfigSchema(3002),
+  health: healthConfigSchema({ kafka: 'required' }),
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,

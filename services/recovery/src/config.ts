@@ -4,7 +4,7 @@ import { envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/c
 import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
-import { logConfigSchema } from '@paysync/observability';
+import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 import { providerConfigSchema } from '@paysync/providers';
 
 export const recoveryConfigSchema = {
@@ -88,6 +88,7 @@ export const recoveryConfigSchema = {
 /** Every environment variable the recovery service reads (STYLE R17–R19). */
 export const configSchema = {
   http: httpConfigSchema(3004),
+  health: healthConfigSchema({ kafka: 'required' }),
   log: logConfigSchema,
   db: dbConfigSchema,
   kafka: kafkaConfigSchema,

@@ -1,0 +1,143 @@
+import { join } from 'node:path';
+
+import { z } from 'zod';
+
+import { envVar, loadConfig, positiveInt } from '@paysync/config';
+import { ALL_TOPICS } from '@paysync/contracts';
+import { applyMigrations, dbConfigSchema, migrationStatus } from '@paysync/db';
+import { ConfigError } from '@paysync/errors';
+import { applyTopics, createKafka, kafkaConfigSchema } from '@paysync/kafka';
+import { createLogger } from '@paysync/observability';
+
+/** `TOPICS_PARTITIONS=billing.webhook.received.v1=12,billing.sync.command.v1=6`. */
+const partitionOverrides = () =>
+  z.string().transform((v, ctx) => {
+    const out: Record<string, number> = {};
+    for (const item of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const [name, count] = item.split('=');
+      const n = Number(count);
+      if (!name || !Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: 'custom', message: `expected topic=count, got "${item}"` });
+        return z.NEVER;
+      }
+      if (!ALL_TOPICS.some((t) => t.name === name)) {
+        ctx.addIssue({ code: 'custom', message: `unknown topic "${name}"` });
+        return z.NEVER;
+      }
+      out[name] = n;
+    }
+    return out;
+  });
+
+/** Variables of the admin commands (beside DATABASE_URL and the KAFKA_* ones the services use). */
+export const adminConfigSchema = {
+  migrate: {
+    url: dbConfigSchema.url,
+    migrationsDir: envVar(
+      'MIGRATIONS_DIR',
+      z.string().min(1).optional(),
+      'Folder of Prisma-layout migrations (default: prisma/migrations of the install)',
+    ),
+  },
+  topics: {
+    ...kafkaConfigSchema,
+    replicationFactor: envVar(
+      'TOPICS_REPLICATION_FACTOR',
+      z.coerce.number().int().min(-1).default(-1),
+      'Replication factor of topics `topics apply` creates (-1: the broker default)',
+    ),
+    minInsyncReplicas: envVar(
+      'TOPICS_MIN_INSYNC_REPLICAS',
+      positiveInt().optional(),
+      'min.insync.replicas of topics `topics apply` creates (unset: the broker default); drift on existing topics is reported',
+    ),
+    partitions: envVar(
+      'TOPICS_PARTITIONS',
+      partitionOverrides().optional(),
+      'Partition counts per topic (topic=count,...) overriding the catalogue; consumer replicas never exceed them',
+    ),
+  },
+};
+
+export interface AdminContext {
+  readonly env: NodeJS.ProcessEnv;
+  /** The install's root (the image's /app): where prisma/migrations lives. */
+  readonly root: string;
+  readonly out?: (line: string) => void;
+}
+
+export const ADMIN_USAGE = `paysync admin commands:
+  migrate           apply pending migrations (prisma/migrations) to DATABASE_URL
+  migrate status    list applied and pending migrations; exit 1 if any is pending, failed or edited
+  topics apply      create missing topics, grow partitions, report replication drift (KAFKA_*, TOPICS_*)`;
+
+/**
+ * `paysync migrate`, `paysync migrate status`, `paysync topics apply`: the admin commands of the
+ * image (Helm runs migrate, then topics apply, as pre-install/pre-upgrade hooks). Returns the
+ * process exit code.
+ */
+export async function runAdminCommand(argv: readonly string[], ctx: AdminContext): Promise<number> {
+  const out = ctx.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const [command, sub] = argv;
+  try {
+    if (command === 'migrate' && (sub === undefined || sub === 'status')) {
+      const { migrate } = loadConfig({ migrate: adminConfigSchema.migrate }, ctx.env);
+      const migrationsDir = migrate.migrationsDir ?? join(ctx.root, 'prisma/migrations');
+      if (sub === 'status') {
+        const status = await migrationStatus({ databaseUrl: migrate.url, migrationsDir });
+        for (const m of status.applied) out(`applied   ${m.name}  ${m.finishedAt.toISOString()}`);
+        for (const name of status.pending) out(`pending   ${name}`);
+        for (const name of status.failed) out(`FAILED    ${name}`);
+        for (const name of status.modified)
+          out(`EDITED    ${name} (checksum differs from the applied one)`);
+        for (const name of status.unknown)
+          out(`unknown   ${name} (in the database, not in this image)`);
+        out(
+          `[migrate status] ${status.applied.length} applied, ${status.pending.length} pending, ${status.failed.length} failed, ${status.modified.length} edited`,
+        );
+        const clean = status.pending.length + status.failed.length + status.modified.length === 0;
+        return clean ? 0 : 1;
+      }
+      const result = await applyMigrations({
+        databaseUrl: migrate.url,
+        migrationsDir,
+        log: (message) => out(`[migrate] ${message}`),
+      });
+      out(`[migrate] ${result.applied.length} applied, ${result.skipped.length} already applied`);
+      return 0;
+    }
+    if (command === 'topics' && sub === 'apply') {
+      const { topics } = loadConfig({ topics: adminConfigSchema.topics }, ctx.env);
+      const logger = createLogger({ level: 'warn', name: 'topics' });
+      const kafka = createKafka(topics, logger, 'admin');
+      const report = await applyTopics(kafka, ALL_TOPICS, topics.topicPrefix, {
+        partitions: topics.partitions,
+        replicationFactor: topics.replicationFactor,
+        minInsyncReplicas: topics.minInsyncReplicas,
+      });
+      for (const name of report.created) out(`created   ${name}`);
+      for (const g of report.grown) out(`grown     ${g.topic} ${g.from} -> ${g.to} partitions`);
+      for (const name of report.unchanged) out(`ok        ${name}`);
+      for (const d of report.drift)
+        out(`DRIFT     ${d.topic} ${d.setting}: expected ${d.expected}, is ${d.actual}`);
+      out(
+        `[topics apply] ${report.created.length} created, ${report.grown.length} grown, ${report.unchanged.length} unchanged, ${report.drift.length} drift`,
+      );
+      return 0;
+    }
+    out(ADMIN_USAGE);
+    return 2;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`[${command ?? 'paysync'}] ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(
+      `[${[command, sub].filter(Boolean).join(' ')}] ${(err as Error).message}\n`,
+    );
+    return 1;
+  }
+}
