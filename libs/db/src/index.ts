@@ -27,17 +27,35 @@ export type {
   DecryptedConnection,
   UpdateConnectionInput,
 } from './repositories/connection.repository.js';
-export {
-  ACTIVE_SESSION_STATUSES,
-  SyncSessionRepository,
-} from './repositories/sync-session.repository.js';
+export { SyncSessionRepository } from './repositories/sync-session.repository.js';
 export type {
+  AutoResumeCandidate,
+  AutoResumePolicy,
   CreateSessionInput,
   SessionListFilter,
-  SyncSessionStatus,
+  SessionToPlan,
+  SyncSessionRepositoryDeps,
   SyncSessionView,
 } from './repositories/sync-session.repository.js';
+export {
+  ACTIVE_SESSION_STATUSES,
+  INITIAL_SESSION_STATUS,
+  IllegalSessionTransitionError,
+  SYNC_SESSION_EVENTS,
+  SYNC_SESSION_STATUSES,
+  canTransition,
+  isFinal,
+  nextStatus,
+  sourcesOf,
+  targetOf,
+} from './repositories/sync-session.machine.js';
+export type { SyncSessionEvent, SyncSessionStatus } from './repositories/sync-session.machine.js';
 export { PgRateLimiter } from './repositories/pg-rate-limiter.js';
+export type {
+  PgRateLimiterDeps,
+  ProviderRateLimiter,
+  RateLimiterFactory,
+} from './repositories/pg-rate-limiter.js';
 export { ReconciliationRepository } from './repositories/reconciliation.repository.js';
 export type {
   ClaimedReconciliation,
