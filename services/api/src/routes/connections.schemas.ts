@@ -1,0 +1,190 @@
+import { Type } from '@sinclair/typebox';
+
+import {
+  CONFLICT_RESPONSE,
+  DateTime,
+  ERROR_RESPONSES,
+  Mode,
+  NoContent,
+  Nullable,
+  PROVIDER_RESPONSE,
+  Provider,
+  Uuid,
+} from '../http/schemas.js';
+
+const Secret = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 512, description: `${description} (write-only)` });
+
+const Settings = Type.Object(
+  {
+    apiBaseUrl: Type.Optional(
+      Type.String({
+        format: 'uri',
+        maxLength: 500,
+        description:
+          'Provider API base URL (a simulator or proxy); must be in API_ALLOWED_PROVIDER_BASE_URLS',
+      }),
+    ),
+    rateLimitPerSecond: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description: 'Provider requests per second for syncs',
+      }),
+    ),
+    reconcileIntervalMinutes: Type.Optional(
+      Type.Integer({
+        minimum: 15,
+        maximum: 43_200,
+        description: 'Reconcile this connection on a schedule, every this many minutes',
+      }),
+    ),
+    reconcileRepair: Type.Optional(
+      Type.Boolean({ description: 'Scheduled reconciliations also repair the drift they find' }),
+    ),
+    eventsPolling: Type.Optional(
+      Type.Boolean({
+        description:
+          'Check the provider’s event list for events no webhook delivered (default true)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Connection = Type.Object({
+  id: Uuid,
+  workspaceId: Uuid,
+  provider: Provider,
+  mode: Mode,
+  apiKeyHint: Type.String({ description: 'Last characters of the API key' }),
+  webhookSecretCount: Type.Integer({
+    description: 'Accepted webhook signing secrets (2 while rotating)',
+  }),
+  settings: Settings,
+  isActive: Type.Boolean(),
+  accountId: Nullable(
+    Type.String({ description: 'Provider account id, filled by a successful test' }),
+  ),
+  webhookEndpointId: Nullable(Type.String()),
+  webhookPath: Type.String({
+    description: 'Path to register at the provider: /webhooks/{provider}/{id}',
+  }),
+  health: Type.Object({
+    lastTestAt: Nullable(DateTime),
+    lastTestOk: Nullable(Type.Boolean()),
+    lastTestError: Nullable(Type.String()),
+  }),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+
+const WorkspaceOnlyParams = Type.Object({ workspaceId: Uuid }, { additionalProperties: false });
+const ConfigParams = Type.Object(
+  { workspaceId: Uuid, configId: Uuid },
+  { additionalProperties: false },
+);
+
+export const createConnectionSchema = {
+  operationId: 'createConnection',
+  tags: ['connections'],
+  summary: 'Add a provider connection (secrets are encrypted and never returned)',
+  params: WorkspaceOnlyParams,
+  body: Type.Object(
+    {
+      provider: Provider,
+      mode: Type.Optional(Mode),
+      apiKey: Secret('Provider API key (Stripe sk_… or rk_…)'),
+      webhookSecret: Type.Optional(Secret('Webhook signing secret (Stripe whsec_…)')),
+      webhookSecrets: Type.Optional(Type.Array(Secret('Webhook signing secret'), { maxItems: 5 })),
+      accountId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+      settings: Type.Optional(Settings),
+    },
+    { additionalProperties: false },
+  ),
+  response: { 201: Connection, ...ERROR_RESPONSES },
+};
+
+export const listConnectionsSchema = {
+  operationId: 'listConnections',
+  tags: ['connections'],
+  params: WorkspaceOnlyParams,
+  response: { 200: Type.Object({ data: Type.Array(Connection) }), ...ERROR_RESPONSES },
+};
+
+export const getConnectionSchema = {
+  operationId: 'getConnection',
+  tags: ['connections'],
+  params: ConfigParams,
+  response: { 200: Connection, ...ERROR_RESPONSES },
+};
+
+export const updateConnectionSchema = {
+  operationId: 'updateConnection',
+  tags: ['connections'],
+  summary: 'Change a connection; fields left out stay as they are',
+  description:
+    'Rotate webhook secrets with `addWebhookSecret` (both are accepted) and later ' +
+    '`retireOldWebhookSecrets: true` (only the newest stays).',
+  params: ConfigParams,
+  body: Type.Object(
+    {
+      mode: Type.Optional(Mode),
+      apiKey: Type.Optional(Secret('Provider API key')),
+      webhookSecrets: Type.Optional(Type.Array(Secret('Webhook signing secret'), { maxItems: 5 })),
+      addWebhookSecret: Type.Optional(Secret('Webhook signing secret to accept as well')),
+      retireOldWebhookSecrets: Type.Optional(Type.Boolean()),
+      settings: Type.Optional(Settings),
+      isActive: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false, minProperties: 1 },
+  ),
+  response: { 200: Connection, ...ERROR_RESPONSES },
+};
+
+export const deleteConnectionSchema = {
+  operationId: 'deleteConnection',
+  tags: ['connections'],
+  params: ConfigParams,
+  response: { ...NoContent, ...ERROR_RESPONSES, ...CONFLICT_RESPONSE },
+};
+
+export const testConnectionSchema = {
+  operationId: 'testConnection',
+  tags: ['connections'],
+  summary: 'Call the provider with the stored key and record the result',
+  params: ConfigParams,
+  response: {
+    200: Type.Object({
+      ok: Type.Boolean(),
+      accountId: Type.String(),
+      mode: Mode,
+      latencyMs: Type.Integer(),
+    }),
+    ...ERROR_RESPONSES,
+    ...CONFLICT_RESPONSE,
+    ...PROVIDER_RESPONSE,
+  },
+};
+
+export const registerWebhookEndpointSchema = {
+  operationId: 'registerWebhookEndpoint',
+  tags: ['connections'],
+  summary: 'Register our webhook URL with the provider and store the signing secret it returns',
+  description: 'Idempotent: a second call finds the endpoint already registered for the URL.',
+  params: ConfigParams,
+  body: Type.Object(
+    { url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }) },
+    { additionalProperties: false },
+  ),
+  response: {
+    200: Type.Object({
+      endpointId: Type.String(),
+      url: Type.String(),
+      created: Type.Boolean(),
+      secretStored: Type.Boolean(),
+    }),
+    ...ERROR_RESPONSES,
+    ...PROVIDER_RESPONSE,
+  },
+};

@@ -1,0 +1,104 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+import type { EntityType } from '@paysync/contracts';
+import { ENTITY_TABLES, type CanonicalColumn } from '@paysync/db';
+
+import { camel } from '../modules/data/synced-data.repository.js';
+import {
+  DateTime,
+  ERROR_RESPONSES,
+  Nullable,
+  PageQuery,
+  Provider,
+  Uuid,
+  WorkspaceParams,
+  page,
+} from '../http/schemas.js';
+
+function columnSchema(column: CanonicalColumn<EntityType>): TSchema {
+  switch (column.pgType) {
+    case 'text':
+      return Nullable(Type.String());
+    case 'bigint':
+    case 'integer':
+      return Nullable(Type.Integer());
+    case 'boolean':
+      return Nullable(Type.Boolean());
+    case 'timestamptz':
+      return Nullable(DateTime);
+    case 'jsonb':
+      return column.column === 'items'
+        ? Type.Array(
+            Type.Object(
+              {
+                externalId: Nullable(Type.String()),
+                priceExternalId: Nullable(Type.String()),
+                productExternalId: Nullable(Type.String()),
+                quantity: Nullable(Type.Integer()),
+              },
+              { additionalProperties: true },
+            ),
+          )
+        : Type.Record(Type.String(), Type.String());
+  }
+}
+
+/** One synced row: the sync fields plus the entity table's canonical columns in camelCase. */
+function itemSchema(entityType: EntityType) {
+  const canonical = Object.fromEntries(
+    (ENTITY_TABLES[entityType].columns as readonly CanonicalColumn<EntityType>[]).map((c) => [
+      camel(c.column),
+      columnSchema(c),
+    ]),
+  );
+  return Type.Object(
+    {
+      id: Uuid,
+      provider: Provider,
+      externalId: Type.String(),
+      livemode: Type.Boolean(),
+      deletedAt: Nullable(DateTime),
+      createdAt: DateTime,
+      updatedAt: DateTime,
+      syncedVia: Type.Union(
+        ['webhook', 'backfill', 'reconcile', 'replay'].map((s) => Type.Literal(s)),
+      ),
+      sourceVersion: Type.Integer({ description: 'Provider version of the stored state (ms)' }),
+      lastEventId: Nullable(Type.String()),
+      ...canonical,
+    },
+    { title: entityType },
+  );
+}
+
+/** The two routes of a collection (`customers`, `payment-transactions`, …) of `entityType`. */
+export function collectionSchemas(collection: string, entityType: EntityType) {
+  const Item = itemSchema(entityType);
+  const opName = collection.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const Opname = opName.charAt(0).toUpperCase() + opName.slice(1);
+  return {
+    list: {
+      operationId: `list${Opname}`,
+      tags: ['data'],
+      summary: `Synced ${collection.replace('-', ' ')}, oldest change first (a change feed)`,
+      params: WorkspaceParams,
+      querystring: Type.Object(
+        {
+          provider: Type.Optional(Provider),
+          externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          updatedSince: Type.Optional(DateTime),
+          includeDeleted: Type.Optional(Type.Boolean({ default: false })),
+          ...PageQuery,
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: page(Item), ...ERROR_RESPONSES },
+    },
+    get: {
+      operationId: `get${Opname.replace(/s$/, '')}`,
+      tags: ['data'],
+      params: Type.Object({ workspaceId: Uuid, id: Uuid }, { additionalProperties: false }),
+      response: { 200: Item, ...ERROR_RESPONSES },
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { Type } from '@sinclair/typebox';
+
+import {
+  DateTime,
+  ERROR_RESPONSES,
+  NoContent,
+  Nullable,
+  PageQuery,
+  Uuid,
+  WorkspaceParams,
+  page,
+} from '../http/schemas.js';
+
+const Workspace = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+const ApiKey = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  prefix: Type.String({ description: 'Recognisable start of the key; never the key' }),
+  createdAt: DateTime,
+  lastUsedAt: Nullable(DateTime),
+  revokedAt: Nullable(DateTime),
+});
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const AuditRecord = Type.Object({
+  id: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  resourceType: Nullable(Type.String()),
+  resourceId: Nullable(Type.String()),
+  statusCode: Type.Integer(),
+  requestId: Type.String(),
+  details: Type.Object({}, { additionalProperties: true }),
+  createdAt: DateTime,
+});
+
+export const createWorkspaceSchema = {
+  operationId: 'createWorkspace',
+  tags: ['workspaces'],
+  summary: 'Create a workspace and its first API key (admin token only)',
+  description: 'The API key is shown once, in this response; only its hash is stored.',
+  body: Type.Object({ name: Name }, { additionalProperties: false }),
+  response: {
+    201: Type.Object({
+      id: Uuid,
+      name: Type.String(),
+      createdAt: DateTime,
+      apiKey: Type.String({ description: 'Shown once' }),
+      apiKeyId: Uuid,
+    }),
+    ...ERROR_RESPONSES,
+  },
+};
+
+export const listWorkspacesSchema = {
+  operationId: 'listWorkspaces',
+  tags: ['workspaces'],
+  summary: 'Workspaces visible to the credential (all for the admin token, its own for a key)',
+  querystring: Type.Object(PageQuery, { additionalProperties: false }),
+  response: { 200: page(Workspace), ...ERROR_RESPONSES },
+};
+
+export const getWorkspaceSchema = {
+  operationId: 'getWorkspace',
+  tags: ['workspaces'],
+  params: WorkspaceParams,
+  response: { 200: Workspace, ...ERROR_RESPONSES },
+};
+
+export const renameWorkspaceSchema = {
+  operationId: 'renameWorkspace',
+  tags: ['workspaces'],
+  params: WorkspaceParams,
+  body: Type.Object({ name: Name }, { additionalProperties: false }),
+  response: { 200: Workspace, ...ERROR_RESPONSES },
+};
+
+export const createApiKeySchema = {
+  operationId: 'createApiKey',
+  tags: ['workspaces'],
+  summary: 'Create an API key for the workspace (shown once)',
+  params: WorkspaceParams,
+  body: Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false }),
+  response: {
+    201: Type.Intersect([
+      ApiKey,
+      Type.Object({ apiKey: Type.String({ description: 'Shown once' }) }),
+    ]),
+    ...ERROR_RESPONSES,
+  },
+};
+
+export const listApiKeysSchema = {
+  operationId: 'listApiKeys',
+  tags: ['workspaces'],
+  params: WorkspaceParams,
+  response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...ERROR_RESPONSES },
+};
+
+export const revokeApiKeySchema = {
+  operationId: 'revokeApiKey',
+  tags: ['workspaces'],
+  summary: 'Revoke an API key (idempotent); requests with it answer 401 from then on',
+  params: Type.Object({ workspaceId: Uuid, keyId: Uuid }, { additionalProperties: false }),
+  response: { ...NoContent, ...ERROR_RESPONSES },
+};
+
+export const listAuditLogSchema = {
+  operationId: 'listAuditLog',
+  tags: ['workspaces'],
+  summary: 'Mutating API calls on the workspace, newest first',
+  params: WorkspaceParams,
+  querystring: Type.Object(PageQuery, { additionalProperties: false }),
+  response: { 200: page(AuditRecord), ...ERROR_RESPONSES },
+};
