@@ -19,7 +19,7 @@ afterAll(async () => {
 const random = () => Math.random().toString(36).slice(2, 10);
 
 /** The series of one metric, as `{labels}` strings, from a service's /metrics. */
-async function series(app: Pipeline['ingress'], metric: string): Promise<string[]> {
+async function series(app: Pipeline['ingress' | 'processor'], metric: string): Promise<string[]> {
   const res = await app.inject({ method: 'GET', url: '/metrics' });
   return res.body
     .split('\n')

@@ -1,5 +1,3 @@
-import type { FastifyInstance } from 'fastify';
-
 import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
@@ -22,8 +20,8 @@ export interface Pipeline {
   readonly db: TestDatabase;
   readonly prisma: Db;
   readonly sim: StripeSimulator;
-  readonly ingress: FastifyInstance;
-  readonly processor: FastifyInstance;
+  readonly ingress: Awaited<ReturnType<typeof buildIngress>>;
+  readonly processor: Awaited<ReturnType<typeof buildProcessor>>;
   readonly ingressUrl: string;
   readonly workspaceId: string;
   readonly connection: ConnectionView;

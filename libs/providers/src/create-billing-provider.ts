@@ -56,3 +56,32 @@ export function createConnectionProvider(
       typeof configured === 'string' && configured.length > 0 ? configured : defaultApiBaseUrl,
   });
 }
+
+/** A connection as {@link createConnectionProvider} needs it (a `DecryptedConnection` is one). */
+export type ProviderConnection = Parameters<typeof createConnectionProvider>[0];
+
+/** Builds the client for one connection, with an optional (shared) rate limiter. */
+export type ProviderFactory = (
+  connection: ProviderConnection,
+  rateLimiter?: RateLimiter,
+) => BillingProvider;
+
+/** A service's provider-call settings (`config.provider`, plus its own budgets). */
+export interface ProviderFactorySettings {
+  readonly stripeApiBaseUrl?: string | undefined;
+  readonly stripeMaxAttempts: number;
+  readonly webhookToleranceSeconds?: number | undefined;
+  readonly timeoutMs?: number | undefined;
+}
+
+/** The service-wide {@link ProviderFactory}: every connection client gets the same budgets. */
+export function createProviderFactory(settings: ProviderFactorySettings): ProviderFactory {
+  return (connection, rateLimiter) =>
+    createConnectionProvider(connection, {
+      defaultApiBaseUrl: settings.stripeApiBaseUrl,
+      maxAttempts: settings.stripeMaxAttempts,
+      timeoutMs: settings.timeoutMs,
+      webhookToleranceSeconds: settings.webhookToleranceSeconds,
+      rateLimiter,
+    });
+}

@@ -20,8 +20,17 @@ export {
   connectionRateLimit,
 } from './catalog.js';
 export type { CredentialInput, ProviderInfo } from './catalog.js';
-export { createBillingProvider, createConnectionProvider } from './create-billing-provider.js';
-export type { BillingProviderOptions } from './create-billing-provider.js';
+export {
+  createBillingProvider,
+  createConnectionProvider,
+  createProviderFactory,
+} from './create-billing-provider.js';
+export type {
+  BillingProviderOptions,
+  ProviderConnection,
+  ProviderFactory,
+  ProviderFactorySettings,
+} from './create-billing-provider.js';
 export { TokenBucket } from './http/token-bucket.js';
 export type { RateLimiter } from './http/token-bucket.js';
 export { providerConfigSchema } from './providers.config.js';

@@ -1,8 +1,25 @@
-import { asClass, asFunction, type NameAndRegistrationPair } from 'awilix';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import {
+  asClass,
+  asFunction,
+  asValue,
+  type BuildResolverOptions,
+  type NameAndRegistrationPair,
+} from 'awilix';
 import type { Kafka } from 'kafkajs';
 
 import { ALL_TOPICS } from '@paysync/contracts';
-import { DbHealth, createPrismaClient, type Db, type DbSettings } from '@paysync/db';
+import type { KeyRing } from '@paysync/crypto';
+import {
+  DbHealth,
+  PgRateLimiter,
+  createPrismaClient,
+  type Db,
+  type DbSettings,
+  type RateLimiterFactory,
+} from '@paysync/db';
 import {
   KafkaHealth,
   KafkaProducer,
@@ -11,18 +28,43 @@ import {
   type KafkaSettings,
 } from '@paysync/kafka';
 import { createMetricsRegistry, type Logger, type Registry } from '@paysync/observability';
+import {
+  connectionRateLimit,
+  createProviderFactory,
+  type ProviderFactory,
+  type ProviderFactorySettings,
+} from '@paysync/providers';
+
+/** The config groups every service has (each service's `Config` adds its own). */
+export interface InfrastructureConfig {
+  readonly db: DbSettings;
+  readonly kafka: KafkaSettings;
+  readonly crypto: { readonly keyRing: KeyRing };
+}
 
 /** What every paysync service has in its container, whatever its job. */
-export interface InfrastructureCradle {
+export interface InfrastructureCradle<Config extends InfrastructureConfig = InfrastructureConfig> {
+  /** The service's whole config; classes type the slice they read (`XDeps['config']`). */
+  readonly config: Config;
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly prisma: Db;
+  readonly keyRing: KeyRing;
   readonly kafka: Kafka;
   readonly kafkaProducer: KafkaProducer;
   readonly kafkaHealth: KafkaHealth;
   readonly dbHealth: DbHealth;
   /** Creates the topic catalogue in the background at start-up (consumers wait for it). */
   readonly topicBootstrap: TopicBootstrap;
+  /** This process among the replicas (`host:pid:random`): owner of leases and claims. */
+  readonly workerId: string;
+}
+
+/** What a service that calls billing providers adds to its container. */
+export interface ProviderCradle {
+  readonly providerFactory: ProviderFactory;
+  /** The rate limiter every replica calling one provider account shares (in PostgreSQL). */
+  readonly rateLimiterFactory: RateLimiterFactory;
 }
 
 /**
@@ -40,50 +82,81 @@ export const DISPOSE_PRIORITY = {
  * Registrations for the shared infrastructure, spread into a service's own
  * `container.register({...})` in its container.ts (the one place that registers, STYLE R11).
  */
-export function infrastructureRegistrations(
+export function infrastructureRegistrations<Config extends InfrastructureConfig>(
   service: string,
-  settings: { readonly db: DbSettings; readonly kafka: KafkaSettings },
-): NameAndRegistrationPair<InfrastructureCradle> {
+  { config, logger }: { readonly config: Config; readonly logger: Logger },
+): NameAndRegistrationPair<InfrastructureCradle<Config>> {
   return {
+    config: asValue(config),
+    logger: asValue(logger),
+    keyRing: asValue(config.crypto.keyRing),
+    workerId: asValue(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`),
     metrics: asFunction(() => createMetricsRegistry(service)).singleton(),
-    prisma: asFunction(() => createPrismaClient(settings.db), {
+    prisma: asFunction(() => createPrismaClient(config.db), {
       lifetime: 'SINGLETON',
       asyncDispose: (prisma: Db) => prisma.$disconnect(),
       asyncDisposePriority: DISPOSE_PRIORITY.database,
     }),
-    kafka: asFunction(({ logger }: { logger: Logger }) =>
-      createKafka(settings.kafka, logger, service),
-    ).singleton(),
+    kafka: asFunction(() => createKafka(config.kafka, logger, service)).singleton(),
     kafkaProducer: asFunction(
-      ({ kafka, logger }: { kafka: Kafka; logger: Logger }) =>
-        new KafkaProducer({ kafka, logger, produceTimeoutMs: settings.kafka.produceTimeoutMs }),
+      ({ kafka }: { kafka: Kafka }) =>
+        new KafkaProducer({ kafka, logger, produceTimeoutMs: config.kafka.produceTimeoutMs }),
       {
         lifetime: 'SINGLETON',
         asyncDispose: 'disconnect',
         asyncDisposePriority: DISPOSE_PRIORITY.producers,
       },
     ),
-    kafkaHealth: asFunction(
-      ({ logger }: { logger: Logger }) =>
-        new KafkaHealth({ kafkaSettings: settings.kafka, logger }),
-      {
-        lifetime: 'SINGLETON',
-        asyncDispose: 'close',
-        asyncDisposePriority: DISPOSE_PRIORITY.producers,
-      },
-    ),
+    kafkaHealth: asFunction(() => new KafkaHealth({ kafkaSettings: config.kafka, logger }), {
+      lifetime: 'SINGLETON',
+      asyncDispose: 'close',
+      asyncDisposePriority: DISPOSE_PRIORITY.producers,
+    }),
     dbHealth: asClass(DbHealth).singleton(),
     topicBootstrap: asFunction(
-      ({ kafka, logger }: { kafka: Kafka; logger: Logger }) =>
+      ({ kafka }: { kafka: Kafka }) =>
         new TopicBootstrap({
           kafka,
           logger,
           topics: ALL_TOPICS,
-          topicPrefix: settings.kafka.topicPrefix,
-          createTopics: settings.kafka.createTopics,
+          topicPrefix: config.kafka.topicPrefix,
+          createTopics: config.kafka.createTopics,
         }),
       { lifetime: 'SINGLETON', asyncInit: 'start', asyncDispose: 'stop', asyncDisposePriority: 1 },
     ),
+  };
+}
+
+/**
+ * The provider client factory (the connection's key and base URL, or `STRIPE_API_BASE_URL`, with
+ * the service's retry budget) and the shared PostgreSQL rate limiter, for services that call
+ * billing providers. `settings` adds service-specific budgets (the api's shorter timeouts).
+ */
+export function providerRegistrations(
+  settings: ProviderFactorySettings,
+): NameAndRegistrationPair<ProviderCradle> {
+  return {
+    providerFactory: asValue(createProviderFactory(settings)),
+    rateLimiterFactory: asFunction(
+      ({ prisma }: { prisma: Db }): RateLimiterFactory =>
+        (connection) =>
+          new PgRateLimiter({ prisma, ...connectionRateLimit(connection) }),
+    ).singleton(),
+  };
+}
+
+/**
+ * Registration options of a background worker (relay, pool, periodic task): started with the
+ * container, stopped before the producers flush, off with `KAFKA_CONSUMERS_ENABLED=false` when
+ * `enabled` is passed so.
+ */
+export function asWorker<T>(enabled = true): BuildResolverOptions<T> {
+  return {
+    lifetime: 'SINGLETON',
+    asyncInit: 'start',
+    asyncDispose: 'stop',
+    asyncDisposePriority: DISPOSE_PRIORITY.workers,
+    enabled,
   };
 }
 

@@ -36,9 +36,7 @@ export async function runService<S extends ServiceSchema>(
     }
     throw err;
   }
-  const http = (
-    config as unknown as { http: { host: string; port: number; shutdownTimeoutMs: number } }
-  ).http;
+  const { http }: ConfigOf<ServiceSchema> = config;
 
   // Signal handlers come first: a SIGTERM while the service is still starting (Kubernetes may send
   // one to a pod that never got ready) is honoured once startup finishes, instead of killing the

@@ -1,12 +1,10 @@
 import fastifySwagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
-import { createContainer } from 'awilix';
-import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3 } from 'openapi-types';
 
-import { createLogger, type Logger } from '@paysync/observability';
-import { createServiceApp } from '@paysync/runtime';
+import type { Logger } from '@paysync/observability';
+import { buildServiceApp, type ServiceApp } from '@paysync/runtime';
 
 import { registerDependencies, type ApiCradle, type DependencyOverrides } from './container.js';
 import { renderDocsPage } from './http/docs-page.js';
@@ -20,12 +18,16 @@ export const API_PREFIX = '/api/v1';
 /** Builds the api service without listening (tests call this too, STYLE R10). */
 export async function buildApp(
   config: Config,
-  overrides: DependencyOverrides = {},
-  logger: Logger = createLogger({ level: config.log.level, name: 'api' }),
-): Promise<FastifyInstance> {
-  const container = createContainer<ApiCradle>({ injectionMode: 'PROXY', strict: true });
-  registerDependencies(container, { config, logger }, overrides);
-  const app = await createServiceApp({ logger, container });
+  overrides?: DependencyOverrides,
+  logger?: Logger,
+): Promise<ServiceApp<ApiCradle>> {
+  const app = await buildServiceApp({
+    name: 'api',
+    config,
+    registerDependencies,
+    overrides,
+    logger,
+  });
   // Query strings and path params arrive as text and are coerced ("5" → 5); JSON bodies are not
   // ({"name": false} is a 400, not "false"). Unknown fields are a 400, not silently dropped, and
   // every field error is reported.

@@ -1,18 +1,11 @@
-// Loads @fastify/awilix's types (and the awilix-manager options asyncInit/asyncDispose it augments).
-import type {} from '@fastify/awilix';
-import {
-  asClass,
-  asFunction,
-  asValue,
-  type AwilixContainer,
-  type NameAndRegistrationPair,
-} from 'awilix';
+import { asClass, type AwilixContainer } from 'awilix';
 
 import { ConnectionRepository } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
 import {
-  DISPOSE_PRIORITY,
+  asWorker,
   infrastructureRegistrations,
+  type DependencyOverrides as Overrides,
   type InfrastructureCradle,
 } from '@paysync/runtime';
 
@@ -24,8 +17,8 @@ import { WebhookHandoffService } from './modules/webhooks/webhook-handoff.servic
 
 import type { Config } from './config.js';
 
-export interface IngressCradle extends InfrastructureCradle {
-  readonly config: Config;
+/** The ingress container: the shared infrastructure plus what only ingress has. */
+export interface IngressCradle extends InfrastructureCradle<Config> {
   readonly connectionRepository: ConnectionRepository;
   readonly connectionCache: ConnectionCache;
   readonly outboxRepository: OutboxRepository;
@@ -34,63 +27,23 @@ export interface IngressCradle extends InfrastructureCradle {
   readonly webhookHandoffService: WebhookHandoffService;
 }
 
-declare module '@fastify/awilix' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-  interface Cradle extends IngressCradle {}
-}
-
-export type DependencyOverrides = Partial<NameAndRegistrationPair<IngressCradle>>;
+export type DependencyOverrides = Overrides<IngressCradle>;
 
 /** The only place the ingress service registers dependencies (STYLE R11). */
 export function registerDependencies(
   container: AwilixContainer<IngressCradle>,
-  { config, logger }: { config: Config; logger: Logger },
+  external: { readonly config: Config; readonly logger: Logger },
   overrides: DependencyOverrides = {},
 ): void {
   container.register({
-    config: asValue(config),
-    logger: asValue(logger),
-    ...infrastructureRegistrations('ingress', config),
-    connectionRepository: asFunction(
-      ({ prisma }: IngressCradle) =>
-        new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),
-    ).singleton(),
-    connectionCache: asFunction(
-      ({ connectionRepository }: IngressCradle) =>
-        new ConnectionCache({ connectionRepository, ttlMs: config.ingress.connectionCacheTtlMs }),
-    ).singleton(),
+    ...infrastructureRegistrations('ingress', external),
+    connectionRepository: asClass(ConnectionRepository).singleton(),
+    connectionCache: asClass(ConnectionCache).singleton(),
     outboxRepository: asClass(OutboxRepository).singleton(),
     ingressMetrics: asClass(IngressMetrics).singleton(),
-    outboxRelay: asFunction(
-      ({ outboxRepository, kafkaProducer, ingressMetrics }: IngressCradle) =>
-        new OutboxRelay({
-          outboxRepository,
-          kafkaProducer,
-          logger,
-          intervalMs: config.ingress.outboxRelayIntervalMs,
-          depthGauge: ingressMetrics.outboxDepth,
-        }),
-      // Stops before the producer flushes (producers dispose at DISPOSE_PRIORITY.producers).
-      {
-        lifetime: 'SINGLETON',
-        asyncInit: 'start',
-        asyncDispose: 'stop',
-        asyncDisposePriority: DISPOSE_PRIORITY.workers,
-      },
-    ),
-    webhookHandoffService: asFunction(
-      ({ kafkaProducer, outboxRepository, outboxRelay, ingressMetrics }: IngressCradle) =>
-        new WebhookHandoffService({
-          kafkaProducer,
-          outboxRepository,
-          outboxRelay,
-          ingressMetrics,
-          logger,
-          topicPrefix: config.kafka.topicPrefix,
-          circuitOpenMs: config.ingress.kafkaCircuitOpenMs,
-          retryAfterSeconds: config.ingress.retryAfterSeconds,
-        }),
-    ).singleton(),
+    // Stops before the producer flushes (producers dispose at DISPOSE_PRIORITY.producers).
+    outboxRelay: asClass(OutboxRelay, asWorker()),
+    webhookHandoffService: asClass(WebhookHandoffService).singleton(),
     ...overrides,
   });
 }

@@ -1,24 +1,10 @@
-import { createContainer } from 'awilix';
-import type { FastifyInstance } from 'fastify';
+import type { Logger } from '@paysync/observability';
+import { buildServiceApp } from '@paysync/runtime';
 
-import { createLogger, type Logger } from '@paysync/observability';
-import { createServiceApp } from '@paysync/runtime';
-
-import {
-  registerDependencies,
-  type SyncRunnerCradle,
-  type DependencyOverrides,
-} from './container.js';
+import { registerDependencies, type DependencyOverrides } from './container.js';
 
 import type { Config } from './config.js';
 
 /** Builds the sync-runner service without listening (tests call this too, STYLE R10). */
-export async function buildApp(
-  config: Config,
-  overrides: DependencyOverrides = {},
-  logger: Logger = createLogger({ level: config.log.level, name: 'sync-runner' }),
-): Promise<FastifyInstance> {
-  const container = createContainer<SyncRunnerCradle>({ injectionMode: 'PROXY', strict: true });
-  registerDependencies(container, { config, logger }, overrides);
-  return createServiceApp({ logger, container });
-}
+export const buildApp = (config: Config, overrides?: DependencyOverrides, logger?: Logger) =>
+  buildServiceApp({ name: 'sync-runner', config, registerDependencies, overrides, logger });

@@ -1,21 +1,23 @@
 import { Writable } from 'node:stream';
 
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 
 import { KeyRing } from '@paysync/crypto';
 import { createPrismaClient, type Db } from '@paysync/db';
 import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { createLogger } from '@paysync/observability';
+import type { ServiceApp } from '@paysync/runtime';
 import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
 import { stackEnv, uniqueId } from '@paysync/testkit';
 
 import { buildApp } from '../app.js';
+import type { ApiCradle } from '../container.js';
 import { testConfig } from './test-config.js';
 
 export const ADMIN_TOKEN = `admin-${'x'.repeat(40)}`;
 
 export interface ApiHarness {
-  readonly app: FastifyInstance;
+  readonly app: ServiceApp<ApiCradle>;
   readonly db: TestDatabase;
   readonly prisma: Db;
   readonly sim: StripeSimulator;

@@ -2,7 +2,7 @@
 // fresh PostgreSQL database: every way a webhook is refused, one row each, and the accepted path
 // (the event lands in Kafka). Each row has its own client address and, where it matters, its own
 // connection, so rows never share a rate-limit window or a cached connection.
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 
 import { TOPICS, type WebhookReceived } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
@@ -31,7 +31,7 @@ const SECRET = 'whsec_ingress_int_spec_secret';
 let db: TestDatabase;
 let prisma: Db;
 let connections: ConnectionRepository;
-let app: FastifyInstance;
+let app: Awaited<ReturnType<typeof buildApp>>;
 let baseUrl: string;
 let probe: TopicProbe;
 let workspaceId: string;

@@ -4,11 +4,12 @@ import { PROVIDERS, type ProviderName } from '@paysync/contracts';
 import type { DecryptedConnection } from '@paysync/db';
 import { AppError, ForbiddenError, NotFoundError, RateLimitedError } from '@paysync/errors';
 import { claimedAccountId, verifyProviderWebhook } from '@paysync/providers';
+import { cradleOf } from '@paysync/runtime';
 
 import { providerLabel } from '../modules/webhooks/ingress.metrics.js';
 import { IpAllowlist, WindowRateLimiter } from '../modules/webhooks/rate-limiter.js';
 
-import type { Config } from '../config.js';
+import type { IngressCradle } from '../container.js';
 
 interface Params {
   provider: string;
@@ -21,13 +22,10 @@ interface Params {
  * rate limit, the signature on the raw bytes (400 with a code per failure), then the durable
  * hand-off, then 200 with the event id. Nothing else runs on this path.
  */
-export const webhookRoutes: FastifyPluginAsync<{ settings: Config['ingress'] }> = async (
-  app,
-  { settings },
-) => {
-  // Settings come as plugin options: the awilix Cradle type is merged across services when
-  // cross-service tests compile several of them together, so its `config` is not ours to rely on.
-  const { connectionCache, webhookHandoffService, ingressMetrics } = app.diContainer.cradle;
+export const webhookRoutes: FastifyPluginAsync = async (app) => {
+  const { config, connectionCache, webhookHandoffService, ingressMetrics } =
+    cradleOf<IngressCradle>(app);
+  const settings = config.ingress;
   const perIp = new WindowRateLimiter(settings.rateLimitPerIp);
   const perConnection = new WindowRateLimiter(settings.rateLimitPerConnection);
   const allowlist = settings.ipAllowlist ? new IpAllowlist(settings.ipAllowlist) : undefined;

@@ -1,8 +1,6 @@
-import { loadConfig } from '@paysync/config';
+import { loadTestConfig, type TestEnv } from '@paysync/runtime/testing';
 
 import { configSchema, type Config } from '../config.js';
 
 /** Sync-runner config for tests: loopback, the local stack, quiet logs; override any variable. */
-export function testConfig(env: Record<string, string | undefined>): Config {
-  return loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env });
-}
+export const testConfig = (env: TestEnv): Config => loadTestConfig(configSchema, env);

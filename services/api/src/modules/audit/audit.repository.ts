@@ -17,11 +17,15 @@ export interface AuditRecord extends AuditEntry {
   readonly createdAt: Date;
 }
 
+export interface AuditRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /** The audit trail of the management API (`audit_log`). */
 export class AuditRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: AuditRepositoryDeps) {
     this.#prisma = prisma;
   }
 

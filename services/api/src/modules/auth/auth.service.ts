@@ -13,6 +13,11 @@ export type Principal =
       readonly actor: `api_key:${string}`;
     };
 
+export interface AuthServiceDeps {
+  readonly workspaceRepository: WorkspaceRepository;
+  readonly config: { readonly api: { readonly adminToken: string } };
+}
+
 /** `lastUsedAt` is written at most this often per key, so reads do not become writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -25,15 +30,9 @@ export class AuthService {
   readonly #workspaceRepository: WorkspaceRepository;
   readonly #adminToken: string;
 
-  constructor({
-    workspaceRepository,
-    adminToken,
-  }: {
-    workspaceRepository: WorkspaceRepository;
-    adminToken: string;
-  }) {
+  constructor({ workspaceRepository, config }: AuthServiceDeps) {
     this.#workspaceRepository = workspaceRepository;
-    this.#adminToken = adminToken;
+    this.#adminToken = config.api.adminToken;
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {

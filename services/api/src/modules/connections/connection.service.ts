@@ -1,10 +1,5 @@
 import type { ProviderName } from '@paysync/contracts';
-import type {
-  ConnectionRepository,
-  ConnectionView,
-  DecryptedConnection,
-  SyncSessionRepository,
-} from '@paysync/db';
+import type { ConnectionRepository, ConnectionView, SyncSessionRepository } from '@paysync/db';
 import {
   AppError,
   ConflictError,
@@ -17,11 +12,19 @@ import {
   isProviderSupported,
   modeOfApiKey,
   validateCredentials,
-  type BillingProvider,
+  type ProviderFactory,
 } from '@paysync/providers';
 
 /** Builds the provider adapter for one connection (overridable in tests, STYLE R40). */
-export type ProviderFactory = (connection: DecryptedConnection) => BillingProvider;
+export type { ProviderFactory };
+
+export interface ConnectionServiceDeps {
+  readonly connectionRepository: ConnectionRepository;
+  readonly syncSessionRepository: SyncSessionRepository;
+  readonly providerFactory: ProviderFactory;
+  readonly logger: Logger;
+  readonly config: { readonly api: { readonly allowedProviderBaseUrls: readonly string[] } };
+}
 
 export interface ConnectionSettings {
   readonly apiBaseUrl?: string;
@@ -70,18 +73,18 @@ export class ConnectionService {
   readonly #allowedBaseUrls: readonly string[];
   readonly #logger: Logger;
 
-  constructor(deps: {
-    connectionRepository: ConnectionRepository;
-    syncSessionRepository: SyncSessionRepository;
-    providerFactory: ProviderFactory;
-    allowedProviderBaseUrls: readonly string[];
-    logger: Logger;
-  }) {
-    this.#connections = deps.connectionRepository;
-    this.#sessions = deps.syncSessionRepository;
-    this.#providerFactory = deps.providerFactory;
-    this.#allowedBaseUrls = deps.allowedProviderBaseUrls.map(origin);
-    this.#logger = deps.logger.child({ component: 'ConnectionService' });
+  constructor({
+    connectionRepository,
+    syncSessionRepository,
+    providerFactory,
+    logger,
+    config,
+  }: ConnectionServiceDeps) {
+    this.#connections = connectionRepository;
+    this.#sessions = syncSessionRepository;
+    this.#providerFactory = providerFactory;
+    this.#allowedBaseUrls = config.api.allowedProviderBaseUrls.map(origin);
+    this.#logger = logger.child({ component: 'ConnectionService' });
   }
 
   async create(workspaceId: string, body: CreateConnectionBody): Promise<ConnectionView> {

@@ -27,6 +27,10 @@ export interface DataItem {
   readonly lastEventId: string | null;
 }
 
+export interface SyncedDataRepositoryDeps {
+  readonly tenantScope: TenantScope;
+}
+
 /**
  * The read API over synced data. Runs under row-level security (TenantScope) and lists in
  * (updated_at, id) order, so paging with `updatedSince` + cursor is a change feed: a row updated
@@ -35,7 +39,7 @@ export interface DataItem {
 export class SyncedDataRepository {
   readonly #tenantScope: TenantScope;
 
-  constructor({ tenantScope }: { tenantScope: TenantScope }) {
+  constructor({ tenantScope }: SyncedDataRepositoryDeps) {
     this.#tenantScope = tenantScope;
   }
 

@@ -48,11 +48,15 @@ export function lookupOf(token: string): string | undefined {
     : undefined;
 }
 
+export interface WorkspaceRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /** Workspaces and their API keys. Keys are stored as SHA-256 hashes; the token is shown once. */
 export class WorkspaceRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: WorkspaceRepositoryDeps) {
     this.#prisma = prisma;
   }
 

@@ -3,9 +3,17 @@ import type { Gauge, Logger } from '@paysync/observability';
 
 import type { OutboxRepository } from './outbox.repository.js';
 
+export interface OutboxRelayDeps {
+  readonly outboxRepository: OutboxRepository;
+  readonly kafkaProducer: KafkaProducer;
+  readonly ingressMetrics: { readonly outboxDepth: Gauge };
+  readonly logger: Logger;
+  readonly config: { readonly ingress: { readonly outboxRelayIntervalMs: number } };
+}
+
 /**
- * Drains the outbox to Kafka whenever it has rows: polls every `intervalMs`, drains in batches
- * of 500 in id order, backs off while Kafka is still down. Stops on dispose.
+ * Drains the outbox to Kafka whenever it has rows: polls every INGRESS_OUTBOX_RELAY_INTERVAL_MS,
+ * drains in batches of 500 in id order, backs off while Kafka is still down. Stops on dispose.
  */
 export class OutboxRelay {
   readonly #outbox: OutboxRepository;
@@ -20,18 +28,18 @@ export class OutboxRelay {
   /** Set while the outbox may hold rows, so new events queue behind them instead of overtaking. */
   pending = false;
 
-  constructor(deps: {
-    outboxRepository: OutboxRepository;
-    kafkaProducer: KafkaProducer;
-    logger: Logger;
-    intervalMs: number;
-    depthGauge: Gauge;
-  }) {
-    this.#outbox = deps.outboxRepository;
-    this.#producer = deps.kafkaProducer;
-    this.#logger = deps.logger.child({ component: 'OutboxRelay' });
-    this.#intervalMs = deps.intervalMs;
-    this.#depth = deps.depthGauge;
+  constructor({
+    outboxRepository,
+    kafkaProducer,
+    ingressMetrics,
+    logger,
+    config,
+  }: OutboxRelayDeps) {
+    this.#outbox = outboxRepository;
+    this.#producer = kafkaProducer;
+    this.#logger = logger.child({ component: 'OutboxRelay' });
+    this.#intervalMs = config.ingress.outboxRelayIntervalMs;
+    this.#depth = ingressMetrics.outboxDepth;
   }
 
   start(): void {

@@ -8,11 +8,15 @@ export interface OutboxRow {
   readonly envelope: Envelope;
 }
 
+export interface OutboxRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /** The ingress outbox (`webhook_outbox`): verified events waiting for Kafka, in id order. */
 export class OutboxRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: OutboxRepositoryDeps) {
     this.#prisma = prisma;
   }
 

@@ -6,6 +6,11 @@ interface Entry {
   readonly expires: number;
 }
 
+export interface ConnectionCacheDeps {
+  readonly connectionRepository: ConnectionRepository;
+  readonly config: { readonly ingress: { readonly connectionCacheTtlMs: number } };
+}
+
 /**
  * Connections (with their decrypted secrets) cached for a few seconds: the hot path does no
  * database read per webhook, and a rotated secret or deactivated connection takes effect within
@@ -19,15 +24,9 @@ export class ConnectionCache {
   readonly #byId = new Map<string, Entry>();
   readonly #byAccount = new Map<string, Entry>();
 
-  constructor({
-    connectionRepository,
-    ttlMs,
-  }: {
-    connectionRepository: ConnectionRepository;
-    ttlMs: number;
-  }) {
+  constructor({ connectionRepository, config }: ConnectionCacheDeps) {
     this.#repo = connectionRepository;
-    this.#ttlMs = ttlMs;
+    this.#ttlMs = config.ingress.connectionCacheTtlMs;
   }
 
   async byId(id: string): Promise<DecryptedConnection | undefined> {

@@ -11,6 +11,18 @@ import type { IngressMetrics } from './ingress.metrics.js';
 
 export type HandoffPath = 'kafka' | 'outbox';
 
+export interface WebhookHandoffServiceDeps {
+  readonly kafkaProducer: KafkaProducer;
+  readonly outboxRepository: OutboxRepository;
+  readonly outboxRelay: OutboxRelay;
+  readonly ingressMetrics: IngressMetrics;
+  readonly logger: Logger;
+  readonly config: {
+    readonly kafka: { readonly topicPrefix: string };
+    readonly ingress: { readonly kafkaCircuitOpenMs: number; readonly retryAfterSeconds: number };
+  };
+}
+
 /**
  * The durable hand-off (DESIGN §2 rule 1): Kafka with acks=all within the produce timeout, else
  * the PostgreSQL outbox; if neither accepts, a retryable 503 so the provider sends it again.
@@ -29,24 +41,22 @@ export class WebhookHandoffService {
   readonly #retryAfterSeconds: number;
   #kafkaDownUntil = 0;
 
-  constructor(deps: {
-    kafkaProducer: KafkaProducer;
-    outboxRepository: OutboxRepository;
-    outboxRelay: OutboxRelay;
-    ingressMetrics: IngressMetrics;
-    logger: Logger;
-    topicPrefix: string;
-    circuitOpenMs: number;
-    retryAfterSeconds: number;
-  }) {
-    this.#producer = deps.kafkaProducer;
-    this.#outbox = deps.outboxRepository;
-    this.#relay = deps.outboxRelay;
-    this.#metrics = deps.ingressMetrics;
-    this.#logger = deps.logger.child({ component: 'WebhookHandoff' });
-    this.#topic = topicName(TOPICS.webhookReceived, deps.topicPrefix);
-    this.#circuitOpenMs = deps.circuitOpenMs;
-    this.#retryAfterSeconds = deps.retryAfterSeconds;
+  constructor({
+    kafkaProducer,
+    outboxRepository,
+    outboxRelay,
+    ingressMetrics,
+    logger,
+    config,
+  }: WebhookHandoffServiceDeps) {
+    this.#producer = kafkaProducer;
+    this.#outbox = outboxRepository;
+    this.#relay = outboxRelay;
+    this.#metrics = ingressMetrics;
+    this.#logger = logger.child({ component: 'WebhookHandoff' });
+    this.#topic = topicName(TOPICS.webhookReceived, config.kafka.topicPrefix);
+    this.#circuitOpenMs = config.ingress.kafkaCircuitOpenMs;
+    this.#retryAfterSeconds = config.ingress.retryAfterSeconds;
   }
 
   async handOff(message: WebhookReceived, traceparent?: string): Promise<HandoffPath> {

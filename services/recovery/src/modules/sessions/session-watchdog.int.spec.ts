@@ -1,5 +1,3 @@
-import type { FastifyInstance } from 'fastify';
-
 import { TOPICS } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
@@ -16,7 +14,7 @@ import { testConfig } from '../../testing/test-config.js';
 const KEYS = `t1:${KeyRing.generateKey()}`;
 let db: TestDatabase;
 let prisma: Db;
-let app: FastifyInstance;
+let app: Awaited<ReturnType<typeof buildApp>>;
 let probe: TopicProbe;
 let workspaceId: string;
 let configurationId: string;

@@ -1,5 +1,3 @@
-import type { FastifyInstance } from 'fastify';
-
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import {
@@ -46,7 +44,7 @@ let db: TestDatabase;
 let prisma: Db;
 let sim: StripeSimulator;
 let simUrl: string;
-let runner: FastifyInstance;
+let runner: Awaited<ReturnType<typeof buildApp>>;
 let connections: ConnectionRepository;
 let sessions: SyncSessionRepository;
 let reader: SyncedEntityReader;
