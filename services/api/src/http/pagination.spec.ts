@@ -1,12 +1,17 @@
 import { ValidationError } from '@paysync/errors';
 
 import {
+  bigintKey,
+  cursorBigInt,
   cursorDate,
   cursorUuid,
   decodeCursor,
   encodeCursor,
   pageSize,
+  paginate,
+  timeKey,
   toPage,
+  type TimeKey,
 } from './pagination.js';
 
 describe('cursors', () => {
@@ -76,5 +81,51 @@ describe('pages', () => {
         (r) => r,
       ),
     ).toEqual({ data: [], nextCursor: null });
+  });
+});
+
+describe('paginate', () => {
+  const ID = '0b8c3c7e-1f0e-4c1e-9a59-0d1c3f1b2a3c';
+  const rows = [3, 2, 1].map((n) => ({ n, at: new Date(Date.UTC(2026, 10, n)), id: ID }));
+  const spec = (seen: { key?: TimeKey; limit?: number }) => ({
+    kind: 'things',
+    maxPageSize: 2,
+    key: timeKey,
+    fetch: async (key: TimeKey | undefined, limit: number) => {
+      Object.assign(seen, { key, limit });
+      return rows.filter((r) => !key || r.at < key.at).slice(0, limit);
+    },
+    cursorOf: (r: (typeof rows)[number]) => [r.at.toISOString(), r.id],
+    present: (r: (typeof rows)[number]) => r.n,
+  });
+
+  it('fetches one row beyond the capped page and issues the cursor of its last row', async () => {
+    const seen: { key?: TimeKey; limit?: number } = {};
+    const first = await paginate({ limit: 100 }, spec(seen));
+    expect(seen).toEqual({ key: undefined, limit: 3 });
+    expect(first).toEqual({
+      data: [3, 2],
+      nextCursor: encodeCursor('things', ['2026-11-02T00:00:00.000Z', ID]),
+    });
+    const second = await paginate({ cursor: first.nextCursor! }, spec(seen));
+    expect(seen.key).toEqual({ at: new Date('2026-11-02T00:00:00.000Z'), id: ID });
+    expect(second).toEqual({ data: [1], nextCursor: null });
+  });
+
+  it.each([
+    ['another listing', encodeCursor('others', ['2026-11-02T00:00:00.000Z', ID])],
+    ['a bad timestamp', encodeCursor('things', ['yesterday', ID])],
+    ['a bad id', encodeCursor('things', ['2026-11-02T00:00:00.000Z', 'x'])],
+  ])('answers a cursor of %s with a 400 before fetching', async (_what, cursor) => {
+    const seen: { key?: TimeKey; limit?: number } = {};
+    await expect(paginate({ cursor }, spec(seen))).rejects.toBeInstanceOf(ValidationError);
+    expect(seen).toEqual({});
+  });
+
+  it('decodes bigint keys (the audit log)', () => {
+    expect(bigintKey.parse(['42'])).toBe(42n);
+    expect(cursorBigInt('123456789012345678')).toBe(123456789012345678n);
+    expect(() => cursorBigInt('1e3')).toThrow(ValidationError);
+    expect(() => cursorBigInt(7)).toThrow(ValidationError);
   });
 });
