@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/dist/**',
+      '**/.tsc/**',
       '.cache/**',
       '.turbo/**',
       'libs/db/src/generated/**',
