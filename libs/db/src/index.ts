@@ -11,6 +11,7 @@ export { ENTITY_TABLES, SYNC_COLUMNS } from './repositories/entity-tables.js';
 export type { CanonicalColumn, EntityTable } from './repositories/entity-tables.js';
 export { SyncWriteRepository } from './repositories/sync-write.repository.js';
 export type {
+  SyncWriteRepositoryDeps,
   ApplyResult,
   ChangeOutcome,
   EventOutcome,
@@ -18,10 +19,12 @@ export type {
   EventStatus,
 } from './repositories/sync-write.repository.js';
 export { SyncedEntityReader } from './repositories/synced-entity.reader.js';
-export type { SyncedRow } from './repositories/synced-entity.reader.js';
+export type { SyncedEntityReaderDeps, SyncedRow } from './repositories/synced-entity.reader.js';
 export { TenantScope } from './repositories/tenant-scope.js';
+export type { TenantScopeDeps } from './repositories/tenant-scope.js';
 export { ConnectionRepository } from './repositories/connection.repository.js';
 export type {
+  ConnectionRepositoryDeps,
   ConnectionView,
   CreateConnectionInput,
   DecryptedConnection,
@@ -60,8 +63,9 @@ export { ReconciliationRepository } from './repositories/reconciliation.reposito
 export type {
   ClaimedReconciliation,
   EntityDrift,
+  ReconciliationRepositoryDeps,
   ReconciliationStatus,
   ReconciliationView,
 } from './repositories/reconciliation.repository.js';
 export { DriftRepository } from './repositories/drift.repository.js';
-export type { DriftKind } from './repositories/drift.repository.js';
+export type { DriftKind, DriftRepositoryDeps } from './repositories/drift.repository.js';

@@ -64,7 +64,7 @@ export function registerDependencies(
   external: { readonly config: Config; readonly logger: Logger },
   overrides: DependencyOverrides = {},
 ): void {
-  const { config, logger } = external;
+  const { config } = external;
   const settings = config.recovery;
   const enabled = config.kafka.consumersEnabled;
   container.register({

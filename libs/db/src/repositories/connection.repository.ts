@@ -53,6 +53,12 @@ export interface UpdateConnectionInput {
   readonly mode?: 'test' | 'live';
 }
 
+export interface ConnectionRepositoryDeps {
+  readonly prisma: Db;
+  /** Encrypts API keys and webhook secrets at rest. */
+  readonly keyRing: KeyRing;
+}
+
 /**
  * Provider connections (`workspace_payment_configurations`). Secrets are stored only as key-ring
  * ciphertexts bound to the connection id (a ciphertext copied to another row does not decrypt).
@@ -62,7 +68,7 @@ export class ConnectionRepository {
   readonly #prisma: Db;
   readonly #keyRing: KeyRing;
 
-  constructor({ prisma, keyRing }: { prisma: Db; keyRing: KeyRing }) {
+  constructor({ prisma, keyRing }: ConnectionRepositoryDeps) {
     this.#prisma = prisma;
     this.#keyRing = keyRing;
   }

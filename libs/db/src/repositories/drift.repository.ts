@@ -15,6 +15,10 @@ import type { Db } from '../client.js';
  */
 export type DriftKind = 'missing' | 'stale' | 'newer' | 'same';
 
+export interface DriftRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /**
  * Read side of reconciliation (the recovery service): compares provider states with the synced
  * tables on the same canonical columns the write path stores, so "stale" means a field a user of
@@ -23,7 +27,7 @@ export type DriftKind = 'missing' | 'stale' | 'newer' | 'same';
 export class DriftRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: DriftRepositoryDeps) {
     this.#prisma = prisma;
   }
 

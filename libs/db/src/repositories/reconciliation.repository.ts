@@ -84,6 +84,10 @@ function toView(row: Row): ReconciliationView {
   };
 }
 
+export interface ReconciliationRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /**
  * Reconciliation runs (`reconciliation_runs`): the api creates them, the recovery service claims
  * them (`SKIP LOCKED`, with a lease a dead replica loses) and records the drift report.
@@ -91,7 +95,7 @@ function toView(row: Row): ReconciliationView {
 export class ReconciliationRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: ReconciliationRepositoryDeps) {
     this.#prisma = prisma;
   }
 

@@ -63,6 +63,10 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+export interface SyncWriteRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /**
  * The one write path for synced entities (DESIGN §2): version-gated bulk upserts, one statement
  * per entity type per batch, and the event log written in the same transaction.
@@ -79,7 +83,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 export class SyncWriteRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: SyncWriteRepositoryDeps) {
     this.#prisma = prisma;
   }
 

@@ -14,11 +14,16 @@ export type SyncedRow = Record<string, unknown> & {
   readonly deleted_at: Date | null;
 };
 
+export interface SyncedEntityReaderDeps {
+  /** The client, or a transaction (a tenant scope's) to read in. */
+  readonly prisma: DbOrTx;
+}
+
 /** Reads synced entities. Every method takes the workspace id: there is no unscoped read. */
 export class SyncedEntityReader {
   readonly #db: DbOrTx;
 
-  constructor({ prisma }: { prisma: DbOrTx }) {
+  constructor({ prisma }: SyncedEntityReaderDeps) {
     this.#db = prisma;
   }
 

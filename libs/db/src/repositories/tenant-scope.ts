@@ -6,6 +6,10 @@ import type { Db, Tx } from '../client.js';
 
 const uuid = z.uuid();
 
+export interface TenantScopeDeps {
+  readonly prisma: Db;
+}
+
 /**
  * Runs tenant-facing reads under PostgreSQL row-level security: inside one transaction it switches
  * to the `paysync_tenant` role and sets `paysync.workspace_id`, so even a query without a
@@ -15,7 +19,7 @@ const uuid = z.uuid();
 export class TenantScope {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: TenantScopeDeps) {
     this.#prisma = prisma;
   }
 

@@ -40,11 +40,15 @@ export interface RedrivePolicy {
   readonly maxDelayMs: number;
 }
 
+export interface DeadLetterRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /** `dead_letters`: what the recovery service knows about each dead-lettered event. */
 export class DeadLetterRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: DeadLetterRepositoryDeps) {
     this.#prisma = prisma;
   }
 

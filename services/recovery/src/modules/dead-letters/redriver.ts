@@ -5,6 +5,14 @@ import type { Logger } from '@paysync/observability';
 import type { RecoveryMetrics } from '../heartbeats/recovery.metrics.js';
 import type { DeadLetterRepository } from './dead-letter.repository.js';
 
+export interface RedriverDeps {
+  readonly deadLetterRepository: DeadLetterRepository;
+  readonly kafkaProducer: KafkaProducer;
+  readonly recoveryMetrics: RecoveryMetrics;
+  readonly logger: Logger;
+  readonly config: { readonly kafka: { readonly topicPrefix: string } };
+}
+
 /**
  * Sends due retryable dead letters back to `billing.webhook.received.v1` (same key, same
  * envelope: the processor's writes are idempotent and version-gated), then marks re-driven
@@ -18,18 +26,18 @@ export class Redriver {
   readonly #metrics: RecoveryMetrics;
   readonly #logger: Logger;
 
-  constructor(deps: {
-    deadLetterRepository: DeadLetterRepository;
-    kafkaProducer: KafkaProducer;
-    recoveryMetrics: RecoveryMetrics;
-    topicPrefix: string;
-    logger: Logger;
-  }) {
-    this.#repo = deps.deadLetterRepository;
-    this.#producer = deps.kafkaProducer;
-    this.#topic = topicName(TOPICS.webhookReceived, deps.topicPrefix);
-    this.#metrics = deps.recoveryMetrics;
-    this.#logger = deps.logger.child({ component: 'Redriver' });
+  constructor({
+    deadLetterRepository,
+    kafkaProducer,
+    recoveryMetrics,
+    logger,
+    config,
+  }: RedriverDeps) {
+    this.#repo = deadLetterRepository;
+    this.#producer = kafkaProducer;
+    this.#topic = topicName(TOPICS.webhookReceived, config.kafka.topicPrefix);
+    this.#metrics = recoveryMetrics;
+    this.#logger = logger.child({ component: 'Redriver' });
   }
 
   /** One pass (also used by tests). */

@@ -1,5 +1,9 @@
 import type { Db } from '@paysync/db';
 
+export interface HeartbeatRepositoryDeps {
+  readonly prisma: Db;
+}
+
 /**
  * `recovery_heartbeats`: the last successful and failed run of each recovery loop, read by
  * `GET /error-recovery/health` (the api is another process).
@@ -7,7 +11,7 @@ import type { Db } from '@paysync/db';
 export class HeartbeatRepository {
   readonly #prisma: Db;
 
-  constructor({ prisma }: { prisma: Db }) {
+  constructor({ prisma }: HeartbeatRepositoryDeps) {
     this.#prisma = prisma;
   }
 

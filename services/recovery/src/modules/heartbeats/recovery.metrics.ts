@@ -1,5 +1,9 @@
 import { Counter, type Registry } from '@paysync/observability';
 
+export interface RecoveryMetricsDeps {
+  readonly metrics: Registry;
+}
+
 /** Recovery metrics (Prometheus): re-drives, automatic resumes, drift, event gaps. */
 export class RecoveryMetrics {
   readonly redrives: Counter;
@@ -10,7 +14,7 @@ export class RecoveryMetrics {
   readonly eventsChecked: Counter<'provider'>;
   readonly eventsGap: Counter<'provider'>;
 
-  constructor({ metrics }: { metrics: Registry }) {
+  constructor({ metrics }: RecoveryMetricsDeps) {
     const registers = [metrics];
     this.redrives = new Counter({
       name: 'paysync_recovery_redrives_total',

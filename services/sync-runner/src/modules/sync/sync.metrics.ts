@@ -1,5 +1,9 @@
 import { Counter, Gauge, Histogram, type Registry } from '@paysync/observability';
 
+export interface SyncMetricsDeps {
+  readonly metrics: Registry;
+}
+
 /** Backfill metrics (Prometheus). */
 export class SyncMetrics {
   readonly records: Counter<'entity_type' | 'outcome'>;
@@ -12,7 +16,7 @@ export class SyncMetrics {
   readonly unitsFinished: Counter<'outcome'>;
   readonly sessionsFinished: Counter<'status'>;
 
-  constructor({ metrics }: { metrics: Registry }) {
+  constructor({ metrics }: SyncMetricsDeps) {
     const registers = [metrics];
     this.records = new Counter({
       name: 'paysync_sync_records_total',
