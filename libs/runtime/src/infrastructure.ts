@@ -8,7 +8,6 @@ import {
   type BuildResolverOptions,
   type NameAndRegistrationPair,
 } from 'awilix';
-import type { Kafka } from 'kafkajs';
 
 import { ALL_TOPICS } from '@paysync/contracts';
 import type { KeyRing } from '@paysync/crypto';
@@ -25,6 +24,7 @@ import {
   KafkaProducer,
   TopicBootstrap,
   createKafka,
+  type Kafka,
   type KafkaSettings,
 } from '@paysync/kafka';
 import { createMetricsRegistry, type Logger, type Registry } from '@paysync/observability';
