@@ -40,7 +40,7 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{libs,services}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{libs,services}/**/*.spec.ts', '<rootDir>/helm/*/tests/**/*.spec.ts'],
       testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.(int|e2e)\\.spec\\.ts$'],
     },
     {

@@ -1,0 +1,422 @@
+// The Helm chart's checks (issue 13): helm lint --strict, helm template with the default values
+// and with the production example, every rendered object validated offline against the
+// Kubernetes API schemas (unknown field names fail), and the deployment invariants paysync relies
+// on. No cluster needed; helm and the schemas are fetched once into .cache/chart-tools/.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { validateObject } from './support/k8s-validate.js';
+import {
+  chartDir,
+  helm,
+  kubernetesSchemas,
+  renderChart,
+  repoRoot,
+  type SchemaSet,
+} from './support/tools.js';
+
+type K8sObject = Record<string, unknown> & {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+};
+interface Container {
+  name: string;
+  args?: string[];
+  ports?: { name: string; containerPort: number }[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    runAsNonRoot?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+}
+interface PodSpec {
+  containers: Container[];
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  terminationGracePeriodSeconds?: number;
+  topologySpreadConstraints?: unknown[];
+}
+
+const PRODUCTION = join(chartDir, 'values-production.example.yaml');
+const SERVICES = ['api', 'ingress', 'processor', 'sync-runner', 'recovery'];
+const SECRET_KEYS = ['DATABASE_URL', 'ENCRYPTION_KEYS', 'ADMIN_API_TOKEN', 'KAFKA_SASL_PASSWORD'];
+// Secrets given as values, so the chart renders its own Secret: none may leak elsewhere.
+const SENTINELS = {
+  'secrets.databaseUrl': 'postgresql://paysync:sentinel-db-password@db:5432/paysync',
+  'secrets.encryptionKeys': 'k1:c2VudGluZWwtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhIQ==',
+  'secrets.adminApiToken': 'sentinel-admin-token-0123456789abcdef',
+  'secrets.kafkaSaslPassword': 'sentinel-kafka-password',
+};
+const withSecrets = [
+  'secrets.create=true',
+  ...Object.entries(SENTINELS).map(([k, v]) => `${k}=${v}`),
+];
+
+let schemas: SchemaSet;
+const renders: Record<string, K8sObject[]> = {};
+
+beforeAll(() => {
+  schemas = kubernetesSchemas();
+  renders.default = renderChart([]) as K8sObject[];
+  renders.production = renderChart([PRODUCTION]) as K8sObject[];
+  renders['production with chart-made secrets'] = renderChart(
+    [PRODUCTION],
+    [...withSecrets, 'existingSecret='],
+  ) as K8sObject[];
+  renders['HTTPRoute'] = renderChart(
+    [PRODUCTION],
+    ['publicHttp.kind=HTTPRoute', 'publicHttp.httpRoute.parentRefs[0].name=public-gateway'],
+  ) as K8sObject[];
+}, 120_000);
+
+const RENDERS = ['default', 'production', 'production with chart-made secrets', 'HTTPRoute'];
+const each = () => RENDERS.map((name) => [name]);
+const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const podSpec = (o: K8sObject) => (o.spec as { template: { spec: PodSpec } }).template.spec;
+const componentOf = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
+const configMap = (objects: K8sObject[]) =>
+  ofKind(objects, 'ConfigMap').find((c) => !c.metadata.annotations?.['helm.sh/hook']) as K8sObject;
+
+describe('helm chart paysync', () => {
+  it('passes helm lint --strict with the default values and with the production example', () => {
+    for (const args of [[], ['-f', PRODUCTION]]) {
+      const res = helm(['lint', '--strict', chartDir, ...args]);
+      expect({ status: res.status, out: res.stdout + res.stderr }).toMatchObject({ status: 0 });
+    }
+  });
+
+  it.each(each())('renders only objects valid against the Kubernetes API schemas (%s)', (name) => {
+    const objects = renders[name] as K8sObject[];
+    expect(objects.length).toBeGreaterThan(20);
+    const errors = objects.flatMap((o) => validateObject(schemas, o));
+    expect(errors).toEqual([]);
+  });
+
+  it('catches a misspelled field name, a wrong type and a missing required field', () => {
+    const deployment = structuredClone(
+      ofKind(renders.default as K8sObject[], 'Deployment')[0],
+    ) as K8sObject;
+    const container = podSpec(deployment).containers[0] as unknown as Record<string, unknown>;
+    container.readinesProbe = container.readinessProbe;
+    delete container.readinessProbe;
+    (deployment.spec as Record<string, unknown>).replicas = 'three';
+    delete (deployment.spec as Record<string, unknown>).selector;
+    const errors = validateObject(schemas, deployment);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/containers\[0\]\.readinesProbe: unknown field/),
+        expect.stringMatching(/spec\.replicas: expected an integer/),
+        expect.stringMatching(/spec\.selector: required/),
+      ]),
+    );
+    const keda = structuredClone(
+      ofKind(renders.production as K8sObject[], 'ScaledObject')[0],
+    ) as K8sObject;
+    (keda.spec as Record<string, unknown>).maxReplicas = 3;
+    expect(validateObject(schemas, keda)).toEqual([
+      expect.stringMatching(/spec\.maxReplicas: unknown field/),
+    ]);
+  });
+
+  it('rejects values the schema does not know (values.schema.json)', () => {
+    const res = helm(['template', 'paysync', chartDir, '--set', 'services.api.prot=3000']);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/additional properties 'prot' not allowed/);
+    const secretInConfig = helm([
+      'template',
+      'paysync',
+      chartDir,
+      '--set',
+      'config.DATABASE_URL=x',
+    ]);
+    expect(secretInConfig.status).not.toBe(0);
+  });
+
+  it.each(each())(
+    'gives every container probes, resources and a locked-down securityContext (%s)',
+    (name) => {
+      const objects = renders[name] as K8sObject[];
+      const workloads = [...ofKind(objects, 'Deployment'), ...ofKind(objects, 'Job')];
+      expect(ofKind(objects, 'Deployment').map(componentOf).sort()).toEqual([...SERVICES].sort());
+      for (const workload of workloads) {
+        const spec = podSpec(workload);
+        expect(spec.securityContext?.runAsNonRoot).toBe(true);
+        expect(spec.securityContext?.runAsUser).toBeGreaterThan(0);
+        for (const c of spec.containers) {
+          const where = `${workload.kind}/${workload.metadata.name}/${c.name}`;
+          expect({
+            where,
+            requests:
+              c.resources?.requests?.cpu !== undefined && c.resources.requests.memory !== undefined,
+          }).toEqual({ where, requests: true });
+          expect({ where, limits: c.resources?.limits?.memory !== undefined }).toEqual({
+            where,
+            limits: true,
+          });
+          expect({ where, sc: c.securityContext }).toMatchObject({
+            where,
+            sc: {
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+              runAsNonRoot: true,
+              capabilities: { drop: ['ALL'] },
+            },
+          });
+          if (workload.kind === 'Deployment') {
+            expect({ where, live: c.livenessProbe?.httpGet?.path }).toEqual({
+              where,
+              live: '/live',
+            });
+            expect({ where, ready: c.readinessProbe?.httpGet?.path }).toEqual({
+              where,
+              ready: '/ready',
+            });
+          }
+        }
+      }
+    },
+  );
+
+  it.each(each())(
+    'binds every containerPort to its service’s PORT, and probes to METRICS_PORT (%s)',
+    (name) => {
+      const objects = renders[name] as K8sObject[];
+      const config = configMap(objects).data ?? {};
+      const metricsPort = Number(config.METRICS_PORT);
+      expect(metricsPort).toBeGreaterThan(0);
+      // The documented defaults of the services' PORT (docs/configuration.md).
+      const documented = /Default ports: (.*)\./.exec(
+        readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8'),
+      )?.[1];
+      const defaults = Object.fromEntries(
+        (documented ?? '').split(', ').map((p) => [p.split(' ')[0], Number(p.split(' ')[1])]),
+      );
+      for (const deployment of ofKind(objects, 'Deployment')) {
+        const service = componentOf(deployment);
+        const [c] = podSpec(deployment).containers as [Container];
+        const port = Number(c.env?.find((e) => e.name === 'PORT')?.value);
+        expect({ service, port }).toEqual({ service, port: defaults[service] });
+        expect(c.ports).toEqual([
+          { name: 'http', containerPort: port, protocol: 'TCP' },
+          { name: 'metrics', containerPort: metricsPort, protocol: 'TCP' },
+        ]);
+        expect(c.args).toEqual([service]);
+        expect(c.livenessProbe?.httpGet?.port).toBe('metrics');
+        expect(c.readinessProbe?.httpGet?.port).toBe('metrics');
+        const svc = ofKind(objects, 'Service').find((s) => componentOf(s) === service) as K8sObject;
+        expect(svc.spec?.ports).toEqual([
+          { name: 'http', port, targetPort: 'http', protocol: 'TCP' },
+          { name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP' },
+        ]);
+        const grace = podSpec(deployment).terminationGracePeriodSeconds ?? 30;
+        expect(grace * 1000).toBeGreaterThan(Number(config.SHUTDOWN_TIMEOUT_MS));
+        expect(podSpec(deployment).topologySpreadConstraints?.length).toBeGreaterThan(0);
+      }
+      expect(config.KAFKA_CREATE_TOPICS).toBe('false');
+    },
+  );
+
+  it.each(each())(
+    'exposes only /webhooks (ingress) and /api/v1 (api) publicly, never the metrics port (%s)',
+    (name) => {
+      const objects = renders[name] as K8sObject[];
+      const fullname = 'paysync';
+      const ingresses = ofKind(objects, 'Ingress');
+      const routes = ofKind(objects, 'HTTPRoute');
+      expect(ingresses.length + routes.length).toBe(1);
+      const exposed = [
+        ...ingresses.flatMap((i) =>
+          (
+            i.spec as {
+              rules: {
+                http: {
+                  paths: {
+                    path: string;
+                    pathType: string;
+                    backend: {
+                      service: { name: string; port: { name?: string; number?: number } };
+                    };
+                  }[];
+                };
+              }[];
+            }
+          ).rules.flatMap((r) =>
+            r.http.paths.map((p) => ({
+              path: p.path,
+              type: p.pathType,
+              to: p.backend.service.name,
+              port: p.backend.service.port.name ?? p.backend.service.port.number,
+            })),
+          ),
+        ),
+        ...routes.flatMap((r) =>
+          (
+            r.spec as {
+              rules: {
+                matches: { path: { type: string; value: string } }[];
+                backendRefs: { name: string; port: number }[];
+              }[];
+            }
+          ).rules.flatMap((rule) =>
+            rule.matches.map((m) => ({
+              path: m.path.value,
+              type: m.path.type,
+              to: rule.backendRefs[0]?.name,
+              port: rule.backendRefs[0]?.port,
+            })),
+          ),
+        ),
+      ];
+      const portOf = (service: string) =>
+        ingresses.length > 0
+          ? 'http'
+          : (
+              ofKind(objects, 'Service').find((s) => componentOf(s) === service)?.spec?.ports as {
+                port: number;
+              }[]
+            )[0]?.port;
+      expect(exposed).toEqual([
+        {
+          path: '/webhooks',
+          type: ingresses.length > 0 ? 'Prefix' : 'PathPrefix',
+          to: `${fullname}-ingress`,
+          port: portOf('ingress'),
+        },
+        {
+          path: '/api/v1',
+          type: ingresses.length > 0 ? 'Prefix' : 'PathPrefix',
+          to: `${fullname}-api`,
+          port: portOf('api'),
+        },
+      ]);
+    },
+  );
+
+  it.each(each())(
+    'runs migrate before topics apply, as pre-install/pre-upgrade hooks (%s)',
+    (name) => {
+      const objects = renders[name] as K8sObject[];
+      const hooks = objects.filter((o) => o.metadata.annotations?.['helm.sh/hook']);
+      for (const hook of hooks) {
+        expect(hook.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+        expect(hook.metadata.annotations?.['helm.sh/hook-delete-policy']).toContain(
+          'before-hook-creation',
+        );
+      }
+      const weight = (o: K8sObject) => Number(o.metadata.annotations?.['helm.sh/hook-weight']);
+      const jobs = ofKind(hooks, 'Job');
+      const job = (args: string[]) =>
+        jobs.find(
+          (j) => JSON.stringify(podSpec(j).containers[0]?.args) === JSON.stringify(args),
+        ) as K8sObject;
+      const migrate = job(['migrate']);
+      const topics = job(['topics', 'apply']);
+      expect(migrate).toBeDefined();
+      expect(topics).toBeDefined();
+      expect(weight(migrate)).toBeLessThan(weight(topics));
+      // What the Jobs read (settings, secrets, service account) exists before them.
+      for (const support of hooks.filter((h) => h.kind !== 'Job')) {
+        expect(weight(support)).toBeLessThan(weight(migrate));
+      }
+      // Regular objects are not hooks: Deployments roll only after both Jobs succeeded.
+      expect(ofKind(hooks, 'Deployment')).toEqual([]);
+    },
+  );
+
+  it.each(each())('keeps every secret out of ConfigMaps and plain env values (%s)', (name) => {
+    const objects = renders[name] as K8sObject[];
+    const sentinels = Object.values(SENTINELS);
+    for (const cm of ofKind(objects, 'ConfigMap')) {
+      for (const [key, value] of Object.entries(cm.data ?? {})) {
+        expect(SECRET_KEYS).not.toContain(key);
+        for (const s of sentinels) expect(value).not.toContain(s);
+      }
+    }
+    for (const workload of [...ofKind(objects, 'Deployment'), ...ofKind(objects, 'Job')]) {
+      for (const c of podSpec(workload).containers) {
+        for (const e of c.env ?? []) {
+          if (SECRET_KEYS.includes(e.name))
+            expect(e).toEqual({
+              name: e.name,
+              valueFrom: expect.objectContaining({ secretKeyRef: expect.any(Object) }),
+            });
+          for (const s of sentinels) expect(e.value ?? '').not.toContain(s);
+        }
+      }
+    }
+    const secrets = ofKind(objects, 'Secret');
+    if (name === 'production with chart-made secrets') {
+      const all = JSON.stringify(secrets);
+      for (const s of sentinels) expect(all).toContain(s);
+    }
+  });
+
+  it('scales consumers with KEDA never above the partitions of their topic', () => {
+    const objects = renders.production as K8sObject[];
+    const scaled = ofKind(objects, 'ScaledObject');
+    expect(scaled.map(componentOf).sort()).toEqual(['processor', 'recovery', 'sync-runner']);
+    const hookConfig = ofKind(objects, 'ConfigMap').find(
+      (c) => c.metadata.annotations?.['helm.sh/hook'],
+    );
+    const partitions = Object.fromEntries(
+      (hookConfig?.data?.TOPICS_PARTITIONS ?? '')
+        .split(',')
+        .map((p) => [p.split('=')[0], Number(p.split('=')[1])]),
+    );
+    for (const so of scaled) {
+      const spec = so.spec as {
+        maxReplicaCount: number;
+        triggers: { metadata: { topic: string } }[];
+      };
+      const topic = (spec.triggers[0]?.metadata.topic ?? '').replace(/^prod\./, '');
+      expect(spec.maxReplicaCount).toBeLessThanOrEqual(partitions[topic] ?? 0);
+    }
+    // HPA for the HTTP services, and no fixed replica count where an autoscaler owns it.
+    expect(ofKind(objects, 'HorizontalPodAutoscaler').map(componentOf).sort()).toEqual([
+      'api',
+      'ingress',
+    ]);
+    for (const d of ofKind(objects, 'Deployment')) expect(d.spec?.replicas).toBeUndefined();
+
+    const res = helm([
+      'template',
+      'paysync',
+      chartDir,
+      '-f',
+      PRODUCTION,
+      '--set',
+      'services.processor.keda.maxReplicaCount=13',
+    ]);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(
+      /maxReplicaCount \(13\) exceeds the 12 partitions of billing\.webhook\.received\.v1/,
+    );
+  });
+
+  it('has a PodDisruptionBudget, a NetworkPolicy and (when enabled) a ServiceMonitor per service', () => {
+    const objects = renders.production as K8sObject[];
+    for (const kind of ['PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor']) {
+      expect({ kind, services: ofKind(objects, kind).map(componentOf).sort() }).toEqual({
+        kind,
+        services: [...SERVICES].sort(),
+      });
+    }
+    for (const np of ofKind(objects, 'NetworkPolicy')) {
+      const spec = np.spec as { ingress: { ports: { port: string }[] }[] };
+      const ports = spec.ingress.flatMap((r) => r.ports.map((p) => p.port)).sort();
+      const isPublic = ['api', 'ingress'].includes(componentOf(np));
+      expect({ np: componentOf(np), ports }).toEqual({
+        np: componentOf(np),
+        ports: isPublic ? ['http', 'metrics'] : ['metrics'],
+      });
+    }
+    expect(ofKind(renders.default as K8sObject[], 'ServiceMonitor')).toEqual([]);
+  });
+});
