@@ -9,6 +9,7 @@ import { isUuid } from '../ids.js';
 import {
   ACTIVE_SESSION_STATUSES,
   INITIAL_SESSION_STATUS,
+  SYNC_SESSION_STATUSES,
   sourcesOf,
   targetOf,
   type SyncSessionStatus,
@@ -272,6 +273,43 @@ export class SyncSessionRepository {
       ...v,
       reason: v.status === 'failed' ? 'failed' : v.status === 'cancelled' ? 'cancelled' : 'stalled',
     }));
+  }
+
+  /** Sessions per status, across workspaces (the recovery service's state metrics). */
+  async countByStatus(): Promise<Record<SyncSessionStatus, number>> {
+    const rows = await this.#prisma.$queryRaw<{ status: SyncSessionStatus; n: number }[]>`
+      SELECT status::text AS status, count(*)::int AS n FROM payment_sync_sessions GROUP BY status`;
+    const counts = Object.fromEntries(SYNC_SESSION_STATUSES.map((s) => [s, 0])) as Record<
+      SyncSessionStatus,
+      number
+    >;
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  /**
+   * Running sessions with their estimated seconds left (elapsed since the first unit started ×
+   * units left ÷ units done; null while no unit is done), the longest `limit` first.
+   */
+  async runningEtas(
+    limit: number,
+  ): Promise<{ id: string; workspaceId: string; etaSeconds: number | null }[]> {
+    const rows = await this.#prisma.$queryRaw<
+      { id: string; workspace_id: string; eta_seconds: number | null }[]
+    >`
+      SELECT s.id::text AS id, s.workspace_id::text AS workspace_id,
+        CASE WHEN count(*) FILTER (WHERE u.status = 'done') = 0 OR min(u.started_at) IS NULL
+          THEN NULL
+          ELSE extract(epoch FROM (now() - min(u.started_at)))
+            * (count(*) - count(*) FILTER (WHERE u.status = 'done'))
+            / (count(*) FILTER (WHERE u.status = 'done'))
+        END::float8 AS eta_seconds
+      FROM payment_sync_sessions s JOIN sync_units u ON u.session_id = s.id
+      WHERE s.status = 'running'
+      GROUP BY s.id, s.workspace_id
+      ORDER BY eta_seconds DESC NULLS FIRST
+      LIMIT ${limit}`;
+    return rows.map((r) => ({ id: r.id, workspaceId: r.workspace_id, etaSeconds: r.eta_seconds }));
   }
 
   /** Whether the connection has a pending or running session. */

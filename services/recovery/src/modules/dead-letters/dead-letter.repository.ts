@@ -8,6 +8,15 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'SERVICE_UNAVAILABLE',
 ]);
 
+/** Where a dead letter is: re-drive scheduled, re-driven (outcome pending), needs a human, applied. */
+export type DeadLetterStatus = 'waiting' | 'redriven' | 'dead' | 'resolved';
+export const DEAD_LETTER_STATUSES: readonly DeadLetterStatus[] = [
+  'waiting',
+  'redriven',
+  'dead',
+  'resolved',
+];
+
 export interface DeadLetterInput {
   readonly workspaceId: string | null;
   readonly provider: string | null;
@@ -116,6 +125,18 @@ export class DeadLetterRepository {
         WHERE id = ANY(${due.map((d) => d.id)}::bigint[])`;
       return due.length;
     });
+  }
+
+  /** Dead letters per status (waiting, redriven, dead, resolved; absent ones are 0). */
+  async countByStatus(): Promise<Record<DeadLetterStatus, number>> {
+    const rows = await this.#prisma.$queryRaw<{ status: DeadLetterStatus; n: number }[]>`
+      SELECT status, count(*)::int AS n FROM dead_letters GROUP BY status`;
+    const counts = Object.fromEntries(DEAD_LETTER_STATUSES.map((s) => [s, 0])) as Record<
+      DeadLetterStatus,
+      number
+    >;
+    for (const r of rows) if (r.status in counts) counts[r.status] = r.n;
+    return counts;
   }
 
   /** Re-driven dead letters whose event the processor has since applied (or skipped) are resolved. */

@@ -1,8 +1,11 @@
-import type { Db } from '@paysync/db';
+import type { SyncSessionRepository } from '@paysync/db';
 import { Gauge, type Logger, type Registry } from '@paysync/observability';
 
+import type { DeadLetterRepository } from '../dead-letters/dead-letter.repository.js';
+
 export interface StateMetricsDeps {
-  readonly prisma: Db;
+  readonly syncSessionRepository: SyncSessionRepository;
+  readonly deadLetterRepository: DeadLetterRepository;
   readonly metrics: Registry;
   readonly logger: Logger;
 }
@@ -12,12 +15,6 @@ const MAX_ETA_SERIES = 20;
 /** A scrape within this long of the previous one reuses its numbers (several Prometheus replicas). */
 const CACHE_MS = 5000;
 
-interface SessionRow {
-  id: string;
-  workspace_id: string;
-  eta_seconds: number | null;
-}
-
 /**
  * Cluster-wide state read from PostgreSQL at scrape time (the recovery service watches sessions
  * and dead letters, so it exports them): sync sessions by status, the ETA of running sessions,
@@ -25,7 +22,8 @@ interface SessionRow {
  * Labels are bounded: statuses are enums, and at most {@link MAX_ETA_SERIES} running sessions.
  */
 export class StateMetrics {
-  readonly #prisma: Db;
+  readonly #sessions: SyncSessionRepository;
+  readonly #deadLetters: DeadLetterRepository;
   readonly #logger: Logger;
   readonly sessions: Gauge<'status'>;
   readonly sessionEta: Gauge<'session_id' | 'workspace_id'>;
@@ -33,8 +31,9 @@ export class StateMetrics {
   #refreshed = 0;
   #refreshing: Promise<void> | undefined;
 
-  constructor({ prisma, metrics, logger }: StateMetricsDeps) {
-    this.#prisma = prisma;
+  constructor({ syncSessionRepository, deadLetterRepository, metrics, logger }: StateMetricsDeps) {
+    this.#sessions = syncSessionRepository;
+    this.#deadLetters = deadLetterRepository;
     this.#logger = logger.child({ component: 'StateMetrics' });
     const refresh = () => this.#refresh();
     this.sessions = new Gauge({
@@ -73,38 +72,20 @@ export class StateMetrics {
 
   async #load(): Promise<void> {
     const [sessions, deadLetters, running] = await Promise.all([
-      this.#prisma.$queryRaw<{ status: string; n: number }[]>`
-        SELECT status::text AS status, count(*)::int AS n FROM payment_sync_sessions GROUP BY status`,
-      this.#prisma.$queryRaw<{ status: string; n: number }[]>`
-        SELECT status, count(*)::int AS n FROM dead_letters GROUP BY status`,
-      this.#prisma.$queryRaw<SessionRow[]>`
-        SELECT s.id::text AS id, s.workspace_id::text AS workspace_id,
-          CASE WHEN count(*) FILTER (WHERE u.status = 'done') = 0 OR min(u.started_at) IS NULL
-            THEN NULL
-            ELSE extract(epoch FROM (now() - min(u.started_at)))
-              * (count(*) - count(*) FILTER (WHERE u.status = 'done'))
-              / (count(*) FILTER (WHERE u.status = 'done'))
-          END::float8 AS eta_seconds
-        FROM payment_sync_sessions s JOIN sync_units u ON u.session_id = s.id
-        WHERE s.status = 'running'
-        GROUP BY s.id, s.workspace_id
-        ORDER BY eta_seconds DESC NULLS FIRST
-        LIMIT ${MAX_ETA_SERIES}`,
+      this.#sessions.countByStatus(),
+      this.#deadLetters.countByStatus(),
+      this.#sessions.runningEtas(MAX_ETA_SERIES),
     ]);
     this.sessions.reset();
-    for (const status of ['pending', 'running', 'completed', 'failed', 'cancelled']) {
-      this.sessions.set({ status }, sessions.find((r) => r.status === status)?.n ?? 0);
-    }
+    for (const [status, n] of Object.entries(sessions)) this.sessions.set({ status }, n);
     this.deadLetters.reset();
-    for (const status of ['waiting', 'redriven', 'dead', 'resolved']) {
-      this.deadLetters.set({ status }, deadLetters.find((r) => r.status === status)?.n ?? 0);
-    }
+    for (const [status, n] of Object.entries(deadLetters)) this.deadLetters.set({ status }, n);
     this.sessionEta.reset();
     for (const r of running) {
       // Unknown yet (no segment done): -1, so the session still shows as running.
       this.sessionEta.set(
-        { session_id: r.id, workspace_id: r.workspace_id },
-        r.eta_seconds === null ? -1 : Math.round(r.eta_seconds),
+        { session_id: r.id, workspace_id: r.workspaceId },
+        r.etaSeconds === null ? -1 : Math.round(r.etaSeconds),
       );
     }
     this.#refreshed = Date.now();
