@@ -69,3 +69,17 @@ it('declares write-only secrets only in request bodies, never in responses', () 
     'post /api/v1/workspaces/{workspaceId}/api-keys',
   ]);
 });
+
+describe('documentation', () => {
+  it('serves the OpenAPI document without authentication', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('serves a docs page listing the operations without authentication', async () => {
+    const page = await h.app.inject({ method: 'GET', url: '/api/v1/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('/api/v1/workspaces/{workspaceId}/sync/config');
+  });
+});

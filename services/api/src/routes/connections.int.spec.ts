@@ -1,0 +1,245 @@
+import type { LightMyRequestResponse } from 'fastify';
+
+import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import {
+  API_KEY,
+  WHSEC,
+  createConnection,
+  expectProblem,
+  type TestWorkspace,
+} from '../testing/management-api.js';
+
+let h: ApiHarness;
+let ws: TestWorkspace;
+let base: string;
+
+beforeAll(async () => {
+  h = await startApiHarness();
+  ws = await h.createWorkspace('acme');
+  base = `/api/v1/workspaces/${ws.id}`;
+}, 60_000);
+afterAll(async () => h?.close());
+
+/** Responses that must not carry a secret (checked by the last case of the lifecycle). */
+const responses: LightMyRequestResponse[] = [];
+
+describe('lifecycle: create, read, list, rotate secrets, deactivate, delete', () => {
+  let created: { id: string };
+  const url = () => `${base}/sync/config/${created.id}`;
+  beforeAll(async () => {
+    created = await createConnection(h, ws);
+  });
+
+  it('reads a connection with a key hint and a secret count instead of secrets', async () => {
+    const res = await h.call(ws.apiKey, { method: 'GET', url: url() });
+    responses.push(res);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      id: created.id,
+      provider: 'stripe',
+      mode: 'test',
+      apiKeyHint: '0001',
+      webhookSecretCount: 1,
+      isActive: true,
+      webhookPath: `/webhooks/stripe/${created.id}`,
+    });
+  });
+
+  it('lists it', async () => {
+    const list = await h.call(ws.apiKey, { method: 'GET', url: `${base}/sync/config` });
+    responses.push(list);
+    expect(list.json<{ data: { id: string }[] }>().data.map((c) => c.id)).toContain(created.id);
+  });
+
+  it('rotation: a second webhook secret is accepted beside the first', async () => {
+    const rotated = await h.call(ws.apiKey, {
+      method: 'PUT',
+      url: url(),
+      payload: { addWebhookSecret: 'whsec_mgmtApiSigningSecret0002' },
+    });
+    responses.push(rotated);
+    expect(rotated.statusCode).toBe(200);
+    expect(rotated.json()).toMatchObject({ webhookSecretCount: 2 });
+  });
+
+  it('rotation: retiring the old secrets keeps the newest; isActive turns it off', async () => {
+    const retired = await h.call(ws.apiKey, {
+      method: 'PUT',
+      url: url(),
+      payload: { retireOldWebhookSecrets: true, isActive: false },
+    });
+    responses.push(retired);
+    expect(retired.json()).toMatchObject({ webhookSecretCount: 1, isActive: false });
+  });
+
+  it('stores secrets only as ciphertexts, and the newest one survived the rotation', async () => {
+    const row = await h.prisma.workspacePaymentConfiguration.findUniqueOrThrow({
+      where: { id: created.id },
+    });
+    expect(row.apiKeyCiphertext).not.toContain(API_KEY);
+    expect(JSON.stringify(row)).not.toContain('whsec_');
+    const decrypted = await h.app.diContainer.cradle.connectionRepository.getDecrypted(
+      ws.id,
+      created.id,
+    );
+    expect(decrypted.webhookSecrets).toEqual(['whsec_mgmtApiSigningSecret0002']);
+  });
+
+  it('never returns a secret', () => {
+    expect(responses).toHaveLength(4);
+    for (const r of responses) {
+      expect(r.body).not.toContain(API_KEY);
+      expect(r.body).not.toContain('whsec_');
+    }
+  });
+
+  it('deletes it: 204, then 404', async () => {
+    const deleted = await h.call(ws.apiKey, { method: 'DELETE', url: url() });
+    expect(deleted.statusCode).toBe(204);
+    expectProblem(await h.call(ws.apiKey, { method: 'GET', url: url() }), 404, 'NOT_FOUND');
+  });
+});
+
+it.each([
+  [{ apiKey: 'pk_test_publishable0001' }, 'body/apiKey'],
+  [{ apiKey: 'sk_live_abcdefgh12345', mode: 'test' }, 'body/apiKey'],
+  [{ webhookSecret: 'whsec_has space inside' }, 'body/webhookSecrets/0'],
+  [{ webhookSecret: 'nothook_abcdefgh12345' }, 'body/webhookSecrets/0'],
+  [{ unknownField: 1 }, 'body/unknownField'],
+  [{ provider: 'paypal' }, 'body/provider'],
+  [{ settings: { apiBaseUrl: 'http://169.254.169.254' } }, 'body/settings/apiBaseUrl'],
+  [{ settings: { pageSize: 5 } }, 'body/settings/pageSize'],
+])('rejects %j with a field error at %s', async (overrides, path) => {
+  const res = await h.call(ws.apiKey, {
+    method: 'POST',
+    url: `${base}/sync/config`,
+    payload: {
+      provider: 'stripe',
+      apiKey: API_KEY,
+      settings: { apiBaseUrl: h.simUrl },
+      ...overrides,
+    },
+  });
+  expect(res.statusCode).toBe(400);
+  const body = res.json<{ errors: { path: string }[] }>();
+  expect(body.errors.map((e) => e.path)).toContain(path);
+  expect(res.body).not.toContain('whsec_has space');
+});
+
+it('chargebee is known but not supported yet', async () => {
+  const res = await h.call(ws.apiKey, {
+    method: 'POST',
+    url: `${base}/sync/config`,
+    payload: { provider: 'chargebee', apiKey: 'cb_test_key' },
+  });
+  expectProblem(res, 400, 'PROVIDER_NOT_SUPPORTED');
+});
+
+describe('test: a working key', () => {
+  let c: { id: string };
+  let res: LightMyRequestResponse;
+  beforeAll(async () => {
+    c = await createConnection(h, ws);
+    res = await h.call(ws.apiKey, { method: 'POST', url: `${base}/sync/config/${c.id}/test` });
+  });
+
+  it('answers ok with the simulator’s account, the mode and the latency', () => {
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ ok: boolean; accountId: string; mode: string; latencyMs: number }>();
+    expect(body).toMatchObject({ ok: true, accountId: h.sim.accountId, mode: 'test' });
+    expect(body.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('links the provider account to the workspace and the connection', async () => {
+    const link = await h.prisma.workspaceProviderAccount.findFirstOrThrow({
+      where: { providerAccountId: h.sim.accountId },
+    });
+    expect(link).toMatchObject({ workspaceId: ws.id, configurationId: c.id });
+  });
+
+  it('records the account and a passing health check on the connection', async () => {
+    const after = await h.call(ws.apiKey, { method: 'GET', url: `${base}/sync/config/${c.id}` });
+    expect(after.json()).toMatchObject({
+      accountId: h.sim.accountId,
+      health: { lastTestOk: true, lastTestError: null },
+    });
+  });
+});
+
+describe('test: a rejected key', () => {
+  let c: { id: string };
+  beforeAll(async () => {
+    const revokedKey = 'sk_test_51RevokedSecretKey0009';
+    h.sim.revokeKey(revokedKey);
+    c = await createConnection(h, ws, { apiKey: revokedKey });
+  });
+
+  it('is a 502 problem with the provider error', async () => {
+    const res = await h.call(ws.apiKey, {
+      method: 'POST',
+      url: `${base}/sync/config/${c.id}/test`,
+    });
+    expectProblem(res, 502, 'PROVIDER_ERROR');
+  });
+
+  it('is recorded on the connection as a failed health check', async () => {
+    const after = await h.call(ws.apiKey, { method: 'GET', url: `${base}/sync/config/${c.id}` });
+    expect(after.json<{ health: { lastTestOk: boolean } }>().health.lastTestOk).toBe(false);
+  });
+});
+
+describe('webhook endpoint', () => {
+  let c: { id: string; webhookPath: string };
+  let url: string;
+  let one: { endpointId: string; created: boolean; secretStored: boolean };
+  const register = () =>
+    h.call(ws.apiKey, {
+      method: 'POST',
+      url: `${base}/sync/config/${c.id}/webhook-endpoint`,
+      payload: { url },
+    });
+  beforeAll(async () => {
+    c = await createConnection(h, ws, { webhookSecret: undefined });
+    url = `https://hooks.example.com${c.webhookPath}`;
+  });
+
+  it('is registered at the simulator and its secret stored, not returned', async () => {
+    const first = await register();
+    expect(first.statusCode).toBe(200);
+    one = first.json();
+    expect(one).toMatchObject({ created: true, secretStored: true, url });
+    expect(first.body).not.toContain('whsec_');
+  });
+
+  it('is idempotent: a second call finds the same endpoint', async () => {
+    const second = await register();
+    expect(second.json()).toMatchObject({
+      endpointId: one.endpointId,
+      created: false,
+      secretStored: false,
+    });
+  });
+
+  it('exists once at the simulator, its secret and id stored on the connection', async () => {
+    const endpoints = h.sim.webhookEndpoints().filter((e) => e.url === url);
+    expect(endpoints).toHaveLength(1);
+    const stored = await h.app.diContainer.cradle.connectionRepository.getDecrypted(ws.id, c.id);
+    expect(stored.webhookSecrets).toEqual([endpoints[0]?.secret]);
+    expect(stored.webhookEndpointId).toBe(one.endpointId);
+  });
+});
+
+it('no secret used in these tests appears in any log line', () => {
+  const secrets = [
+    API_KEY,
+    WHSEC,
+    'whsec_mgmtApiSigningSecret0002',
+    'sk_test_51RevokedSecretKey0009',
+    ws.apiKey,
+    h.env.ADMIN_API_TOKEN!,
+  ];
+  expect(h.logs.length).toBeGreaterThan(20);
+  for (const line of h.logs) {
+    for (const secret of secrets) expect(line).not.toContain(secret);
+  }
+});

@@ -1,0 +1,99 @@
+import { SyncWriteRepository } from '@paysync/db';
+import { anEvent } from '@paysync/db/testing';
+import { stripeObjectToChange } from '@paysync/providers';
+import { stripeFixture } from '@paysync/providers/testing';
+
+import type { ApiHarness } from './api-harness.js';
+
+// Shared by the management API's integration tests (routes/*.int.spec.ts).
+
+/** A Stripe secret key the simulator accepts. */
+export const API_KEY = 'sk_test_51MgmtApiSecretKey0001';
+export const WHSEC = 'whsec_mgmtApiSigningSecret0001';
+
+export interface TestWorkspace {
+  readonly id: string;
+  readonly apiKey: string;
+  readonly apiKeyId: string;
+}
+
+/**
+ * Asserts an RFC 9457 problem: status, content type, stable code, and the request id the response
+ * header carries. Returns the body for further checks.
+ */
+export function expectProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; json: <T>() => T },
+  status: number,
+  code: string,
+) {
+  expect(res.statusCode).toBe(status);
+  expect(String(res.headers['content-type'])).toContain('application/problem+json');
+  const body = res.json<{
+    code: string;
+    status: number;
+    requestId: string;
+    errors?: { path: string }[];
+  }>();
+  expect(body).toMatchObject({ code, status });
+  expect(body.requestId).toBe(res.headers['x-request-id']);
+  return body;
+}
+
+/** Adds a Stripe connection to the workspace through the API (201 asserted). */
+export async function createConnection(
+  h: ApiHarness,
+  ws: TestWorkspace,
+  overrides: Record<string, unknown> = {},
+) {
+  const res = await h.call(ws.apiKey, {
+    method: 'POST',
+    url: `/api/v1/workspaces/${ws.id}/sync/config`,
+    payload: {
+      provider: 'stripe',
+      apiKey: API_KEY,
+      webhookSecret: WHSEC,
+      settings: { apiBaseUrl: h.simUrl },
+      ...overrides,
+    },
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json<{ id: string; webhookPath: string }>();
+}
+
+/**
+ * What the read API and the event log tests read: one synced object of each entity type
+ * (`*_read1`), a deleted customer (`cus_gone`), and 7 events (4 `invoice.paid`, 3
+ * `customer.updated`, objects `obj_0…6`) whose payloads hold the marker `payload-marker`.
+ */
+export async function seedReadData(h: ApiHarness, workspaceId: string): Promise<void> {
+  const ctx = { workspaceId, source: 'webhook' as const };
+  const objects = [
+    stripeFixture('customer', { id: 'cus_read1', email: 'read@example.com', name: 'Reader' }),
+    stripeFixture('product', { id: 'prod_read1', name: 'Gold', active: true }),
+    stripeFixture('price', { id: 'price_read1', product: 'prod_read1' }),
+    stripeFixture('subscription', { id: 'sub_read1', customer: 'cus_read1' }),
+    stripeFixture('invoice', { id: 'in_read1', customer: 'cus_read1' }),
+    stripeFixture('payment_intent', { id: 'pi_read1', customer: 'cus_read1' }),
+  ];
+  const changes = objects.map((o, i) => {
+    const c = stripeObjectToChange(o, { version: 1_764_000_000_000 + i, ctx });
+    if (!c) throw new Error('unmapped fixture');
+    return c;
+  });
+  const deleted = stripeObjectToChange(
+    { id: 'cus_gone', object: 'customer', deleted: true },
+    { version: 1_764_000_000_000, ctx },
+  );
+  if (!deleted) throw new Error('unmapped deletion');
+  const events = Array.from({ length: 7 }, (_, i) =>
+    anEvent({
+      workspaceId,
+      eventType: i % 2 ? 'customer.updated' : 'invoice.paid',
+      objectId: `obj_${i}`,
+      payload: { id: `evt_${i}`, object: 'event', secretish: 'payload-marker' },
+    }),
+  );
+  await new SyncWriteRepository({ prisma: h.prisma }).applyChanges([...changes, deleted], {
+    events,
+  });
+}
