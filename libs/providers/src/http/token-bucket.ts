@@ -6,6 +6,12 @@ export interface RateLimiter {
   onThrottled?(retryAfterMs: number): void;
 }
 
+export interface TokenBucketOptions {
+  readonly ratePerSecond: number;
+  /** Permits available at once (default: one second's worth, at least 1). */
+  readonly burst?: number | undefined;
+}
+
 /**
  * In-process token bucket: `ratePerSecond` permits per second, bursts up to `burst`. After a 429
  * the bucket pauses for the provider's Retry-After and refills at half rate until a minute of
@@ -20,7 +26,7 @@ export class TokenBucket implements RateLimiter {
   #slowUntil = 0;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor({ ratePerSecond, burst }: { ratePerSecond: number; burst?: number }) {
+  constructor({ ratePerSecond, burst }: TokenBucketOptions) {
     if (!(ratePerSecond > 0)) throw new TypeError('ratePerSecond must be positive');
     this.#rate = ratePerSecond;
     this.#burst = burst ?? Math.max(1, Math.ceil(ratePerSecond));

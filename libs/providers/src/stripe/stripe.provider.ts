@@ -72,21 +72,30 @@ export class StripeProvider implements BillingProvider {
   readonly #tolerance: number | undefined;
   readonly #apiVersion: string;
 
-  constructor(options: StripeProviderOptions) {
-    if (!/^(sk|rk)_(test|live)_\S+$/.test(options.apiKey)) {
+  constructor({
+    apiKey,
+    apiBaseUrl,
+    rateLimitPerSecond,
+    rateLimiter,
+    maxAttempts,
+    timeoutMs,
+    webhookToleranceSeconds,
+    apiVersion,
+  }: StripeProviderOptions) {
+    if (!/^(sk|rk)_(test|live)_\S+$/.test(apiKey)) {
       throw new ValidationError(
         'A Stripe API key starts with sk_test_, sk_live_, rk_test_ or rk_live_',
         [{ path: 'apiKey', message: 'not a Stripe secret or restricted key' }],
       );
     }
-    this.#mode = options.apiKey.includes('_live_') ? 'live' : 'test';
-    this.#apiVersion = options.apiVersion ?? STRIPE_API_VERSION;
-    const base = options.apiBaseUrl ? new URL(options.apiBaseUrl) : undefined;
-    this.#stripe = new Stripe(options.apiKey, {
+    this.#mode = apiKey.includes('_live_') ? 'live' : 'test';
+    this.#apiVersion = apiVersion ?? STRIPE_API_VERSION;
+    const base = apiBaseUrl ? new URL(apiBaseUrl) : undefined;
+    this.#stripe = new Stripe(apiKey, {
       apiVersion: this.#apiVersion as Stripe.StripeConfig['apiVersion'],
       // Retries are ours: they honour Retry-After and Stripe-Should-Retry and feed the limiter.
       maxNetworkRetries: 0,
-      timeout: options.timeoutMs ?? 30_000,
+      timeout: timeoutMs ?? 30_000,
       telemetry: false,
       ...(base && {
         host: base.hostname,
@@ -95,12 +104,12 @@ export class StripeProvider implements BillingProvider {
       }),
     });
     this.#limiter =
-      options.rateLimiter ??
+      rateLimiter ??
       new TokenBucket({
-        ratePerSecond: options.rateLimitPerSecond ?? (this.#mode === 'live' ? 100 : 25),
+        ratePerSecond: rateLimitPerSecond ?? (this.#mode === 'live' ? 100 : 25),
       });
-    this.#maxAttempts = options.maxAttempts ?? 8;
-    this.#tolerance = options.webhookToleranceSeconds;
+    this.#maxAttempts = maxAttempts ?? 8;
+    this.#tolerance = webhookToleranceSeconds;
   }
 
   capabilities(): ProviderCapabilities {

@@ -11,6 +11,11 @@ export function providerLabel(segment: string | undefined): ProviderName | 'unkn
     : 'unknown';
 }
 
+export interface IngressMetricsDeps {
+  /** The service's registry (`/metrics`). */
+  readonly metrics: Registry;
+}
+
 /**
  * Ingress metrics, registered once per process on the service's registry. One prefix for all of
  * them: `paysync_webhooks_`. Every label is bounded: `provider` by {@link providerLabel}, `reason`
@@ -23,7 +28,7 @@ export class IngressMetrics {
   readonly handoffSeconds: Histogram<'path'>;
   readonly outboxDepth: Gauge;
 
-  constructor({ metrics }: { metrics: Registry }) {
+  constructor({ metrics }: IngressMetricsDeps) {
     this.received = new Counter({
       name: 'paysync_webhooks_received_total',
       help: 'Webhook requests received, by provider',
