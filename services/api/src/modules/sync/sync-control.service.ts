@@ -4,6 +4,7 @@ import {
   type EntityType,
   type ProviderName,
   type SyncCommand,
+  type SyncCommandKind,
 } from '@paysync/contracts';
 import {
   canTransition,
@@ -25,6 +26,22 @@ export interface StartSyncInput {
   readonly entityTypes?: readonly EntityType[] | undefined;
   readonly requestedBy: string;
   readonly correlationId: string;
+}
+
+export interface RecoverInput {
+  readonly workspaceId: string;
+  readonly sessionId: string;
+  readonly mode: 'resume' | 'restart';
+  readonly entityTypes?: readonly EntityType[] | undefined;
+  readonly requestedBy: string;
+  readonly correlationId: string;
+  readonly stalledAfterMs: number;
+}
+
+export interface RecoverResult {
+  readonly sessionId: string;
+  readonly parentSessionId: string | null;
+  readonly mode: 'resume' | 'restart';
 }
 
 export interface SyncControlServiceDeps {
@@ -67,14 +84,8 @@ export class SyncControlService {
   }
 
   async startInitial(input: StartSyncInput): Promise<SyncSessionView> {
-    const connection = await this.#pickConnection(input);
-    if (!connection.isActive) {
-      throw new ConflictError('CONNECTION_INACTIVE', 'The provider connection is deactivated', {
-        connectionId: connection.id,
-      });
-    }
-    const supported =
-      providerCatalog().find((p) => p.name === input.provider)?.capabilities?.entityTypes ?? [];
+    const connection = await this.#activeConnection(input);
+    const supported = supportedEntityTypes(input.provider);
     const requested = input.entityTypes?.length ? [...new Set(input.entityTypes)] : supported;
     const unsupported = requested.filter((t) => !supported.includes(t));
     if (unsupported.length > 0) {
@@ -93,17 +104,8 @@ export class SyncControlService {
       requestedBy: input.requestedBy,
     });
     await this.#publish(
-      {
-        kind: 'start',
-        sessionId: session.id,
-        workspaceId: session.workspaceId,
-        configurationId: connection.id,
-        provider: input.provider,
-        entityTypes,
-        requestedBy: input.requestedBy,
-      },
+      commandFor('start', { ...session, configurationId: connection.id }, input.requestedBy),
       input.correlationId,
-      session.id,
     );
     this.#logger.info(
       { workspaceId: input.workspaceId, sessionId: session.id, entityTypes },
@@ -119,22 +121,14 @@ export class SyncControlService {
     correlationId: string,
   ): Promise<SyncSessionView> {
     const session = await this.#sessions.cancel(workspaceId, sessionId);
-    if (session.configurationId) {
+    const { configurationId } = session;
+    if (configurationId) {
       // Best effort: runners also see the status between pages, so a lost command only delays.
       try {
         await this.#producer.send(this.#topic, [
-          syncCommandMessage(
-            {
-              kind: 'cancel',
-              sessionId,
-              workspaceId,
-              configurationId: session.configurationId,
-              provider: session.provider,
-              entityTypes: [...session.entityTypes],
-              requestedBy,
-            },
-            { correlationId },
-          ),
+          syncCommandMessage(commandFor('cancel', { ...session, configurationId }, requestedBy), {
+            correlationId,
+          }),
         ]);
       } catch (err) {
         this.#logger.warn({ err, sessionId }, 'Cancel command not published; runner will poll');
@@ -149,18 +143,75 @@ export class SyncControlService {
    * from its checkpoints; `restart` creates a new session linked to it (parentSessionId) that
    * starts from scratch, for the given entity types or the old session's.
    */
-  async recover(input: {
-    workspaceId: string;
-    sessionId: string;
-    mode: 'resume' | 'restart';
-    entityTypes?: readonly EntityType[] | undefined;
-    requestedBy: string;
-    correlationId: string;
-    stalledAfterMs: number;
-  }): Promise<{ sessionId: string; parentSessionId: string | null; mode: 'resume' | 'restart' }> {
+  async recover(input: RecoverInput): Promise<RecoverResult> {
+    const session = await this.#recoverable(input);
+    if (input.mode === 'resume') {
+      await this.#publish(commandFor('resume', session, input.requestedBy), input.correlationId, {
+        failSessionOnError: false,
+      });
+      this.#logger.info({ sessionId: session.id }, 'Sync session resume requested');
+      return { sessionId: session.id, parentSessionId: null, mode: 'resume' };
+    }
+    const child = await this.#sessions.createIfIdle({
+      workspaceId: session.workspaceId,
+      configurationId: session.configurationId,
+      provider: session.provider,
+      entityTypes: ENTITY_TYPES.filter((t) =>
+        (input.entityTypes?.length ? input.entityTypes : session.entityTypes).includes(t),
+      ),
+      requestedBy: input.requestedBy,
+      parentSessionId: session.id,
+    });
+    await this.#publish(
+      commandFor(
+        'restart',
+        { ...child, configurationId: session.configurationId },
+        input.requestedBy,
+      ),
+      input.correlationId,
+    );
+    this.#logger.info(
+      { sessionId: child.id, parentSessionId: session.id },
+      'Sync session restarted',
+    );
+    return { sessionId: child.id, parentSessionId: session.id, mode: 'restart' };
+  }
+
+  /**
+   * Asks the recovery service to reconcile a connection (it polls `reconciliation_runs`). One
+   * pending or running reconciliation per connection: a second is RECONCILIATION_ACTIVE.
+   */
+  async requestReconciliation(
+    input: Omit<StartSyncInput, 'correlationId'> & { repair: boolean },
+  ): Promise<ReconciliationView> {
+    const connection = await this.#activeConnection(input);
+    const supported = supportedEntityTypes(input.provider);
+    const entityTypes = ENTITY_TYPES.filter(
+      (t) => supported.includes(t) && (!input.entityTypes?.length || input.entityTypes.includes(t)),
+    );
+    const run = await this.#reconciliations.create({
+      workspaceId: input.workspaceId,
+      configurationId: connection.id,
+      provider: input.provider,
+      entityTypes,
+      repair: input.repair,
+      trigger: 'manual',
+      requestedBy: input.requestedBy,
+    });
+    this.#logger.info(
+      { reconciliationId: run.id, workspaceId: input.workspaceId, repair: input.repair },
+      'Reconciliation requested',
+    );
+    return run;
+  }
+
+  /**
+   * The session to recover, if it may be: the state machine says whether the mode can leave its
+   * status at all; a running session must also be stalled, and a restarted one (it has a child)
+   * is not recovered twice.
+   */
+  async #recoverable(input: RecoverInput): Promise<SyncSessionView & { configurationId: string }> {
     const session = await this.#sessions.get(input.workspaceId, input.sessionId);
-    // The state machine says whether the mode can leave this status at all; a running session
-    // must also be stalled, and a restarted one (it has a child) is not recovered twice.
     const recoverable =
       canTransition(session.status, input.mode) &&
       (
@@ -180,92 +231,24 @@ export class SyncControlService {
         { sessionId: session.id, status: session.status },
       );
     }
-    if (!session.configurationId) {
+    const { configurationId } = session;
+    if (!configurationId) {
       throw new ConflictError('CONFLICT', 'The session’s connection no longer exists', {
         sessionId: session.id,
       });
     }
-    if (input.mode === 'resume') {
-      await this.#publish(
-        {
-          kind: 'resume',
-          sessionId: session.id,
-          workspaceId: session.workspaceId,
-          configurationId: session.configurationId,
-          provider: session.provider,
-          entityTypes: [...session.entityTypes],
-          requestedBy: input.requestedBy,
-        },
-        input.correlationId,
-        session.id,
-        false,
-      );
-      this.#logger.info({ sessionId: session.id }, 'Sync session resume requested');
-      return { sessionId: session.id, parentSessionId: null, mode: 'resume' };
-    }
-    const entityTypes = ENTITY_TYPES.filter((t) =>
-      (input.entityTypes?.length ? input.entityTypes : session.entityTypes).includes(t),
-    );
-    const child = await this.#sessions.createIfIdle({
-      workspaceId: session.workspaceId,
-      configurationId: session.configurationId,
-      provider: session.provider,
-      entityTypes,
-      requestedBy: input.requestedBy,
-      parentSessionId: session.id,
-    });
-    await this.#publish(
-      {
-        kind: 'restart',
-        sessionId: child.id,
-        workspaceId: child.workspaceId,
-        configurationId: session.configurationId,
-        provider: session.provider,
-        entityTypes,
-        requestedBy: input.requestedBy,
-      },
-      input.correlationId,
-      child.id,
-    );
-    this.#logger.info(
-      { sessionId: child.id, parentSessionId: session.id },
-      'Sync session restarted',
-    );
-    return { sessionId: child.id, parentSessionId: session.id, mode: 'restart' };
+    return { ...session, configurationId };
   }
 
-  /**
-   * Asks the recovery service to reconcile a connection (it polls `reconciliation_runs`). One
-   * pending or running reconciliation per connection: a second is RECONCILIATION_ACTIVE.
-   */
-  async requestReconciliation(
-    input: Omit<StartSyncInput, 'correlationId'> & { repair: boolean },
-  ): Promise<ReconciliationView> {
+  /** The connection a request names (or the workspace's only one); a deactivated one is refused. */
+  async #activeConnection(input: Omit<StartSyncInput, 'correlationId'>) {
     const connection = await this.#pickConnection(input);
     if (!connection.isActive) {
       throw new ConflictError('CONNECTION_INACTIVE', 'The provider connection is deactivated', {
         connectionId: connection.id,
       });
     }
-    const supported =
-      providerCatalog().find((p) => p.name === input.provider)?.capabilities?.entityTypes ?? [];
-    const entityTypes = ENTITY_TYPES.filter(
-      (t) => supported.includes(t) && (!input.entityTypes?.length || input.entityTypes.includes(t)),
-    );
-    const run = await this.#reconciliations.create({
-      workspaceId: input.workspaceId,
-      configurationId: connection.id,
-      provider: input.provider,
-      entityTypes,
-      repair: input.repair,
-      trigger: 'manual',
-      requestedBy: input.requestedBy,
-    });
-    this.#logger.info(
-      { reconciliationId: run.id, workspaceId: input.workspaceId, repair: input.repair },
-      'Reconciliation requested',
-    );
-    return run;
+    return connection;
   }
 
   async #pickConnection(input: Omit<StartSyncInput, 'correlationId'>) {
@@ -298,26 +281,52 @@ export class SyncControlService {
     return pool[0] as (typeof pool)[number];
   }
 
+  /**
+   * Hands a command to Kafka. When it cannot be published, a session that was just created is
+   * marked failed (`failSessionOnError`) so nothing waits on a command that never left.
+   */
   async #publish(
     command: SyncCommand,
     correlationId: string,
-    sessionId: string,
-    failSessionOnError = true,
+    { failSessionOnError = true }: { failSessionOnError?: boolean } = {},
   ): Promise<void> {
     try {
       await this.#producer.send(this.#topic, [
         syncCommandMessage(command, {
           correlationId,
-          idempotencyKey: `${command.kind}:${sessionId}:${correlationId}`,
+          idempotencyKey: `${command.kind}:${command.sessionId}:${correlationId}`,
         }),
       ]);
     } catch (err) {
       if (!failSessionOnError) throw err;
-      await this.#sessions.markFailed(sessionId, {
+      await this.#sessions.markFailed(command.sessionId, {
         code: 'KAFKA_UNAVAILABLE',
         message: 'The sync command could not be handed to Kafka; start the sync again',
       });
       throw err;
     }
   }
+}
+
+function supportedEntityTypes(provider: ProviderName): readonly EntityType[] {
+  return providerCatalog().find((p) => p.name === provider)?.capabilities?.entityTypes ?? [];
+}
+
+/** The command about a session (its connection, provider and entity types) for the sync-runner. */
+function commandFor(
+  kind: SyncCommandKind,
+  session: Pick<SyncSessionView, 'id' | 'workspaceId' | 'provider' | 'entityTypes'> & {
+    readonly configurationId: string;
+  },
+  requestedBy: string,
+): SyncCommand {
+  return {
+    kind,
+    sessionId: session.id,
+    workspaceId: session.workspaceId,
+    configurationId: session.configurationId,
+    provider: session.provider,
+    entityTypes: [...session.entityTypes],
+    requestedBy,
+  };
 }
