@@ -15,7 +15,7 @@ export interface FailurePolicySettings {
 }
 
 /** `error-class` of a message that could not be decoded or did not match its schema. */
-export const MESSAGE_INVALID = 'MESSAGE_INVALID';
+const MESSAGE_INVALID = 'MESSAGE_INVALID';
 
 export type FailureRoute =
   | {

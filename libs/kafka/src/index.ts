@@ -1,5 +1,6 @@
 export { createKafka, kafkaConnectionOptions } from './client.js';
 export type { KafkaConnectionSettings } from './client.js';
+export type { Kafka } from 'kafkajs';
 export { KafkaConsumer, oneByOne } from './consumer.js';
 export type { BatchContext, ConsumedMessage, KafkaConsumerOptions } from './consumer.js';
 export { createEnvelope, decodeEnvelope, encodeEnvelope } from './envelope.js';

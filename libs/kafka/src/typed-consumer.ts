@@ -108,6 +108,8 @@ export interface EachBatchOptions<T> extends CommonOptions<T> {
     ctx: BatchContext,
   ) => Promise<readonly HandlerFailure<T>[]>;
   readonly failurePolicy: ConsumerFailurePolicy<T>;
+  /** Called once a partition's batch is done, before its offsets are committed (lag metrics). */
+  readonly onBatchHandled?: (messages: readonly ConsumedMessage[], ctx: BatchContext) => void;
 }
 
 export type TypedConsumerOptions<T> = EachMessageOptions<T> | EachBatchOptions<T>;
@@ -222,13 +224,21 @@ function policyConsumer<T>(
     topics: [...new Set([...options.topics, ...policy.retryTopics])],
     handleBatch: async (messages, ctx) => {
       const batch = messages.map((m) => parseMessage(m, schema, messageType));
-      if (!retryTopics.has(ctx.topic)) return handle(batch, ctx);
-      // A retry tier: one at a time, each when it is due.
-      for (const received of batch) {
-        await waitUntil(readFailureHeaders(received.message.headers).notBefore, ctx, policy.pause);
-        await handle([received], ctx);
-        ctx.resolveOffset(received.message.offset);
+      if (!retryTopics.has(ctx.topic)) {
+        await handle(batch, ctx);
+      } else {
+        // A retry tier: one at a time, each when it is due.
+        for (const received of batch) {
+          await waitUntil(
+            readFailureHeaders(received.message.headers).notBefore,
+            ctx,
+            policy.pause,
+          );
+          await handle([received], ctx);
+          ctx.resolveOffset(received.message.offset);
+        }
       }
+      options.onBatchHandled?.(messages, ctx);
     },
   };
 }

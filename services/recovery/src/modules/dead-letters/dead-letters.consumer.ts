@@ -1,7 +1,11 @@
-import type { Kafka } from 'kafkajs';
-
-import { FAILURE_HEADERS, TOPICS, webhookReceivedSchema } from '@paysync/contracts';
-import { KafkaConsumer, oneByOne, topicName, type ConsumedMessage } from '@paysync/kafka';
+import { TOPICS, webhookReceivedSchema, type WebhookReceived } from '@paysync/contracts';
+import {
+  TypedConsumer,
+  readFailureHeaders,
+  topicName,
+  type Kafka,
+  type Received,
+} from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
 import {
@@ -10,52 +14,56 @@ import {
   type RedrivePolicy,
 } from './dead-letter.repository.js';
 
+export interface DeadLettersConsumerDeps {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly deadLetterRepository: DeadLetterRepository;
+  readonly config: {
+    readonly kafka: { readonly topicPrefix: string };
+    readonly recovery: {
+      readonly groupId: string;
+      readonly redriveMaxAttempts: number;
+      readonly redriveBaseMs: number;
+      readonly redriveMaxDelayMs: number;
+    };
+  };
+}
+
 /**
  * Consumes the dead-letter topic. Every message is recorded in `dead_letters` with its error
  * class, code, message, origin and attempt count, and classified: retryable causes are scheduled
  * for an automatic re-drive, the rest stay `dead` for a human. Offsets are committed only after the
  * row is written, so nothing is lost while this service is down: the topic keeps the messages.
  */
-export class DeadLettersConsumer {
-  readonly #consumer: KafkaConsumer;
+export class DeadLettersConsumer extends TypedConsumer<WebhookReceived> {
   readonly #repo: DeadLetterRepository;
   readonly #policy: RedrivePolicy;
   readonly #logger: Logger;
 
-  constructor(deps: {
-    kafka: Kafka;
-    logger: Logger;
-    deadLetterRepository: DeadLetterRepository;
-    policy: RedrivePolicy;
-    groupId: string;
-    topicPrefix: string;
-  }) {
-    this.#repo = deps.deadLetterRepository;
-    this.#policy = deps.policy;
-    this.#logger = deps.logger.child({ component: 'DeadLettersConsumer' });
-    this.#consumer = new KafkaConsumer({
-      kafka: deps.kafka,
-      logger: deps.logger,
-      groupId: deps.groupId,
-      topics: [topicName(TOPICS.webhookDeadLetter, deps.topicPrefix)],
-      handleBatch: oneByOne((message) => this.#handle(message)),
+  constructor({ kafka, logger, deadLetterRepository, config }: DeadLettersConsumerDeps) {
+    super({
+      kafka,
+      logger,
+      groupId: config.recovery.groupId,
+      topics: [topicName(TOPICS.webhookDeadLetter, config.kafka.topicPrefix)],
+      schema: webhookReceivedSchema,
+      eachMessage: (received) => this.#handle(received),
     });
+    this.#repo = deadLetterRepository;
+    this.#policy = {
+      maxAttempts: config.recovery.redriveMaxAttempts,
+      baseMs: config.recovery.redriveBaseMs,
+      maxDelayMs: config.recovery.redriveMaxDelayMs,
+    };
+    this.#logger = logger.child({ component: 'DeadLettersConsumer' });
   }
 
-  async start(): Promise<void> {
-    await this.#consumer.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.#consumer.stop();
-  }
-
-  async #handle(message: ConsumedMessage): Promise<void> {
-    const h = message.headers;
-    const parsed = webhookReceivedSchema.safeParse(message.envelope?.payload);
-    const webhook = parsed.success ? parsed.data : undefined;
-    const errorCode = h[FAILURE_HEADERS.errorCode] ?? 'INTERNAL_ERROR';
-    const errorClass = h[FAILURE_HEADERS.errorClass] ?? errorCode;
+  async #handle(received: Received<WebhookReceived>): Promise<void> {
+    const { message } = received;
+    const failure = readFailureHeaders(message.headers);
+    const webhook = received.valid ? received.value : undefined;
+    const errorCode = failure.errorCode ?? 'INTERNAL_ERROR';
+    const errorClass = failure.errorClass ?? errorCode;
     // An unreadable message cannot be re-driven meaningfully: it stays dead.
     const retryable =
       webhook !== undefined && (RETRYABLE_CODES.has(errorCode) || RETRYABLE_CODES.has(errorClass));
@@ -67,14 +75,11 @@ export class DeadLettersConsumer {
         eventType: webhook?.event.type ?? null,
         errorClass,
         errorCode,
-        errorMessage:
-          h[FAILURE_HEADERS.errorMessage] ?? (parsed.success ? 'unknown' : 'invalid message'),
+        errorMessage: failure.errorMessage ?? (received.valid ? 'unknown' : 'invalid message'),
         retryable,
-        originalTopic: h[FAILURE_HEADERS.originalTopic] ?? null,
-        originalPartition: h[FAILURE_HEADERS.originalPartition]
-          ? Number(h[FAILURE_HEADERS.originalPartition])
-          : null,
-        originalOffset: h[FAILURE_HEADERS.originalOffset] ?? null,
+        originalTopic: failure.originalTopic ?? null,
+        originalPartition: failure.originalPartition ?? null,
+        originalOffset: failure.originalOffset ?? null,
         dlqPartition: message.partition,
         dlqOffset: message.offset,
         messageKey: message.key,

@@ -1,11 +1,20 @@
-import type { Kafka } from 'kafkajs';
-
-import { SYNC_COMMAND, TOPICS, syncCommandSchema } from '@paysync/contracts';
-import { KafkaConsumer, oneByOne, topicName, type ConsumedMessage } from '@paysync/kafka';
+import { SYNC_COMMAND, TOPICS, syncCommandSchema, type SyncCommand } from '@paysync/contracts';
+import { TypedConsumer, topicName, type Kafka, type Received } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
 import type { SyncUnitRepository } from './sync-unit.repository.js';
 import type { SyncWorkerPool } from './sync-worker-pool.js';
+
+export interface SyncCommandsConsumerDeps {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly syncUnitRepository: SyncUnitRepository;
+  readonly syncWorkerPool: SyncWorkerPool;
+  readonly config: {
+    readonly kafka: { readonly topicPrefix: string };
+    readonly syncRunner: { readonly groupId: string };
+  };
+}
 
 /**
  * Consumes `billing.sync.command.v1`. The session row is the source of truth, so commands are
@@ -13,50 +22,38 @@ import type { SyncWorkerPool } from './sync-worker-pool.js';
  * cancelled one back to running from its checkpoints, `cancel` only wakes the workers (the status
  * is already set; they stop at their next page). An invalid command is logged and skipped.
  */
-export class SyncCommandsConsumer {
-  readonly #consumer: KafkaConsumer;
+export class SyncCommandsConsumer extends TypedConsumer<SyncCommand> {
   readonly #units: SyncUnitRepository;
   readonly #pool: SyncWorkerPool;
   readonly #logger: Logger;
 
-  constructor(deps: {
-    kafka: Kafka;
-    logger: Logger;
-    syncUnitRepository: SyncUnitRepository;
-    syncWorkerPool: SyncWorkerPool;
-    groupId: string;
-    topicPrefix: string;
-  }) {
-    this.#units = deps.syncUnitRepository;
-    this.#pool = deps.syncWorkerPool;
-    this.#logger = deps.logger.child({ component: 'SyncCommandsConsumer' });
-    this.#consumer = new KafkaConsumer({
-      kafka: deps.kafka,
-      logger: deps.logger,
-      groupId: deps.groupId,
-      topics: [topicName(TOPICS.syncCommand, deps.topicPrefix)],
-      handleBatch: oneByOne((message) => this.#handle(message)),
+  constructor({
+    kafka,
+    logger,
+    syncUnitRepository,
+    syncWorkerPool,
+    config,
+  }: SyncCommandsConsumerDeps) {
+    super({
+      kafka,
+      logger,
+      groupId: config.syncRunner.groupId,
+      topics: [topicName(TOPICS.syncCommand, config.kafka.topicPrefix)],
+      schema: syncCommandSchema,
+      messageType: SYNC_COMMAND,
+      eachMessage: (received) => this.#handle(received),
     });
+    this.#units = syncUnitRepository;
+    this.#pool = syncWorkerPool;
+    this.#logger = logger.child({ component: 'SyncCommandsConsumer' });
   }
 
-  async start(): Promise<void> {
-    await this.#consumer.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.#consumer.stop();
-  }
-
-  async #handle(message: ConsumedMessage): Promise<void> {
-    const parsed =
-      message.envelope?.type === SYNC_COMMAND
-        ? syncCommandSchema.safeParse(message.envelope.payload)
-        : undefined;
-    if (!parsed?.success) {
-      this.#logger.warn({ offset: message.offset }, 'Invalid sync command skipped');
+  async #handle(received: Received<SyncCommand>): Promise<void> {
+    if (!received.valid) {
+      this.#logger.warn({ offset: received.message.offset }, 'Invalid sync command skipped');
       return;
     }
-    const command = parsed.data;
+    const command = received.value;
     const log = this.#logger.child({ sessionId: command.sessionId, kind: command.kind });
     if (command.kind === 'start' || command.kind === 'restart') {
       if (await this.#units.plan(command.sessionId)) log.info('Sync session planned');
