@@ -1,5 +1,9 @@
 import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import { expectProblem, type TestWorkspace } from '../testing/management-api.js';
+import {
+  expectProblem,
+  startWithWorkspace,
+  type TestWorkspace,
+} from '../testing/management-api.js';
 
 // What every authenticated route shares: authentication, access, rate limit, input PostgreSQL
 // cannot store.
@@ -9,9 +13,7 @@ let ws: TestWorkspace;
 let base: string;
 
 beforeAll(async () => {
-  h = await startApiHarness();
-  ws = await h.createWorkspace('acme');
-  base = `/api/v1/workspaces/${ws.id}`;
+  ({ h, ws, base } = await startWithWorkspace('acme'));
 }, 60_000);
 afterAll(async () => h?.close());
 

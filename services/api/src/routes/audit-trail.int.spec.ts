@@ -1,5 +1,11 @@
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import { API_KEY, WHSEC, createConnection, type TestWorkspace } from '../testing/management-api.js';
+import type { ApiHarness } from '../testing/api-harness.js';
+import {
+  API_KEY,
+  WHSEC,
+  createConnection,
+  startWithWorkspace,
+  type TestWorkspace,
+} from '../testing/management-api.js';
 
 // Every mutating call leaves an audit row; neither audit rows nor log lines ever hold a secret.
 
@@ -12,9 +18,7 @@ let base: string;
 let c: { id: string };
 
 beforeAll(async () => {
-  h = await startApiHarness();
-  ws = await h.createWorkspace('acme');
-  base = `/api/v1/workspaces/${ws.id}`;
+  ({ h, ws, base } = await startWithWorkspace('acme'));
   // Mutations carrying every kind of secret: a connection created with a key and a webhook
   // secret, its key changed, another connection's webhook secret rotated, and a rejected create.
   c = await createConnection(h, ws);

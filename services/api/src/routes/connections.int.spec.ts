@@ -1,11 +1,12 @@
 import type { LightMyRequestResponse } from 'fastify';
 
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import type { ApiHarness } from '../testing/api-harness.js';
 import {
   API_KEY,
   WHSEC,
   createConnection,
   expectProblem,
+  startWithWorkspace,
   type TestWorkspace,
 } from '../testing/management-api.js';
 
@@ -14,9 +15,7 @@ let ws: TestWorkspace;
 let base: string;
 
 beforeAll(async () => {
-  h = await startApiHarness();
-  ws = await h.createWorkspace('acme');
-  base = `/api/v1/workspaces/${ws.id}`;
+  ({ h, ws, base } = await startWithWorkspace('acme'));
 }, 60_000);
 afterAll(async () => h?.close());
 

@@ -1,5 +1,10 @@
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import { expectProblem, seedReadData, type TestWorkspace } from '../testing/management-api.js';
+import type { ApiHarness } from '../testing/api-harness.js';
+import {
+  expectProblem,
+  seedReadData,
+  startWithWorkspace,
+  type TestWorkspace,
+} from '../testing/management-api.js';
 
 // The read API over synced data: one synced object of each entity type (seedReadData).
 
@@ -8,9 +13,7 @@ let w: TestWorkspace;
 let wBase: string;
 
 beforeAll(async () => {
-  h = await startApiHarness();
-  w = await h.createWorkspace('data');
-  wBase = `/api/v1/workspaces/${w.id}`;
+  ({ h, ws: w, base: wBase } = await startWithWorkspace('data'));
   await seedReadData(h, w.id);
 }, 60_000);
 afterAll(async () => h?.close());

@@ -1,16 +1,18 @@
 import type { LightMyRequestResponse } from 'fastify';
 
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import { expectProblem, type TestWorkspace } from '../testing/management-api.js';
+import type { ApiHarness } from '../testing/api-harness.js';
+import {
+  expectProblem,
+  startWithWorkspace,
+  type TestWorkspace,
+} from '../testing/management-api.js';
 
 let h: ApiHarness;
 let ws: TestWorkspace;
 let base: string;
 
 beforeAll(async () => {
-  h = await startApiHarness();
-  ws = await h.createWorkspace('acme');
-  base = `/api/v1/workspaces/${ws.id}`;
+  ({ h, ws, base } = await startWithWorkspace('acme'));
 }, 60_000);
 afterAll(async () => h?.close());
 

@@ -3,7 +3,7 @@ import { anEvent } from '@paysync/db/testing';
 import { stripeObjectToChange } from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
 
-import type { ApiHarness } from './api-harness.js';
+import { startApiHarness, type ApiHarness } from './api-harness.js';
 
 // Shared by the management API's integration tests (routes/*.int.spec.ts).
 
@@ -96,4 +96,14 @@ export async function seedReadData(h: ApiHarness, workspaceId: string): Promise<
   await new SyncWriteRepository({ prisma: h.prisma }).applyChanges([...changes, deleted], {
     events,
   });
+}
+
+/** A harness with one workspace (`name`) for a test file, and that workspace's URL base. */
+export async function startWithWorkspace(
+  name: string,
+  opts?: Parameters<typeof startApiHarness>[0],
+): Promise<{ h: ApiHarness; ws: TestWorkspace; base: string }> {
+  const h = await startApiHarness(opts);
+  const ws = await h.createWorkspace(name);
+  return { h, ws, base: `/api/v1/workspaces/${ws.id}` };
 }
