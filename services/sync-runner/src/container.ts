@@ -1,7 +1,4 @@
-// Loads @fastify/awilix's types (and the awilix-manager options asyncInit/asyncDispose it augments).
-import type {} from '@fastify/awilix';
-
-import { asClass, asFunction, type AwilixContainer, type NameAndRegistrationPair } from 'awilix';
+import { asClass, type AwilixContainer } from 'awilix';
 
 import { ConnectionRepository, SyncSessionRepository, SyncWriteRepository } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
@@ -10,6 +7,7 @@ import {
   asWorker,
   infrastructureRegistrations,
   providerRegistrations,
+  type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
 } from '@paysync/runtime';
@@ -22,6 +20,7 @@ import { UnitRunner } from './modules/sync/unit-runner.js';
 
 import type { Config } from './config.js';
 
+/** The sync-runner container: the shared infrastructure and provider clients plus its own. */
 export interface SyncRunnerCradle extends InfrastructureCradle<Config>, ProviderCradle {
   readonly connectionRepository: ConnectionRepository;
   readonly syncWriteRepository: SyncWriteRepository;
@@ -33,33 +32,23 @@ export interface SyncRunnerCradle extends InfrastructureCradle<Config>, Provider
   readonly syncCommandsConsumer: SyncCommandsConsumer;
 }
 
-declare module '@fastify/awilix' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-  interface Cradle extends SyncRunnerCradle {}
-}
-
-export type DependencyOverrides = Partial<NameAndRegistrationPair<SyncRunnerCradle>>;
+export type DependencyOverrides = Overrides<SyncRunnerCradle>;
 
 /** The only place the sync-runner service registers dependencies (STYLE R11). */
 export function registerDependencies(
   container: AwilixContainer<SyncRunnerCradle>,
-  { config, logger }: { config: Config; logger: Logger },
+  external: { readonly config: Config; readonly logger: Logger },
   overrides: DependencyOverrides = {},
 ): void {
+  const { config } = external;
   container.register({
-    ...infrastructureRegistrations('sync-runner', { config, logger }),
-    connectionRepository: asFunction(
-      ({ prisma }: SyncRunnerCradle) =>
-        new ConnectionRepository({ prisma, keyRing: config.crypto.keyRing }),
-    ).singleton(),
+    ...infrastructureRegistrations('sync-runner', external),
+    ...providerRegistrations(config.provider),
+    connectionRepository: asClass(ConnectionRepository).singleton(),
     syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
     syncUnitRepository: asClass(SyncUnitRepository).singleton(),
     syncMetrics: asClass(SyncMetrics).singleton(),
-    ...providerRegistrations({
-      stripeApiBaseUrl: config.provider.stripeApiBaseUrl,
-      stripeMaxAttempts: config.provider.stripeMaxAttempts,
-    }),
     unitRunner: asClass(UnitRunner).singleton(),
     // Workers finish their page and hand units back before the pool closes.
     syncWorkerPool: asClass(SyncWorkerPool, asWorker(config.kafka.consumersEnabled)),
