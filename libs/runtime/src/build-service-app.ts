@@ -15,7 +15,7 @@ export type RegisterDependencies<Config, C extends object> = (
 ) => void;
 
 /** The config group `buildServiceApp` reads (every service has it). */
-export interface ServiceAppConfig {
+interface ServiceAppConfig {
   readonly log: Omit<LoggerOptions, 'name'>;
 }
 

@@ -13,7 +13,7 @@ import { managementApi } from './routes/api.plugin.js';
 
 import type { Config } from './config.js';
 
-export const API_PREFIX = '/api/v1';
+const API_PREFIX = '/api/v1';
 
 /** Builds the api service without listening (tests call this too, STYLE R10). */
 export async function buildApp(

@@ -15,7 +15,7 @@ import { kafkaConfigSchema } from '@paysync/kafka';
 import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 import { providerConfigSchema } from '@paysync/providers';
 
-export const apiConfigSchema = {
+const apiConfigSchema = {
   adminToken: secret(
     'ADMIN_API_TOKEN',
     z.string().min(32, 'must be at least 32 characters (use a random token)'),

@@ -6,7 +6,7 @@ import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
 import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 
-export const ingressConfigSchema = {
+const ingressConfigSchema = {
   bodyLimitBytes: envVar(
     'INGRESS_BODY_LIMIT_BYTES',
     positiveInt().default(1_048_576),

@@ -7,7 +7,7 @@ import { kafkaConfigSchema } from '@paysync/kafka';
 import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 import { providerConfigSchema } from '@paysync/providers';
 
-export const recoveryConfigSchema = {
+const recoveryConfigSchema = {
   groupId: envVar(
     'RECOVERY_GROUP_ID',
     z.string().min(1).default('paysync-recovery'),

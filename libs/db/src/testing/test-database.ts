@@ -26,7 +26,7 @@ function withDatabase(url: string, database: string): string {
 }
 
 /** The server URL of the local stack, from DATABASE_URL or the stack's default port. */
-export function serverUrl(): string {
+function serverUrl(): string {
   return (
     process.env.DATABASE_URL ??
     `postgresql://postgres@127.0.0.1:${process.env.PAYSYNC_PG_PORT ?? 55432}/postgres`

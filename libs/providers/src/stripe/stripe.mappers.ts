@@ -195,7 +195,7 @@ export function mapCharge(o: StripeObject): CanonicalPaymentTransaction {
 }
 
 /** Stripe `object` value → our entity type (and the mapper for it). */
-export const STRIPE_OBJECTS = {
+const STRIPE_OBJECTS = {
   customer: { entityType: 'customer', map: mapCustomer },
   product: { entityType: 'product', map: mapProduct },
   price: { entityType: 'price', map: mapPrice },
@@ -206,9 +206,9 @@ export const STRIPE_OBJECTS = {
   charge: { entityType: 'payment_transaction', map: mapCharge },
 } as const satisfies Record<string, { entityType: EntityType; map: (o: StripeObject) => unknown }>;
 
-export type StripeObjectName = keyof typeof STRIPE_OBJECTS;
+type StripeObjectName = keyof typeof STRIPE_OBJECTS;
 
-export function isStripeObjectName(name: unknown): name is StripeObjectName {
+function isStripeObjectName(name: unknown): name is StripeObjectName {
   return typeof name === 'string' && Object.hasOwn(STRIPE_OBJECTS, name);
 }
 

@@ -9,7 +9,7 @@ import type { ChangeContext, MappedEvent, ProviderEvent } from '../billing-provi
 
 export const STRIPE_SIGNATURE_HEADER = 'stripe-signature';
 /** Stripe's recommended tolerance; enforced in both directions (the SDK's low-level path skips it). */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 
 interface ParsedSignature {
   readonly timestamp: number;

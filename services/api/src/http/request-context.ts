@@ -1,14 +1,14 @@
 import type { Principal } from '../modules/auth/auth.service.js';
 
 /** What a handler tells the audit hook beyond the route and params (never a secret). */
-export interface AuditNote {
+interface AuditNote {
   workspaceId?: string;
   resourceId?: string;
   details?: Record<string, unknown>;
 }
 
 /** Who may call a route: the admin only, or any credential with access to the workspace. */
-export type RouteAccess = 'admin' | 'any';
+type RouteAccess = 'admin' | 'any';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -9,7 +9,7 @@ import { collectionSchemas } from './data.schemas.js';
 import type { ApiCradle } from '../container.js';
 
 /** URL collection → entity type. */
-export const COLLECTIONS: Readonly<Record<string, EntityType>> = {
+const COLLECTIONS: Readonly<Record<string, EntityType>> = {
   customers: 'customer',
   products: 'product',
   prices: 'price',

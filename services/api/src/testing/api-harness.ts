@@ -14,7 +14,7 @@ import { buildApp } from '../app.js';
 import type { ApiCradle } from '../container.js';
 import { testConfig } from './test-config.js';
 
-export const ADMIN_TOKEN = `admin-${'x'.repeat(40)}`;
+const ADMIN_TOKEN = `admin-${'x'.repeat(40)}`;
 
 export interface ApiHarness {
   readonly app: ServiceApp<ApiCradle>;

@@ -19,7 +19,7 @@ import type {
   StoredEvent,
 } from './event-log.repository.js';
 
-export type ReplayFilter = Omit<ReplaySelection, 'eventIds' | 'excludeStatuses' | 'limit'>;
+type ReplayFilter = Omit<ReplaySelection, 'eventIds' | 'excludeStatuses' | 'limit'>;
 
 export interface ReplayRequest {
   readonly workspaceId: string;
@@ -34,7 +34,7 @@ export interface ReplayRequest {
 }
 
 /** Provider calls per refetch replay (each waits on the account's rate limit). */
-export const REFETCH_MAX_EVENTS = 100;
+const REFETCH_MAX_EVENTS = 100;
 
 export interface ReplayItem {
   readonly id: string;

@@ -3,7 +3,7 @@ import { topicName, type KafkaHealth } from '@paysync/kafka';
 
 import type { Heartbeat, RecoveryHealthRepository } from './recovery-health.repository.js';
 
-export interface RecoveryComponent extends Heartbeat {
+interface RecoveryComponent extends Heartbeat {
   /** Its last run succeeded. */
   readonly healthy: boolean;
 }

@@ -5,7 +5,7 @@ import { isUuid, mapDbError, type Db } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
 /** Prefix of workspace API keys: `psk_<lookup>_<secret>`. */
-export const API_KEY_PREFIX = 'psk';
+const API_KEY_PREFIX = 'psk';
 const LOOKUP_LENGTH = 8; // 6 random bytes as base64url
 
 export interface WorkspaceView {

@@ -102,6 +102,6 @@ export class WebhookHandoffService {
 }
 
 /** A fresh W3C trace context: one trace per event, carried in Kafka headers to the processor. */
-export function newTraceparent(): string {
+function newTraceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }

@@ -10,7 +10,7 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
 
 /** Where a dead letter is: re-drive scheduled, re-driven (outcome pending), needs a human, applied. */
 export type DeadLetterStatus = 'waiting' | 'redriven' | 'dead' | 'resolved';
-export const DEAD_LETTER_STATUSES: readonly DeadLetterStatus[] = [
+const DEAD_LETTER_STATUSES: readonly DeadLetterStatus[] = [
   'waiting',
   'redriven',
   'dead',

@@ -8,7 +8,7 @@ import {
 } from '@paysync/db';
 
 /** Entity types a unit waits for (DESIGN: products before prices before subscriptions; customers first). */
-export const DEPENDS_ON: Readonly<Record<EntityType, readonly EntityType[]>> = {
+const DEPENDS_ON: Readonly<Record<EntityType, readonly EntityType[]>> = {
   customer: [],
   product: [],
   price: ['product'],

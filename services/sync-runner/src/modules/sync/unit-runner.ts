@@ -1,4 +1,4 @@
-import type { CanonicalChange, EntityType } from '@paysync/contracts';
+import type { CanonicalChange } from '@paysync/contracts';
 import type {
   ConnectionRepository,
   ProviderRateLimiter,
@@ -312,5 +312,3 @@ function createdOf(change: CanonicalChange): number | undefined {
   const created = (change.raw as { created?: unknown } | null)?.created;
   return typeof created === 'number' ? created : undefined;
 }
-
-export type { EntityType };
