@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+
+import type { WebhookReceived } from '@paysync/contracts';
+import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
+
+/** Whom a test webhook belongs to. */
+export interface WebhookTenant {
+  readonly workspaceId: string;
+  readonly connectionId: string;
+}
+
+/**
+ * A verified Stripe webhook as ingress puts it on `billing.webhook.received.v1`: `object` (a
+ * Stripe fixture with overrides) wrapped in an event of `type`, created at `createdMs`.
+ */
+export function aStripeWebhook(
+  tenant: WebhookTenant,
+  type: string,
+  object: Record<string, unknown>,
+  { createdMs = Date.now(), eventId = `evt_${randomUUID().replaceAll('-', '')}` } = {},
+): WebhookReceived {
+  const created = Math.floor(createdMs / 1000);
+  const event = aStripeEvent(type, object, { id: eventId, created });
+  return {
+    provider: 'stripe',
+    workspaceId: tenant.workspaceId,
+    connectionId: tenant.connectionId,
+    receivedAt: new Date().toISOString(),
+    source: 'webhook',
+    event: {
+      id: eventId,
+      type,
+      createdMs: created * 1000,
+      livemode: false,
+      accountId: null,
+      apiVersion: '2026-10-28.endive',
+      objectType: typeof object.object === 'string' ? object.object : null,
+      objectId: typeof object.id === 'string' ? object.id : null,
+      payload: event,
+    },
+  };
+}
+
+/** A `customer.updated` webhook for customer `id` with `name`. */
+export function aCustomerUpdate(
+  tenant: WebhookTenant,
+  id: string,
+  name: string,
+  options: { createdMs?: number; eventId?: string } = {},
+): WebhookReceived {
+  return aStripeWebhook(
+    tenant,
+    'customer.updated',
+    stripeFixture('customer', { id, name }),
+    options,
+  );
+}
