@@ -1,7 +1,7 @@
 export { createKafka, kafkaConnectionOptions } from './client.js';
 export type { KafkaConnectionSettings } from './client.js';
 export type { Kafka } from 'kafkajs';
-export { KafkaConsumer, oneByOne } from './consumer.js';
+export { KafkaConsumer } from './consumer.js';
 export type { BatchContext, ConsumedMessage, KafkaConsumerOptions } from './consumer.js';
 export { createEnvelope, decodeEnvelope, encodeEnvelope } from './envelope.js';
 export type { Envelope, EnvelopeInput } from './envelope.js';

@@ -201,7 +201,7 @@ function policyConsumer<T>(
         const valid = batch.filter((r): r is ValidMessage<T> => r.valid);
         const failed: { received: Received<T>; error: unknown }[] = [
           ...batch.flatMap((r) => (r.valid ? [] : [{ received: r, error: r.error }])),
-          ...(await eachBatch(valid, ctx)),
+          ...(valid.length > 0 ? await eachBatch(valid, ctx) : []),
         ];
         if (failed.length === 0) return;
         const routed: RoutedFailure[] = await router.route(
