@@ -1,78 +1,36 @@
-import { randomUUID } from 'node:crypto';
-
 import {
   FAILURE_HEADERS,
   TOPICS,
   WEBHOOK_RECEIVED,
   type WebhookReceived,
 } from '@paysync/contracts';
-import { KeyRing } from '@paysync/crypto';
-import { SyncedEntityReader, createPrismaClient, type Db } from '@paysync/db';
-import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
-import { createEnvelope, topicName, webhookReceivedMessage } from '@paysync/kafka';
-import { TopicProbe } from '@paysync/kafka/testing';
+import { SyncedEntityReader } from '@paysync/db';
+import { createEnvelope } from '@paysync/kafka';
 import { stripeFixture } from '@paysync/providers/testing';
-import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
-import { buildApp } from './app.js';
-import { testConfig } from './testing/test-config.js';
-import { aCustomerUpdate, aStripeWebhook, type WebhookTenant } from './testing/webhooks.js';
+import { startProcessor, type ProcessorHarness } from './testing/processor-harness.js';
+import { aCustomerUpdate, aStripeWebhook } from './testing/webhooks.js';
 
 // The processor built through its composition root against the real Kafka and PostgreSQL: each
 // test puts webhooks on billing.webhook.received.v1 as ingress does and checks one outcome in the
 // event log, the synced tables and the DLQ.
-const prefix = uniqueId('processor-int-');
-let db: TestDatabase;
-let prisma: Db;
-let app: Awaited<ReturnType<typeof buildApp>>;
-let dlq: TopicProbe;
-let reader: SyncedEntityReader;
-let tenant: WebhookTenant;
+let h: ProcessorHarness;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
-  reader = new SyncedEntityReader({ prisma });
-  const workspaceId = (await prisma.workspace.create({ data: { name: 'processor-int' } })).id;
-  tenant = { workspaceId, connectionId: randomUUID() };
-  app = await buildApp(
-    testConfig({
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: uniqueId('processor-'),
-      PROCESSOR_RETRY_DELAYS_MS: '100,200',
-      ENCRYPTION_KEYS: `t1:${KeyRing.generateKey()}`,
-    }),
-  );
-  await app.ready();
-  await app.diContainer.cradle.topicBootstrap.whenReady();
-  dlq = await TopicProbe.start(
-    app.diContainer.cradle.kafka,
-    topicName(TOPICS.webhookDeadLetter, prefix),
-  );
+  h = await startProcessor();
 }, 60_000);
 
 afterAll(async () => {
-  await dlq?.stop();
-  await app?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
+  await h?.close();
 });
-
-async function publish(...webhooks: WebhookReceived[]): Promise<void> {
-  await app.diContainer.cradle.kafkaProducer.send(
-    topicName(TOPICS.webhookReceived, prefix),
-    webhooks.map((webhook) => webhookReceivedMessage(webhook)),
-  );
-}
 
 /** The event's row in the event log once it reached `status`. */
 async function eventWithStatus(webhook: WebhookReceived, status: string) {
   return eventually(
     async () => {
-      const event = await prisma.paymentSyncEvent.findFirst({
-        where: { workspaceId: tenant.workspaceId, providerEventId: webhook.event.id },
+      const event = await h.prisma.paymentSyncEvent.findFirst({
+        where: { workspaceId: h.tenant.workspaceId, providerEventId: webhook.event.id },
       });
       return event?.status === status ? event : undefined;
     },
@@ -81,17 +39,22 @@ async function eventWithStatus(webhook: WebhookReceived, status: string) {
 }
 
 const customer = (id: string) =>
-  reader.findByExternalId(tenant.workspaceId, 'customer', 'stripe', id);
+  new SyncedEntityReader({ prisma: h.prisma }).findByExternalId(
+    h.tenant.workspaceId,
+    'customer',
+    'stripe',
+    id,
+  );
 
 /** How many events the processor counted with `outcome` (its own metric). */
 async function counted(outcome: string): Promise<number> {
-  const { values } = await app.diContainer.cradle.processorMetrics.events.get();
+  const { values } = await h.app.diContainer.cradle.processorMetrics.events.get();
   return values.filter((v) => v.labels.outcome === outcome).reduce((n, v) => n + v.value, 0);
 }
 
 it('apply: a mapped event writes its object and is logged processed', async () => {
-  const webhook = aCustomerUpdate(tenant, 'cus_apply', 'Applied');
-  await publish(webhook);
+  const webhook = aCustomerUpdate(h.tenant, 'cus_apply', 'Applied');
+  await h.publish(webhook);
   const event = await eventWithStatus(webhook, 'processed');
   expect(event.attempts).toBe(1);
   expect(await customer('cus_apply')).toMatchObject({
@@ -101,49 +64,49 @@ it('apply: a mapped event writes its object and is logged processed', async () =
 });
 
 it('ignore: an event type we do not map is logged ignored and writes nothing', async () => {
-  const webhook = aStripeWebhook(tenant, 'radar.early_fraud_warning.created', {
+  const webhook = aStripeWebhook(h.tenant, 'radar.early_fraud_warning.created', {
     id: 'issfr_ignored',
     object: 'radar.early_fraud_warning',
   });
-  await publish(webhook);
+  await h.publish(webhook);
   const event = await eventWithStatus(webhook, 'ignored');
   expect(event.objectId).toBe('issfr_ignored');
   expect(
-    await prisma.customer.count({
-      where: { workspaceId: tenant.workspaceId, externalId: 'issfr_ignored' },
+    await h.prisma.customer.count({
+      where: { workspaceId: h.tenant.workspaceId, externalId: 'issfr_ignored' },
     }),
   ).toBe(0);
 });
 
 it('duplicate: the same event delivered again has no second effect', async () => {
-  const first = aCustomerUpdate(tenant, 'cus_duplicate', 'First delivery');
-  await publish(first);
+  const first = aCustomerUpdate(h.tenant, 'cus_duplicate', 'First delivery');
+  await h.publish(first);
   await eventWithStatus(first, 'processed');
   const before = await counted('skipped_duplicate');
   // Same event id, other content: it is the event id that makes it a duplicate.
-  const again = aCustomerUpdate(tenant, 'cus_duplicate', 'Changed on redelivery', {
+  const again = aCustomerUpdate(h.tenant, 'cus_duplicate', 'Changed on redelivery', {
     eventId: first.event.id,
     createdMs: first.event.createdMs + 5000,
   });
-  await publish(again);
+  await h.publish(again);
   await eventually(async () => (await counted('skipped_duplicate')) === before + 1, {
     what: 'the redelivery counted as a duplicate',
   });
   expect((await customer('cus_duplicate'))?.name).toBe('First delivery');
   expect(
-    await prisma.paymentSyncEvent.count({
-      where: { workspaceId: tenant.workspaceId, providerEventId: first.event.id },
+    await h.prisma.paymentSyncEvent.count({
+      where: { workspaceId: h.tenant.workspaceId, providerEventId: first.event.id },
     }),
   ).toBe(1);
 });
 
 it('stale: an older version arriving after a newer one loses', async () => {
   const now = Date.now();
-  const newer = aCustomerUpdate(tenant, 'cus_stale', 'Newer', { createdMs: now });
-  const older = aCustomerUpdate(tenant, 'cus_stale', 'Older', { createdMs: now - 10_000 });
-  await publish(newer);
+  const newer = aCustomerUpdate(h.tenant, 'cus_stale', 'Newer', { createdMs: now });
+  const older = aCustomerUpdate(h.tenant, 'cus_stale', 'Older', { createdMs: now - 10_000 });
+  await h.publish(newer);
   await eventWithStatus(newer, 'processed');
-  await publish(older);
+  await h.publish(older);
   await eventWithStatus(older, 'skipped_stale');
   expect(await customer('cus_stale')).toMatchObject({
     name: 'Newer',
@@ -154,21 +117,21 @@ it('stale: an older version arriving after a newer one loses', async () => {
 it('poison: an event PostgreSQL cannot store goes through both retry tiers to the DLQ with its reason', async () => {
   // PostgreSQL refuses \u0000 in text and jsonb: no attempt can ever store this event.
   const poison = aStripeWebhook(
-    tenant,
+    h.tenant,
     'customer.updated',
     stripeFixture('customer', { id: 'cus_poison', name: 'bad\u0000name' }),
   );
-  await publish(poison);
+  await h.publish(poison);
   const dead = await eventually(
     () =>
-      dlq.messages.find(
+      h.deadLetters.messages.find(
         (m) => (m.envelope.payload as WebhookReceived).event?.id === poison.event.id,
       ),
     { what: 'the poison in the DLQ' },
   );
   expect(dead.headers).toMatchObject({
     [FAILURE_HEADERS.attempt]: '3',
-    [FAILURE_HEADERS.originalTopic]: topicName(TOPICS.webhookReceived, prefix),
+    [FAILURE_HEADERS.originalTopic]: h.topic(TOPICS.webhookReceived),
     [FAILURE_HEADERS.errorClass]: expect.stringMatching(/.+/),
     [FAILURE_HEADERS.errorCode]: expect.stringMatching(/.+/),
     [FAILURE_HEADERS.errorMessage]: expect.stringMatching(/.+/),
@@ -185,17 +148,18 @@ it('poison: a message that is not a webhook goes straight to the DLQ as MESSAGE_
     type: WEBHOOK_RECEIVED,
     payload: { provider: 'stripe', event: 'not an event' },
   });
-  await app.diContainer.cradle.kafkaProducer.send(topicName(TOPICS.webhookReceived, prefix), [
-    { key: 'invalid-1', envelope },
-  ]);
-  const dead = await eventually(() => dlq.messages.find((m) => m.envelope.id === envelope.id), {
-    what: 'the invalid message in the DLQ',
-  });
+  await h.publishRaw({ key: 'invalid-1', envelope });
+  const dead = await eventually(
+    () => h.deadLetters.messages.find((m) => m.envelope.id === envelope.id),
+    {
+      what: 'the invalid message in the DLQ',
+    },
+  );
   expect(dead.key).toBe('invalid-1');
   expect(dead.headers).toMatchObject({
     [FAILURE_HEADERS.attempt]: '1',
     [FAILURE_HEADERS.errorClass]: 'MESSAGE_INVALID',
-    [FAILURE_HEADERS.originalTopic]: topicName(TOPICS.webhookReceived, prefix),
+    [FAILURE_HEADERS.originalTopic]: h.topic(TOPICS.webhookReceived),
   });
   expect(dead.headers[FAILURE_HEADERS.errorMessage]).toContain('workspaceId');
 });
