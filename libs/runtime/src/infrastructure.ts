@@ -12,6 +12,7 @@ import {
 import { ALL_TOPICS } from '@paysync/contracts';
 import type { KeyRing } from '@paysync/crypto';
 import {
+  ConnectionRepository,
   DbHealth,
   PgRateLimiter,
   createPrismaClient,
@@ -50,6 +51,8 @@ export interface InfrastructureCradle<Config extends InfrastructureConfig = Infr
   readonly metrics: Registry;
   readonly prisma: Db;
   readonly keyRing: KeyRing;
+  /** Provider connections with their secrets (decrypted with `keyRing`): every service reads them. */
+  readonly connectionRepository: ConnectionRepository;
   readonly kafka: Kafka;
   readonly kafkaProducer: KafkaProducer;
   readonly kafkaHealth: KafkaHealth;
@@ -113,6 +116,7 @@ export function infrastructureRegistrations<Config extends InfrastructureConfig>
       asyncDisposePriority: DISPOSE_PRIORITY.producers,
     }),
     dbHealth: asClass(DbHealth).singleton(),
+    connectionRepository: asClass(ConnectionRepository).singleton(),
     topicBootstrap: asFunction(
       ({ kafka }: { kafka: Kafka }) =>
         new TopicBootstrap({

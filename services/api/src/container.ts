@@ -1,18 +1,13 @@
-import { asClass, type AwilixContainer } from 'awilix';
+import { asClass } from 'awilix';
 
-import {
-  ConnectionRepository,
-  ReconciliationRepository,
-  SyncSessionRepository,
-  TenantScope,
-} from '@paysync/db';
-import type { Logger } from '@paysync/observability';
+import { ReconciliationRepository, SyncSessionRepository, TenantScope } from '@paysync/db';
 import {
   infrastructureRegistrations,
   providerRegistrations,
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
+  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { AuditRepository } from './modules/audit/audit.repository.js';
@@ -34,7 +29,6 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
   readonly workspaceRepository: WorkspaceRepository;
   readonly auditRepository: AuditRepository;
   readonly authService: AuthService;
-  readonly connectionRepository: ConnectionRepository;
   readonly syncSessionRepository: SyncSessionRepository;
   readonly reconciliationRepository: ReconciliationRepository;
   readonly connectionService: ConnectionService;
@@ -49,11 +43,11 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
 export type DependencyOverrides = Overrides<ApiCradle>;
 
 /** The only place the api service registers dependencies (STYLE R11). */
-export function registerDependencies(
-  container: AwilixContainer<ApiCradle>,
-  external: { readonly config: Config; readonly logger: Logger },
-  overrides: DependencyOverrides = {},
-): void {
+export const registerDependencies: RegisterDependencies<Config, ApiCradle> = (
+  container,
+  external,
+  overrides = {},
+) => {
   const { api, provider } = external.config;
   container.register({
     ...infrastructureRegistrations('api', external),
@@ -67,7 +61,6 @@ export function registerDependencies(
     workspaceRepository: asClass(WorkspaceRepository).singleton(),
     auditRepository: asClass(AuditRepository).singleton(),
     authService: asClass(AuthService).singleton(),
-    connectionRepository: asClass(ConnectionRepository).singleton(),
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
     reconciliationRepository: asClass(ReconciliationRepository).singleton(),
     connectionService: asClass(ConnectionService).singleton(),
@@ -79,4 +72,4 @@ export function registerDependencies(
     recoveryHealthService: asClass(RecoveryHealthService).singleton(),
     ...overrides,
   });
-}
+};

@@ -1,12 +1,11 @@
-import { asClass, type AwilixContainer } from 'awilix';
+import { asClass } from 'awilix';
 
-import { ConnectionRepository } from '@paysync/db';
-import type { Logger } from '@paysync/observability';
 import {
   asWorker,
   infrastructureRegistrations,
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
+  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { OutboxRelay } from './modules/outbox/outbox-relay.js';
@@ -19,7 +18,6 @@ import type { Config } from './config.js';
 
 /** The ingress container: the shared infrastructure plus what only ingress has. */
 export interface IngressCradle extends InfrastructureCradle<Config> {
-  readonly connectionRepository: ConnectionRepository;
   readonly connectionCache: ConnectionCache;
   readonly outboxRepository: OutboxRepository;
   readonly outboxRelay: OutboxRelay;
@@ -30,14 +28,13 @@ export interface IngressCradle extends InfrastructureCradle<Config> {
 export type DependencyOverrides = Overrides<IngressCradle>;
 
 /** The only place the ingress service registers dependencies (STYLE R11). */
-export function registerDependencies(
-  container: AwilixContainer<IngressCradle>,
-  external: { readonly config: Config; readonly logger: Logger },
-  overrides: DependencyOverrides = {},
-): void {
+export const registerDependencies: RegisterDependencies<Config, IngressCradle> = (
+  container,
+  external,
+  overrides = {},
+) => {
   container.register({
     ...infrastructureRegistrations('ingress', external),
-    connectionRepository: asClass(ConnectionRepository).singleton(),
     connectionCache: asClass(ConnectionCache).singleton(),
     outboxRepository: asClass(OutboxRepository).singleton(),
     ingressMetrics: asClass(IngressMetrics).singleton(),
@@ -46,4 +43,4 @@ export function registerDependencies(
     webhookHandoffService: asClass(WebhookHandoffService).singleton(),
     ...overrides,
   });
-}
+};

@@ -1,7 +1,6 @@
-import { asClass, type AwilixContainer } from 'awilix';
+import { asClass } from 'awilix';
 
-import { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
-import type { Logger } from '@paysync/observability';
+import { SyncWriteRepository } from '@paysync/db';
 import {
   asKafkaConsumer,
   infrastructureRegistrations,
@@ -9,6 +8,7 @@ import {
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
+  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { EventProcessingService } from './modules/events/event-processing.service.js';
@@ -19,7 +19,6 @@ import type { Config } from './config.js';
 
 /** The processor container: the shared infrastructure and provider clients plus its own. */
 export interface ProcessorCradle extends InfrastructureCradle<Config>, ProviderCradle {
-  readonly connectionRepository: ConnectionRepository;
   readonly syncWriteRepository: SyncWriteRepository;
   readonly processorMetrics: ProcessorMetrics;
   readonly eventProcessingService: EventProcessingService;
@@ -29,16 +28,15 @@ export interface ProcessorCradle extends InfrastructureCradle<Config>, ProviderC
 export type DependencyOverrides = Overrides<ProcessorCradle>;
 
 /** The only place the processor registers dependencies (STYLE R11). */
-export function registerDependencies(
-  container: AwilixContainer<ProcessorCradle>,
-  external: { readonly config: Config; readonly logger: Logger },
-  overrides: DependencyOverrides = {},
-): void {
+export const registerDependencies: RegisterDependencies<Config, ProcessorCradle> = (
+  container,
+  external,
+  overrides = {},
+) => {
   const { config } = external;
   container.register({
     ...infrastructureRegistrations('processor', external),
     ...providerRegistrations(config.provider),
-    connectionRepository: asClass(ConnectionRepository).singleton(),
     syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     processorMetrics: asClass(ProcessorMetrics).singleton(),
     eventProcessingService: asClass(EventProcessingService).singleton(),
@@ -48,4 +46,4 @@ export function registerDependencies(
     ),
     ...overrides,
   });
-}
+};

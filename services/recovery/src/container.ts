@@ -1,13 +1,11 @@
-import { asClass, asFunction, type AwilixContainer } from 'awilix';
+import { asClass, asFunction } from 'awilix';
 
 import {
-  ConnectionRepository,
   DriftRepository,
   ReconciliationRepository,
   SyncSessionRepository,
   SyncWriteRepository,
 } from '@paysync/db';
-import type { Logger } from '@paysync/observability';
 import {
   asKafkaConsumer,
   asWorker,
@@ -16,6 +14,7 @@ import {
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
+  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { DeadLetterRepository } from './modules/dead-letters/dead-letter.repository.js';
@@ -40,7 +39,6 @@ export interface RecoveryCradle extends InfrastructureCradle<Config>, ProviderCr
   readonly recoveryMetrics: RecoveryMetrics;
   readonly stateMetrics: StateMetrics;
   readonly heartbeatRepository: HeartbeatRepository;
-  readonly connectionRepository: ConnectionRepository;
   readonly syncWriteRepository: SyncWriteRepository;
   readonly syncSessionRepository: SyncSessionRepository;
   readonly driftRepository: DriftRepository;
@@ -59,11 +57,11 @@ export interface RecoveryCradle extends InfrastructureCradle<Config>, ProviderCr
 export type DependencyOverrides = Overrides<RecoveryCradle>;
 
 /** The only place the recovery service registers dependencies (STYLE R11). */
-export function registerDependencies(
-  container: AwilixContainer<RecoveryCradle>,
-  external: { readonly config: Config; readonly logger: Logger },
-  overrides: DependencyOverrides = {},
-): void {
+export const registerDependencies: RegisterDependencies<Config, RecoveryCradle> = (
+  container,
+  external,
+  overrides = {},
+) => {
   const { config } = external;
   const settings = config.recovery;
   const enabled = config.kafka.consumersEnabled;
@@ -78,7 +76,6 @@ export function registerDependencies(
     recoveryMetrics: asClass(RecoveryMetrics).singleton(),
     stateMetrics: asClass(StateMetrics, { lifetime: 'SINGLETON', asyncInit: 'start' }),
     heartbeatRepository: asClass(HeartbeatRepository).singleton(),
-    connectionRepository: asClass(ConnectionRepository).singleton(),
     syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
     driftRepository: asClass(DriftRepository).singleton(),
@@ -117,7 +114,7 @@ export function registerDependencies(
     ),
     ...overrides,
   });
-}
+};
 
 /**
  * One recovery loop: a pass every `intervalMs`, each recorded as a heartbeat. `pass` takes what

@@ -1,7 +1,6 @@
-import { asClass, type AwilixContainer } from 'awilix';
+import { asClass } from 'awilix';
 
-import { ConnectionRepository, SyncSessionRepository, SyncWriteRepository } from '@paysync/db';
-import type { Logger } from '@paysync/observability';
+import { SyncSessionRepository, SyncWriteRepository } from '@paysync/db';
 import {
   asKafkaConsumer,
   asWorker,
@@ -10,6 +9,7 @@ import {
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
+  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { SyncCommandsConsumer } from './modules/sync/sync-commands.consumer.js';
@@ -22,7 +22,6 @@ import type { Config } from './config.js';
 
 /** The sync-runner container: the shared infrastructure and provider clients plus its own. */
 export interface SyncRunnerCradle extends InfrastructureCradle<Config>, ProviderCradle {
-  readonly connectionRepository: ConnectionRepository;
   readonly syncWriteRepository: SyncWriteRepository;
   readonly syncSessionRepository: SyncSessionRepository;
   readonly syncUnitRepository: SyncUnitRepository;
@@ -35,16 +34,15 @@ export interface SyncRunnerCradle extends InfrastructureCradle<Config>, Provider
 export type DependencyOverrides = Overrides<SyncRunnerCradle>;
 
 /** The only place the sync-runner service registers dependencies (STYLE R11). */
-export function registerDependencies(
-  container: AwilixContainer<SyncRunnerCradle>,
-  external: { readonly config: Config; readonly logger: Logger },
-  overrides: DependencyOverrides = {},
-): void {
+export const registerDependencies: RegisterDependencies<Config, SyncRunnerCradle> = (
+  container,
+  external,
+  overrides = {},
+) => {
   const { config } = external;
   container.register({
     ...infrastructureRegistrations('sync-runner', external),
     ...providerRegistrations(config.provider),
-    connectionRepository: asClass(ConnectionRepository).singleton(),
     syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
     syncUnitRepository: asClass(SyncUnitRepository).singleton(),
@@ -58,4 +56,4 @@ export function registerDependencies(
     ),
     ...overrides,
   });
-}
+};
