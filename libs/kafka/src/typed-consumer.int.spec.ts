@@ -179,6 +179,27 @@ describe('with a failure policy', () => {
     expect(retryShort.messages.some((m) => m.envelope.id === bad)).toBe(false);
   });
 
+  it('an undecodable message reaches the DLQ in a stand-in envelope that keeps its raw bytes', async () => {
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({
+      topic: topic(TOPICS.webhookReceived),
+      messages: [{ key: 'raw-key', value: 'not json' }],
+    });
+    await raw.disconnect();
+    const dead = await eventually(
+      () => dlq.messages.find((m) => m.envelope.type === 'invalid' && m.key === 'raw-key'),
+      { what: 'the undecodable message in the DLQ' },
+    );
+    expect(dead.envelope.payload).toEqual({ raw: Buffer.from('not json').toString('base64') });
+    expect(dead.headers).toMatchObject({
+      [FAILURE_HEADERS.attempt]: '1',
+      [FAILURE_HEADERS.errorClass]: 'MESSAGE_INVALID',
+      [FAILURE_HEADERS.errorCode]: 'MESSAGE_INVALID',
+      [FAILURE_HEADERS.errorMessage]: 'Message is not JSON',
+    });
+  });
+
   it('an outage pauses the partition and retries the batch; nothing is dead-lettered', async () => {
     const [id] = await send(TOPICS.webhookReceived, { n: 30, fail: 'outage' });
     await eventually(() => handled.includes(30), { what: 'the batch handled after the outage' });
