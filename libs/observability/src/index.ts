@@ -12,3 +12,15 @@ export {
   Registry,
   createMetricsRegistry,
 } from './metrics.js';
+export {
+  SpanKind,
+  activeTraceFields,
+  currentTraceparent,
+  extractTraceContext,
+  flushTraces,
+  injectTraceHeaders,
+  linkTo,
+  withSpan,
+} from './tracing.js';
+export type { Span, SpanOptions } from './tracing.js';
+export { requestTracing } from './tracing.plugin.js';

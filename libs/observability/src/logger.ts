@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 import { envVar, logLevel } from '@paysync/config';
 
+import { activeTraceFields } from './tracing.js';
+
 export type { Logger } from 'pino';
 
 export const logConfigSchema = {
@@ -61,6 +63,8 @@ export function createLogger(options: LoggerOptions, destination?: DestinationSt
     {
       level: options.level,
       base: { service: options.name },
+      // trace_id/span_id on every line logged while a span is active (tracing on).
+      mixin: activeTraceFields,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -8,6 +8,7 @@ import {
   healthRoutes,
   problemErrorHandler,
   registerReadinessGauge,
+  requestTracing,
   type Logger,
   type ReadinessCheck,
 } from '@paysync/observability';
@@ -87,6 +88,7 @@ export async function createServiceApp<C extends InfrastructureCradle>(
         : { host: http?.host ?? '0.0.0.0', port: health.metricsPort },
   });
   registerReadinessGauge(cradle.metrics, checks);
+  await app.register(requestTracing);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
