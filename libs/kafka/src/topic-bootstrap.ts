@@ -46,7 +46,11 @@ export class TopicBootstrap {
 
   /** Starts the background attempt (idempotent). */
   start(): void {
-    this.#ready ??= this.#run();
+    if (this.#ready) return;
+    this.#ready = this.#run();
+    // Stopping before the topics exist (shutdown during a Kafka outage) rejects `whenReady()`
+    // for its awaiters; with none, that rejection must not crash the process as unhandled.
+    this.#ready.catch(() => undefined);
   }
 
   whenReady(): Promise<void> {
