@@ -6,6 +6,7 @@ export {
   asWorker,
   infrastructureRegistrations,
   providerRegistrations,
+  serviceRegistrations,
 } from './infrastructure.js';
 export type {
   InfrastructureConfig,

@@ -2,12 +2,11 @@ import { asClass } from 'awilix';
 
 import { ReconciliationRepository, SyncSessionRepository, TenantScope } from '@paysync/db';
 import {
-  infrastructureRegistrations,
   providerRegistrations,
+  serviceRegistrations,
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
-  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { AuditRepository } from './modules/audit/audit.repository.js';
@@ -43,19 +42,14 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
 export type DependencyOverrides = Overrides<ApiCradle>;
 
 /** The only place the api service registers dependencies (STYLE R11). */
-export const registerDependencies: RegisterDependencies<Config, ApiCradle> = (
-  container,
-  external,
-  overrides = {},
-) => {
-  const { api, provider } = external.config;
-  container.register({
-    ...infrastructureRegistrations('api', external),
+export const registerDependencies = serviceRegistrations<Config, ApiCradle>(
+  'api',
+  ({ config }) => ({
     // Someone waits on these calls: few attempts, bounded time (the sync-runner retries more).
     ...providerRegistrations({
-      ...provider,
-      stripeMaxAttempts: api.providerMaxAttempts,
-      timeoutMs: api.providerTimeoutMs,
+      ...config.provider,
+      stripeMaxAttempts: config.api.providerMaxAttempts,
+      timeoutMs: config.api.providerTimeoutMs,
     }),
     tenantScope: asClass(TenantScope).singleton(),
     workspaceRepository: asClass(WorkspaceRepository).singleton(),
@@ -70,6 +64,5 @@ export const registerDependencies: RegisterDependencies<Config, ApiCradle> = (
     syncedDataRepository: asClass(SyncedDataRepository).singleton(),
     recoveryHealthRepository: asClass(RecoveryHealthRepository).singleton(),
     recoveryHealthService: asClass(RecoveryHealthService).singleton(),
-    ...overrides,
-  });
-};
+  }),
+);

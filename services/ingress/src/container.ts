@@ -2,10 +2,9 @@ import { asClass } from 'awilix';
 
 import {
   asWorker,
-  infrastructureRegistrations,
+  serviceRegistrations,
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
-  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { OutboxRelay } from './modules/outbox/outbox-relay.js';
@@ -28,19 +27,11 @@ export interface IngressCradle extends InfrastructureCradle<Config> {
 export type DependencyOverrides = Overrides<IngressCradle>;
 
 /** The only place the ingress service registers dependencies (STYLE R11). */
-export const registerDependencies: RegisterDependencies<Config, IngressCradle> = (
-  container,
-  external,
-  overrides = {},
-) => {
-  container.register({
-    ...infrastructureRegistrations('ingress', external),
-    connectionCache: asClass(ConnectionCache).singleton(),
-    outboxRepository: asClass(OutboxRepository).singleton(),
-    ingressMetrics: asClass(IngressMetrics).singleton(),
-    // Stops before the producer flushes (producers dispose at DISPOSE_PRIORITY.producers).
-    outboxRelay: asClass(OutboxRelay, asWorker()),
-    webhookHandoffService: asClass(WebhookHandoffService).singleton(),
-    ...overrides,
-  });
-};
+export const registerDependencies = serviceRegistrations<Config, IngressCradle>('ingress', () => ({
+  connectionCache: asClass(ConnectionCache).singleton(),
+  outboxRepository: asClass(OutboxRepository).singleton(),
+  ingressMetrics: asClass(IngressMetrics).singleton(),
+  // Stops before the producer flushes (producers dispose at DISPOSE_PRIORITY.producers).
+  outboxRelay: asClass(OutboxRelay, asWorker()),
+  webhookHandoffService: asClass(WebhookHandoffService).singleton(),
+}));

@@ -3,12 +3,11 @@ import { asClass } from 'awilix';
 import { SyncWriteRepository } from '@paysync/db';
 import {
   asKafkaConsumer,
-  infrastructureRegistrations,
   providerRegistrations,
+  serviceRegistrations,
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
-  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { EventProcessingService } from './modules/events/event-processing.service.js';
@@ -28,14 +27,9 @@ export interface ProcessorCradle extends InfrastructureCradle<Config>, ProviderC
 export type DependencyOverrides = Overrides<ProcessorCradle>;
 
 /** The only place the processor registers dependencies (STYLE R11). */
-export const registerDependencies: RegisterDependencies<Config, ProcessorCradle> = (
-  container,
-  external,
-  overrides = {},
-) => {
-  const { config } = external;
-  container.register({
-    ...infrastructureRegistrations('processor', external),
+export const registerDependencies = serviceRegistrations<Config, ProcessorCradle>(
+  'processor',
+  ({ config }) => ({
     ...providerRegistrations(config.provider),
     syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     processorMetrics: asClass(ProcessorMetrics).singleton(),
@@ -44,6 +38,5 @@ export const registerDependencies: RegisterDependencies<Config, ProcessorCradle>
       (cradle: ProcessorCradle) => new WebhookEventsConsumer(cradle),
       config.kafka.consumersEnabled,
     ),
-    ...overrides,
-  });
-};
+  }),
+);

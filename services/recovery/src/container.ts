@@ -9,12 +9,11 @@ import {
 import {
   asKafkaConsumer,
   asWorker,
-  infrastructureRegistrations,
   providerRegistrations,
+  serviceRegistrations,
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
-  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { DeadLetterRepository } from './modules/dead-letters/dead-letter.repository.js';
@@ -23,7 +22,7 @@ import { Redriver } from './modules/dead-letters/redriver.js';
 import { EventCursorRepository } from './modules/events/event-cursor.repository.js';
 import { EventsPoller } from './modules/events/events-poller.js';
 import { HeartbeatRepository } from './modules/heartbeats/heartbeat.repository.js';
-import { PeriodicTask, type PeriodicTaskOptions } from './modules/heartbeats/periodic-task.js';
+import { PeriodicTask, type PeriodicTaskDeps } from './modules/heartbeats/periodic-task.js';
 import { RecoveryMetrics } from './modules/heartbeats/recovery.metrics.js';
 import { StateMetrics } from './modules/observability/state.metrics.js';
 import { Reconciler } from './modules/reconciliation/reconciler.js';
@@ -57,64 +56,60 @@ export interface RecoveryCradle extends InfrastructureCradle<Config>, ProviderCr
 export type DependencyOverrides = Overrides<RecoveryCradle>;
 
 /** The only place the recovery service registers dependencies (STYLE R11). */
-export const registerDependencies: RegisterDependencies<Config, RecoveryCradle> = (
-  container,
-  external,
-  overrides = {},
-) => {
-  const { config } = external;
-  const settings = config.recovery;
-  const enabled = config.kafka.consumersEnabled;
-  container.register({
-    ...infrastructureRegistrations('recovery', external),
-    ...providerRegistrations(config.provider),
-    deadLetterRepository: asClass(DeadLetterRepository).singleton(),
-    deadLettersConsumer: asKafkaConsumer(
-      (c: RecoveryCradle) => new DeadLettersConsumer(c),
-      enabled,
-    ),
-    recoveryMetrics: asClass(RecoveryMetrics).singleton(),
-    stateMetrics: asClass(StateMetrics, { lifetime: 'SINGLETON', asyncInit: 'start' }),
-    heartbeatRepository: asClass(HeartbeatRepository).singleton(),
-    syncWriteRepository: asClass(SyncWriteRepository).singleton(),
-    syncSessionRepository: asClass(SyncSessionRepository).singleton(),
-    driftRepository: asClass(DriftRepository).singleton(),
-    reconciliationRepository: asClass(ReconciliationRepository).singleton(),
-    eventCursorRepository: asClass(EventCursorRepository).singleton(),
-    redriver: asClass(Redriver).singleton(),
-    sessionWatchdog: asClass(SessionWatchdog).singleton(),
-    reconciler: asClass(Reconciler).singleton(),
-    eventsPoller: asClass(EventsPoller).singleton(),
-    redriveTask: periodicTask('redrive', settings.redriveIntervalMs, enabled, ({ redriver }) => ({
-      run: () => redriver.tick(),
-    })),
-    sessionTask: periodicTask(
-      'session-watchdog',
-      settings.sessionCheckIntervalMs,
-      enabled,
-      ({ sessionWatchdog }) => ({ run: () => sessionWatchdog.check() }),
-    ),
-    reconcileTask: periodicTask(
-      'reconciliation',
-      settings.reconcilePollMs,
-      enabled,
-      ({ reconciler, reconciliationRepository }) => ({
-        run: async () => {
-          const scheduled = await reconciliationRepository.scheduleDue();
-          const ran = await reconciler.runNext();
-          return { scheduled, ...(ran && { reconciliationId: ran.id, status: ran.status }) };
-        },
-      }),
-    ),
-    eventsTask: periodicTask(
-      'events-poller',
-      settings.eventsPollIntervalMs,
-      enabled && settings.eventsPollIntervalMs > 0,
-      ({ eventsPoller }) => ({ run: () => eventsPoller.poll() }),
-    ),
-    ...overrides,
-  });
-};
+export const registerDependencies = serviceRegistrations<Config, RecoveryCradle>(
+  'recovery',
+  ({ config }) => {
+    const settings = config.recovery;
+    const enabled = config.kafka.consumersEnabled;
+    return {
+      ...providerRegistrations(config.provider),
+      deadLetterRepository: asClass(DeadLetterRepository).singleton(),
+      deadLettersConsumer: asKafkaConsumer(
+        (c: RecoveryCradle) => new DeadLettersConsumer(c),
+        enabled,
+      ),
+      recoveryMetrics: asClass(RecoveryMetrics).singleton(),
+      stateMetrics: asClass(StateMetrics, { lifetime: 'SINGLETON', asyncInit: 'start' }),
+      heartbeatRepository: asClass(HeartbeatRepository).singleton(),
+      syncWriteRepository: asClass(SyncWriteRepository).singleton(),
+      syncSessionRepository: asClass(SyncSessionRepository).singleton(),
+      driftRepository: asClass(DriftRepository).singleton(),
+      reconciliationRepository: asClass(ReconciliationRepository).singleton(),
+      eventCursorRepository: asClass(EventCursorRepository).singleton(),
+      redriver: asClass(Redriver).singleton(),
+      sessionWatchdog: asClass(SessionWatchdog).singleton(),
+      reconciler: asClass(Reconciler).singleton(),
+      eventsPoller: asClass(EventsPoller).singleton(),
+      redriveTask: periodicTask('redrive', settings.redriveIntervalMs, enabled, ({ redriver }) => ({
+        run: () => redriver.tick(),
+      })),
+      sessionTask: periodicTask(
+        'session-watchdog',
+        settings.sessionCheckIntervalMs,
+        enabled,
+        ({ sessionWatchdog }) => ({ run: () => sessionWatchdog.check() }),
+      ),
+      reconcileTask: periodicTask(
+        'reconciliation',
+        settings.reconcilePollMs,
+        enabled,
+        ({ reconciler, reconciliationRepository }) => ({
+          run: async () => {
+            const scheduled = await reconciliationRepository.scheduleDue();
+            const ran = await reconciler.runNext();
+            return { scheduled, ...(ran && { reconciliationId: ran.id, status: ran.status }) };
+          },
+        }),
+      ),
+      eventsTask: periodicTask(
+        'events-poller',
+        settings.eventsPollIntervalMs,
+        enabled && settings.eventsPollIntervalMs > 0,
+        ({ eventsPoller }) => ({ run: () => eventsPoller.poll() }),
+      ),
+    };
+  },
+);
 
 /**
  * One recovery loop: a pass every `intervalMs`, each recorded as a heartbeat. `pass` takes what
@@ -124,7 +119,7 @@ function periodicTask(
   name: string,
   intervalMs: number,
   enabled: boolean,
-  pass: (cradle: RecoveryCradle) => Pick<PeriodicTaskOptions, 'run'>,
+  pass: (cradle: RecoveryCradle) => Pick<PeriodicTaskDeps, 'run'>,
 ) {
   return asFunction(
     (cradle: RecoveryCradle) =>
@@ -132,7 +127,7 @@ function periodicTask(
         ...pass(cradle),
         name,
         intervalMs,
-        heartbeats: cradle.heartbeatRepository,
+        heartbeatRepository: cradle.heartbeatRepository,
         logger: cradle.logger,
       }),
     asWorker<PeriodicTask>(enabled),

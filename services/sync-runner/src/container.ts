@@ -4,12 +4,11 @@ import { SyncSessionRepository, SyncWriteRepository } from '@paysync/db';
 import {
   asKafkaConsumer,
   asWorker,
-  infrastructureRegistrations,
   providerRegistrations,
+  serviceRegistrations,
   type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
-  type RegisterDependencies,
 } from '@paysync/runtime';
 
 import { SyncCommandsConsumer } from './modules/sync/sync-commands.consumer.js';
@@ -34,14 +33,9 @@ export interface SyncRunnerCradle extends InfrastructureCradle<Config>, Provider
 export type DependencyOverrides = Overrides<SyncRunnerCradle>;
 
 /** The only place the sync-runner service registers dependencies (STYLE R11). */
-export const registerDependencies: RegisterDependencies<Config, SyncRunnerCradle> = (
-  container,
-  external,
-  overrides = {},
-) => {
-  const { config } = external;
-  container.register({
-    ...infrastructureRegistrations('sync-runner', external),
+export const registerDependencies = serviceRegistrations<Config, SyncRunnerCradle>(
+  'sync-runner',
+  ({ config }) => ({
     ...providerRegistrations(config.provider),
     syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
@@ -54,6 +48,5 @@ export const registerDependencies: RegisterDependencies<Config, SyncRunnerCradle
       (cradle: SyncRunnerCradle) => new SyncCommandsConsumer(cradle),
       config.kafka.consumersEnabled,
     ),
-    ...overrides,
-  });
-};
+  }),
+);
