@@ -164,4 +164,9 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // Jest setup files (setupFilesAfterEnv) run inside the test environment, with its globals.
+    files: ['scripts/jest/**/*.mjs'],
+    languageOptions: { globals: { expect: 'readonly' } },
+  },
 );
