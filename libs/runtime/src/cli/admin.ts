@@ -67,6 +67,7 @@ export interface AdminContext {
   /** The install's root (the image's /app): where prisma/migrations lives. */
   readonly root: string;
   readonly out?: (line: string) => void;
+  readonly err?: (line: string) => void;
 }
 
 export const ADMIN_USAGE = `paysync admin commands:
@@ -81,6 +82,7 @@ export const ADMIN_USAGE = `paysync admin commands:
  */
 export async function runAdminCommand(argv: readonly string[], ctx: AdminContext): Promise<number> {
   const out = ctx.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const fail = ctx.err ?? ((line: string) => process.stderr.write(`${line}\n`));
   const [command, sub] = argv;
   try {
     if (command === 'migrate' && (sub === undefined || sub === 'status')) {
@@ -132,12 +134,10 @@ export async function runAdminCommand(argv: readonly string[], ctx: AdminContext
     return 2;
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`[${command ?? 'paysync'}] ${err.message}\n`);
+      fail(`[${command ?? 'paysync'}] ${err.message}`);
       return 1;
     }
-    process.stderr.write(
-      `[${[command, sub].filter(Boolean).join(' ')}] ${(err as Error).message}\n`,
-    );
+    fail(`[${[command, sub].filter(Boolean).join(' ')}] ${(err as Error).message}`);
     return 1;
   }
 }
