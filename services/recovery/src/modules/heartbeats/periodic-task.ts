@@ -2,13 +2,17 @@ import type { Logger } from '@paysync/observability';
 
 import type { HeartbeatRepository } from './heartbeat.repository.js';
 
-export interface PeriodicTaskOptions {
+/**
+ * One loop's deps: `heartbeatRepository` and `logger` come from the cradle; the rest is the loop
+ * itself (the container registers several tasks, each with its own name, interval and pass).
+ */
+export interface PeriodicTaskDeps {
   /** Component name in logs and `recovery_heartbeats`. */
   readonly name: string;
   readonly intervalMs: number;
   /** One pass; what it returns is stored as the heartbeat's details. */
   readonly run: () => Promise<Record<string, unknown>>;
-  readonly heartbeats: HeartbeatRepository;
+  readonly heartbeatRepository: HeartbeatRepository;
   readonly logger: Logger;
 }
 
@@ -18,15 +22,21 @@ export interface PeriodicTaskOptions {
  * `stop()` waits for the pass in flight.
  */
 export class PeriodicTask {
-  readonly #options: PeriodicTaskOptions;
+  readonly #name: string;
+  readonly #intervalMs: number;
+  readonly #run: () => Promise<Record<string, unknown>>;
+  readonly #heartbeats: HeartbeatRepository;
   readonly #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
 
-  constructor(options: PeriodicTaskOptions) {
-    this.#options = options;
-    this.#logger = options.logger.child({ component: options.name });
+  constructor({ name, intervalMs, run, heartbeatRepository, logger }: PeriodicTaskDeps) {
+    this.#name = name;
+    this.#intervalMs = intervalMs;
+    this.#run = run;
+    this.#heartbeats = heartbeatRepository;
+    this.#logger = logger.child({ component: name });
   }
 
   start(): void {
@@ -50,14 +60,13 @@ export class PeriodicTask {
   }
 
   async #pass(): Promise<void> {
-    const { name, heartbeats } = this.#options;
     try {
-      const details = await this.#options.run();
-      await heartbeats.success(name, details);
+      const details = await this.#run();
+      await this.#heartbeats.success(this.#name, details);
     } catch (err) {
       this.#logger.warn({ err }, 'Recovery pass failed; will retry');
-      await heartbeats
-        .failure(name, err instanceof Error ? err.message : String(err))
+      await this.#heartbeats
+        .failure(this.#name, err instanceof Error ? err.message : String(err))
         .catch(() => undefined);
     }
   }
@@ -65,7 +74,7 @@ export class PeriodicTask {
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      void this.runOnce().finally(() => this.#schedule(this.#options.intervalMs));
+      void this.runOnce().finally(() => this.#schedule(this.#intervalMs));
     }, delayMs);
     this.#timer.unref();
   }
