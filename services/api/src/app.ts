@@ -4,9 +4,9 @@ import ajvFormats from 'ajv-formats';
 import type { OpenAPIV3 } from 'openapi-types';
 
 import type { Logger } from '@paysync/observability';
-import { buildServiceApp, type ServiceApp } from '@paysync/runtime';
+import { buildServiceApp, type DependencyOverrides, type ServiceApp } from '@paysync/runtime';
 
-import { registerDependencies, type ApiCradle, type DependencyOverrides } from './container.js';
+import { registerDependencies, type ApiCradle } from './container.js';
 import { renderDocsPage } from './http/docs-page.js';
 import { ProblemSchema } from './http/schemas.js';
 import { managementApi } from './routes/api.plugin.js';
@@ -18,7 +18,7 @@ const API_PREFIX = '/api/v1';
 /** Builds the api service without listening (tests call this too, STYLE R10). */
 export async function buildApp(
   config: Config,
-  overrides?: DependencyOverrides,
+  overrides?: DependencyOverrides<ApiCradle>,
   logger?: Logger,
 ): Promise<ServiceApp<ApiCradle>> {
   const app = await buildServiceApp({

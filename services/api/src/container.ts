@@ -4,7 +4,6 @@ import { ReconciliationRepository, SyncSessionRepository, TenantScope } from '@p
 import {
   providerRegistrations,
   serviceRegistrations,
-  type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
 } from '@paysync/runtime';
@@ -38,8 +37,6 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
   readonly recoveryHealthRepository: RecoveryHealthRepository;
   readonly recoveryHealthService: RecoveryHealthService;
 }
-
-export type DependencyOverrides = Overrides<ApiCradle>;
 
 /** The only place the api service registers dependencies (STYLE R11). */
 export const registerDependencies = serviceRegistrations<Config, ApiCradle>(

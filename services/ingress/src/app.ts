@@ -1,7 +1,7 @@
 import type { Logger } from '@paysync/observability';
-import { buildServiceApp, type ServiceApp } from '@paysync/runtime';
+import { buildServiceApp, type DependencyOverrides, type ServiceApp } from '@paysync/runtime';
 
-import { registerDependencies, type DependencyOverrides, type IngressCradle } from './container.js';
+import { registerDependencies, type IngressCradle } from './container.js';
 import { webhookRoutes } from './routes/webhooks.routes.js';
 
 import type { Config } from './config.js';
@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 /** Builds the ingress service without listening (tests call this too, STYLE R10). */
 export async function buildApp(
   config: Config,
-  overrides?: DependencyOverrides,
+  overrides?: DependencyOverrides<IngressCradle>,
   logger?: Logger,
 ): Promise<ServiceApp<IngressCradle>> {
   const app = await buildServiceApp({

@@ -1,11 +1,6 @@
 import { asClass } from 'awilix';
 
-import {
-  asWorker,
-  serviceRegistrations,
-  type DependencyOverrides as Overrides,
-  type InfrastructureCradle,
-} from '@paysync/runtime';
+import { asWorker, serviceRegistrations, type InfrastructureCradle } from '@paysync/runtime';
 
 import { OutboxRelay } from './modules/outbox/outbox-relay.js';
 import { OutboxRepository } from './modules/outbox/outbox.repository.js';
@@ -23,8 +18,6 @@ export interface IngressCradle extends InfrastructureCradle<Config> {
   readonly ingressMetrics: IngressMetrics;
   readonly webhookHandoffService: WebhookHandoffService;
 }
-
-export type DependencyOverrides = Overrides<IngressCradle>;
 
 /** The only place the ingress service registers dependencies (STYLE R11). */
 export const registerDependencies = serviceRegistrations<Config, IngressCradle>('ingress', () => ({

@@ -5,7 +5,6 @@ import {
   asKafkaConsumer,
   providerRegistrations,
   serviceRegistrations,
-  type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
 } from '@paysync/runtime';
@@ -23,8 +22,6 @@ export interface ProcessorCradle extends InfrastructureCradle<Config>, ProviderC
   readonly eventProcessingService: EventProcessingService;
   readonly webhookEventsConsumer: WebhookEventsConsumer;
 }
-
-export type DependencyOverrides = Overrides<ProcessorCradle>;
 
 /** The only place the processor registers dependencies (STYLE R11). */
 export const registerDependencies = serviceRegistrations<Config, ProcessorCradle>(

@@ -11,7 +11,6 @@ import {
   asWorker,
   providerRegistrations,
   serviceRegistrations,
-  type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
 } from '@paysync/runtime';
@@ -52,8 +51,6 @@ export interface RecoveryCradle extends InfrastructureCradle<Config>, ProviderCr
   readonly reconcileTask: PeriodicTask;
   readonly eventsTask: PeriodicTask | undefined;
 }
-
-export type DependencyOverrides = Overrides<RecoveryCradle>;
 
 /** The only place the recovery service registers dependencies (STYLE R11). */
 export const registerDependencies = serviceRegistrations<Config, RecoveryCradle>(

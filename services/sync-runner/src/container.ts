@@ -6,7 +6,6 @@ import {
   asWorker,
   providerRegistrations,
   serviceRegistrations,
-  type DependencyOverrides as Overrides,
   type InfrastructureCradle,
   type ProviderCradle,
 } from '@paysync/runtime';
@@ -29,8 +28,6 @@ export interface SyncRunnerCradle extends InfrastructureCradle<Config>, Provider
   readonly syncWorkerPool: SyncWorkerPool;
   readonly syncCommandsConsumer: SyncCommandsConsumer;
 }
-
-export type DependencyOverrides = Overrides<SyncRunnerCradle>;
 
 /** The only place the sync-runner service registers dependencies (STYLE R11). */
 export const registerDependencies = serviceRegistrations<Config, SyncRunnerCradle>(
