@@ -13,7 +13,7 @@ import {
   type RoutedMessage,
   type ValidMessage,
 } from '@paysync/kafka';
-import type { Logger } from '@paysync/observability';
+import { withSpan, type Logger } from '@paysync/observability';
 import { mapProviderEvent, type ProviderEvent, type ProviderFactory } from '@paysync/providers';
 
 import { eventTypeLabel, type ProcessorMetrics } from './processor.metrics.js';
@@ -89,6 +89,18 @@ export class EventProcessingService {
 
   /** Maps and applies `messages`; returns the events that failed (not the transient failures). */
   async processBatch(messages: readonly WebhookMessage[]): Promise<Failure[]> {
+    return withSpan(
+      'processor.apply_batch',
+      { attributes: { 'messaging.batch.message_count': messages.length } },
+      async (span) => {
+        const failures = await this.#processBatch(messages);
+        span.setAttribute('paysync.processor.failed_count', failures.length);
+        return failures;
+      },
+    );
+  }
+
+  async #processBatch(messages: readonly WebhookMessage[]): Promise<Failure[]> {
     const started = performance.now();
     const items: Item[] = [];
     const failures: Failure[] = [];

@@ -9,7 +9,7 @@ import type {
   SyncWriteRepository,
 } from '@paysync/db';
 import { AppError } from '@paysync/errors';
-import type { Logger } from '@paysync/observability';
+import { withSpan, type Logger } from '@paysync/observability';
 import type { BillingProvider, ProviderFactory } from '@paysync/providers';
 
 import type { RecoveryMetrics } from '../heartbeats/recovery.metrics.js';
@@ -245,22 +245,27 @@ export class Reconciler {
     const seen = new Set<string>();
     try {
       let cursor: string | null = null;
+      const attributes = { 'paysync.entity_type': entityType, 'paysync.reconciliation.id': run.id };
       do {
-        const page = await provider.listPage(entityType, { cursor, limit: PROVIDER_PAGE }, ctx);
-        const changes = page.changes.filter((c) => c.entityType === entityType);
-        const kinds = await this.#drift.compare(entityType, changes);
-        const repairs: CanonicalChange[] = [];
-        changes.forEach((change, i) => {
-          seen.add(change.externalId);
-          tally.providerCount++;
-          const kind = kinds[i];
-          if (kind === 'missing' || kind === 'stale') {
-            note(tally, kind, change.externalId);
-            repairs.push(change);
-          }
+        cursor = await withSpan('reconcile.page', { attributes }, async (span) => {
+          const page = await provider.listPage(entityType, { cursor, limit: PROVIDER_PAGE }, ctx);
+          const changes = page.changes.filter((c) => c.entityType === entityType);
+          const kinds = await this.#drift.compare(entityType, changes);
+          const repairs: CanonicalChange[] = [];
+          changes.forEach((change, i) => {
+            seen.add(change.externalId);
+            tally.providerCount++;
+            const kind = kinds[i];
+            if (kind === 'missing' || kind === 'stale') {
+              note(tally, kind, change.externalId);
+              repairs.push(change);
+            }
+          });
+          if (run.repair) tally.repaired += await this.#repair(repairs);
+          span.setAttribute('paysync.page.records', changes.length);
+          span.setAttribute('paysync.reconciliation.drifted', repairs.length);
+          return page.nextCursor;
         });
-        if (run.repair) tally.repaired += await this.#repair(repairs);
-        cursor = page.nextCursor;
         await this.#heartbeat(run, job.report);
       } while (cursor);
       tally.listingComplete = true;

@@ -6,7 +6,7 @@ import type {
   SyncSessionRepository,
 } from '@paysync/db';
 import { AppError, isRetryable } from '@paysync/errors';
-import type { Logger } from '@paysync/observability';
+import { withSpan, type Logger } from '@paysync/observability';
 import type { BillingProvider, ListPage, ProviderFactory } from '@paysync/providers';
 
 import {
@@ -177,7 +177,18 @@ export class UnitRunner {
       const prefetch = next ? fetch(next) : undefined;
       prefetch?.catch(() => undefined);
       try {
-        await this.#commit(unit, page, next, limiter);
+        await withSpan(
+          'sync.page',
+          {
+            attributes: {
+              'paysync.entity_type': unit.entityType,
+              'paysync.sync.session_id': unit.sessionId,
+              'paysync.page.records': page.changes.length,
+              'paysync.page.requests': page.requests,
+            },
+          },
+          () => this.#commit(unit, page, next, limiter),
+        );
       } catch (err) {
         await prefetch?.catch(() => undefined);
         throw err;
