@@ -104,6 +104,11 @@ export async function startWithWorkspace(
   opts?: Parameters<typeof startApiHarness>[0],
 ): Promise<{ h: ApiHarness; ws: TestWorkspace; base: string }> {
   const h = await startApiHarness(opts);
-  const ws = await h.createWorkspace(name);
-  return { h, ws, base: `/api/v1/workspaces/${ws.id}` };
+  try {
+    const ws = await h.createWorkspace(name);
+    return { h, ws, base: `/api/v1/workspaces/${ws.id}` };
+  } catch (err) {
+    await h.close(); // nothing else holds it to close
+    throw err;
+  }
 }
