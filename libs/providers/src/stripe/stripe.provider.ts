@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
 import Stripe from 'stripe';
@@ -28,6 +29,8 @@ import type {
   ProviderEvent,
   WebhookEndpoint,
 } from '../billing-provider.js';
+
+const tracer = trace.getTracer('paysync');
 
 /** The API version paysync is written against; webhook endpoints are pinned to it. */
 const SYNCED_EVENT_TYPES: ReadonlySet<string> = new Set(STRIPE_EVENT_TYPES);
@@ -289,8 +292,15 @@ export class StripeProvider implements BillingProvider {
   async #call<T>(what: string, fn: () => Promise<T>): Promise<{ result: T; attempts: number }> {
     for (let attempt = 1; ; attempt++) {
       await this.#limiter.acquire();
+      // One client span per request: the Stripe SDK's HTTP call (and its http span) inside it.
+      const span = tracer.startSpan(`stripe ${what}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'paysync.provider': 'stripe', 'paysync.provider.attempt': attempt },
+      });
       try {
-        return { result: await fn(), attempts: attempt };
+        const result = await context.with(trace.setSpan(context.active(), span), fn);
+        span.end();
+        return { result, attempts: attempt };
       } catch (err) {
         const e = err as {
           statusCode?: number;
@@ -315,6 +325,11 @@ export class StripeProvider implements BillingProvider {
           retryAfterHeader !== undefined && /^\d+$/.test(retryAfterHeader)
             ? Number(retryAfterHeader) * 1000
             : undefined;
+        if (status !== undefined) span.setAttribute('http.response.status_code', status);
+        span.setAttribute('paysync.provider.throttled', status === 429);
+        span.setAttribute('paysync.provider.retryable', retryable);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e.message ?? 'provider error' });
+        span.end();
         // No Retry-After on a 429: assume a second, and let the limiter slow the whole account.
         if (status === 429) this.#limiter.onThrottled?.(retryAfterMs ?? 1000);
         if (retryable && attempt < this.#maxAttempts) {
