@@ -163,3 +163,33 @@ it('recovery health reports the recovery loops and the DLQ consumer lag', async 
     redrives: { waiting: 0, redriven: 0, resolved: 0, dead: 0 },
   });
 });
+
+it('recovery health is degraded while a loop’s last run failed', async () => {
+  const w = await h.createWorkspace('recovery-degraded');
+  const failedAt = new Date();
+  await h.prisma.recoveryHeartbeat.upsert({
+    where: { component: 'events-poller' },
+    create: {
+      component: 'events-poller',
+      lastSuccessAt: new Date(failedAt.getTime() - 60_000),
+      lastFailureAt: failedAt,
+      lastError: 'provider unavailable',
+    },
+    update: { lastFailureAt: failedAt, lastError: 'provider unavailable' },
+  });
+  const res = await h.call(w.apiKey, {
+    method: 'GET',
+    url: `/api/v1/workspaces/${w.id}/error-recovery/health`,
+  });
+  expect(res.json()).toMatchObject({
+    status: 'degraded',
+    components: expect.arrayContaining([
+      expect.objectContaining({
+        name: 'events-poller',
+        healthy: false,
+        lastFailureAt: failedAt.toISOString(),
+        lastError: 'provider unavailable',
+      }),
+    ]),
+  });
+});
