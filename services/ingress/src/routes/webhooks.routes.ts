@@ -26,9 +26,13 @@ export const webhookRoutes: FastifyPluginAsync = async (app) => {
   const { config, connectionCache, webhookHandoffService, ingressMetrics } =
     cradleOf<IngressCradle>(app);
   const settings = config.ingress;
-  const perIp = new WindowRateLimiter(settings.rateLimitPerIp);
-  const perConnection = new WindowRateLimiter(settings.rateLimitPerConnection);
-  const allowlist = settings.ipAllowlist ? new IpAllowlist(settings.ipAllowlist) : undefined;
+  const perIp = new WindowRateLimiter({ limitPerSecond: settings.rateLimitPerIp });
+  const perConnection = new WindowRateLimiter({
+    limitPerSecond: settings.rateLimitPerConnection,
+  });
+  const allowlist = settings.ipAllowlist
+    ? new IpAllowlist({ entries: settings.ipAllowlist })
+    : undefined;
 
   // Raw bytes for every content type: the signature covers the body exactly as sent.
   app.removeAllContentTypeParsers();

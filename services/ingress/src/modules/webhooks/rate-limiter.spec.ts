@@ -2,7 +2,7 @@ import { IpAllowlist, WindowRateLimiter } from './rate-limiter.js';
 
 describe('WindowRateLimiter', () => {
   it('allows the limit per key per second, then refuses until the next second', () => {
-    const limiter = new WindowRateLimiter(3);
+    const limiter = new WindowRateLimiter({ limitPerSecond: 3 });
     const t = 1_000_000;
     expect([1, 2, 3, 4].map(() => limiter.take('1.2.3.4', t))).toEqual([true, true, true, false]);
     expect(limiter.take('5.6.7.8', t)).toBe(true); // keys are independent
@@ -12,7 +12,7 @@ describe('WindowRateLimiter', () => {
 
 describe('IpAllowlist', () => {
   it('matches exact addresses and IPv4 CIDR ranges, including IPv4-mapped IPv6', () => {
-    const list = new IpAllowlist(['3.18.12.63', '54.187.174.0/24', '::1']);
+    const list = new IpAllowlist({ entries: ['3.18.12.63', '54.187.174.0/24', '::1'] });
     expect(list.allows('3.18.12.63')).toBe(true);
     expect(list.allows('::ffff:3.18.12.63')).toBe(true);
     expect(list.allows('54.187.174.169')).toBe(true);
@@ -23,7 +23,7 @@ describe('IpAllowlist', () => {
   });
 
   it('rejects a malformed CIDR at start-up', () => {
-    expect(() => new IpAllowlist(['10.0.0.0/33'])).toThrow(/invalid CIDR/);
-    expect(() => new IpAllowlist(['10.0.0/8'])).toThrow(/invalid CIDR/);
+    expect(() => new IpAllowlist({ entries: ['10.0.0.0/33'] })).toThrow(/invalid CIDR/);
+    expect(() => new IpAllowlist({ entries: ['10.0.0/8'] })).toThrow(/invalid CIDR/);
   });
 });

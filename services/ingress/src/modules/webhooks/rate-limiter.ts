@@ -1,3 +1,7 @@
+export interface WindowRateLimiterOptions {
+  readonly limitPerSecond: number;
+}
+
 /**
  * Fixed one-second windows per key (client IP, connection id). Cheap enough for the hot path;
  * a limit per replica, which is what protects this process.
@@ -7,7 +11,7 @@ export class WindowRateLimiter {
   #window = 0;
   #counts = new Map<string, number>();
 
-  constructor(limitPerSecond: number) {
+  constructor({ limitPerSecond }: WindowRateLimiterOptions) {
     this.#limit = limitPerSecond;
   }
 
@@ -24,12 +28,17 @@ export class WindowRateLimiter {
   }
 }
 
+export interface IpAllowlistOptions {
+  /** Plain addresses and IPv4 CIDR ranges (`INGRESS_IP_ALLOWLIST`). */
+  readonly entries: readonly string[];
+}
+
 /** Matches client IPs against plain addresses and IPv4 CIDR ranges. */
 export class IpAllowlist {
   readonly #exact = new Set<string>();
   readonly #ranges: { base: number; mask: number }[] = [];
 
-  constructor(entries: readonly string[]) {
+  constructor({ entries }: IpAllowlistOptions) {
     for (const entry of entries) {
       const [address, bits] = entry.split('/');
       if (bits === undefined) {
