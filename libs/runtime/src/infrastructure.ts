@@ -42,6 +42,12 @@ export interface InfrastructureConfig {
   readonly db: DbSettings;
   readonly kafka: KafkaSettings;
   readonly crypto: { readonly keyRing: KeyRing };
+  /** Where the health routes listen (`health.metricsPort`, else on PORT) and what /ready needs. */
+  readonly http?: { readonly host: string };
+  readonly health?: {
+    readonly metricsPort?: number | undefined;
+    readonly readinessKafka?: 'required' | 'reported';
+  };
 }
 
 /** What every paysync service has in its container, whatever its job. */

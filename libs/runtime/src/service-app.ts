@@ -15,15 +15,6 @@ import {
 
 import type { InfrastructureCradle } from './infrastructure.js';
 
-/** The part of a service's config the health routes read (`http` and `healthConfigSchema`). */
-interface HealthSettingsOf {
-  readonly http?: { readonly host: string };
-  readonly health?: {
-    readonly metricsPort?: number | undefined;
-    readonly readinessKafka?: 'required' | 'reported';
-  };
-}
-
 export interface ServiceAppOptions<C extends InfrastructureCradle> {
   readonly logger: Logger;
   readonly container: AwilixContainer<C>;
@@ -69,7 +60,7 @@ export async function createServiceApp<C extends InfrastructureCradle>(
   const cradle = options.container.cradle;
   // Every service registers its parsed config; a schema without a `health` group keeps the
   // defaults (Kafka required, health routes on PORT).
-  const { http, health } = (cradle as unknown as { config: HealthSettingsOf }).config;
+  const { http, health } = cradle.config;
   const checks: ReadinessCheck[] = [
     { name: 'postgres', check: () => cradle.dbHealth.check() },
     {
