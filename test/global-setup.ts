@@ -22,26 +22,44 @@ export default async function globalSetup(): Promise<void> {
   run([process.execPath, 'scripts/stack/stack.mjs', 'up']);
 
   const server = `postgresql://postgres@127.0.0.1:${process.env.PAYSYNC_PG_PORT ?? 55432}`;
+  const migrateTemplate = () =>
+    spawnSync(
+      join(root, 'node_modules/.bin/tsx'),
+      ['--conditions=@paysync/source', 'scripts/db/migrate.ts'],
+      {
+        stdio: 'inherit',
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: `${server}/${TEMPLATE}` },
+      },
+    ).status === 0;
   const admin = new pg.Client({ connectionString: `${server}/postgres` });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${TEMPLATE}"`);
+    // Other jest runs may be using the template and their databases right now (several people or
+    // agents on one stack): the template is migrated in place, and rebuilt only when that fails
+    // (a migration edited during development); leftovers are dropped only when nobody is connected.
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      TEMPLATE,
+    ]);
+    if (rowCount === 0) await admin.query(`CREATE DATABASE "${TEMPLATE}"`);
+    if (!migrateTemplate()) {
+      console.log(`[test] rebuilding ${TEMPLATE}`);
+      await admin.query(`DROP DATABASE IF EXISTS "${TEMPLATE}" WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE "${TEMPLATE}"`);
+      if (!migrateTemplate()) throw new Error(`migrating ${TEMPLATE} failed`);
+    }
     // Leftovers of test runs that were killed before their afterAll.
     const { rows } = await admin.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'paysync\\_t\\_%'",
+      `SELECT datname FROM pg_database d
+        WHERE datname LIKE 'paysync\\_t\\_%'
+          AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
     );
-    for (const { datname } of rows)
-      await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    for (const { datname } of rows) {
+      // Without FORCE: a database someone connected to meanwhile stays.
+      await admin.query(`DROP DATABASE IF EXISTS "${datname}"`).catch(() => undefined);
+    }
   } finally {
     await admin.end();
   }
-  run(
-    [join(root, 'node_modules/.bin/tsx'), '--conditions=@paysync/source', 'scripts/db/migrate.ts'],
-    {
-      ...process.env,
-      DATABASE_URL: `${server}/${TEMPLATE}`,
-    },
-  );
   process.env.PAYSYNC_TEST_SETUP_DONE = '1';
 }
