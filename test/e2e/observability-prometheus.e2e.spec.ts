@@ -12,8 +12,6 @@ import {
 } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
-import { templateDatabaseName } from '@paysync/db/testing';
-import pg from 'pg';
 import { KafkaProducer, createEnvelope, createKafka, topicName } from '@paysync/kafka';
 import { createLogger } from '@paysync/observability';
 import { signStripePayload } from '@paysync/providers';
@@ -23,6 +21,7 @@ import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
 import {
   RULES_FILE,
+  cloneTemplateDatabase,
   exposedNames,
   loadRules,
   metricNames,
@@ -61,33 +60,6 @@ let workspaceId: string;
 let connectionId: string;
 let webhookSecret: string;
 let scenarioStart = 0;
-
-/**
- * A clone of the migrated test template, like createTestDatabase, under its own prefix: this file
- * runs for minutes, and a jest run started meanwhile on a shared machine drops every
- * `paysync_t_*` database it finds as a leftover.
- */
-async function cloneTemplateDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = uniqueId('paysync_obs_').toLowerCase();
-  const adminUrl = new URL(stackEnv().databaseUrl);
-  adminUrl.pathname = '/postgres';
-  const run = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl.toString() });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName}"`);
-  const url = new URL(stackEnv().databaseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-  };
-}
 
 async function startPrometheus(targets: Map<ServiceName, string>): Promise<typeof prom> {
   const dir = mkdtempSync(join(tmpdir(), 'paysync-prometheus-'));

@@ -2,6 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import pg from 'pg';
+
+import { templateDatabaseName } from '@paysync/db/testing';
+import { stackEnv, uniqueId } from '@paysync/testkit';
+
 import { repoRoot } from './processes.js';
 
 // The dashboards and rules in observability/, read the way Grafana and Prometheus read them, for
@@ -212,4 +217,31 @@ export function promtool(args: readonly string[], cwd = repoRoot) {
     );
   }
   return { status: res.status, output: `${res.stdout}${res.stderr}` };
+}
+
+/**
+ * A clone of the migrated test template, like createTestDatabase, under its own prefix: this file
+ * runs for minutes, and a jest run started meanwhile on a shared machine drops every
+ * `paysync_t_*` database it finds as a leftover.
+ */
+export async function cloneTemplateDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = uniqueId('paysync_obs_').toLowerCase();
+  const adminUrl = new URL(stackEnv().databaseUrl);
+  adminUrl.pathname = '/postgres';
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName}"`);
+  const url = new URL(stackEnv().databaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
 }
