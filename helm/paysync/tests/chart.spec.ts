@@ -2,7 +2,7 @@
 // and with the production example, every rendered object validated offline against the
 // Kubernetes API schemas (unknown field names fail), and the deployment invariants paysync relies
 // on. No cluster needed; helm and the schemas are fetched once into .cache/chart-tools/.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { validateObject } from './support/k8s-validate.js';
@@ -81,8 +81,9 @@ const each = () => RENDERS.map((name) => [name]);
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const podSpec = (o: K8sObject) => (o.spec as { template: { spec: PodSpec } }).template.spec;
 const componentOf = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
+// The settings every service reads (envFrom), named after the release.
 const configMap = (objects: K8sObject[]) =>
-  ofKind(objects, 'ConfigMap').find((c) => !c.metadata.annotations?.['helm.sh/hook']) as K8sObject;
+  ofKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'paysync') as K8sObject;
 
 describe('helm chart paysync', () => {
   it('passes helm lint --strict with the default values and with the production example', () => {
@@ -418,5 +419,27 @@ describe('helm chart paysync', () => {
       });
     }
     expect(ofKind(renders.default as K8sObject[], 'ServiceMonitor')).toEqual([]);
+  });
+
+  it('ships the dashboards and alert rules of observability/ when enabled', () => {
+    const dir = join(repoRoot, 'observability');
+    const dashboards = readdirSync(join(dir, 'dashboards')).filter((f) => f.endsWith('.json'));
+    const rules = readdirSync(join(dir, 'rules')).filter((f) => f.endsWith('.rules.yaml'));
+    const objects = renders.production as K8sObject[];
+    const shipped = Object.fromEntries(
+      ofKind(objects, 'ConfigMap')
+        .filter((c) => c.metadata.labels?.grafana_dashboard === '1')
+        .flatMap((c) => Object.entries(c.data ?? {})),
+    );
+    expect(Object.keys(shipped).sort()).toEqual(dashboards.sort());
+    for (const file of dashboards) {
+      expect(shipped[file]).toBe(readFileSync(join(dir, 'dashboards', file), 'utf8'));
+    }
+    const promRules = ofKind(objects, 'PrometheusRule');
+    expect(promRules).toHaveLength(rules.length);
+    for (const rule of promRules) {
+      expect((rule.spec as { groups: unknown[] }).groups.length).toBeGreaterThan(0);
+    }
+    expect(ofKind(renders.default as K8sObject[], 'PrometheusRule')).toEqual([]);
   });
 });

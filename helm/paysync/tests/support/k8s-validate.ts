@@ -107,6 +107,40 @@ const CRD_MODELS: SchemaSet = {
     },
     required: [],
   },
+  'monitoring.coreos.com/v1/PrometheusRule': {
+    fields: {
+      apiVersion: 'string',
+      kind: 'string',
+      metadata: 'V1ObjectMeta',
+      spec: 'PromRuleSpec',
+    },
+    required: ['spec'],
+  },
+  PromRuleSpec: { fields: { groups: 'Array<PromRuleGroup>' }, required: [] },
+  PromRuleGroup: {
+    fields: {
+      name: 'string',
+      interval: 'string',
+      query_offset: 'string',
+      limit: 'integer',
+      partial_response_strategy: 'string',
+      labels: '{ [key: string]: string; }',
+      rules: 'Array<PromRule>',
+    },
+    required: ['name'],
+  },
+  PromRule: {
+    fields: {
+      record: 'string',
+      alert: 'string',
+      expr: 'IntOrString',
+      for: 'string',
+      keep_firing_for: 'string',
+      labels: '{ [key: string]: string; }',
+      annotations: '{ [key: string]: string; }',
+    },
+    required: ['expr'],
+  },
   'gateway.networking.k8s.io/v1/HTTPRoute': {
     fields: {
       apiVersion: 'string',
