@@ -147,7 +147,7 @@ async function postWebhook(payload: Record<string, unknown>, secret = webhookSec
 beforeAll(async () => {
   db = await cloneTemplateDatabase();
   prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
-  sim = new StripeSimulator({ seed: { customers: 120, products: 4, prices: 6 } });
+  sim = new StripeSimulator({ seed: { customers: 100, products: 4, prices: 6 } });
   const simUrl = await sim.start();
   workspaceId = (await prisma.workspace.create({ data: { name: 'observability' } })).id;
   webhookSecret = `whsec_${uniqueId('o')}`;
@@ -162,7 +162,7 @@ beforeAll(async () => {
     apiKey: 'sk_test_observability_0001',
     webhookSecrets: [webhookSecret],
     // Slow enough that the backfill is seen running (ETA panel) for a few scrapes.
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 10 },
+    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 3 },
   });
   await connections.linkProviderAccount(connection, sim.accountId);
   connectionId = connection.id;
@@ -340,6 +340,15 @@ it('runs the scenario: webhooks, rejections, a throttled backfill, a poison even
     sim.faults.rate429 = 0;
   });
   const sessionId = started.body.sessionId as string;
+  // The recovery service reports the running session's ETA (read from PostgreSQL at scrape time).
+  await eventually(
+    async () => (await metricsText('recovery')).includes(`session_id="${sessionId}"`),
+    {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: 'the running session in paysync_sync_session_eta_seconds',
+    },
+  );
   await eventually(
     async () => {
       const s = await api('GET', `/sync/sessions/${sessionId}`);
