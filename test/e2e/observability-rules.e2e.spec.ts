@@ -106,6 +106,30 @@ describe('dashboards', () => {
     }
   });
 
+  it("lay panels out on Grafana's 24-column grid without overlaps", () => {
+    for (const d of dashboards) {
+      const cells = new Map<string, string>();
+      for (const p of d.panels as unknown as {
+        title: string;
+        gridPos: { x: number; y: number; w: number; h: number };
+      }[]) {
+        const { x, y, w, h } = p.gridPos;
+        expect([d.title, p.title, x >= 0 && w > 0 && h > 0 && x + w <= 24]).toEqual([
+          d.title,
+          p.title,
+          true,
+        ]);
+        for (let i = x; i < x + w; i++) {
+          for (let j = y; j < y + h; j++) {
+            const taken = cells.get(`${i},${j}`);
+            expect([d.title, p.title, taken]).toEqual([d.title, p.title, undefined]);
+            cells.set(`${i},${j}`, p.title);
+          }
+        }
+      }
+    }
+  });
+
   it('never hard-code a datasource UID', () => {
     for (const d of dashboards) {
       const text = readFileSync(join(dirname(RULES_FILE), '../dashboards', d.file), 'utf8');
