@@ -354,7 +354,7 @@ it('runs the scenario: webhooks, rejections, a throttled backfill, a poison even
       const s = await api('GET', `/sync/sessions/${sessionId}`);
       return s.body.status === 'completed' ? s : undefined;
     },
-    { timeoutMs: 90_000, intervalMs: 500, what: 'the backfill session completed' },
+    { timeoutMs: 150_000, intervalMs: 500, what: 'the backfill session completed' },
   ).catch(async (err: unknown) => {
     const s = await api('GET', `/sync/sessions/${sessionId}`);
     const out = procs.get('sync-runner')?.proc.output().slice(-2000);
@@ -403,7 +403,7 @@ it('runs the scenario: webhooks, rejections, a throttled backfill, a poison even
       /^paysync_processor_events_total\{[^}]*outcome="processed"[^}]*\} (\d+)$/,
     ),
   ).toBeGreaterThanOrEqual(10);
-}, 240_000);
+}, 360_000);
 
 it('dashboards and rules use only metric names the services expose (or rules record)', async () => {
   const exposed = new Set<string>();
