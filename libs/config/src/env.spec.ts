@@ -71,6 +71,42 @@ describe('loadConfig', () => {
     expect(JSON.stringify(redactConfig(schema, config))).toContain('[redacted]');
   });
 
+  it('redacts the password of every URL in the config (DATABASE_URL is not a secret variable)', () => {
+    const config = loadConfig(schema, {
+      DATABASE_URL: 'postgresql://paysync:db-Pa55word@db.internal:5432/paysync',
+      KAFKA_BROKERS: 'k:1',
+    });
+    const logged = JSON.stringify(redactConfig(schema, config));
+    expect(logged).not.toContain('db-Pa55word');
+    expect(logged).toContain('postgresql://paysync:[redacted]@db.internal:5432/paysync');
+    // The parsed config itself still carries the password: only what is logged is redacted.
+    expect(config.db.url).toContain('db-Pa55word');
+  });
+
+  it('never quotes a secret or a URL password in the error it throws', () => {
+    const keyRing = {
+      keys: secret(
+        'KEY_RING',
+        z.string().refine((v) => v.includes(':'), { error: (i) => `bad key "${String(i.input)}"` }),
+        'Key ring',
+      ),
+    };
+    const key = Buffer.alloc(32, 9).toString('base64');
+    let message = '';
+    try {
+      loadConfig(
+        { ...schema, keyRing },
+        { DATABASE_URL: 'mysql://u:my-Sql-pw@h/d', KAFKA_BROKERS: 'k:1', KEY_RING: key },
+      );
+    } catch (err) {
+      message = (err as ConfigError).message;
+    }
+    expect(message).toContain('KEY_RING: bad key "[redacted]"');
+    expect(message).toContain('DATABASE_URL');
+    expect(message).not.toContain(key);
+    expect(message).not.toContain('my-Sql-pw');
+  });
+
   it('describes variables with required flags and defaults', () => {
     const docs = describeEnv(schema);
     expect(docs.find((d) => d.env === 'PORT')).toMatchObject({

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 
 import { ConfigError, type FieldError } from '@paysync/errors';
 
+import { REDACTED, redactText, redactValue, secretValues } from './redact.js';
+
 /** One environment variable: its name, how it parses, what it is for, and whether it is secret. */
 export interface EnvVar<T> {
   readonly env: string;
@@ -62,11 +64,20 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEn
     }
     out[groupName] = values;
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) {
+    // A schema's message may quote the value it rejected (a key ring names the bad key id, which
+    // may be key material written in the wrong order): secrets and URL credentials never reach
+    // the error, which main.ts prints to stderr.
+    const secrets = secretValues(schema, env);
+    throw new ConfigError(problems.map((p) => ({ ...p, message: redactText(p.message, secrets) })));
+  }
   return out as ConfigOf<S>;
 }
 
-/** The config with every secret replaced, safe to log at start-up. */
+/**
+ * The config safe to log at start-up: every variable marked secret replaced by `[redacted]`, and
+ * the credentials of every URL in any other value (the password in `DATABASE_URL`) redacted.
+ */
 export function redactConfig<S extends EnvSchema>(schema: S, config: ConfigOf<S>): unknown {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [groupName, group] of Object.entries(schema)) {
@@ -74,7 +85,7 @@ export function redactConfig<S extends EnvSchema>(schema: S, config: ConfigOf<S>
     out[groupName] = Object.fromEntries(
       Object.entries(group).map(([key, variable]) => [
         key,
-        variable.secret && values[key] !== undefined ? '[redacted]' : values[key],
+        variable.secret && values[key] !== undefined ? REDACTED : redactValue(values[key]),
       ]),
     );
   }

@@ -1,4 +1,11 @@
 export { describeEnv, envVar, loadConfig, redactConfig, secret } from './env.js';
 export type { ConfigOf, EnvDoc, EnvGroup, EnvSchema, EnvVar, GroupValue } from './env.js';
 export { httpConfigSchema } from './http.config.js';
+export {
+  REDACTED,
+  redactText,
+  redactUrlCredentials,
+  secretTokens,
+  secretValues,
+} from './redact.js';
 export { bool, csv, logLevel, nonNegativeInt, port, positiveInt, url } from './schemas.js';

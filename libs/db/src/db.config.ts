@@ -4,7 +4,7 @@ export const dbConfigSchema = {
   url: envVar(
     'DATABASE_URL',
     url(['postgres', 'postgresql']),
-    'PostgreSQL connection URL (postgresql://user:password@host:port/database)',
+    'PostgreSQL connection URL (postgresql://user:password@host:port/database); holds the password, so keep it in a Secret: logs and error messages show it with the password redacted',
   ),
   poolMax: envVar(
     'DATABASE_POOL_MAX',

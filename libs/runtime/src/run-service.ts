@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import {
   loadConfig,
   redactConfig,
+  redactText,
+  secretValues,
   type ConfigOf,
   type EnvSchema,
   type httpConfigSchema,
@@ -26,12 +28,15 @@ export interface RunServiceOptions<S extends ServiceSchema> {
 export async function runService<S extends ServiceSchema>(
   opts: RunServiceOptions<S>,
 ): Promise<void> {
+  // Every secret this process was given (secret variables, URL passwords such as DATABASE_URL's):
+  // nothing printed outside the logger (which redacts by path) may contain one.
+  const secrets = secretValues(opts.schema, opts.env);
   let config: ConfigOf<S>;
   try {
     config = loadConfig(opts.schema, opts.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`[${opts.name}] ${err.message}\n`);
+      process.stderr.write(`[${opts.name}] ${redactText(err.message, secrets)}\n`);
       process.exit(1);
     }
     throw err;
@@ -77,9 +82,10 @@ export async function runService<S extends ServiceSchema>(
     await built.listen({ host: http.host, port: http.port });
     app = built;
   } catch (err) {
-    process.stderr.write(
-      `[${opts.name}] failed to start: ${(err as Error).stack ?? String(err)}\n`,
-    );
+    // A library error may quote its connection string or options (the stack starts with the
+    // message): redacted like the config log.
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`[${opts.name}] failed to start: ${redactText(text, secrets)}\n`);
     process.exit(1);
   }
   if (requested) stop(requested);
