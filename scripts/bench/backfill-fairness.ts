@@ -13,7 +13,7 @@ import {
 } from '@paysync/db';
 import { StripeSimulator, runLoad } from '@paysync/simulator';
 
-import { freshDatabase, startService, waitReady } from './support.js';
+import { benchServiceEnv, freshDatabase, startService, waitReady } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -73,15 +73,7 @@ export async function backfillFairness(ctx: BenchContext): Promise<ScenarioResul
     webhookSecrets: [secret],
   });
   const env = {
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: `fair-${Date.now().toString(36)}`,
-    ENCRYPTION_KEYS: keys,
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
-    INGRESS_RATE_LIMIT_PER_IP: '1000000',
-    INGRESS_RATE_LIMIT_PER_CONNECTION: '1000000',
+    ...benchServiceEnv(ctx, { databaseUrl, keys, topicPrefix: `fair-${Date.now().toString(36)}` }),
     SYNC_POLL_INTERVAL_MS: '200',
   };
   const services = [

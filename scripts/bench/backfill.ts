@@ -5,20 +5,14 @@
 // reports how close the run comes to the limit's ceiling (records/s ÷ (R × 100)).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
-import { KeyRing } from '@paysync/crypto';
-import {
-  ConnectionRepository,
-  SyncSessionRepository,
-  SyncedEntityReader,
-  createPrismaClient,
-} from '@paysync/db';
+import { SyncSessionRepository, SyncedEntityReader } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
+import { freePort } from '@paysync/testkit';
 
-import { freshDatabase } from './support.js';
+import { benchConnection, freshDatabase } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -28,16 +22,6 @@ const flag = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : undefined;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** Peak resident set (VmHWM) of a process, in MiB. */
 function peakRssMiB(pid: number): number {
@@ -70,16 +54,7 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
   const simUrl = await sim.start();
   sim.faults = { latencyMs, rate429: 0, rate500: 0, rateReset: 0, retryAfterSeconds: 1 };
 
-  const keys = `b1:${KeyRing.generateKey()}`;
-  const prisma = createPrismaClient({ url: databaseUrl, poolMax: 4, statementTimeoutMs: 60_000 });
-  const workspaceId = (await prisma.workspace.create({ data: { name: 'bench' } })).id;
-  const connection = await new ConnectionRepository({
-    prisma,
-    keyRing: KeyRing.fromString(keys),
-  }).create({
-    workspaceId,
-    provider: 'stripe',
-    mode: 'test',
+  const { prisma, keys, workspaceId, connection } = await benchConnection(databaseUrl, 'b1', {
     apiKey: 'sk_test_benchBackfill01',
     settings: { apiBaseUrl: simUrl, rateLimitPerSecond: rate },
   });

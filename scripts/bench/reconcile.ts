@@ -7,19 +7,13 @@
 import { readFileSync } from 'node:fs';
 
 import { loadConfig } from '@paysync/config';
-import { KeyRing } from '@paysync/crypto';
-import {
-  ConnectionRepository,
-  ReconciliationRepository,
-  SyncWriteRepository,
-  createPrismaClient,
-} from '@paysync/db';
+import { ReconciliationRepository, SyncWriteRepository } from '@paysync/db';
 import { StripeProvider } from '@paysync/providers';
 import { StripeSimulator, simId } from '@paysync/simulator';
 
 import { buildApp } from '../../services/recovery/src/app.js';
 import { configSchema } from '../../services/recovery/src/config.js';
-import { freshDatabase } from './support.js';
+import { benchConnection, freshDatabase } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -36,16 +30,7 @@ export async function reconcile(ctx: BenchContext): Promise<ScenarioResult> {
   const database = await freshDatabase(ctx, 'reconcile');
   const sim = new StripeSimulator({ seed: { customers } });
   const simUrl = await sim.start();
-  const keys = `r1:${KeyRing.generateKey()}`;
-  const prisma = createPrismaClient({ url: database.url, poolMax: 4, statementTimeoutMs: 60_000 });
-  const workspaceId = (await prisma.workspace.create({ data: { name: 'bench' } })).id;
-  const connection = await new ConnectionRepository({
-    prisma,
-    keyRing: KeyRing.fromString(keys),
-  }).create({
-    workspaceId,
-    provider: 'stripe',
-    mode: 'test',
+  const { prisma, keys, workspaceId, connection } = await benchConnection(database.url, 'r1', {
     apiKey: 'sk_test_benchReconcile1',
     // The simulator has no limit: this measures the reconciler, not the token bucket.
     settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },

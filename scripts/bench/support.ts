@@ -3,7 +3,15 @@ import { join } from 'node:path';
 
 import pg from 'pg';
 
-import { applyMigrations } from '@paysync/db';
+import { KeyRing } from '@paysync/crypto';
+import {
+  ConnectionRepository,
+  applyMigrations,
+  createPrismaClient,
+  type ConnectionView,
+  type CreateConnectionInput,
+  type Db,
+} from '@paysync/db';
 
 import type { BenchContext } from './types.js';
 
@@ -24,6 +32,48 @@ export async function freshDatabase(
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
     },
+  };
+}
+
+/**
+ * A Prisma client on the scenario's database, a fresh encryption key ring (`<keyId>:<key>`, also
+ * what the services get as ENCRYPTION_KEYS), a workspace named `bench` and one test-mode Stripe
+ * connection in it.
+ */
+export async function benchConnection(
+  databaseUrl: string,
+  keyId: string,
+  connection: Omit<CreateConnectionInput, 'workspaceId' | 'provider' | 'mode'>,
+): Promise<{ prisma: Db; keys: string; workspaceId: string; connection: ConnectionView }> {
+  const keys = `${keyId}:${KeyRing.generateKey()}`;
+  const prisma = createPrismaClient({ url: databaseUrl, poolMax: 4, statementTimeoutMs: 60_000 });
+  const workspaceId = (await prisma.workspace.create({ data: { name: 'bench' } })).id;
+  const created = await new ConnectionRepository({
+    prisma,
+    keyRing: KeyRing.fromString(keys),
+  }).create({ workspaceId, provider: 'stripe', mode: 'test', ...connection });
+  return { prisma, keys, workspaceId, connection: created };
+}
+
+/**
+ * The environment every service a scenario starts shares: the scenario's database and keys, the
+ * stack's Kafka under `topicPrefix`, warn-level logs, and the ingress limits lifted (the bench
+ * measures throughput, not the limiter).
+ */
+export function benchServiceEnv(
+  ctx: BenchContext,
+  { databaseUrl, keys, topicPrefix }: { databaseUrl: string; keys: string; topicPrefix: string },
+): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    ENCRYPTION_KEYS: keys,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    INGRESS_RATE_LIMIT_PER_IP: '1000000',
+    INGRESS_RATE_LIMIT_PER_CONNECTION: '1000000',
   };
 }
 

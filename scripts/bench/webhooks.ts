@@ -3,11 +3,16 @@
 // committed every event and reports end-to-end rate and latency (ingress receipt → commit, from
 // the event log), and checks the row count. A benchmark, not a test.
 
-import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, createPrismaClient } from '@paysync/db';
+import type { Db } from '@paysync/db';
 import { runLoad } from '@paysync/simulator';
 
-import { freshDatabase, startService, waitReady } from './support.js';
+import {
+  benchConnection,
+  benchServiceEnv,
+  freshDatabase,
+  startService,
+  waitReady,
+} from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -16,32 +21,17 @@ export async function webhooks(ctx: BenchContext): Promise<ScenarioResult> {
   const database = await freshDatabase(ctx, 'webhooks');
   const databaseUrl = database.url;
 
-  const keys = `b1:${KeyRing.generateKey()}`;
-  const prisma = createPrismaClient({ url: databaseUrl, poolMax: 4, statementTimeoutMs: 60_000 });
-  const workspaceId = (await prisma.workspace.create({ data: { name: 'bench' } })).id;
   const secret = `whsec_bench_${Date.now()}`;
-  const connection = await new ConnectionRepository({
-    prisma,
-    keyRing: KeyRing.fromString(keys),
-  }).create({
-    workspaceId,
-    provider: 'stripe',
-    mode: 'test',
+  const { prisma, keys, workspaceId, connection } = await benchConnection(databaseUrl, 'b1', {
     apiKey: 'sk_test_bench_key_0001',
     webhookSecrets: [secret],
   });
 
-  const env = {
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: `bench-${Date.now().toString(36)}`,
-    ENCRYPTION_KEYS: keys,
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
-    INGRESS_RATE_LIMIT_PER_IP: '1000000',
-    INGRESS_RATE_LIMIT_PER_CONNECTION: '1000000',
-  };
+  const env = benchServiceEnv(ctx, {
+    databaseUrl,
+    keys,
+    topicPrefix: `bench-${Date.now().toString(36)}`,
+  });
   const ingress = startService('ingress', { ...env, PORT: '3901' });
   const processor = startService('processor', {
     ...env,
@@ -132,7 +122,7 @@ export async function webhooks(ctx: BenchContext): Promise<ScenarioResult> {
 
 /** Polls the event log until `expected` events are final; returns when that was observed. */
 async function waitProcessed(
-  prisma: ReturnType<typeof createPrismaClient>,
+  prisma: Db,
   workspaceId: string,
   expected: number,
   timeoutMs: number,

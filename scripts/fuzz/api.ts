@@ -7,7 +7,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { anEvent } from '@paysync/db/testing';
 import { stripeObjectToChange } from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
 import { StripeSimulator } from '@paysync/simulator';
+import { freePort } from '@paysync/testkit';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCHEMATHESIS = 'schemathesis==4.32.5';
@@ -65,17 +65,6 @@ function fuzzCaseCounts(report: string, exitCode: number): { passed: number; fai
 function run(cmd: string, args: string[]): void {
   const res = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
   if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function waitReady(url: string, output: () => string): Promise<void> {

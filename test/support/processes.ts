@@ -1,24 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** A free TCP port on loopback (one copy, in @paysync/testkit). */
+export { freePort } from '@paysync/testkit';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const SERVICES = ['api', 'ingress', 'processor', 'sync-runner', 'recovery'] as const;
 export type ServiceName = (typeof SERVICES)[number];
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface ServiceProcess {
   readonly child: ChildProcess;

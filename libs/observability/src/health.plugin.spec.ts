@@ -1,25 +1,13 @@
-import { createServer } from 'node:net';
-
 import fastify, { type FastifyInstance } from 'fastify';
 
 import { loadConfig } from '@paysync/config';
+import { freePort } from '@paysync/testkit';
 
 import { healthConfigSchema, healthRoutes, type ReadinessCheck } from './health.plugin.js';
 import { createMetricsRegistry } from './metrics.js';
 
 const down = (): Promise<void> => Promise.reject(new Error('connection refused'));
 const up = async (): Promise<void> => undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {

@@ -1,2 +1,3 @@
 export { eventually } from './eventually.js';
+export { freePort } from './net.js';
 export { stackEnv, uniqueId } from './stack.js';

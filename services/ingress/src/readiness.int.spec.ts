@@ -4,13 +4,12 @@
 // empties the ingress Service. With METRICS_PORT set, /live, /ready and /metrics are served on that
 // port only, never on the public PORT. READINESS_KAFKA=required (every other service's default)
 // turns the same outage into 503.
-import { createServer } from 'node:net';
 
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
 import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { signStripePayload } from '@paysync/providers';
-import { eventually, uniqueId } from '@paysync/testkit';
+import { eventually, freePort, uniqueId } from '@paysync/testkit';
 
 import { buildApp } from './app.js';
 import { testConfig } from './testing/test-config.js';
@@ -24,17 +23,6 @@ let db: TestDatabase;
 let prisma: Db;
 let connectionId: string;
 const apps: Awaited<ReturnType<typeof buildApp>>[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function startIngress(env: Record<string, string>) {
   const metricsPort = await freePort();
