@@ -89,6 +89,8 @@ if [ "${SMOKE_ONLY:-}" != 1 ]; then
     { tail -n 60 "$WORK/build.log"; log "build FAILED"; exit 1; }
   t2=$(date +%s)
   log "built in $((t2 - t1)) s (base image $((t1 - t0)) s)"
+  # The previous build under the same tag is now untagged; with vfs each image is a full copy.
+  "${BUILDAH[@]}" rmi --prune >/dev/null 2>&1 || true
 fi
 t2=$(date +%s)
 SIZE="$("${BUILDAH[@]}" images --format '{{.Size}}' "$TAG" | head -n 1)"
