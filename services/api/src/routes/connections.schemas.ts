@@ -10,7 +10,9 @@ import {
   PROVIDER_RESPONSE,
   Provider,
   Uuid,
+  WorkspaceParams,
 } from '../http/schemas.js';
+import { listOf, resourceParams } from './common.schemas.js';
 
 const Secret = (description: string) =>
   Type.String({ minLength: 1, maxLength: 512, description: `${description} (write-only)` });
@@ -79,17 +81,13 @@ const Connection = Type.Object({
   updatedAt: DateTime,
 });
 
-const WorkspaceOnlyParams = Type.Object({ workspaceId: Uuid }, { additionalProperties: false });
-const ConfigParams = Type.Object(
-  { workspaceId: Uuid, configId: Uuid },
-  { additionalProperties: false },
-);
+const ConfigParams = resourceParams('configId');
 
 export const createConnectionSchema = {
   operationId: 'createConnection',
   tags: ['connections'],
   summary: 'Add a provider connection (secrets are encrypted and never returned)',
-  params: WorkspaceOnlyParams,
+  params: WorkspaceParams,
   body: Type.Object(
     {
       provider: Provider,
@@ -108,8 +106,8 @@ export const createConnectionSchema = {
 export const listConnectionsSchema = {
   operationId: 'listConnections',
   tags: ['connections'],
-  params: WorkspaceOnlyParams,
-  response: { 200: Type.Object({ data: Type.Array(Connection) }), ...ERROR_RESPONSES },
+  params: WorkspaceParams,
+  response: { 200: listOf(Connection), ...ERROR_RESPONSES },
 };
 
 export const getConnectionSchema = {

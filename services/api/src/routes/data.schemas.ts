@@ -8,12 +8,12 @@ import {
   DateTime,
   ERROR_RESPONSES,
   Nullable,
-  PageQuery,
   Provider,
   Uuid,
   WorkspaceParams,
   page,
 } from '../http/schemas.js';
+import { listQuery, resourceParams } from './common.schemas.js';
 
 function columnSchema(column: CanonicalColumn<EntityType>): TSchema {
   switch (column.pgType) {
@@ -82,22 +82,18 @@ export function collectionSchemas(collection: string, entityType: EntityType) {
       tags: ['data'],
       summary: `Synced ${collection.replace('-', ' ')}, oldest change first (a change feed)`,
       params: WorkspaceParams,
-      querystring: Type.Object(
-        {
-          provider: Type.Optional(Provider),
-          externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-          updatedSince: Type.Optional(DateTime),
-          includeDeleted: Type.Optional(Type.Boolean({ default: false })),
-          ...PageQuery,
-        },
-        { additionalProperties: false },
-      ),
+      querystring: listQuery({
+        provider: Type.Optional(Provider),
+        externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        updatedSince: Type.Optional(DateTime),
+        includeDeleted: Type.Optional(Type.Boolean({ default: false })),
+      }),
       response: { 200: page(Item), ...ERROR_RESPONSES },
     },
     get: {
       operationId: `get${Opname.replace(/s$/, '')}`,
       tags: ['data'],
-      params: Type.Object({ workspaceId: Uuid, id: Uuid }, { additionalProperties: false }),
+      params: resourceParams('id'),
       response: { 200: Item, ...ERROR_RESPONSES },
     },
   };

@@ -4,12 +4,12 @@ import {
   DateTime,
   ERROR_RESPONSES,
   Nullable,
-  PageQuery,
   Provider,
   Uuid,
   WorkspaceParams,
   page,
 } from '../http/schemas.js';
+import { listQuery, resourceParams } from './common.schemas.js';
 
 const EVENT_STATUSES = [
   'received',
@@ -47,19 +47,15 @@ export const listEventsSchema = {
   tags: ['events'],
   summary: 'Provider events, newest first',
   params: WorkspaceParams,
-  querystring: Type.Object(
-    {
-      status: Type.Optional(Status),
-      type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-      provider: Type.Optional(Provider),
-      source: Type.Optional(Source),
-      objectId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-      receivedFrom: Type.Optional(DateTime),
-      receivedTo: Type.Optional(DateTime),
-      ...PageQuery,
-    },
-    { additionalProperties: false },
-  ),
+  querystring: listQuery({
+    status: Type.Optional(Status),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    provider: Type.Optional(Provider),
+    source: Type.Optional(Source),
+    objectId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    receivedFrom: Type.Optional(DateTime),
+    receivedTo: Type.Optional(DateTime),
+  }),
   response: { 200: page(EventSummary), ...ERROR_RESPONSES },
 };
 
@@ -133,16 +129,12 @@ export const listFailedEventsSchema = {
   tags: ['events'],
   summary: 'Events that failed (in the retry tiers) or are dead (in the DLQ), newest first',
   params: WorkspaceParams,
-  querystring: Type.Object(
-    {
-      status: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('dead')])),
-      errorClass: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-      type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-      provider: Type.Optional(Provider),
-      ...PageQuery,
-    },
-    { additionalProperties: false },
-  ),
+  querystring: listQuery({
+    status: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('dead')])),
+    errorClass: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    provider: Type.Optional(Provider),
+  }),
   response: { 200: page(EventSummary), ...ERROR_RESPONSES },
 };
 
@@ -179,7 +171,7 @@ export const getEventSchema = {
   operationId: 'getEvent',
   tags: ['events'],
   summary: 'One event with its attempts and last error; the payload only on request',
-  params: Type.Object({ workspaceId: Uuid, eventId: Uuid }, { additionalProperties: false }),
+  params: resourceParams('eventId'),
   querystring: Type.Object(
     { includePayload: Type.Optional(Type.Boolean({ default: false })) },
     { additionalProperties: false },

@@ -6,12 +6,12 @@ import {
   ERROR_RESPONSES,
   EntityTypeSchema,
   Nullable,
-  PageQuery,
   Provider,
   Uuid,
   WorkspaceParams,
   page,
 } from '../http/schemas.js';
+import { listOf, listQuery, resourceParams } from './common.schemas.js';
 
 const SessionStatus = Type.Union(
   (['pending', 'running', 'completed', 'failed', 'cancelled'] as const).map((s) => Type.Literal(s)),
@@ -54,10 +54,7 @@ const Session = Type.Object({
   durationMs: Nullable(Type.Integer({ description: 'Started → finished (or now while running)' })),
 });
 
-const SessionParams = Type.Object(
-  { workspaceId: Uuid, sessionId: Uuid },
-  { additionalProperties: false },
-);
+const SessionParams = resourceParams('sessionId');
 
 const RecoverMode = Type.Union([Type.Literal('resume'), Type.Literal('restart')]);
 
@@ -93,15 +90,11 @@ export const listSyncSessionsSchema = {
   operationId: 'listSyncSessions',
   tags: ['sync'],
   params: WorkspaceParams,
-  querystring: Type.Object(
-    {
-      status: Type.Optional(SessionStatus),
-      provider: Type.Optional(Provider),
-      configurationId: Type.Optional(Uuid),
-      ...PageQuery,
-    },
-    { additionalProperties: false },
-  ),
+  querystring: listQuery({
+    status: Type.Optional(SessionStatus),
+    provider: Type.Optional(Provider),
+    configurationId: Type.Optional(Uuid),
+  }),
   response: { 200: page(Session), ...ERROR_RESPONSES },
 };
 
@@ -151,20 +144,18 @@ export const listRecoverableSessionsSchema = {
   summary: 'Failed, cancelled and stalled sessions (not yet restarted), newest first',
   params: WorkspaceParams,
   response: {
-    200: Type.Object({
-      data: Type.Array(
-        Type.Intersect([
-          Session,
-          Type.Object({
-            reason: Type.Union([
-              Type.Literal('failed'),
-              Type.Literal('cancelled'),
-              Type.Literal('stalled'),
-            ]),
-          }),
-        ]),
-      ),
-    }),
+    200: listOf(
+      Type.Intersect([
+        Session,
+        Type.Object({
+          reason: Type.Union([
+            Type.Literal('failed'),
+            Type.Literal('cancelled'),
+            Type.Literal('stalled'),
+          ]),
+        }),
+      ]),
+    ),
     ...ERROR_RESPONSES,
   },
 };
@@ -175,24 +166,22 @@ export const listProvidersSchema = {
   summary: 'Providers paysync knows, with what it can sync for each',
   params: WorkspaceParams,
   response: {
-    200: Type.Object({
-      data: Type.Array(
-        Type.Object({
-          name: Provider,
-          supported: Type.Boolean(),
-          capabilities: Nullable(
-            Type.Object({
-              entityTypes: Type.Array(EntityTypeSchema),
-              eventTypes: Type.Array(Type.String()),
-              defaultRateLimitPerSecond: Type.Object({
-                test: Type.Integer(),
-                live: Type.Integer(),
-              }),
+    200: listOf(
+      Type.Object({
+        name: Provider,
+        supported: Type.Boolean(),
+        capabilities: Nullable(
+          Type.Object({
+            entityTypes: Type.Array(EntityTypeSchema),
+            eventTypes: Type.Array(Type.String()),
+            defaultRateLimitPerSecond: Type.Object({
+              test: Type.Integer(),
+              live: Type.Integer(),
             }),
-          ),
-        }),
-      ),
-    }),
+          }),
+        ),
+      }),
+    ),
     ...ERROR_RESPONSES,
   },
 };

@@ -5,11 +5,11 @@ import {
   ERROR_RESPONSES,
   NoContent,
   Nullable,
-  PageQuery,
   Uuid,
   WorkspaceParams,
   page,
 } from '../http/schemas.js';
+import { listOf, listQuery, resourceParams } from './common.schemas.js';
 
 const Workspace = Type.Object({
   id: Uuid,
@@ -60,7 +60,7 @@ export const listWorkspacesSchema = {
   operationId: 'listWorkspaces',
   tags: ['workspaces'],
   summary: 'Workspaces visible to the credential (all for the admin token, its own for a key)',
-  querystring: Type.Object(PageQuery, { additionalProperties: false }),
+  querystring: listQuery({}),
   response: { 200: page(Workspace), ...ERROR_RESPONSES },
 };
 
@@ -98,14 +98,14 @@ export const listApiKeysSchema = {
   operationId: 'listApiKeys',
   tags: ['workspaces'],
   params: WorkspaceParams,
-  response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...ERROR_RESPONSES },
+  response: { 200: listOf(ApiKey), ...ERROR_RESPONSES },
 };
 
 export const revokeApiKeySchema = {
   operationId: 'revokeApiKey',
   tags: ['workspaces'],
   summary: 'Revoke an API key (idempotent); requests with it answer 401 from then on',
-  params: Type.Object({ workspaceId: Uuid, keyId: Uuid }, { additionalProperties: false }),
+  params: resourceParams('keyId'),
   response: { ...NoContent, ...ERROR_RESPONSES },
 };
 
@@ -114,6 +114,6 @@ export const listAuditLogSchema = {
   tags: ['workspaces'],
   summary: 'Mutating API calls on the workspace, newest first',
   params: WorkspaceParams,
-  querystring: Type.Object(PageQuery, { additionalProperties: false }),
+  querystring: listQuery({}),
   response: { 200: page(AuditRecord), ...ERROR_RESPONSES },
 };
