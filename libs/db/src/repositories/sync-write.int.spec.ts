@@ -43,42 +43,36 @@ async function customer(workspaceId: string, externalId: string) {
   return reader.findByExternalId(workspaceId, 'customer', 'stripe', externalId);
 }
 
-describe('newer wins', () => {
-  it('in arrival order old → new', async () => {
-    const id = 'cus_order_1';
-    const older = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V1,
-      data: aCustomerData({ name: 'old' }),
-    });
-    const newer = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V2,
-      data: aCustomerData({ name: 'new' }),
-    });
-    expect((await repo.applyChanges([older])).outcomes).toEqual(['applied']);
-    expect((await repo.applyChanges([newer])).outcomes).toEqual(['applied']);
-    expect((await customer(wsA, id))?.name).toBe('new');
-  });
+/** A customer change (workspace A unless said) whose data carries `name`. */
+function named(externalId: string, version: number, name: string, workspaceId = wsA) {
+  return aCustomerChange({ workspaceId, externalId, version, data: aCustomerData({ name }) });
+}
 
-  it('in arrival order new → old', async () => {
-    const id = 'cus_order_2';
-    const older = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V1,
-      data: aCustomerData({ name: 'old' }),
-    });
-    const newer = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V2,
-      data: aCustomerData({ name: 'new' }),
-    });
-    expect((await repo.applyChanges([newer])).outcomes).toEqual(['applied']);
-    expect((await repo.applyChanges([older])).outcomes).toEqual(['stale']);
+/** A provider event of workspace A about customer `externalId`, and its change (version V1). */
+function customerEvent(externalId: string) {
+  const event = anEvent({ workspaceId: wsA, objectId: externalId });
+  const change = aCustomerChange({
+    workspaceId: wsA,
+    externalId,
+    version: V1,
+    eventId: event.providerEventId,
+  });
+  return { event, change };
+}
+
+/** A bare delete (no data) of a customer (workspace A unless said). */
+function tombstone(externalId: string, version: number, workspaceId = wsA) {
+  return aCustomerChange({ workspaceId, externalId, version, deleted: true, data: null });
+}
+
+describe('newer wins', () => {
+  it.each([
+    { order: 'old → new', id: 'cus_order_1', first: V1, second: V2, secondOutcome: 'applied' },
+    { order: 'new → old', id: 'cus_order_2', first: V2, second: V1, secondOutcome: 'stale' },
+  ])('in arrival order $order', async ({ id, first, second, secondOutcome }) => {
+    const state = (version: number) => named(id, version, version === V2 ? 'new' : 'old');
+    expect((await repo.applyChanges([state(first)])).outcomes).toEqual(['applied']);
+    expect((await repo.applyChanges([state(second)])).outcomes).toEqual([secondOutcome]);
     const row = await customer(wsA, id);
     expect(row?.name).toBe('new');
     expect(Number(row?.source_version)).toBe(V2);
@@ -86,14 +80,7 @@ describe('newer wins', () => {
 
   it('within one batch, whatever the order', async () => {
     const id = 'cus_order_3';
-    const states = [V2, V3, V1].map((version) =>
-      aCustomerChange({
-        workspaceId: wsA,
-        externalId: id,
-        version,
-        data: aCustomerData({ name: `v${version}` }),
-      }),
-    );
+    const states = [V2, V3, V1].map((version) => named(id, version, `v${version}`));
     expect((await repo.applyChanges(states)).outcomes).toEqual(['stale', 'applied', 'stale']);
     expect((await customer(wsA, id))?.name).toBe(`v${V3}`);
   });
@@ -103,28 +90,12 @@ describe('deletes stick', () => {
   it('a stale update after a delete does not resurrect the row', async () => {
     const id = 'cus_del_1';
     await repo.applyChanges([aCustomerChange({ workspaceId: wsA, externalId: id, version: V1 })]);
-    const del = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V2,
-      deleted: true,
-      data: null,
-    });
+    const del = tombstone(id, V2);
     expect((await repo.applyChanges([del])).outcomes).toEqual(['applied']);
-    const late = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V1,
-      data: aCustomerData({ name: 'late' }),
-    });
+    const late = named(id, V1, 'late');
     expect((await repo.applyChanges([late])).outcomes).toEqual(['stale']);
     // An update at the delete's own version loses too: deletes win ties.
-    const same = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V2,
-      data: aCustomerData({ name: 'same' }),
-    });
+    const same = named(id, V2, 'same');
     expect((await repo.applyChanges([same])).outcomes).toEqual(['stale']);
     const row = await customer(wsA, id);
     expect(row?.deleted_at).toEqual(new Date(V2));
@@ -142,9 +113,7 @@ describe('deletes stick', () => {
 
   it('a strictly newer update may bring a deleted object back (providers that restore)', async () => {
     const id = 'cus_del_3';
-    await repo.applyChanges([
-      aCustomerChange({ workspaceId: wsA, externalId: id, version: V1, deleted: true, data: null }),
-    ]);
+    await repo.applyChanges([tombstone(id, V1)]);
     expect(
       (
         await repo.applyChanges([
@@ -159,61 +128,28 @@ describe('deletes stick', () => {
 describe('ties (equal versions)', () => {
   it('same content is unchanged; different content is reported as a tie and not written', async () => {
     const id = 'cus_tie_1';
-    const first = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V1,
-      data: aCustomerData({ name: 'first' }),
-    });
+    const first = named(id, V1, 'first');
     await repo.applyChanges([first]);
     expect((await repo.applyChanges([first])).outcomes).toEqual(['unchanged']);
-    const other = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V1,
-      data: aCustomerData({ name: 'other' }),
-    });
+    const other = named(id, V1, 'other');
     expect((await repo.applyChanges([other])).outcomes).toEqual(['tie']);
     expect((await customer(wsA, id))?.name).toBe('first');
     // The caller resolves the tie by re-fetching: the fetched state carries the fetch time.
-    const refetched = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V2,
-      data: aCustomerData({ name: 'other' }),
-    });
+    const refetched = named(id, V2, 'other');
     expect((await repo.applyChanges([refetched])).outcomes).toEqual(['applied']);
     expect((await customer(wsA, id))?.name).toBe('other');
   });
 
   it('an authoritative re-fetch wins at an equal version; a later delete in that second still wins', async () => {
     const id = 'cus_tie_auth';
-    await repo.applyChanges([
-      aCustomerChange({
-        workspaceId: wsA,
-        externalId: id,
-        version: V1,
-        data: aCustomerData({ name: 'a' }),
-      }),
-    ]);
-    const fetched = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V1,
-      data: aCustomerData({ name: 'fetched' }),
-    });
+    await repo.applyChanges([named(id, V1, 'a')]);
+    const fetched = named(id, V1, 'fetched');
     expect((await repo.applyChanges([fetched])).outcomes).toEqual(['tie']);
     expect((await repo.applyChanges([fetched], { authoritative: true })).outcomes).toEqual([
       'applied',
     ]);
     expect((await customer(wsA, id))?.name).toBe('fetched');
-    const del = aCustomerChange({
-      workspaceId: wsA,
-      externalId: id,
-      version: V1,
-      deleted: true,
-      data: null,
-    });
+    const del = tombstone(id, V1);
     expect((await repo.applyChanges([del])).outcomes).toEqual(['applied']);
     // An older state is refused even when authoritative.
     const older = aCustomerChange({ workspaceId: wsA, externalId: id, version: V1 - 1000 });
@@ -246,13 +182,7 @@ describe('ties (equal versions)', () => {
 
 describe('idempotent events', () => {
   it('a second apply of the same provider event is a no-op reported as duplicate', async () => {
-    const event = anEvent({ workspaceId: wsA, objectId: 'cus_dup_1' });
-    const change = aCustomerChange({
-      workspaceId: wsA,
-      externalId: 'cus_dup_1',
-      version: V1,
-      eventId: event.providerEventId,
-    });
+    const { event, change } = customerEvent('cus_dup_1');
     const first = await repo.applyChanges([change], { events: [event] });
     expect(first.outcomes).toEqual(['applied']);
     expect(first.events).toEqual([expect.objectContaining({ status: 'processed' })]);
@@ -269,13 +199,7 @@ describe('idempotent events', () => {
   });
 
   it('concurrent applies of one event have one effect', async () => {
-    const event = anEvent({ workspaceId: wsA, objectId: 'cus_dup_2' });
-    const change = aCustomerChange({
-      workspaceId: wsA,
-      externalId: 'cus_dup_2',
-      version: V1,
-      eventId: event.providerEventId,
-    });
+    const { event, change } = customerEvent('cus_dup_2');
     const results = await Promise.all(
       Array.from({ length: 5 }, () => repo.applyChanges([change], { events: [event] })),
     );
@@ -299,18 +223,8 @@ describe('a mixed batch across two workspaces', () => {
     const ext = 'cus_shared_id';
     // Both workspaces have an object with the same provider id.
     await repo.applyChanges([
-      aCustomerChange({
-        workspaceId: wsA,
-        externalId: ext,
-        version: V2,
-        data: aCustomerData({ name: 'A2' }),
-      }),
-      aCustomerChange({
-        workspaceId: wsB,
-        externalId: ext,
-        version: V1,
-        data: aCustomerData({ name: 'B1' }),
-      }),
+      named(ext, V2, 'A2'),
+      named(ext, V1, 'B1', wsB),
       aCustomerChange({ workspaceId: wsA, externalId: 'cus_mixed_del', version: V1 }),
     ]);
     const dupEvent = anEvent({ workspaceId: wsB });
@@ -327,25 +241,9 @@ describe('a mixed batch across two workspaces', () => {
     );
 
     const batch = [
-      aCustomerChange({
-        workspaceId: wsA,
-        externalId: ext,
-        version: V1,
-        data: aCustomerData({ name: 'A1-stale' }),
-      }),
-      aCustomerChange({
-        workspaceId: wsB,
-        externalId: ext,
-        version: V3,
-        data: aCustomerData({ name: 'B3-new' }),
-      }),
-      aCustomerChange({
-        workspaceId: wsA,
-        externalId: 'cus_mixed_del',
-        version: V2,
-        deleted: true,
-        data: null,
-      }),
+      named(ext, V1, 'A1-stale'),
+      named(ext, V3, 'B3-new', wsB),
+      tombstone('cus_mixed_del', V2),
       aCustomerChange({
         workspaceId: wsB,
         externalId: 'cus_mixed_dup',
