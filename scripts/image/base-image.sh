@@ -20,7 +20,15 @@ log() { echo "[image:base] $*" >&2; }
 # Resolve the exact Node version once (npm answers from its cache when offline-ish).
 NODE_VERSION="$(npm view "$NODE_SPEC" version --json 2>/dev/null |
   node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log([].concat(v).at(-1) ?? "")')"
-[ -n "$NODE_VERSION" ] || { log "cannot resolve $NODE_SPEC"; exit 1; }
+if [ -z "$NODE_VERSION" ]; then
+  # Registry unreachable: reuse the newest base already built for this major, if any.
+  cached_tag="$("${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}}' 2>/dev/null |
+    grep "^localhost/paysync-base:node${NODE_PKG_VERSION:-24}\." | sort -V | tail -n 1 || true)"
+  [ -n "$cached_tag" ] || { log "cannot resolve $NODE_SPEC and no cached base image"; exit 1; }
+  log "cannot resolve $NODE_SPEC; using the cached $cached_tag"
+  echo "$cached_tag"
+  exit 0
+fi
 NPM_VERSION="${NPM_VERSION:-11.6.2}"
 TAG="localhost/paysync-base:node${NODE_VERSION}-npm${NPM_VERSION}-${SUITE}"
 
