@@ -26,6 +26,11 @@ const apiConfigSchema = {
     positiveInt().default(600),
     'Requests per minute one credential (workspace API key or the admin token) may make; 429 beyond',
   ),
+  authFailuresPerMinute: envVar(
+    'API_AUTH_FAILURES_PER_MINUTE',
+    positiveInt().default(30),
+    'Failed authentications (401) and workspace checks (403/404) one client address (IPv6: its /64) may have per minute; then 429 for that address until the minute ends, checked before authentication',
+  ),
   maxPageSize: envVar(
     'API_MAX_PAGE_SIZE',
     positiveInt().max(1000).default(200),

@@ -9,6 +9,7 @@ import {
 } from '@paysync/runtime';
 
 import { AuditRepository } from './modules/audit/audit.repository.js';
+import { AuthFailureLimiter } from './modules/auth/auth-failure-limiter.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { ConnectionService } from './modules/connections/connection.service.js';
 import { SyncedDataRepository } from './modules/data/synced-data.repository.js';
@@ -27,6 +28,7 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
   readonly workspaceRepository: WorkspaceRepository;
   readonly auditRepository: AuditRepository;
   readonly authService: AuthService;
+  readonly authFailureLimiter: AuthFailureLimiter;
   readonly syncSessionRepository: SyncSessionRepository;
   readonly reconciliationRepository: ReconciliationRepository;
   readonly connectionService: ConnectionService;
@@ -52,6 +54,7 @@ export const registerDependencies = serviceRegistrations<Config, ApiCradle>(
     workspaceRepository: asClass(WorkspaceRepository).singleton(),
     auditRepository: asClass(AuditRepository).singleton(),
     authService: asClass(AuthService).singleton(),
+    authFailureLimiter: asClass(AuthFailureLimiter).singleton(),
     syncSessionRepository: asClass(SyncSessionRepository).singleton(),
     reconciliationRepository: asClass(ReconciliationRepository).singleton(),
     connectionService: asClass(ConnectionService).singleton(),

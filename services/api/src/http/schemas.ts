@@ -41,7 +41,9 @@ export const ERROR_RESPONSES = {
   401: problem('Missing or invalid bearer credential'),
   403: problem('The credential may not perform this action'),
   404: problem('Not found, or not visible to this credential'),
-  429: problem('Rate limit of this credential exceeded (see `retry-after`)'),
+  429: problem(
+    'Rate limit of this credential, or of failed authentications from this client address, exceeded (see `retry-after`)',
+  ),
   500: problem('Unexpected error (details only in the server log)'),
   503: problem('A dependency is unavailable; retry later'),
 } as const;

@@ -1,7 +1,13 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '@paysync/errors';
+import {
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  ValidationError,
+  isAppError,
+} from '@paysync/errors';
 import { cradleOf } from '@paysync/runtime';
 
 import { connectionRoutes } from './connections.routes.js';
@@ -16,15 +22,36 @@ import type { ApiCradle } from '../container.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Statuses of the authentication hook that count as a failed guess (issue 15 item 2). */
+const AUTH_FAILURES = new Set([401, 403, 404]);
+
 /**
- * The authenticated management API under /api/v1. Hook order on every route: authenticate
- * (401) → access and workspace scope (403 / 404: another workspace's resources do not exist for a
- * key) → rate limit per credential (429) → schema validation (400) → handler → audit record.
+ * The authenticated management API under /api/v1. Hook order on every route: failed
+ * authentications of the client address (429) → authenticate (401) → access and workspace scope
+ * (403 / 404: another workspace's resources do not exist for a key; each of these three counts as
+ * a failure of the address) → rate limit per credential (429) → schema validation (400) → handler
+ * → audit record.
  */
 export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  const { authService, workspaceRepository, auditRepository } = cradleOf<ApiCradle>(app);
+  const { authService, authFailureLimiter, workspaceRepository, auditRepository } =
+    cradleOf<ApiCradle>(app);
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
+    // Before authentication: a blocked address learns nothing about the credential it sent.
+    const retryAfter = authFailureLimiter.retryAfterSeconds(req.ip);
+    if (retryAfter !== undefined) {
+      throw new RateLimitedError('Too many failed authentications from this address', retryAfter);
+    }
+    try {
+      await authorize(req);
+    } catch (err) {
+      if (isAppError(err) && AUTH_FAILURES.has(err.status))
+        authFailureLimiter.recordFailure(req.ip);
+      throw err;
+    }
+  });
+
+  const authorize = async (req: FastifyRequest): Promise<void> => {
     const principal = await authService.authenticate(req.headers.authorization);
     req.principal = principal;
     if (req.routeOptions.config.access === 'admin' && principal.kind !== 'admin') {
@@ -37,7 +64,7 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
         ? principal.workspaceId === workspaceId
         : await workspaceRepository.exists(workspaceId);
     if (!visible) throw new NotFoundError('NOT_FOUND', 'Workspace not found', { workspaceId });
-  });
+  };
 
   // A POST without a body (curl -X POST …) validates as `{}`: optional bodies just work and
   // required fields are reported by name instead of "body must be object".

@@ -50,6 +50,9 @@ export async function startApiHarness(
     ADMIN_API_TOKEN: ADMIN_TOKEN,
     API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
     LOG_LEVEL: 'debug',
+    // Route tests make hundreds of 401/403/404 calls from 127.0.0.1 (the tenant-isolation table
+    // alone: every route twice); the failed-authentication limit has its own test that lowers it.
+    API_AUTH_FAILURES_PER_MINUTE: '100000',
     ...opts.env,
   };
   const logs: string[] = [];
