@@ -1,4 +1,10 @@
-export { ALL_TOPICS, TOPICS } from './topics.js';
+export {
+  ALL_TOPICS,
+  TOPICS,
+  WEBHOOK_BODY_LIMIT_BYTES,
+  WEBHOOK_MESSAGE_HEADROOM_BYTES,
+  WEBHOOK_MESSAGE_MAX_BYTES,
+} from './topics.js';
 export type { TopicKey, TopicSpec } from './topics.js';
 export { ENTITY_TYPES, PROVIDERS, SYNC_SOURCES } from './canonical.js';
 export type {

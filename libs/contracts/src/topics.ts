@@ -4,10 +4,24 @@ export interface TopicSpec {
   readonly partitions: number;
   readonly retentionMs: number;
   readonly cleanupPolicy: 'delete' | 'compact';
+  /** The topic's `max.message.bytes` (largest record batch the broker accepts); unset: the broker's. */
+  readonly maxMessageBytes?: number;
   readonly description: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The ingress body cap and the webhook topics' `max.message.bytes` are set together: a verified
+ * body of up to `WEBHOOK_BODY_LIMIT_BYTES` (the default of INGRESS_BODY_LIMIT_BYTES) becomes one
+ * envelope (the parsed event re-serialized, plus tenant and routing fields, ~1 KB) and, on the
+ * retry and DLQ topics, failure headers; `WEBHOOK_MESSAGE_HEADROOM_BYTES` covers that. Raising
+ * the body cap means raising this constant and running `paysync topics apply` (which reports the
+ * drift of an existing topic; apply it with `kafka-configs --alter --add-config max.message.bytes=`).
+ */
+export const WEBHOOK_BODY_LIMIT_BYTES = 1_048_576;
+export const WEBHOOK_MESSAGE_HEADROOM_BYTES = 262_144;
+export const WEBHOOK_MESSAGE_MAX_BYTES = WEBHOOK_BODY_LIMIT_BYTES + WEBHOOK_MESSAGE_HEADROOM_BYTES;
 
 /**
  * The topic catalogue: every topic any service produces to or consumes from. Services refer to
@@ -19,6 +33,7 @@ export const TOPICS = {
     partitions: 6,
     retentionMs: 7 * DAY_MS,
     cleanupPolicy: 'delete',
+    maxMessageBytes: WEBHOOK_MESSAGE_MAX_BYTES,
     description: 'Verified provider webhook events from ingress (and outbox relay, replays)',
   },
   webhookRetryShort: {
@@ -26,6 +41,7 @@ export const TOPICS = {
     partitions: 3,
     retentionMs: 7 * DAY_MS,
     cleanupPolicy: 'delete',
+    maxMessageBytes: WEBHOOK_MESSAGE_MAX_BYTES,
     description: 'First retry tier for events that failed processing (short delay)',
   },
   webhookRetryLong: {
@@ -33,6 +49,7 @@ export const TOPICS = {
     partitions: 3,
     retentionMs: 7 * DAY_MS,
     cleanupPolicy: 'delete',
+    maxMessageBytes: WEBHOOK_MESSAGE_MAX_BYTES,
     description: 'Second retry tier for events that failed processing (long delay)',
   },
   webhookDeadLetter: {
@@ -40,6 +57,7 @@ export const TOPICS = {
     partitions: 3,
     retentionMs: 30 * DAY_MS,
     cleanupPolicy: 'delete',
+    maxMessageBytes: WEBHOOK_MESSAGE_MAX_BYTES,
     description: 'Events that exhausted their retries, with error class and attempt count',
   },
   syncCommand: {

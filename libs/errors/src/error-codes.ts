@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   DB_MIGRATION_FAILED: 'A migration failed or was edited after being applied',
   KAFKA_UNAVAILABLE: 'The Kafka cluster could not be reached or timed out',
   MESSAGE_INVALID: 'A Kafka message does not match its envelope or schema',
+  KAFKA_MESSAGE_REJECTED: 'Kafka refused a message for good (too large, invalid record)',
   PROVIDER_ERROR: 'The payment provider answered with an error',
   PROVIDER_UNAVAILABLE: 'The payment provider could not be reached or is rate limiting',
   SERVICE_UNAVAILABLE: 'A dependency is unavailable; retry later',

@@ -29,9 +29,11 @@ export type {
 export { KafkaHealth } from './health.js';
 export { kafkaConfigSchema } from './kafka.config.js';
 export type { KafkaSaslMechanism, KafkaSettings } from './kafka.config.js';
-export { KafkaProducer } from './producer.js';
+export { KafkaProducer, MAX_REQUEST_BYTES, encodedSize } from './producer.js';
 export type { KafkaProducerDeps, OutgoingMessage } from './producer.js';
 export { TopicBootstrap, applyTopics } from './topic-bootstrap.js';
 export type { TopicApplyReport, TopicLayout } from './topic-bootstrap.js';
 export { ensureTopics, topicName } from './topics.js';
 export { syncCommandMessage, webhookReceivedMessage } from './messages.js';
+export { KafkaMessageRejectedError, classifyProduceError } from './produce-errors.js';
+export type { ProduceFailure } from './produce-errors.js';

@@ -3,6 +3,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { DependencyUnavailableError } from '@paysync/errors';
 
 import { encodeEnvelope, type Envelope } from './envelope.js';
+import { classifyProduceError, KafkaMessageRejectedError } from './produce-errors.js';
 
 import type { Logger } from 'pino';
 
@@ -15,6 +16,25 @@ export interface OutgoingMessage {
 }
 
 const MAX_BATCH = 500;
+
+/**
+ * Largest produce request `send` makes (keys, values and headers summed). kafkajs puts one
+ * partition's messages of a request into one record batch, and the broker rejects a batch above
+ * the topic's `max.message.bytes` (broker default 1 MiB) with MESSAGE_TOO_LARGE; staying well below
+ * keeps a burst of ordinary messages from being refused together. A larger single message is sent
+ * alone.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** The encoded size of one message as `send` counts it against `MAX_REQUEST_BYTES`. */
+export function encodedSize(message: OutgoingMessage): number {
+  const { value, headers } = encodeEnvelope(message.envelope, message.headers);
+  let bytes = Buffer.byteLength(message.key) + value.length;
+  for (const [name, v] of Object.entries(headers)) {
+    bytes += Buffer.byteLength(name) + (typeof v === 'string' ? Buffer.byteLength(v) : 64);
+  }
+  return bytes;
+}
 
 interface TopicQueue {
   pending: { message: OutgoingMessage; resolve: () => void; reject: (err: unknown) => void }[];
@@ -30,7 +50,8 @@ export interface KafkaProducerDeps {
 
 /**
  * Idempotent `acks=all` producer. `send` resolves only when every in-sync replica has the
- * messages, or rejects with a retryable `KAFKA_UNAVAILABLE` within `produceTimeoutMs`.
+ * messages, or rejects within `produceTimeoutMs`: with a retryable `KAFKA_UNAVAILABLE`, or with a
+ * permanent `KAFKA_MESSAGE_REJECTED` when the broker refuses the messages themselves.
  */
 export class KafkaProducer {
   readonly #kafka: Kafka;
@@ -83,7 +104,21 @@ export class KafkaProducer {
     await this.#connected;
   }
 
+  /**
+   * Sends `messages` in order, in requests of at most `MAX_REQUEST_BYTES`. Rejects with
+   * `KafkaMessageRejectedError` (`KAFKA_MESSAGE_REJECTED`, not retryable) when the broker refuses
+   * the messages for good (too large, invalid record), else with a retryable
+   * `KAFKA_UNAVAILABLE`. A rejection may follow earlier requests of the same call that landed.
+   */
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    for (const chunk of chunkByBytes(messages, MAX_REQUEST_BYTES))
+      await this.#sendOne(topic, chunk);
+  }
+
+  async #sendOne(
+    topic: string,
+    messages: readonly { message: OutgoingMessage; bytes: number }[],
+  ): Promise<void> {
     if (messages.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -101,7 +136,7 @@ export class KafkaProducer {
             topic,
             acks: -1,
             timeout: this.#timeoutMs,
-            messages: messages.map(({ key, envelope, headers }) => ({
+            messages: messages.map(({ message: { key, envelope, headers } }) => ({
               key,
               ...encodeEnvelope(envelope, headers),
             })),
@@ -110,9 +145,27 @@ export class KafkaProducer {
         timeout,
       ]);
     } catch (err) {
-      this.#logger.warn({ topic, count: messages.length, err }, 'Produce failed');
+      const failure = classifyProduceError(err);
+      const bytes = messages.reduce((n, m) => n + m.bytes, 0);
+      this.#logger.warn(
+        { topic, count: messages.length, bytes, failure: failure.kind, err },
+        'Produce failed',
+      );
       // Once per failure: a send that fails later on an already replaced producer changes nothing.
       if (this.#producer === producer) this.#reset();
+      if (failure.kind !== 'transient') {
+        throw new KafkaMessageRejectedError(
+          `Kafka refused ${messages.length} message(s) for ${topic}: ${failure.reason}`,
+          {
+            topic,
+            reason: failure.reason,
+            count: messages.length,
+            bytes,
+            messageFault: failure.kind === 'rejected',
+          },
+          { cause: err },
+        );
+      }
       throw new DependencyUnavailableError(
         'KAFKA_UNAVAILABLE',
         `Could not produce to ${topic}`,
@@ -149,7 +202,7 @@ export class KafkaProducer {
     queue.flushing = true;
     try {
       while (queue.pending.length > 0) {
-        const batch = queue.pending.splice(0, MAX_BATCH);
+        const batch = takeBatch(queue.pending);
         try {
           await this.send(
             topic,
@@ -157,7 +210,12 @@ export class KafkaProducer {
           );
           for (const b of batch) b.resolve();
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          if (err instanceof KafkaMessageRejectedError && err.messageFault && batch.length > 1) {
+            // One refused message must not fail the callers it happened to share a request with.
+            for (const b of batch) await this.send(topic, [b.message]).then(b.resolve, b.reject);
+          } else {
+            for (const b of batch) b.reject(err);
+          }
         }
       }
     } finally {
@@ -169,4 +227,39 @@ export class KafkaProducer {
     await this.#producer.disconnect();
     this.#connected = undefined;
   }
+}
+
+/** Consecutive runs of `messages` of at most `maxBytes` each (a larger message alone). */
+function chunkByBytes(
+  messages: readonly OutgoingMessage[],
+  maxBytes: number,
+): { message: OutgoingMessage; bytes: number }[][] {
+  const chunks: { message: OutgoingMessage; bytes: number }[][] = [];
+  let current: { message: OutgoingMessage; bytes: number }[] = [];
+  let size = 0;
+  for (const message of messages) {
+    const bytes = encodedSize(message);
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push({ message, bytes });
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** The next queued messages for one request: at most `MAX_BATCH` and `MAX_REQUEST_BYTES`. */
+function takeBatch<T extends { message: OutgoingMessage }>(pending: T[]): T[] {
+  let size = 0;
+  let n = 0;
+  while (n < pending.length && n < MAX_BATCH) {
+    const bytes = encodedSize(pending[n]!.message);
+    if (n > 0 && size + bytes > MAX_REQUEST_BYTES) break;
+    size += bytes;
+    n++;
+  }
+  return pending.splice(0, n);
 }

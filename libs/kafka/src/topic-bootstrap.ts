@@ -124,7 +124,7 @@ export interface TopicApplyReport {
 
 /**
  * Creates missing topics of the catalogue with the given layout, grows partitions below it, and
- * reports replication-factor and `min.insync.replicas` drift on existing topics (changing those
+ * reports replication-factor, `min.insync.replicas` and `max.message.bytes` drift on existing topics (changing those
  * needs a reassignment or a config change an operator should make knowingly). Never deletes or
  * shrinks anything; idempotent.
  */
@@ -151,6 +151,9 @@ export async function applyTopics(
           configEntries: [
             { name: 'retention.ms', value: String(s.retentionMs) },
             { name: 'cleanup.policy', value: s.cleanupPolicy },
+            ...(s.maxMessageBytes === undefined
+              ? []
+              : [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }]),
             ...(layout.minInsyncReplicas === undefined
               ? []
               : [{ name: 'min.insync.replicas', value: String(layout.minInsyncReplicas) }]),
@@ -183,24 +186,34 @@ export async function applyTopics(
         });
       }
     }
-    if (layout.minInsyncReplicas !== undefined) {
+    const sized = present.filter((s) => s.maxMessageBytes !== undefined);
+    if (layout.minInsyncReplicas !== undefined || sized.length > 0) {
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
         resources: present.map((s) => ({
           type: 2, // ConfigResourceTypes.TOPIC
           name: topicName(s, prefix),
-          configNames: ['min.insync.replicas'],
+          configNames: ['min.insync.replicas', 'max.message.bytes'],
         })),
       });
       for (const resource of resources) {
-        const actual = resource.configEntries.find((e) => e.configName === 'min.insync.replicas');
-        if (actual && actual.configValue !== String(layout.minInsyncReplicas)) {
-          report.drift.push({
-            topic: resource.resourceName,
-            setting: 'min.insync.replicas',
-            expected: String(layout.minInsyncReplicas),
-            actual: actual.configValue,
-          });
+        const spec = present.find((s) => topicName(s, prefix) === resource.resourceName);
+        const expected: Record<string, string | undefined> = {
+          'min.insync.replicas':
+            layout.minInsyncReplicas === undefined ? undefined : String(layout.minInsyncReplicas),
+          'max.message.bytes':
+            spec?.maxMessageBytes === undefined ? undefined : String(spec.maxMessageBytes),
+        };
+        for (const [setting, want] of Object.entries(expected)) {
+          const actual = resource.configEntries.find((e) => e.configName === setting);
+          if (want !== undefined && actual && actual.configValue !== want) {
+            report.drift.push({
+              topic: resource.resourceName,
+              setting,
+              expected: want,
+              actual: actual.configValue,
+            });
+          }
         }
       }
     }

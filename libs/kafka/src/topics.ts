@@ -32,6 +32,9 @@ export async function ensureTopics(
           configEntries: [
             { name: 'retention.ms', value: String(s.retentionMs) },
             { name: 'cleanup.policy', value: s.cleanupPolicy },
+            ...(s.maxMessageBytes === undefined
+              ? []
+              : [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }]),
           ],
         })),
       });

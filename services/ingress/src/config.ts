@@ -1,6 +1,14 @@
 import { z } from 'zod';
 
-import { bool, csv, envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
+import {
+  addressList,
+  envVar,
+  httpConfigSchema,
+  positiveInt,
+  trustedProxies,
+  type ConfigOf,
+} from '@paysync/config';
+import { WEBHOOK_BODY_LIMIT_BYTES } from '@paysync/contracts';
 import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
 import { kafkaConfigSchema } from '@paysync/kafka';
@@ -9,8 +17,8 @@ import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 const ingressConfigSchema = {
   bodyLimitBytes: envVar(
     'INGRESS_BODY_LIMIT_BYTES',
-    positiveInt().default(1_048_576),
-    'Largest webhook body accepted (413 beyond it, enforced while reading)',
+    positiveInt().default(WEBHOOK_BODY_LIMIT_BYTES),
+    'Largest webhook body accepted (413 beyond it, enforced while reading); keep it 256 KiB below the webhook topics’ max.message.bytes (1310720, libs/contracts WEBHOOK_MESSAGE_MAX_BYTES)',
   ),
   connectionCacheTtlMs: envVar(
     'INGRESS_CONNECTION_CACHE_TTL_MS',
@@ -29,13 +37,13 @@ const ingressConfigSchema = {
   ),
   ipAllowlist: envVar(
     'INGRESS_IP_ALLOWLIST',
-    csv().optional(),
-    'If set, only these IPs or IPv4 CIDRs may post webhooks (e.g. the provider’s published ranges)',
+    addressList().optional(),
+    'If set, only these IPv4/IPv6 addresses or CIDRs may post webhooks (e.g. the provider’s published ranges)',
   ),
   trustProxy: envVar(
     'INGRESS_TRUST_PROXY',
-    bool().default(false),
-    'Take the client IP from X-Forwarded-For (behind a load balancer)',
+    trustedProxies().default(false),
+    'Proxies trusted to report the client address in X-Forwarded-For: false (none: the TCP peer is the client), the number of proxies in front (e.g. 1), or their IPv4/IPv6 addresses/CIDRs; true is refused (it trusts every hop, so any caller could pick its address)',
   ),
   webhookToleranceSeconds: envVar(
     'WEBHOOK_TOLERANCE_SECONDS',
@@ -46,6 +54,11 @@ const ingressConfigSchema = {
     'INGRESS_OUTBOX_RELAY_INTERVAL_MS',
     positiveInt().default(500),
     'How often the relay looks for outbox rows to hand to Kafka',
+  ),
+  outboxMaxAttempts: envVar(
+    'INGRESS_OUTBOX_MAX_ATTEMPTS',
+    positiveInt().default(3),
+    'Failed hand-offs after which an outbox row Kafka refuses for good (e.g. too large) is quarantined as a dead event',
   ),
   kafkaCircuitOpenMs: envVar(
     'INGRESS_KAFKA_CIRCUIT_OPEN_MS',

@@ -1,25 +1,37 @@
-import type { KafkaProducer } from '@paysync/kafka';
+import { KafkaMessageRejectedError, MAX_REQUEST_BYTES, type KafkaProducer } from '@paysync/kafka';
 import type { Gauge, Logger } from '@paysync/observability';
 
-import type { OutboxRepository } from './outbox.repository.js';
+import type { OutboxRepository, OutboxRow, PublishOutcome } from './outbox.repository.js';
+
+const BATCH_ROWS = 500;
 
 export interface OutboxRelayDeps {
   readonly outboxRepository: OutboxRepository;
   readonly kafkaProducer: KafkaProducer;
   readonly ingressMetrics: { readonly outboxDepth: Gauge };
   readonly logger: Logger;
-  readonly config: { readonly ingress: { readonly outboxRelayIntervalMs: number } };
+  readonly config: {
+    readonly ingress: {
+      readonly outboxRelayIntervalMs: number;
+      readonly outboxMaxAttempts: number;
+    };
+  };
 }
 
 /**
  * Drains the outbox to Kafka whenever it has rows: polls every INGRESS_OUTBOX_RELAY_INTERVAL_MS,
- * drains in batches of 500 in id order, backs off while Kafka is still down. Stops on dispose.
+ * drains in id order in batches of at most 500 rows and `MAX_REQUEST_BYTES` of envelopes, backs
+ * off while Kafka is still down. A row Kafka refuses for good (MESSAGE_TOO_LARGE, INVALID_RECORD)
+ * holds the rows behind it back until it has failed INGRESS_OUTBOX_MAX_ATTEMPTS times, then is
+ * quarantined (a `dead` event with error class KAFKA_MESSAGE_REJECTED) and the relay moves on.
+ * Stops on dispose.
  */
 export class OutboxRelay {
   readonly #outbox: OutboxRepository;
   readonly #producer: KafkaProducer;
   readonly #logger: Logger;
   readonly #intervalMs: number;
+  readonly #maxAttempts: number;
   readonly #depth: Gauge;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -39,6 +51,7 @@ export class OutboxRelay {
     this.#producer = kafkaProducer;
     this.#logger = logger.child({ component: 'OutboxRelay' });
     this.#intervalMs = config.ingress.outboxRelayIntervalMs;
+    this.#maxAttempts = config.ingress.outboxMaxAttempts;
     this.#depth = ingressMetrics.outboxDepth;
   }
 
@@ -46,25 +59,65 @@ export class OutboxRelay {
     this.#schedule(0);
   }
 
-  /** Runs one drain now (tests, and right after a fallback write). */
+  /**
+   * Runs drains until the outbox is empty or a drain cannot move on (tests, and right after a
+   * fallback write); returns how many rows went to Kafka. Rejects on a transient Kafka failure.
+   */
   async drainOnce(): Promise<number> {
     let total = 0;
     for (;;) {
-      const moved = await this.#outbox.drain(500, async (rows) => {
-        // Rows of one topic in order; the producer keeps order per partition key.
-        const byTopic = new Map<string, typeof rows>();
-        for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-        for (const [topic, list] of byTopic) {
-          await this.#producer.send(
-            topic,
-            list.map((r) => ({ key: r.messageKey, envelope: r.envelope })),
-          );
-        }
-      });
-      total += moved;
-      if (moved < 500) break;
+      const result = await this.#outbox.drain(
+        { rows: BATCH_ROWS, bytes: MAX_REQUEST_BYTES, maxAttempts: this.#maxAttempts },
+        (rows) => this.#publish(rows),
+      );
+      total += result.moved;
+      for (const q of result.quarantined) {
+        this.#logger.error(
+          {
+            outboxId: String(q.id),
+            workspaceId: q.workspaceId,
+            eventId: q.eventId,
+            bytes: q.bytes,
+            reason: q.reason,
+          },
+          'Kafka refused an outbox event for good; quarantined as a dead event',
+        );
+      }
+      if (result.error !== undefined) throw toError(result.error);
+      if (result.held || result.moved + result.quarantined.length === 0) break;
     }
     return total;
+  }
+
+  /**
+   * Sends the rows in id order, topic by topic (the producer keeps order per partition key).
+   * When Kafka refuses the batch for good, sends the rows one at a time to find the one at
+   * fault: the rows before it are sent, it is reported, the rows after it wait.
+   */
+  async #publish(rows: readonly OutboxRow[]): Promise<PublishOutcome> {
+    const sent: bigint[] = [];
+    try {
+      for (const group of byTopic(rows)) {
+        await this.#producer.send(
+          group[0]!.topic,
+          group.map((r) => ({ key: r.messageKey, envelope: r.envelope })),
+        );
+        sent.push(...group.map((r) => r.id));
+      }
+      return { sent };
+    } catch (err) {
+      if (!isMessageFault(err)) return { sent, error: err };
+    }
+    for (const row of rows.filter((r) => !sent.includes(r.id))) {
+      try {
+        await this.#producer.send(row.topic, [{ key: row.messageKey, envelope: row.envelope }]);
+        sent.push(row.id);
+      } catch (err) {
+        if (!isMessageFault(err)) return { sent, error: err };
+        return { sent, rejected: { id: row.id, reason: err.reason, message: err.message } };
+      }
+    }
+    return { sent };
   }
 
   async stop(): Promise<void> {
@@ -104,4 +157,23 @@ export class OutboxRelay {
         : this.#intervalMs,
     );
   }
+}
+
+function isMessageFault(err: unknown): err is KafkaMessageRejectedError {
+  return err instanceof KafkaMessageRejectedError && err.messageFault;
+}
+
+/** Consecutive runs of rows with the same topic, in id order. */
+function byTopic(rows: readonly OutboxRow[]): OutboxRow[][] {
+  const groups: OutboxRow[][] = [];
+  for (const row of rows) {
+    const last = groups.at(-1);
+    if (last && last[0]!.topic === row.topic) last.push(row);
+    else groups.push([row]);
+  }
+  return groups;
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
