@@ -1,13 +1,6 @@
 import { z } from 'zod';
 
-import {
-  addressList,
-  envVar,
-  httpConfigSchema,
-  positiveInt,
-  trustedProxies,
-  type ConfigOf,
-} from '@paysync/config';
+import { bool, csv, envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
 import { WEBHOOK_BODY_LIMIT_BYTES } from '@paysync/contracts';
 import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
@@ -37,13 +30,13 @@ const ingressConfigSchema = {
   ),
   ipAllowlist: envVar(
     'INGRESS_IP_ALLOWLIST',
-    addressList().optional(),
-    'If set, only these IPv4/IPv6 addresses or CIDRs may post webhooks (e.g. the provider’s published ranges)',
+    csv().optional(),
+    'If set, only these IPs or IPv4 CIDRs may post webhooks (e.g. the provider’s published ranges)',
   ),
   trustProxy: envVar(
     'INGRESS_TRUST_PROXY',
-    trustedProxies().default(false),
-    'Proxies trusted to report the client address in X-Forwarded-For: false (none: the TCP peer is the client), the number of proxies in front (e.g. 1), or their IPv4/IPv6 addresses/CIDRs; true is refused (it trusts every hop, so any caller could pick its address)',
+    bool().default(false),
+    'Take the client IP from X-Forwarded-For (behind a load balancer)',
   ),
   webhookToleranceSeconds: envVar(
     'WEBHOOK_TOLERANCE_SECONDS',
