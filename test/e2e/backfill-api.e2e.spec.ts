@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 
-import { eventually, uniqueId } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
 import { startApiHarness, type ApiHarness } from '../../services/api/src/testing/api-harness.js';
-import { buildApp as buildSyncRunner } from '../../services/sync-runner/src/app.js';
-import { testConfig as syncRunnerConfig } from '../../services/sync-runner/src/testing/test-config.js';
+import { startSyncRunner } from '../support/services.js';
 
 // The user's path: the api creates the session and publishes the start command on Kafka; the
 // sync-runner consumes it, runs the backfill; the api shows progress and serves the rows.
@@ -15,16 +14,12 @@ beforeAll(async () => {
   h = await startApiHarness({
     seed: { customers: 230, products: 4, prices: 6, subscriptions: 10, invoices: 5 },
   });
-  runner = await buildSyncRunner(
-    syncRunnerConfig({
-      ...h.env,
-      SYNC_RUNNER_GROUP_ID: uniqueId('sync-runner-'),
-      // Only the command wakes it up quickly; the poll is slow so the test proves the Kafka path.
-      SYNC_POLL_INTERVAL_MS: '60000',
-      LOG_LEVEL: 'warn',
-    }),
-  );
-  await runner.ready();
+  runner = await startSyncRunner({
+    ...h.env,
+    // Only the command wakes it up quickly; the poll is slow so the test proves the Kafka path.
+    SYNC_POLL_INTERVAL_MS: '60000',
+    LOG_LEVEL: 'warn',
+  });
 }, 60_000);
 
 afterAll(async () => {

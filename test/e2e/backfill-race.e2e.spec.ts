@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 
 import { SyncSessionRepository, SyncedEntityReader } from '@paysync/db';
-import { eventually, uniqueId } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
-import { buildApp as buildSyncRunner } from '../../services/sync-runner/src/app.js';
-import { testConfig as syncRunnerConfig } from '../../services/sync-runner/src/testing/test-config.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { startSyncRunner } from '../support/services.js';
 
 // A scripted race: while the sync-runner pages through customers (slowed by provider latency),
 // the simulator changes some of them and sends their webhooks through ingress → Kafka →
@@ -16,16 +15,12 @@ let runner: FastifyInstance;
 
 beforeAll(async () => {
   p = await startPipeline({ seed: { customers: CUSTOMERS } });
-  runner = await buildSyncRunner(
-    syncRunnerConfig({
-      ...p.env,
-      SYNC_RUNNER_GROUP_ID: uniqueId('sync-runner-'),
-      SYNC_POLL_INTERVAL_MS: '100',
-      SYNC_SEGMENTS_PER_ENTITY: '3',
-      LOG_LEVEL: 'warn',
-    }),
-  );
-  await runner.ready();
+  runner = await startSyncRunner({
+    ...p.env,
+    SYNC_POLL_INTERVAL_MS: '100',
+    SYNC_SEGMENTS_PER_ENTITY: '3',
+    LOG_LEVEL: 'warn',
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -12,9 +12,8 @@ import { createEnvelope, topicName } from '@paysync/kafka';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 import { eventually, uniqueId } from '@paysync/testkit';
 
-import { buildApp as buildRecovery } from '../../services/recovery/src/app.js';
-import { testConfig as recoveryConfig } from '../../services/recovery/src/testing/test-config.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { startRecovery } from '../support/services.js';
 
 // Dead letters as the processor produces them (envelope + failure headers) on the DLQ topic; the
 // recovery service records and classifies them, re-drives retryable ones through the normal
@@ -24,16 +23,12 @@ let recovery: FastifyInstance;
 
 beforeAll(async () => {
   p = await startPipeline();
-  recovery = await buildRecovery(
-    recoveryConfig({
-      ...p.env,
-      RECOVERY_GROUP_ID: uniqueId('recovery-'),
-      RECOVERY_REDRIVE_BASE_MS: '300',
-      RECOVERY_REDRIVE_INTERVAL_MS: '100',
-      RECOVERY_REDRIVE_MAX_ATTEMPTS: '3',
-    }),
-  );
-  await recovery.ready();
+  recovery = await startRecovery({
+    ...p.env,
+    RECOVERY_REDRIVE_BASE_MS: '300',
+    RECOVERY_REDRIVE_INTERVAL_MS: '100',
+    RECOVERY_REDRIVE_MAX_ATTEMPTS: '3',
+  });
 }, 60_000);
 
 afterAll(async () => {

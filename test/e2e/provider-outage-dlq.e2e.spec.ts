@@ -3,9 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { SyncedEntityReader } from '@paysync/db';
 import { eventually, uniqueId } from '@paysync/testkit';
 
-import { buildApp as buildRecovery } from '../../services/recovery/src/app.js';
-import { testConfig as recoveryConfig } from '../../services/recovery/src/testing/test-config.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { startRecovery } from '../support/services.js';
 
 // A real transient fault end to end: two same-second updates make a tie, the processor must
 // re-fetch the customer from the provider, and the provider (the simulator) answers 500 for
@@ -27,8 +26,7 @@ beforeAll(async () => {
       RECOVERY_EVENTS_POLL_INTERVAL_MS: '0',
     },
   });
-  recovery = await buildRecovery(recoveryConfig(p.env));
-  await recovery.ready();
+  recovery = await startRecovery(p.env);
 }, 60_000);
 
 afterAll(async () => {

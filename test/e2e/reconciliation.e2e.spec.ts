@@ -8,9 +8,8 @@ import { eventually, uniqueId } from '@paysync/testkit';
 
 import { buildApp as buildApi } from '../../services/api/src/app.js';
 import { testConfig as apiConfig } from '../../services/api/src/testing/test-config.js';
-import { buildApp as buildRecovery } from '../../services/recovery/src/app.js';
-import { testConfig as recoveryConfig } from '../../services/recovery/src/testing/test-config.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { startRecovery } from '../support/services.js';
 
 // Drift made the way it happens in production: webhooks the provider never delivered (the
 // simulator drops them) and changes that never emit one (silent mutations and deletes). The
@@ -29,16 +28,13 @@ beforeAll(async () => {
     apiConfig({ ...p.env, ADMIN_API_TOKEN: ADMIN, API_RECOVERY_GROUP_ID: RECOVERY_GROUP }),
   );
   await api.ready();
-  recovery = await buildRecovery(
-    recoveryConfig({
-      ...p.env,
-      RECOVERY_GROUP_ID: RECOVERY_GROUP,
-      RECOVERY_RECONCILE_POLL_MS: '200',
-      RECOVERY_EVENTS_POLL_INTERVAL_MS: '0', // the poller has its own test below
-      STRIPE_MAX_ATTEMPTS: '2',
-    }),
-  );
-  await recovery.ready();
+  recovery = await startRecovery({
+    ...p.env,
+    RECOVERY_GROUP_ID: RECOVERY_GROUP,
+    RECOVERY_RECONCILE_POLL_MS: '200',
+    RECOVERY_EVENTS_POLL_INTERVAL_MS: '0', // the poller has its own test below
+    STRIPE_MAX_ATTEMPTS: '2',
+  });
   await backfill();
 }, 120_000);
 
@@ -247,16 +243,13 @@ it('refuses a second reconciliation of the connection while one is pending', asy
     first.json<{ reconciliationId: string }>().reconciliationId,
   ]);
   // The next recovery replica picks it up (it also starts the events poller, tested below).
-  recovery = await buildRecovery(
-    recoveryConfig({
-      ...p.env,
-      RECOVERY_GROUP_ID: RECOVERY_GROUP,
-      RECOVERY_RECONCILE_POLL_MS: '200',
-      RECOVERY_EVENTS_POLL_INTERVAL_MS: '2000',
-      RECOVERY_EVENTS_GRACE_MS: '0',
-    }),
-  );
-  await recovery.ready();
+  recovery = await startRecovery({
+    ...p.env,
+    RECOVERY_GROUP_ID: RECOVERY_GROUP,
+    RECOVERY_RECONCILE_POLL_MS: '200',
+    RECOVERY_EVENTS_POLL_INTERVAL_MS: '2000',
+    RECOVERY_EVENTS_GRACE_MS: '0',
+  });
   const pendingId = first.json<{ reconciliationId: string }>().reconciliationId;
   let taken: Run | undefined;
   await eventually(
