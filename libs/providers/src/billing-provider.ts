@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import type { CanonicalChange, EntityType, ProviderName, SyncSource } from '@paysync/contracts';
 
+import type { RateLimiter } from './http/token-bucket.js';
+
 /** A verified provider event, in our terms. `payload` is the provider's event as parsed JSON. */
 export interface ProviderEvent {
   readonly provider: ProviderName;
@@ -83,6 +85,22 @@ export interface ProviderCapabilities {
   readonly entityTypes: readonly EntityType[];
   readonly eventTypes: readonly string[];
   readonly defaultRateLimitPerSecond: { readonly test: number; readonly live: number };
+}
+
+/** What a provider client is built from, whatever the provider (each client may add its own). */
+export interface ProviderClientOptions {
+  readonly apiKey: string;
+  /** Another base URL for the API (the simulator, a proxy). Default: the provider's. */
+  readonly apiBaseUrl?: string | undefined;
+  /** Requests per second for this account (default: the provider's, by mode). */
+  readonly rateLimitPerSecond?: number | undefined;
+  /** Share one limiter between provider instances of the same account. */
+  readonly rateLimiter?: RateLimiter | undefined;
+  /** Attempts per request on 429/5xx/network errors before giving up. */
+  readonly maxAttempts?: number | undefined;
+  /** Per-request timeout (default 30 s). */
+  readonly timeoutMs?: number | undefined;
+  readonly webhookToleranceSeconds?: number | undefined;
 }
 
 /**

@@ -3,20 +3,11 @@ import { ValidationError } from '@paysync/errors';
 
 import { StripeProvider } from './stripe/stripe.provider.js';
 
-import type { BillingProvider } from './billing-provider.js';
+import type { BillingProvider, ProviderClientOptions } from './billing-provider.js';
 import type { RateLimiter } from './http/token-bucket.js';
 
-export interface BillingProviderOptions {
+export interface BillingProviderOptions extends ProviderClientOptions {
   readonly provider: ProviderName;
-  readonly apiKey: string;
-  /** A connection's `settings.apiBaseUrl`: the simulator, a proxy. */
-  readonly apiBaseUrl?: string | undefined;
-  readonly rateLimitPerSecond?: number | undefined;
-  readonly rateLimiter?: RateLimiter | undefined;
-  readonly maxAttempts?: number | undefined;
-  /** Per-request timeout (default 30 s). */
-  readonly timeoutMs?: number | undefined;
-  readonly webhookToleranceSeconds?: number | undefined;
 }
 
 /** The only switch on provider name (STYLE R34). */

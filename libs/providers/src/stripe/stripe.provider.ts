@@ -26,6 +26,7 @@ import type {
   ListPageParams,
   MappedEvent,
   ProviderCapabilities,
+  ProviderClientOptions,
   ProviderEvent,
   WebhookEndpoint,
 } from '../billing-provider.js';
@@ -37,18 +38,11 @@ const SYNCED_EVENT_TYPES: ReadonlySet<string> = new Set(STRIPE_EVENT_TYPES);
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
-export interface StripeProviderOptions {
-  readonly apiKey: string;
-  /** Another base URL for the API (the simulator, a proxy). Default: https://api.stripe.com. */
-  readonly apiBaseUrl?: string | undefined;
-  /** Requests per second for this account (default 25 in test mode, 100 live). */
-  readonly rateLimitPerSecond?: number | undefined;
-  /** Share one limiter between provider instances of the same account. */
-  readonly rateLimiter?: RateLimiter | undefined;
-  /** Attempts per request on 429/5xx/network errors before giving up (default 8). */
-  readonly maxAttempts?: number | undefined;
-  readonly timeoutMs?: number | undefined;
-  readonly webhookToleranceSeconds?: number | undefined;
+/**
+ * Stripe's defaults: base URL https://api.stripe.com, 25 requests/s in test mode and 100 live,
+ * 8 attempts per request, 30 s per request.
+ */
+export interface StripeProviderOptions extends ProviderClientOptions {
   /** Stripe API version for requests and for the webhook endpoints we create (default: ours). */
   readonly apiVersion?: string | undefined;
 }
