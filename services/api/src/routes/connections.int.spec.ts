@@ -1,36 +1,27 @@
 import type { LightMyRequestResponse } from 'fastify';
 
-import type { ApiHarness } from '../testing/api-harness.js';
 import {
   API_KEY,
   WHSEC,
   createConnection,
   expectProblem,
-  startWithWorkspace,
-  type TestWorkspace,
+  workspaceHarness,
 } from '../testing/management-api.js';
 
-let h: ApiHarness;
-let ws: TestWorkspace;
-let base: string;
-
-beforeAll(async () => {
-  ({ h, ws, base } = await startWithWorkspace('acme'));
-}, 60_000);
-afterAll(async () => h?.close());
+const t = workspaceHarness('acme');
 
 /** Responses that must not carry a secret (checked by the last case of the lifecycle). */
 const responses: LightMyRequestResponse[] = [];
 
 describe('lifecycle: create, read, list, rotate secrets, deactivate, delete', () => {
   let created: { id: string };
-  const url = () => `${base}/sync/config/${created.id}`;
+  const url = () => `${t.base}/sync/config/${created.id}`;
   beforeAll(async () => {
-    created = await createConnection(h, ws);
+    created = await createConnection(t.h, t.ws);
   });
 
   it('reads a connection with a key hint and a secret count instead of secrets', async () => {
-    const res = await h.call(ws.apiKey, { method: 'GET', url: url() });
+    const res = await t.h.call(t.ws.apiKey, { method: 'GET', url: url() });
     responses.push(res);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
@@ -45,13 +36,13 @@ describe('lifecycle: create, read, list, rotate secrets, deactivate, delete', ()
   });
 
   it('lists it', async () => {
-    const list = await h.call(ws.apiKey, { method: 'GET', url: `${base}/sync/config` });
+    const list = await t.h.call(t.ws.apiKey, { method: 'GET', url: `${t.base}/sync/config` });
     responses.push(list);
     expect(list.json<{ data: { id: string }[] }>().data.map((c) => c.id)).toContain(created.id);
   });
 
   it('rotation: a second webhook secret is accepted beside the first', async () => {
-    const rotated = await h.call(ws.apiKey, {
+    const rotated = await t.h.call(t.ws.apiKey, {
       method: 'PUT',
       url: url(),
       payload: { addWebhookSecret: 'whsec_mgmtApiSigningSecret0002' },
@@ -62,7 +53,7 @@ describe('lifecycle: create, read, list, rotate secrets, deactivate, delete', ()
   });
 
   it('rotation: retiring the old secrets keeps the newest; isActive turns it off', async () => {
-    const retired = await h.call(ws.apiKey, {
+    const retired = await t.h.call(t.ws.apiKey, {
       method: 'PUT',
       url: url(),
       payload: { retireOldWebhookSecrets: true, isActive: false },
@@ -72,13 +63,13 @@ describe('lifecycle: create, read, list, rotate secrets, deactivate, delete', ()
   });
 
   it('stores secrets only as ciphertexts, and the newest one survived the rotation', async () => {
-    const row = await h.prisma.workspacePaymentConfiguration.findUniqueOrThrow({
+    const row = await t.h.prisma.workspacePaymentConfiguration.findUniqueOrThrow({
       where: { id: created.id },
     });
     expect(row.apiKeyCiphertext).not.toContain(API_KEY);
     expect(JSON.stringify(row)).not.toContain('whsec_');
-    const decrypted = await h.app.diContainer.cradle.connectionRepository.getDecrypted(
-      ws.id,
+    const decrypted = await t.h.app.diContainer.cradle.connectionRepository.getDecrypted(
+      t.ws.id,
       created.id,
     );
     expect(decrypted.webhookSecrets).toEqual(['whsec_mgmtApiSigningSecret0002']);
@@ -93,9 +84,9 @@ describe('lifecycle: create, read, list, rotate secrets, deactivate, delete', ()
   });
 
   it('deletes it: 204, then 404', async () => {
-    const deleted = await h.call(ws.apiKey, { method: 'DELETE', url: url() });
+    const deleted = await t.h.call(t.ws.apiKey, { method: 'DELETE', url: url() });
     expect(deleted.statusCode).toBe(204);
-    expectProblem(await h.call(ws.apiKey, { method: 'GET', url: url() }), 404, 'NOT_FOUND');
+    expectProblem(await t.h.call(t.ws.apiKey, { method: 'GET', url: url() }), 404, 'NOT_FOUND');
   });
 });
 
@@ -109,13 +100,13 @@ it.each([
   [{ settings: { apiBaseUrl: 'http://169.254.169.254' } }, 'body/settings/apiBaseUrl'],
   [{ settings: { pageSize: 5 } }, 'body/settings/pageSize'],
 ])('rejects %j with a field error at %s', async (overrides, path) => {
-  const res = await h.call(ws.apiKey, {
+  const res = await t.h.call(t.ws.apiKey, {
     method: 'POST',
-    url: `${base}/sync/config`,
+    url: `${t.base}/sync/config`,
     payload: {
       provider: 'stripe',
       apiKey: API_KEY,
-      settings: { apiBaseUrl: h.simUrl },
+      settings: { apiBaseUrl: t.h.simUrl },
       ...overrides,
     },
   });
@@ -126,9 +117,9 @@ it.each([
 });
 
 it('chargebee is known but not supported yet', async () => {
-  const res = await h.call(ws.apiKey, {
+  const res = await t.h.call(t.ws.apiKey, {
     method: 'POST',
-    url: `${base}/sync/config`,
+    url: `${t.base}/sync/config`,
     payload: { provider: 'chargebee', apiKey: 'cb_test_key' },
   });
   expectProblem(res, 400, 'PROVIDER_NOT_SUPPORTED');
@@ -138,28 +129,34 @@ describe('test: a working key', () => {
   let c: { id: string };
   let res: LightMyRequestResponse;
   beforeAll(async () => {
-    c = await createConnection(h, ws);
-    res = await h.call(ws.apiKey, { method: 'POST', url: `${base}/sync/config/${c.id}/test` });
+    c = await createConnection(t.h, t.ws);
+    res = await t.h.call(t.ws.apiKey, {
+      method: 'POST',
+      url: `${t.base}/sync/config/${c.id}/test`,
+    });
   });
 
   it('answers ok with the simulator’s account, the mode and the latency', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json<{ ok: boolean; accountId: string; mode: string; latencyMs: number }>();
-    expect(body).toMatchObject({ ok: true, accountId: h.sim.accountId, mode: 'test' });
+    expect(body).toMatchObject({ ok: true, accountId: t.h.sim.accountId, mode: 'test' });
     expect(body.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
   it('links the provider account to the workspace and the connection', async () => {
-    const link = await h.prisma.workspaceProviderAccount.findFirstOrThrow({
-      where: { providerAccountId: h.sim.accountId },
+    const link = await t.h.prisma.workspaceProviderAccount.findFirstOrThrow({
+      where: { providerAccountId: t.h.sim.accountId },
     });
-    expect(link).toMatchObject({ workspaceId: ws.id, configurationId: c.id });
+    expect(link).toMatchObject({ workspaceId: t.ws.id, configurationId: c.id });
   });
 
   it('records the account and a passing health check on the connection', async () => {
-    const after = await h.call(ws.apiKey, { method: 'GET', url: `${base}/sync/config/${c.id}` });
+    const after = await t.h.call(t.ws.apiKey, {
+      method: 'GET',
+      url: `${t.base}/sync/config/${c.id}`,
+    });
     expect(after.json()).toMatchObject({
-      accountId: h.sim.accountId,
+      accountId: t.h.sim.accountId,
       health: { lastTestOk: true, lastTestError: null },
     });
   });
@@ -169,20 +166,23 @@ describe('test: a rejected key', () => {
   let c: { id: string };
   beforeAll(async () => {
     const revokedKey = 'sk_test_51RevokedSecretKey0009';
-    h.sim.revokeKey(revokedKey);
-    c = await createConnection(h, ws, { apiKey: revokedKey });
+    t.h.sim.revokeKey(revokedKey);
+    c = await createConnection(t.h, t.ws, { apiKey: revokedKey });
   });
 
   it('is a 502 problem with the provider error', async () => {
-    const res = await h.call(ws.apiKey, {
+    const res = await t.h.call(t.ws.apiKey, {
       method: 'POST',
-      url: `${base}/sync/config/${c.id}/test`,
+      url: `${t.base}/sync/config/${c.id}/test`,
     });
     expectProblem(res, 502, 'PROVIDER_ERROR');
   });
 
   it('is recorded on the connection as a failed health check', async () => {
-    const after = await h.call(ws.apiKey, { method: 'GET', url: `${base}/sync/config/${c.id}` });
+    const after = await t.h.call(t.ws.apiKey, {
+      method: 'GET',
+      url: `${t.base}/sync/config/${c.id}`,
+    });
     expect(after.json<{ health: { lastTestOk: boolean } }>().health.lastTestOk).toBe(false);
   });
 });
@@ -192,13 +192,13 @@ describe('webhook endpoint', () => {
   let url: string;
   let one: { endpointId: string; created: boolean; secretStored: boolean };
   const register = () =>
-    h.call(ws.apiKey, {
+    t.h.call(t.ws.apiKey, {
       method: 'POST',
-      url: `${base}/sync/config/${c.id}/webhook-endpoint`,
+      url: `${t.base}/sync/config/${c.id}/webhook-endpoint`,
       payload: { url },
     });
   beforeAll(async () => {
-    c = await createConnection(h, ws, { webhookSecret: undefined });
+    c = await createConnection(t.h, t.ws, { webhookSecret: undefined });
     url = `https://hooks.example.com${c.webhookPath}`;
   });
 
@@ -220,9 +220,12 @@ describe('webhook endpoint', () => {
   });
 
   it('exists once at the simulator, its secret and id stored on the connection', async () => {
-    const endpoints = h.sim.webhookEndpoints().filter((e) => e.url === url);
+    const endpoints = t.h.sim.webhookEndpoints().filter((e) => e.url === url);
     expect(endpoints).toHaveLength(1);
-    const stored = await h.app.diContainer.cradle.connectionRepository.getDecrypted(ws.id, c.id);
+    const stored = await t.h.app.diContainer.cradle.connectionRepository.getDecrypted(
+      t.ws.id,
+      c.id,
+    );
     expect(stored.webhookSecrets).toEqual([endpoints[0]?.secret]);
     expect(stored.webhookEndpointId).toBe(one.endpointId);
   });
@@ -234,11 +237,11 @@ it('no secret used in these tests appears in any log line', () => {
     WHSEC,
     'whsec_mgmtApiSigningSecret0002',
     'sk_test_51RevokedSecretKey0009',
-    ws.apiKey,
-    h.env.ADMIN_API_TOKEN!,
+    t.ws.apiKey,
+    t.h.env.ADMIN_API_TOKEN!,
   ];
-  expect(h.logs.length).toBeGreaterThan(20);
-  for (const line of h.logs) {
+  expect(t.h.logs.length).toBeGreaterThan(20);
+  for (const line of t.h.logs) {
     for (const secret of secrets) expect(line).not.toContain(secret);
   }
 });

@@ -1,28 +1,16 @@
 import type { LightMyRequestResponse } from 'fastify';
 
-import type { ApiHarness } from '../testing/api-harness.js';
-import {
-  expectProblem,
-  startWithWorkspace,
-  type TestWorkspace,
-} from '../testing/management-api.js';
+import { expectProblem, workspaceHarness, type TestWorkspace } from '../testing/management-api.js';
 
-let h: ApiHarness;
-let ws: TestWorkspace;
-let base: string;
-
-beforeAll(async () => {
-  ({ h, ws, base } = await startWithWorkspace('acme'));
-}, 60_000);
-afterAll(async () => h?.close());
+const t = workspaceHarness('acme');
 
 describe('API keys', () => {
   let created: LightMyRequestResponse;
   let key: { id: string; apiKey: string; prefix: string };
   beforeAll(async () => {
-    created = await h.call(ws.apiKey, {
+    created = await t.h.call(t.ws.apiKey, {
       method: 'POST',
-      url: `${base}/api-keys`,
+      url: `${t.base}/api-keys`,
       payload: { name: 'ci' },
     });
     key = created.json();
@@ -35,29 +23,30 @@ describe('API keys', () => {
   });
 
   it('a new key authenticates', async () => {
-    const ok = await h.call(key.apiKey, { method: 'GET', url: `${base}` });
+    const ok = await t.h.call(key.apiKey, { method: 'GET', url: `${t.base}` });
     expect(ok.statusCode).toBe(200);
   });
 
   it('keys are listed without the key itself', async () => {
-    const list = await h.call(ws.apiKey, { method: 'GET', url: `${base}/api-keys` });
+    const list = await t.h.call(t.ws.apiKey, { method: 'GET', url: `${t.base}/api-keys` });
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(key.apiKey);
     expect(list.json<{ data: { id: string }[] }>().data.map((k) => k.id)).toContain(key.id);
   });
 
   it('a revoked key answers 401', async () => {
-    const revoked = await h.call(ws.apiKey, {
+    const revoked = await t.h.call(t.ws.apiKey, {
       method: 'DELETE',
-      url: `${base}/api-keys/${key.id}`,
+      url: `${t.base}/api-keys/${key.id}`,
     });
     expect(revoked.statusCode).toBe(204);
-    expectProblem(await h.call(key.apiKey, { method: 'GET', url: base }), 401, 'UNAUTHORIZED');
+    expectProblem(await t.h.call(key.apiKey, { method: 'GET', url: t.base }), 401, 'UNAUTHORIZED');
   });
 
   it('revoking is idempotent', async () => {
     expect(
-      (await h.call(ws.apiKey, { method: 'DELETE', url: `${base}/api-keys/${key.id}` })).statusCode,
+      (await t.h.call(t.ws.apiKey, { method: 'DELETE', url: `${t.base}/api-keys/${key.id}` }))
+        .statusCode,
     ).toBe(204);
   });
 });
@@ -65,27 +54,30 @@ describe('API keys', () => {
 describe('visibility', () => {
   let other: TestWorkspace;
   beforeAll(async () => {
-    other = await h.createWorkspace('other');
+    other = await t.h.createWorkspace('other');
   });
 
   it('the admin token lists every workspace', async () => {
-    const asAdmin = await h.call('admin', { method: 'GET', url: '/api/v1/workspaces?limit=1000' });
+    const asAdmin = await t.h.call('admin', {
+      method: 'GET',
+      url: '/api/v1/workspaces?limit=1000',
+    });
     const ids = asAdmin.json<{ data: { id: string }[] }>().data.map((w) => w.id);
-    expect(ids).toEqual(expect.arrayContaining([ws.id, other.id]));
+    expect(ids).toEqual(expect.arrayContaining([t.ws.id, other.id]));
   });
 
   it('a key lists only its own workspace', async () => {
-    const asKey = await h.call(ws.apiKey, { method: 'GET', url: '/api/v1/workspaces' });
-    expect(asKey.json<{ data: { id: string }[] }>().data.map((w) => w.id)).toEqual([ws.id]);
+    const asKey = await t.h.call(t.ws.apiKey, { method: 'GET', url: '/api/v1/workspaces' });
+    expect(asKey.json<{ data: { id: string }[] }>().data.map((w) => w.id)).toEqual([t.ws.id]);
   });
 
   it('the admin token acts on any workspace', async () => {
-    expect((await h.call('admin', { method: 'GET', url: base })).statusCode).toBe(200);
+    expect((await t.h.call('admin', { method: 'GET', url: t.base })).statusCode).toBe(200);
   });
 
   it('an unknown workspace is 404 even for the admin token', async () => {
     expectProblem(
-      await h.call('admin', {
+      await t.h.call('admin', {
         method: 'GET',
         url: '/api/v1/workspaces/00000000-0000-4000-8000-000000000000',
       }),

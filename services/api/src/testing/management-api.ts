@@ -112,3 +112,33 @@ export async function startWithWorkspace(
     throw err;
   }
 }
+
+/**
+ * The harness of a test file that works in one workspace (`name`): started before all its tests
+ * (see {@link startWithWorkspace}), closed after them. Its fields are readable from then on.
+ */
+export function workspaceHarness(
+  name: string,
+  opts?: Parameters<typeof startApiHarness>[0],
+): { readonly h: ApiHarness; readonly ws: TestWorkspace; readonly base: string } {
+  let started: Awaited<ReturnType<typeof startWithWorkspace>> | undefined;
+  beforeAll(async () => {
+    started = await startWithWorkspace(name, opts);
+  }, 60_000);
+  afterAll(async () => started?.h.close());
+  const get = () => {
+    if (!started) throw new Error(`workspace harness "${name}" read before its beforeAll ran`);
+    return started;
+  };
+  return {
+    get h() {
+      return get().h;
+    },
+    get ws() {
+      return get().ws;
+    },
+    get base() {
+      return get().base;
+    },
+  };
+}
