@@ -19,7 +19,7 @@ log() { echo "[image:base] $*" >&2; }
 
 # Resolve the exact Node version once (npm answers from its cache when offline-ish).
 NODE_VERSION="$(npm view "$NODE_SPEC" version --json 2>/dev/null |
-  node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log([].concat(v).at(-1) ?? "")' 2>/dev/null || true)"
+  node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); const last = [].concat(v).at(-1); if (/^\d+\.\d+\.\d+$/.test(last)) console.log(last)' 2>/dev/null || true)"
 if [ -z "$NODE_VERSION" ]; then
   # Registry unreachable: reuse the newest base already built for this major, if any.
   cached_tag="$("${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}}' 2>/dev/null |
