@@ -8,4 +8,15 @@ export {
   secretTokens,
   secretValues,
 } from './redact.js';
-export { bool, csv, logLevel, nonNegativeInt, port, positiveInt, url } from './schemas.js';
+export {
+  addressList,
+  bool,
+  csv,
+  isAddressOrCidr,
+  logLevel,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  trustedProxies,
+  url,
+} from './schemas.js';

@@ -15,6 +15,11 @@ const CREDENTIAL_PARAM =
 
 /** Below this length a token split out of a secret is not redacted on its own (e.g. key ids). */
 const MIN_TOKEN_LENGTH = 8;
+/**
+ * Shorter secret values are not searched for in free text (they would match ordinary words); they
+ * are still redacted in the config log and inside URLs.
+ */
+const MIN_SECRET_LENGTH = 4;
 
 /**
  * Redacts the credentials of every URL in `text`: the password of `user:password@` (the user stays:
@@ -53,7 +58,7 @@ export function redactText(text: string, secrets: Iterable<string>): string {
 export function secretTokens(raw: string): string[] {
   const tokens = new Set<string>();
   const value = raw.trim();
-  if (value.length > 0) tokens.add(value);
+  if (value.length >= MIN_SECRET_LENGTH) tokens.add(value);
   for (const item of value.split(/[,\s]+/)) {
     const parts = [item, ...item.split(':')];
     for (const part of parts) if (part.length >= MIN_TOKEN_LENGTH) tokens.add(part);
@@ -61,23 +66,26 @@ export function secretTokens(raw: string): string[] {
   return [...tokens];
 }
 
-/** The password (or lone user) of a URL's userinfo, raw and decoded; none if `value` is no URL. */
-function urlCredentials(value: string): string[] {
+/**
+ * The password of a URL's userinfo, raw and decoded; none if `value` is no URL. A lone user name is
+ * left to {@link redactUrlCredentials} (which redacts it inside URLs): as a free-text token it is
+ * usually a role name such as `postgres`, and redacting every occurrence would garble messages.
+ */
+function urlPasswords(value: string): string[] {
   let parsed: URL;
   try {
     parsed = new URL(value.trim());
   } catch {
     return [];
   }
-  const secret = parsed.password !== '' ? parsed.password : parsed.username;
-  if (secret === '') return [];
-  const out = new Set([secret]);
+  if (parsed.password === '') return [];
+  const out = new Set([parsed.password]);
   try {
-    out.add(decodeURIComponent(secret));
+    out.add(decodeURIComponent(parsed.password));
   } catch {
     // Malformed percent-encoding: the raw form is all a message could contain.
   }
-  return [...out];
+  return [...out].filter((p) => p.length >= MIN_SECRET_LENGTH);
 }
 
 /**
@@ -93,7 +101,7 @@ export function secretValues(schema: EnvSchema, env: NodeJS.ProcessEnv): string[
       const raw = env[variable.env];
       if (raw === undefined || raw.trim() === '') continue;
       if (variable.secret) for (const token of secretTokens(raw)) out.add(token);
-      for (const item of raw.split(',')) for (const cred of urlCredentials(item)) out.add(cred);
+      for (const item of raw.split(',')) for (const cred of urlPasswords(item)) out.add(cred);
     }
   }
   return [...out];

@@ -20,8 +20,13 @@ export interface ServiceAppOptions<C extends InfrastructureCradle> {
   readonly container: AwilixContainer<C>;
   /** Body limit in bytes (Fastify rejects larger bodies with 413 while reading). */
   readonly bodyLimit?: number;
-  /** Take the client IP from X-Forwarded-For. */
-  readonly trustProxy?: boolean;
+  /**
+   * Addresses/CIDRs of the proxies whose X-Forwarded-For names the client (Fastify's
+   * `trustProxy`); none (false) by default. Never every hop: any caller could pick its own address
+   * (issue 15 item 3). No hop count either: Fastify 5.12.8 treats one as "trust nothing", since a
+   * count cannot tell a proxy from a client that connects directly.
+   */
+  readonly trustProxy?: false | readonly string[];
   /** Extra readiness checks beyond PostgreSQL and Kafka. */
   readonly extraChecks?: (cradle: C) => readonly ReadinessCheck[];
 }
@@ -44,7 +49,7 @@ export async function createServiceApp<C extends InfrastructureCradle>(
     // 503 to new requests while closing, so load balancers drain us (STYLE R13).
     return503OnClosing: true,
     bodyLimit: options.bodyLimit ?? 1_048_576,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: options.trustProxy ? [...options.trustProxy] : false,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });

@@ -27,6 +27,9 @@ export async function buildApp(
     registerDependencies,
     overrides,
     logger,
+    // The failed-authentication limit counts per client address: behind a load balancer it must
+    // see the caller, not the balancer (issue 15 items 2 and 3).
+    trustProxy: config.api.trustProxy,
   });
   // Query strings and path params arrive as text and are coerced ("5" → 5); JSON bodies are not
   // ({"name": false} is a 400, not "false"). Unknown fields are a 400, not silently dropped, and

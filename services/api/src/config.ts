@@ -7,6 +7,7 @@ import {
   httpConfigSchema,
   positiveInt,
   secret,
+  trustedProxies,
   type ConfigOf,
 } from '@paysync/config';
 import { cryptoConfigSchema } from '@paysync/crypto';
@@ -30,6 +31,11 @@ const apiConfigSchema = {
     'API_AUTH_FAILURES_PER_MINUTE',
     positiveInt().default(30),
     'Failed authentications (401) and workspace checks (403/404) one client address (IPv6: its /64) may have per minute; then 429 for that address until the minute ends, checked before authentication',
+  ),
+  trustProxy: envVar(
+    'API_TRUST_PROXY',
+    trustedProxies().default(false),
+    'Proxies trusted to report the client address in X-Forwarded-For (the failed-authentication limit counts per address): false (none: the TCP peer is the client) or their IPv4/IPv6 addresses/CIDRs (e.g. the load balancer subnet); true and hop counts are refused (any caller could pick its address)',
   ),
   maxPageSize: envVar(
     'API_MAX_PAGE_SIZE',

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 
-import { bool, csv, envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
+import {
+  addressList,
+  envVar,
+  httpConfigSchema,
+  positiveInt,
+  trustedProxies,
+  type ConfigOf,
+} from '@paysync/config';
 import { WEBHOOK_BODY_LIMIT_BYTES } from '@paysync/contracts';
 import { cryptoConfigSchema } from '@paysync/crypto';
 import { dbConfigSchema } from '@paysync/db';
@@ -30,13 +37,13 @@ const ingressConfigSchema = {
   ),
   ipAllowlist: envVar(
     'INGRESS_IP_ALLOWLIST',
-    csv().optional(),
-    'If set, only these IPs or IPv4 CIDRs may post webhooks (e.g. the provider’s published ranges)',
+    addressList().optional(),
+    'If set, only these IPv4/IPv6 addresses or CIDRs may post webhooks (e.g. the provider’s published ranges)',
   ),
   trustProxy: envVar(
     'INGRESS_TRUST_PROXY',
-    bool().default(false),
-    'Take the client IP from X-Forwarded-For (behind a load balancer)',
+    trustedProxies().default(false),
+    'Proxies trusted to report the client address in X-Forwarded-For: false (none: the TCP peer is the client) or their IPv4/IPv6 addresses/CIDRs (e.g. the load balancer subnet); true and hop counts are refused (any caller could pick its address)',
   ),
   webhookToleranceSeconds: envVar(
     'WEBHOOK_TOLERANCE_SECONDS',

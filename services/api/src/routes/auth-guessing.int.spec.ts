@@ -11,18 +11,28 @@ let a: TestWorkspace;
 let b: TestWorkspace;
 
 beforeAll(async () => {
-  h = await startApiHarness({ env: { API_AUTH_FAILURES_PER_MINUTE: String(LIMIT) } });
+  h = await startApiHarness({
+    env: { API_AUTH_FAILURES_PER_MINUTE: String(LIMIT), API_TRUST_PROXY: '10.0.0.0/8' },
+  });
   a = await h.createWorkspace('guess-a');
   b = await h.createWorkspace('guess-b');
 }, 60_000);
 afterAll(async () => h?.close());
 
-const get = (remoteAddress: string, authorization: string | undefined, workspaceId = a.id) =>
+const get = (
+  remoteAddress: string,
+  authorization: string | undefined,
+  workspaceId = a.id,
+  forwardedFor?: string,
+) =>
   h.app.inject({
     method: 'GET',
     url: `/api/v1/workspaces/${workspaceId}`,
     remoteAddress,
-    headers: authorization === undefined ? {} : { authorization },
+    headers: {
+      ...(authorization === undefined ? {} : { authorization }),
+      ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+    },
   });
 
 async function burst(n: number, send: () => ReturnType<typeof get>) {
@@ -95,4 +105,17 @@ it('counts an IPv6 client by its /64', async () => {
     await get('2001:db8:1:3::a', `Bearer ${a.apiKey}`),
   ];
   expect(res.map((r) => r.statusCode)).toEqual([...Array<number>(LIMIT).fill(401), 429, 200]);
+});
+
+it('behind a trusted proxy (API_TRUST_PROXY) counts the forwarded client, never a spoofed one', async () => {
+  const proxy = '10.0.0.9';
+  // Clients behind the load balancer are told apart: blocking one leaves the other alone.
+  await burst(LIMIT, () => get(proxy, 'Bearer nope', a.id, '192.0.2.10'));
+  expectBlocked(await get(proxy, `Bearer ${a.apiKey}`, a.id, '192.0.2.10'));
+  expect((await get(proxy, `Bearer ${a.apiKey}`, a.id, '192.0.2.11')).statusCode).toBe(200);
+  // A direct caller rotating X-Forwarded-For is still one address.
+  const direct = await burst(LIMIT + 1, () =>
+    get('192.0.2.50', 'Bearer nope', a.id, `192.0.2.${Math.floor(Math.random() * 200) + 51}`),
+  );
+  expect(direct.map((r) => r.statusCode)).toEqual([...Array<number>(LIMIT).fill(401), 429]);
 });

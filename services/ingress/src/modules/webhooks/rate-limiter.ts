@@ -1,3 +1,5 @@
+import { BlockList, isIP } from 'node:net';
+
 export interface WindowRateLimiterOptions {
   readonly limitPerSecond: number;
 }
@@ -29,48 +31,40 @@ export class WindowRateLimiter {
 }
 
 export interface IpAllowlistOptions {
-  /** Plain addresses and IPv4 CIDR ranges (`INGRESS_IP_ALLOWLIST`). */
+  /** IPv4/IPv6 addresses and CIDR ranges (`INGRESS_IP_ALLOWLIST`). */
   readonly entries: readonly string[];
 }
 
-/** Matches client IPs against plain addresses and IPv4 CIDR ranges. */
+/** Matches client IPs against IPv4/IPv6 addresses and CIDR ranges (node's BlockList). */
 export class IpAllowlist {
-  readonly #exact = new Set<string>();
-  readonly #ranges: { base: number; mask: number }[] = [];
+  readonly #list = new BlockList();
 
   constructor({ entries }: IpAllowlistOptions) {
     for (const entry of entries) {
-      const [address, bits] = entry.split('/');
-      if (bits === undefined) {
-        this.#exact.add(entry);
-        continue;
-      }
-      const base = ipv4ToInt(address ?? '');
+      const [address = '', bits] = entry.split('/');
+      const family = isIP(address);
       const prefix = Number(bits);
-      if (base === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
+      if (family === 0) {
+        throw new TypeError(
+          `invalid ${bits === undefined ? 'address' : 'CIDR'} in allowlist: ${entry}`,
+        );
+      }
+      const type = family === 4 ? 'ipv4' : 'ipv6';
+      if (bits === undefined) {
+        this.#list.addAddress(address, type);
+      } else if (Number.isInteger(prefix) && prefix >= 0 && prefix <= (family === 4 ? 32 : 128)) {
+        this.#list.addSubnet(address, prefix, type);
+      } else {
         throw new TypeError(`invalid CIDR in allowlist: ${entry}`);
       }
-      const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-      this.#ranges.push({ base: (base & mask) >>> 0, mask });
     }
   }
 
   allows(ip: string): boolean {
-    const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-    if (this.#exact.has(ip) || this.#exact.has(plain)) return true;
-    const value = ipv4ToInt(plain);
-    return value !== undefined && this.#ranges.some((r) => (value & r.mask) >>> 0 === r.base);
+    // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
+    const plain = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+    const family = isIP(plain);
+    if (family === 0) return false;
+    return this.#list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
   }
-}
-
-function ipv4ToInt(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    const n = Number(part);
-    if (!/^\d{1,3}$/.test(part) || n > 255) return undefined;
-    value = value * 256 + n;
-  }
-  return value >>> 0;
 }
