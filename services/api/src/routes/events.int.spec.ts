@@ -1,43 +1,37 @@
 import { SyncWriteRepository } from '@paysync/db';
 import { anEvent } from '@paysync/db/testing';
 
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import { expectProblem, seedReadData, type TestWorkspace } from '../testing/management-api.js';
+import {
+  apiHarness,
+  expectProblem,
+  pageThrough,
+  seedReadData,
+  type TestWorkspace,
+} from '../testing/management-api.js';
 
-let h: ApiHarness;
-
-beforeAll(async () => {
-  h = await startApiHarness();
-}, 60_000);
-afterAll(async () => h?.close());
+const t = apiHarness();
 
 describe('the event log', () => {
   let w: TestWorkspace;
   let wBase: string;
   const list = async (query: string) =>
-    (await h.call(w.apiKey, { method: 'GET', url: `${wBase}/webhooks/events?${query}` })).json<{
+    (await t.h.call(w.apiKey, { method: 'GET', url: `${wBase}/webhooks/events?${query}` })).json<{
       data: { id: string; type: string; status: string }[];
     }>().data;
 
   beforeAll(async () => {
-    w = await h.createWorkspace('data');
+    w = await t.h.createWorkspace('data');
     wBase = `/api/v1/workspaces/${w.id}`;
-    await seedReadData(h, w.id);
+    await seedReadData(t.h, w.id);
   });
 
   it('pages through every event with a cursor, without payloads', async () => {
-    const all: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await h.call(w.apiKey, {
-        method: 'GET',
-        url: `${wBase}/webhooks/events?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
-      });
-      const body = page.json<{ data: { id: string }[]; nextCursor: string | null }>();
-      all.push(...body.data.map((e) => e.id));
-      cursor = body.nextCursor;
-      expect(page.body).not.toContain('payload-marker');
-    } while (cursor);
+    const { ids: all, pages } = await pageThrough(
+      t.h,
+      w.apiKey,
+      `${wBase}/webhooks/events?limit=3`,
+    );
+    for (const page of pages) expect(page.body).not.toContain('payload-marker');
     expect(all).toHaveLength(7);
     expect(new Set(all).size).toBe(7);
   });
@@ -70,7 +64,7 @@ describe('the event log', () => {
   it('an inverted received range is a 400', async () => {
     const future = new Date(Date.now() + 60_000).toISOString();
     expectProblem(
-      await h.call(w.apiKey, {
+      await t.h.call(w.apiKey, {
         method: 'GET',
         url: `${wBase}/webhooks/events?receivedFrom=${encodeURIComponent(future)}&receivedTo=2020-01-01T00:00:00Z`,
       }),
@@ -81,14 +75,17 @@ describe('the event log', () => {
 
   it('reads one event with its attempts and last error, without its payload', async () => {
     const id = (await list('limit=1'))[0]!.id;
-    const plain = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/webhooks/events/${id}` });
+    const plain = await t.h.call(w.apiKey, {
+      method: 'GET',
+      url: `${wBase}/webhooks/events/${id}`,
+    });
     expect(plain.json()).toMatchObject({ id, attempts: 1, lastError: null });
     expect(plain.json()).not.toHaveProperty('payload');
   });
 
   it('includes the payload on request', async () => {
     const id = (await list('limit=1'))[0]!.id;
-    const withPayload = await h.call(w.apiKey, {
+    const withPayload = await t.h.call(w.apiKey, {
       method: 'GET',
       url: `${wBase}/webhooks/events/${id}?includePayload=true`,
     });
@@ -102,7 +99,7 @@ describe('failures: the failed view and dead-letter stats come from the event lo
   let w: TestWorkspace;
   let wBase: string;
   beforeAll(async () => {
-    w = await h.createWorkspace('failures');
+    w = await t.h.createWorkspace('failures');
     wBase = `/api/v1/workspaces/${w.id}`;
     const failure = (status: 'failed' | 'dead', errorClass: string, eventType: string) => ({
       event: anEvent({ workspaceId: w.id, eventType }),
@@ -111,7 +108,7 @@ describe('failures: the failed view and dead-letter stats come from the event lo
       errorClass,
       message: `${errorClass} happened`,
     });
-    await new SyncWriteRepository({ prisma: h.prisma }).recordFailures([
+    await new SyncWriteRepository({ prisma: t.h.prisma }).recordFailures([
       failure('dead', 'PROVIDER_UNAVAILABLE', 'invoice.paid'),
       failure('dead', 'PROVIDER_UNAVAILABLE', 'customer.updated'),
       failure('dead', 'MESSAGE_INVALID', 'invoice.paid'),
@@ -120,14 +117,14 @@ describe('failures: the failed view and dead-letter stats come from the event lo
   });
 
   it('the failed view lists failed and dead events', async () => {
-    const failed = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/webhooks/failed` });
+    const failed = await t.h.call(w.apiKey, { method: 'GET', url: `${wBase}/webhooks/failed` });
     const rows = failed.json<{ data: { status: string; errorClass: string; attempts: number }[] }>()
       .data;
     expect(rows.map((r) => r.status).sort()).toEqual(['dead', 'dead', 'dead', 'failed']);
   });
 
   it('the failed view filters by status and error class', async () => {
-    const dead = await h.call(w.apiKey, {
+    const dead = await t.h.call(w.apiKey, {
       method: 'GET',
       url: `${wBase}/webhooks/failed?status=dead&errorClass=PROVIDER_UNAVAILABLE`,
     });
@@ -138,7 +135,7 @@ describe('failures: the failed view and dead-letter stats come from the event lo
   });
 
   it('dead-letter stats count them by error class and event type', async () => {
-    const stats = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/dlq/stats` });
+    const stats = await t.h.call(w.apiKey, { method: 'GET', url: `${wBase}/dlq/stats` });
     expect(stats.json()).toEqual({
       dead: 3,
       failed: 1,

@@ -5,21 +5,21 @@ import { topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
 import { eventually } from '@paysync/testkit';
 
-import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import { API_KEY, expectProblem, type TestWorkspace } from '../testing/management-api.js';
+import {
+  API_KEY,
+  apiHarness,
+  expectProblem,
+  pageThrough,
+  type TestWorkspace,
+} from '../testing/management-api.js';
 
-let h: ApiHarness;
-
-beforeAll(async () => {
-  h = await startApiHarness();
-}, 60_000);
-afterAll(async () => h?.close());
+const t = apiHarness();
 
 /** A new workspace with one Stripe connection; returns it, its URL base and the connection id. */
 async function workspaceWithConnection(name: string, settings?: Record<string, unknown>) {
-  const w = await h.createWorkspace(name);
+  const w = await t.h.createWorkspace(name);
   const wBase = `/api/v1/workspaces/${w.id}`;
-  const conn = await h.call(w.apiKey, {
+  const conn = await t.h.call(w.apiKey, {
     method: 'POST',
     url: `${wBase}/sync/config`,
     payload: { provider: 'stripe', apiKey: API_KEY, ...(settings && { settings }) },
@@ -30,12 +30,20 @@ async function workspaceWithConnection(name: string, settings?: Record<string, u
 /** Reads the sync command topic from now on. */
 function syncCommandProbe() {
   return TopicProbe.start(
-    h.app.diContainer.cradle.kafka,
-    topicName(TOPICS.syncCommand, h.env.KAFKA_TOPIC_PREFIX ?? ''),
+    t.h.app.diContainer.cradle.kafka,
+    topicName(TOPICS.syncCommand, t.h.env.KAFKA_TOPIC_PREFIX ?? ''),
   );
 }
 
 type Command = { kind?: string; sessionId?: string };
+
+/** Whether `probe` has read a `kind` command for the session. */
+function commandSeen(probe: TopicProbe, kind: string, sessionId: string): boolean {
+  return probe.messages.some((message) => {
+    const command = message.envelope.payload as Command;
+    return command.kind === kind && command.sessionId === sessionId;
+  });
+}
 
 describe('a session: start, read, cancel', () => {
   let probe: TopicProbe;
@@ -48,9 +56,9 @@ describe('a session: start, read, cancel', () => {
   beforeAll(async () => {
     probe = await syncCommandProbe();
     ({ w, wBase, connectionId } = await workspaceWithConnection('sync', {
-      apiBaseUrl: h.simUrl,
+      apiBaseUrl: t.h.simUrl,
     }));
-    start = await h.call(w.apiKey, {
+    start = await t.h.call(w.apiKey, {
       method: 'POST',
       url: `${wBase}/sync/stripe/initial`,
       payload: { entityTypes: ['price', 'customer', 'product'] },
@@ -86,7 +94,7 @@ describe('a session: start, read, cancel', () => {
   });
 
   it('a second start while one is pending is 409 SYNC_SESSION_ACTIVE, without details', async () => {
-    const again = await h.call(w.apiKey, {
+    const again = await t.h.call(w.apiKey, {
       method: 'POST',
       url: `${wBase}/sync/stripe/initial`,
       payload: {},
@@ -96,7 +104,7 @@ describe('a session: start, read, cancel', () => {
   });
 
   it('the session reads as pending, with zeroed progress per entity type', async () => {
-    const session = await h.call(w.apiKey, {
+    const session = await t.h.call(w.apiKey, {
       method: 'GET',
       url: `${wBase}/sync/sessions/${sessionId}`,
     });
@@ -110,14 +118,14 @@ describe('a session: start, read, cancel', () => {
 
   it('a connection with a session cannot be deleted (409)', async () => {
     expectProblem(
-      await h.call(w.apiKey, { method: 'DELETE', url: `${wBase}/sync/config/${connectionId}` }),
+      await t.h.call(w.apiKey, { method: 'DELETE', url: `${wBase}/sync/config/${connectionId}` }),
       409,
       'SYNC_SESSION_ACTIVE',
     );
   });
 
   it('cancel is 202 with the cancelled session', async () => {
-    const cancel = await h.call(w.apiKey, {
+    const cancel = await t.h.call(w.apiKey, {
       method: 'POST',
       url: `${wBase}/sync/sessions/${sessionId}/cancel`,
     });
@@ -127,7 +135,7 @@ describe('a session: start, read, cancel', () => {
 
   it('cancelling a finished session is 409 SYNC_SESSION_FINISHED', async () => {
     expectProblem(
-      await h.call(w.apiKey, {
+      await t.h.call(w.apiKey, {
         method: 'POST',
         url: `${wBase}/sync/sessions/${sessionId}/cancel`,
       }),
@@ -137,13 +145,7 @@ describe('a session: start, read, cancel', () => {
   });
 
   it('cancel publishes a cancel command', async () => {
-    await eventually(() =>
-      probe.messages.some(
-        (x) =>
-          (x.envelope.payload as Command).kind === 'cancel' &&
-          (x.envelope.payload as Command).sessionId === sessionId,
-      ),
-    );
+    await eventually(() => commandSeen(probe, 'cancel', sessionId));
   });
 });
 
@@ -151,11 +153,11 @@ it('concurrent starts create exactly one session', async () => {
   const { w, wBase } = await workspaceWithConnection('race');
   const results = await Promise.all(
     Array.from({ length: 5 }, () =>
-      h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial` }),
+      t.h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial` }),
     ),
   );
   expect(results.map((r) => r.statusCode).sort()).toEqual([202, 409, 409, 409, 409]);
-  expect(await h.prisma.paymentSyncSession.count({ where: { workspaceId: w.id } })).toBe(1);
+  expect(await t.h.prisma.paymentSyncSession.count({ where: { workspaceId: w.id } })).toBe(1);
 }, 30_000);
 
 describe('which connection a start uses', () => {
@@ -163,9 +165,9 @@ describe('which connection a start uses', () => {
   let wBase: string;
   const ids: string[] = [];
   const startSync = (payload?: Record<string, unknown>) =>
-    h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial`, payload });
+    t.h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial`, payload });
   beforeAll(async () => {
-    w = await h.createWorkspace('two');
+    w = await t.h.createWorkspace('two');
     wBase = `/api/v1/workspaces/${w.id}`;
   });
 
@@ -175,7 +177,7 @@ describe('which connection a start uses', () => {
 
   it('with two connections, start is 409 CONNECTION_AMBIGUOUS', async () => {
     for (const mode of ['test', 'live'] as const) {
-      const r = await h.call(w.apiKey, {
+      const r = await t.h.call(w.apiKey, {
         method: 'POST',
         url: `${wBase}/sync/config`,
         payload: { provider: 'stripe', apiKey: `sk_${mode}_abcdefgh12345`, mode },
@@ -199,30 +201,23 @@ describe('session listing', () => {
   beforeAll(async () => {
     ({ w, wBase, connectionId } = await workspaceWithConnection('paging'));
     for (let i = 0; i < 5; i++) {
-      const s = await h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial` });
+      const s = await t.h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial` });
       const { sessionId } = s.json<{ sessionId: string }>();
       ids.push(sessionId);
-      await h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/sessions/${sessionId}/cancel` });
+      await t.h.call(w.apiKey, {
+        method: 'POST',
+        url: `${wBase}/sync/sessions/${sessionId}/cancel`,
+      });
     }
   }, 30_000);
 
   it('pages newest first with a cursor', async () => {
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await h.call(w.apiKey, {
-        method: 'GET',
-        url: `${wBase}/sync/sessions?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
-      });
-      const body = page.json<{ data: { id: string }[]; nextCursor: string | null }>();
-      seen.push(...body.data.map((s) => s.id));
-      cursor = body.nextCursor;
-    } while (cursor);
+    const { ids: seen } = await pageThrough(t.h, w.apiKey, `${wBase}/sync/sessions?limit=2`);
     expect(seen).toEqual([...ids].reverse());
   });
 
   it('filters by status and connection', async () => {
-    const filtered = await h.call(w.apiKey, {
+    const filtered = await t.h.call(w.apiKey, {
       method: 'GET',
       url: `${wBase}/sync/sessions?status=completed&configurationId=${connectionId}`,
     });
@@ -231,7 +226,7 @@ describe('session listing', () => {
 
   it('a garbage cursor is 400', async () => {
     expectProblem(
-      await h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/sessions?cursor=garbage` }),
+      await t.h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/sessions?cursor=garbage` }),
       400,
       'VALIDATION_FAILED',
     );
@@ -239,8 +234,8 @@ describe('session listing', () => {
 });
 
 it('lists providers with capabilities', async () => {
-  const w = await h.createWorkspace('providers');
-  const res = await h.call(w.apiKey, {
+  const w = await t.h.createWorkspace('providers');
+  const res = await t.h.call(w.apiKey, {
     method: 'GET',
     url: `/api/v1/workspaces/${w.id}/sync/providers`,
   });
@@ -258,12 +253,12 @@ describe('recovery: resume and restart', () => {
   let sessionId: string;
   let child: { sessionId: string; parentSessionId: string };
   const recover = (payload: Record<string, unknown>) =>
-    h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/recover`, payload });
+    t.h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/recover`, payload });
 
   beforeAll(async () => {
     probe = await syncCommandProbe();
     ({ w, wBase } = await workspaceWithConnection('recover'));
-    const start = await h.call(w.apiKey, {
+    const start = await t.h.call(w.apiKey, {
       method: 'POST',
       url: `${wBase}/sync/stripe/initial`,
       payload: { entityTypes: ['customer', 'invoice'] },
@@ -278,11 +273,11 @@ describe('recovery: resume and restart', () => {
 
   it('a failed session is listed as recoverable', async () => {
     // What the sync-runner records when a provider error ends a session.
-    await h.prisma.paymentSyncSession.update({
+    await t.h.prisma.paymentSyncSession.update({
       where: { id: sessionId },
       data: { status: 'failed', error: { code: 'PROVIDER_ERROR', message: 'boom' } },
     });
-    const listed = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/recoverable` });
+    const listed = await t.h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/recoverable` });
     expect(listed.json<{ data: { id: string; reason: string }[] }>().data).toEqual([
       expect.objectContaining({ id: sessionId, reason: 'failed', status: 'failed' }),
     ]);
@@ -292,13 +287,7 @@ describe('recovery: resume and restart', () => {
     const resume = await recover({ sessionId, mode: 'resume', reason: 'provider fixed' });
     expect(resume.statusCode).toBe(202);
     expect(resume.json()).toEqual({ sessionId, parentSessionId: null, mode: 'resume' });
-    await eventually(() =>
-      probe.messages.some(
-        (m) =>
-          (m.envelope.payload as Command).kind === 'resume' &&
-          (m.envelope.payload as Command).sessionId === sessionId,
-      ),
-    );
+    await eventually(() => commandSeen(probe, 'resume', sessionId));
   });
 
   it('restart is 202 with a new session linked to its parent', async () => {
@@ -309,7 +298,7 @@ describe('recovery: resume and restart', () => {
   });
 
   it('the restarted session is pending, with the entity types asked for', async () => {
-    const childSession = await h.call(w.apiKey, {
+    const childSession = await t.h.call(w.apiKey, {
       method: 'GET',
       url: `${wBase}/sync/sessions/${child.sessionId}`,
     });
@@ -321,12 +310,12 @@ describe('recovery: resume and restart', () => {
   });
 
   it('a restarted session is no longer listed as recoverable', async () => {
-    const after = await h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/recoverable` });
+    const after = await t.h.call(w.apiKey, { method: 'GET', url: `${wBase}/sync/recoverable` });
     expect(after.json<{ data: unknown[] }>().data).toEqual([]);
   });
 
   it('recover is audited with its mode and reason', async () => {
-    const audit = await h.prisma.auditLog.findFirst({
+    const audit = await t.h.prisma.auditLog.findFirst({
       where: { workspaceId: w.id, action: { endsWith: '/sync/recover' }, statusCode: 202 },
     });
     expect(audit?.details).toMatchObject({ mode: 'resume', reason: 'provider fixed' });
@@ -336,14 +325,14 @@ describe('recovery: resume and restart', () => {
 it('a completed session is not recoverable', async () => {
   const { w, wBase } = await workspaceWithConnection('recover-done');
   const { sessionId } = (
-    await h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial` })
+    await t.h.call(w.apiKey, { method: 'POST', url: `${wBase}/sync/stripe/initial` })
   ).json<{ sessionId: string }>();
-  await h.prisma.paymentSyncSession.update({
+  await t.h.prisma.paymentSyncSession.update({
     where: { id: sessionId },
     data: { status: 'completed' },
   });
   expectProblem(
-    await h.call(w.apiKey, {
+    await t.h.call(w.apiKey, {
       method: 'POST',
       url: `${wBase}/sync/recover`,
       payload: { sessionId, mode: 'restart' },

@@ -1,3 +1,5 @@
+import type { LightMyRequestResponse } from 'fastify';
+
 import { SyncWriteRepository } from '@paysync/db';
 import { anEvent } from '@paysync/db/testing';
 import { stripeObjectToChange } from '@paysync/providers';
@@ -98,6 +100,27 @@ export async function seedReadData(h: ApiHarness, workspaceId: string): Promise<
   });
 }
 
+/**
+ * Walks a paged listing (`path` with its query, `limit` included) from the first page to the
+ * last, following `nextCursor`; returns the ids in the order served and every page's response.
+ */
+export async function pageThrough(h: ApiHarness, token: string, path: string) {
+  const ids: string[] = [];
+  const pages: LightMyRequestResponse[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await h.call(token, {
+      method: 'GET',
+      url: `${path}${cursor ? `&cursor=${cursor}` : ''}`,
+    });
+    const body = page.json<{ data: { id: string }[]; nextCursor: string | null }>();
+    ids.push(...body.data.map((item) => item.id));
+    pages.push(page);
+    cursor = body.nextCursor;
+  } while (cursor);
+  return { ids, pages };
+}
+
 /** A harness with one workspace (`name`) for a test file, and that workspace's URL base. */
 export async function startWithWorkspace(
   name: string,
@@ -114,6 +137,40 @@ export async function startWithWorkspace(
 }
 
 /**
+ * Registers the lifecycle of something a whole test file shares: `start` before all its tests,
+ * `close` after them. The returned getter throws when read before the start ran.
+ */
+function perFile<T>(what: string, start: () => Promise<T>, close: (started: T) => Promise<void>) {
+  let started: T | undefined;
+  beforeAll(async () => {
+    started = await start();
+  }, 60_000);
+  afterAll(async () => {
+    if (started !== undefined) await close(started);
+  });
+  return (): T => {
+    if (started === undefined) throw new Error(`${what} read before its beforeAll ran`);
+    return started;
+  };
+}
+
+/** The api harness of a test file: started before all its tests, closed after them. */
+export function apiHarness(opts?: Parameters<typeof startApiHarness>[0]): {
+  readonly h: ApiHarness;
+} {
+  const get = perFile(
+    'api harness',
+    () => startApiHarness(opts),
+    (h) => h.close(),
+  );
+  return {
+    get h() {
+      return get();
+    },
+  };
+}
+
+/**
  * The harness of a test file that works in one workspace (`name`): started before all its tests
  * (see {@link startWithWorkspace}), closed after them. Its fields are readable from then on.
  */
@@ -121,15 +178,11 @@ export function workspaceHarness(
   name: string,
   opts?: Parameters<typeof startApiHarness>[0],
 ): { readonly h: ApiHarness; readonly ws: TestWorkspace; readonly base: string } {
-  let started: Awaited<ReturnType<typeof startWithWorkspace>> | undefined;
-  beforeAll(async () => {
-    started = await startWithWorkspace(name, opts);
-  }, 60_000);
-  afterAll(async () => started?.h.close());
-  const get = () => {
-    if (!started) throw new Error(`workspace harness "${name}" read before its beforeAll ran`);
-    return started;
-  };
+  const get = perFile(
+    `workspace harness "${name}"`,
+    () => startWithWorkspace(name, opts),
+    (started) => started.h.close(),
+  );
   return {
     get h() {
       return get().h;
