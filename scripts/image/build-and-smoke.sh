@@ -37,6 +37,9 @@ PREFIX="${RUN_ID}"
 WORK="$(mktemp -d)"
 CTRS=()
 PIDS=()
+# Each check that passed counts once in the test ledger (scripts/test-totals.mjs); a failure counts one.
+CHECKS=0
+passed() { CHECKS=$((CHECKS + 1)); }
 
 # The process a `buildah run` (pid $1) runs: the deepest of its chain of descendants
 # (buildah -> buildah-chroot-runtime -> buildah-chroot-exec -> node).
@@ -62,6 +65,7 @@ cleanup() {
   "$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAtc "DROP DATABASE IF EXISTS \"$DB\"" >/dev/null 2>&1 || true
   node scripts/image/delete-topics.mjs "$KAFKA" "$PREFIX." >/dev/null 2>&1 || true
   rm -rf "$WORK"
+  node scripts/test-totals.mjs add "image build + smoke checks" "$CHECKS" "$([ "$status" -eq 0 ] && echo 0 || echo 1)" || true
   exit "$status"
 }
 trap cleanup EXIT
@@ -87,6 +91,7 @@ if [ "${SMOKE_ONLY:-}" != 1 ]; then
     --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     -f "$WORK/src/docker/Dockerfile" -t "$TAG" "$WORK/src" >"$WORK/build.log" 2>&1 ||
     { tail -n 60 "$WORK/build.log"; log "build FAILED"; exit 1; }
+  passed # the image builds from a fresh clone
   t2=$(date +%s)
   log "built in $((t2 - t1)) s (base image $((t1 - t0)) s)"
   # The previous build under the same tag is now untagged; with vfs each image is a full copy.
@@ -97,6 +102,7 @@ SIZE="$("${BUILDAH[@]}" images --format '{{.Size}}' "$TAG" | head -n 1)"
 USER_CFG="$("${BUILDAH[@]}" inspect --type image --format '{{.OCIv1.Config.User}}' "$TAG")"
 log "image $TAG: size $SIZE, user $USER_CFG"
 case "$USER_CFG" in 0 | 0:* | root | root:* | "") log "the image runs as root"; exit 1 ;; esac
+passed # non-root user
 
 # 3. Smoke test against the local stack, from inside the image (buildah run: host network).
 "$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAtc "CREATE DATABASE \"$DB\"" >/dev/null
@@ -117,6 +123,7 @@ run_in_image() { # run_in_image NAME [--env ...] -- command...
   "${BUILDAH[@]}" run --isolation chroot "${ENV_ARGS[@]}" "$CTR" "$@" >"$WORK/$name.log" 2>&1 ||
     { cat "$WORK/$name.log"; log "$name FAILED"; exit 1; }
   grep -E '^\[(migrate|migrate status|topics apply)\]' "$WORK/$name.log" | sed 's/^/[image]   /'
+  passed # the admin command succeeded
 }
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 
@@ -149,6 +156,7 @@ for service in "${SERVICES[@]}"; do
   done
   public="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${PORT[$service]}/ready" || true)"
   [ "$public" = 404 ] || { log "$service answers /ready on its public PORT ($public)"; exit 1; }
+  passed # /ready 200 on the metrics port, 404 on the public one
   log "$service: /ready 200 on METRICS_PORT $(cat "$WORK/$service.ready"), 404 on PORT"
 done
 
@@ -162,6 +170,7 @@ for service in "${SERVICES[@]}"; do
     exit 1
   fi
   grep -q '"msg":"Stopped"' "$WORK/$service.log" || { log "$service did not log Stopped"; exit 1; }
+  passed # drains and exits 0 on SIGTERM
   log "$service stopped cleanly on SIGTERM"
 done
 PIDS=()
