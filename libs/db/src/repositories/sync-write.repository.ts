@@ -26,6 +26,11 @@ export interface EventRecord {
   readonly providerEventId: string;
   readonly eventType: string;
   readonly source: SyncSource;
+  /**
+   * The connection the event came through: a replay or refetch asks that account. Kept from the
+   * first write (a replay through another connection does not change it).
+   */
+  readonly connectionId?: string | null;
   /** The provider event as received, kept for replay. */
   readonly payload: unknown;
   readonly objectType?: string | null;
@@ -131,15 +136,17 @@ export class SyncWriteRepository {
       await this.#prisma.$executeRawUnsafe(
         `INSERT INTO payment_sync_events AS e
            (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id,
-            payload, provider_created_at, attempts, last_error, error_class)
+            payload, provider_created_at, attempts, last_error, error_class, connection_id)
          SELECT i.workspace_id, i.provider::payment_provider, i.provider_event_id, i.event_type,
                 i.status::sync_event_status, i.source::sync_source, i.object_type, i.object_id, i.payload,
-                i.provider_created_at, i.attempt, i.last_error, i.error_class
+                i.provider_created_at, i.attempt, i.last_error, i.error_class, i.connection_id
            FROM jsonb_to_recordset($1::jsonb) AS i(workspace_id uuid, provider text, provider_event_id text,
                 event_type text, status text, source text, object_type text, object_id text, payload jsonb,
-                provider_created_at timestamptz, attempt int, last_error text, error_class text)
+                provider_created_at timestamptz, attempt int, last_error text, error_class text,
+                connection_id uuid)
          ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE SET
            status = EXCLUDED.status,
+           connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id),
            attempts = GREATEST(e.attempts, EXCLUDED.attempts),
            last_error = EXCLUDED.last_error,
            error_class = EXCLUDED.error_class
@@ -159,6 +166,7 @@ export class SyncWriteRepository {
             attempt: f.attempt,
             last_error: f.message.slice(0, 2000),
             error_class: f.errorClass,
+            connection_id: f.event.connectionId ?? null,
           })),
         ),
       );
@@ -254,14 +262,15 @@ export class SyncWriteRepository {
       { workspace_id: string; provider: string; provider_event_id: string }[]
     >(
       `INSERT INTO payment_sync_events AS e
-         (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id, payload, provider_created_at, received_at)
+         (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id, payload, provider_created_at, received_at, connection_id)
        SELECT i.workspace_id, i.provider::payment_provider, i.provider_event_id, i.event_type, 'received',
               i.source::sync_source, i.object_type, i.object_id, i.payload, i.provider_created_at,
-              COALESCE(i.received_at, now())
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[])
-           AS i(workspace_id, provider, provider_event_id, event_type, source, object_type, object_id, payload, provider_created_at, received_at)
+              COALESCE(i.received_at, now()), i.connection_id
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::uuid[])
+           AS i(workspace_id, provider, provider_event_id, event_type, source, object_type, object_id, payload, provider_created_at, received_at, connection_id)
        ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE
-         SET attempts = e.attempts + 1, source = EXCLUDED.source
+         SET attempts = e.attempts + 1, source = EXCLUDED.source,
+             connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id)
          WHERE e.status IN ('received', 'failed', 'dead')
        RETURNING e.workspace_id::text AS workspace_id, e.provider::text AS provider, e.provider_event_id`,
       sorted.map((e) => e.workspaceId),
@@ -274,6 +283,7 @@ export class SyncWriteRepository {
       sorted.map((e) => JSON.stringify(e.payload ?? null)),
       sorted.map((e) => e.providerCreatedAt ?? null),
       sorted.map((e) => e.receivedAt ?? null),
+      sorted.map((e) => e.connectionId ?? null),
     );
     const accepted = new Set(
       rows.map((r) => eventKey(r.workspace_id, r.provider, r.provider_event_id)),

@@ -70,6 +70,8 @@ export interface StoredEvent {
   readonly id: string;
   readonly workspaceId: string;
   readonly provider: ProviderName;
+  /** The connection the event came through; null on events stored before it was recorded. */
+  readonly connectionId: string | null;
   readonly providerEventId: string;
   readonly eventType: string;
   readonly status: EventStatus;

@@ -154,9 +154,7 @@ export class ReplayService {
     const providerOf = this.#providerCache();
     const plan: ReplayPlan = { items: [], messages: [] };
     for (const event of events) {
-      const connection =
-        connections.find((c) => c.provider === event.provider && c.isActive) ??
-        connections.find((c) => c.provider === event.provider);
+      const connection = connectionFor(event, connections);
       const { message, ...outcome } = await this.#planEvent(req, event, connection, providerOf);
       plan.items.push({
         id: event.id,
@@ -185,7 +183,7 @@ export class ReplayService {
     const stored = (event.payload ?? {}) as Payload;
     const payload =
       req.mode === 'refetch'
-        ? await this.#refetch(event, stored, await providerOf(connection))
+        ? await this.#refetch(event, stored, connection, await providerOf(connection))
         : stored;
     if (typeof payload === 'string') return skipped(payload);
     const webhook = replayedWebhook(event, payload, connection.id, req.mode);
@@ -231,11 +229,14 @@ export class ReplayService {
   /**
    * The stored event with its object replaced by the provider's current state (retrieved now; a
    * deleted object becomes a bare `{id, object, deleted}`), dated at the retrieve. Returns why not
-   * when the event names no synced object or the provider cannot answer.
+   * when the event names no synced object or the provider cannot answer, and when the object is
+   * not found through a connection that is not the event's own (another account's 404 says
+   * nothing about this object: it must never become a tombstone).
    */
   async #refetch(
     event: StoredEvent,
     payload: Payload,
+    connection: ConnectionView,
     provider: BillingProvider,
   ): Promise<Payload | string> {
     const ctx = { workspaceId: event.workspaceId, source: 'replay' as const };
@@ -262,6 +263,11 @@ export class ReplayService {
     } catch (err) {
       return `the provider could not be asked: ${err instanceof AppError ? err.message : 'unexpected error'}`;
     }
+    if (current.deleted && event.connectionId !== connection.id) {
+      return event.connectionId === null
+        ? 'not found, and the event does not record its connection: not deleted'
+        : `not found through connection ${connection.id}, which is not the event's own: not deleted`;
+    }
     const data = payload.data as Payload | undefined;
     const stored = (data?.object ?? {}) as Payload;
     const object = current.deleted
@@ -269,6 +275,23 @@ export class ReplayService {
       : current.raw;
     return { ...payload, created: Math.floor(current.version / 1000), data: { ...data, object } };
   }
+}
+
+/**
+ * The connection a replay of `event` goes through: the event's own when it still exists (even
+ * deactivated: another account's answer would be wrong), else, for events stored before their
+ * connection was recorded or whose connection was deleted, an active one of the provider.
+ */
+function connectionFor(
+  event: StoredEvent,
+  connections: readonly ConnectionView[],
+): ConnectionView | undefined {
+  const own = connections.find((c) => c.id === event.connectionId);
+  return (
+    own ??
+    connections.find((c) => c.provider === event.provider && c.isActive) ??
+    connections.find((c) => c.provider === event.provider)
+  );
 }
 
 /**

@@ -167,14 +167,14 @@ async function quarantine(
     await tx.$executeRaw`
       INSERT INTO payment_sync_events AS e
         (workspace_id, provider, provider_event_id, event_type, status, source, object_type,
-         object_id, payload, provider_created_at, received_at, last_error, error_class)
+         object_id, payload, provider_created_at, received_at, last_error, error_class, connection_id)
       VALUES (${m.workspaceId}::uuid, ${m.provider}::payment_provider, ${m.event.id}, ${m.event.type},
          'dead', ${m.source}::sync_source, ${m.event.objectType}, ${m.event.objectId},
          ${JSON.stringify(m.event.payload ?? null)}::jsonb, ${new Date(m.event.createdMs)},
-         ${new Date(m.receivedAt)}, ${lastError}, 'KAFKA_MESSAGE_REJECTED')
+         ${new Date(m.receivedAt)}, ${lastError}, 'KAFKA_MESSAGE_REJECTED', ${m.connectionId}::uuid)
       ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE SET
         status = 'dead', last_error = EXCLUDED.last_error, error_class = EXCLUDED.error_class,
-        attempts = e.attempts + 1
+        attempts = e.attempts + 1, connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id)
       WHERE e.status IN ('received', 'failed', 'dead')`;
   }
   await tx.$executeRaw`DELETE FROM webhook_outbox WHERE id = ${row.id}`;

@@ -281,6 +281,7 @@ function toItem(received: WebhookMessage): Item {
       providerEventId: webhook.event.id,
       eventType: webhook.event.type,
       source: webhook.source,
+      connectionId: webhook.connectionId,
       payload: webhook.event.payload,
       objectType: webhook.event.objectType,
       objectId: webhook.event.objectId,
