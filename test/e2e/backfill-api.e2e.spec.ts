@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { eventually } from '@paysync/testkit';
 
 import { startApiHarness, type ApiHarness } from '../../services/api/src/testing/api-harness.js';
+import { createConnection } from '../../services/api/src/testing/management-api.js';
 import { startSyncRunner } from '../support/services.js';
 
 // The user's path: the api creates the session and publishes the start command on Kafka; the
@@ -30,16 +31,7 @@ afterAll(async () => {
 it('POST /sync/stripe/initial → Kafka command → sync-runner → completed session, rows readable', async () => {
   const ws = await h.createWorkspace('backfill');
   const base = `/api/v1/workspaces/${ws.id}`;
-  const conn = await h.call(ws.apiKey, {
-    method: 'POST',
-    url: `${base}/sync/config`,
-    payload: {
-      provider: 'stripe',
-      apiKey: 'sk_test_backfill0001',
-      settings: { apiBaseUrl: h.simUrl },
-    },
-  });
-  expect([conn.statusCode, conn.body]).toEqual([201, expect.any(String)]);
+  await createConnection(h, ws, { apiKey: 'sk_test_backfill0001', webhookSecret: undefined });
   const start = await h.call(ws.apiKey, { method: 'POST', url: `${base}/sync/stripe/initial` });
   expect(start.statusCode).toBe(202);
   const { sessionId } = start.json<{ sessionId: string }>();

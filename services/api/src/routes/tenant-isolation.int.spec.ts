@@ -4,6 +4,7 @@ import { stripeObjectToChange } from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
 
 import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { createConnection } from '../testing/management-api.js';
 
 import type { OpenAPIV3 } from 'openapi-types';
 
@@ -74,16 +75,10 @@ let operations: { method: string; path: string; operationId: string }[];
 async function seedTenant(name: string): Promise<Tenant> {
   const ws = await h.createWorkspace(name);
   const base = `/api/v1/workspaces/${ws.id}`;
-  const conn = await h.call(ws.apiKey, {
-    method: 'POST',
-    url: `${base}/sync/config`,
-    payload: {
-      provider: 'stripe',
-      apiKey: 'sk_test_tenantKey00001',
-      settings: { apiBaseUrl: h.simUrl },
-    },
+  const { id: configId } = await createConnection(h, ws, {
+    apiKey: 'sk_test_tenantKey00001',
+    webhookSecret: undefined,
   });
-  const configId = conn.json<{ id: string }>().id;
   const session = await h.call(ws.apiKey, { method: 'POST', url: `${base}/sync/stripe/initial` });
   const sessionId = session.json<{ sessionId: string }>().sessionId;
   const reconciliation = await h.call(ws.apiKey, {

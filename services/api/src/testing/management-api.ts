@@ -41,7 +41,7 @@ export function expectProblem(
   return body;
 }
 
-/** Adds a Stripe connection to the workspace through the API (201 asserted). */
+/** Adds a Stripe connection to the workspace through the API (201 asserted, the body shown if not). */
 export async function createConnection(
   h: ApiHarness,
   ws: TestWorkspace,
@@ -58,7 +58,7 @@ export async function createConnection(
       ...overrides,
     },
   });
-  expect(res.statusCode).toBe(201);
+  expect([res.statusCode, res.body]).toEqual([201, expect.any(String)]);
   return res.json<{ id: string; webhookPath: string }>();
 }
 
