@@ -146,7 +146,8 @@ it('recovery health reports the recovery loops and the DLQ consumer lag', async 
     create: { component: 'redrive', lastSuccessAt: new Date(), details: { redriven: 2 } },
     update: { lastSuccessAt: new Date(), lastFailureAt: null, details: { redriven: 2 } },
   });
-  const res = await h.call(w.apiKey, {
+  // The global view (loop details, errors, DLQ lag) is the admin token's (issue 15 item 7).
+  const res = await h.call('admin', {
     method: 'GET',
     url: `/api/v1/workspaces/${w.id}/error-recovery/health`,
   });
@@ -177,7 +178,8 @@ it('recovery health is degraded while a loop’s last run failed', async () => {
     },
     update: { lastFailureAt: failedAt, lastError: 'provider unavailable' },
   });
-  const res = await h.call(w.apiKey, {
+  // The global view (loop details, errors, DLQ lag) is the admin token's (issue 15 item 7).
+  const res = await h.call('admin', {
     method: 'GET',
     url: `/api/v1/workspaces/${w.id}/error-recovery/health`,
   });

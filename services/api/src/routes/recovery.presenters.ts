@@ -36,9 +36,9 @@ export function presentRecoveryHealth(health: RecoveryHealth) {
       name: c.component,
       lastSuccessAt: iso(c.lastSuccessAt),
       lastFailureAt: iso(c.lastFailureAt),
-      lastError: c.lastError,
+      ...(c.lastError !== undefined && { lastError: c.lastError }),
       healthy: c.healthy,
-      details: c.details,
+      ...(c.details !== undefined && { details: c.details }),
     })),
   };
 }

@@ -78,6 +78,11 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> 
     '/workspaces/:workspaceId/error-recovery/health',
     { schema: getErrorRecoveryHealthSchema },
     async (req) =>
-      presentRecoveryHealth(await recoveryHealthService.health(req.params.workspaceId)),
+      presentRecoveryHealth(
+        await recoveryHealthService.health(
+          req.params.workspaceId,
+          principalOf(req).kind === 'admin' ? 'global' : 'workspace',
+        ),
+      ),
   );
 };

@@ -80,9 +80,19 @@ const Component = Type.Object({
   name: Type.String({ description: 'redrive, session-watchdog, reconciliation, events-poller' }),
   lastSuccessAt: Nullable(DateTime),
   lastFailureAt: Nullable(DateTime),
-  lastError: Nullable(Type.String()),
+  lastError: Type.Optional(
+    Nullable(Type.String({ description: 'Admin token only: it may name any workspace’s objects' })),
+  ),
   healthy: Type.Boolean({ description: 'Its last run succeeded' }),
-  details: Type.Object({}, { additionalProperties: true, description: 'What the last run did' }),
+  details: Type.Optional(
+    Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description: 'Admin token only: what the last run did (it spans every workspace)',
+      },
+    ),
+  ),
 });
 
 export const startReconciliationSchema = {
@@ -138,17 +148,26 @@ export const getReconciliationSchema = {
 export const getErrorRecoveryHealthSchema = {
   operationId: 'getErrorRecoveryHealth',
   tags: ['recovery'],
-  summary: 'Recovery service health: DLQ consumer lag, last runs of its loops, re-drives',
+  summary: 'Recovery service health: last runs of its loops, this workspace’s re-drives',
+  description:
+    'A workspace key sees whether each recovery loop is healthy and its own dead letters; the ' +
+    'admin token also sees the DLQ consumer lag and each loop’s last error and details, which ' +
+    'span every workspace.',
   params: WorkspaceParams,
   response: {
     200: Type.Object({
       status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
-      dlqConsumer: Type.Object({
-        groupId: Type.String(),
-        topic: Type.String(),
-        lag: Nullable(Type.Integer({ description: 'Dead letters not yet recorded' })),
-        error: Nullable(Type.String()),
-      }),
+      dlqConsumer: Type.Optional(
+        Type.Object(
+          {
+            groupId: Type.String(),
+            topic: Type.String(),
+            lag: Nullable(Type.Integer({ description: 'Dead letters not yet recorded' })),
+            error: Nullable(Type.String()),
+          },
+          { description: 'Admin token only: the lag counts every workspace’s dead letters' },
+        ),
+      ),
       components: Type.Array(Component),
       redrives: Type.Object(
         {

@@ -3,14 +3,27 @@ import { topicName, type KafkaHealth } from '@paysync/kafka';
 
 import type { Heartbeat, RecoveryHealthRepository } from './recovery-health.repository.js';
 
-interface RecoveryComponent extends Heartbeat {
+interface RecoveryComponent extends Pick<
+  Heartbeat,
+  'component' | 'lastSuccessAt' | 'lastFailureAt'
+> {
   /** Its last run succeeded. */
   readonly healthy: boolean;
+  /** Admin view only: raw errors and what a run did name other tenants' objects. */
+  readonly lastError?: string | null;
+  readonly details?: Record<string, unknown>;
 }
+
+/**
+ * `workspace`: what one tenant may see (its own dead letters, whether each loop is healthy);
+ * `global`: the admin token's view, adding every loop's last error and details and the DLQ
+ * consumer group (issue 15 item 7: those span every tenant).
+ */
+export type RecoveryHealthView = 'workspace' | 'global';
 
 export interface RecoveryHealth {
   readonly status: 'ok' | 'degraded';
-  readonly dlqConsumer: {
+  readonly dlqConsumer?: {
     readonly groupId: string;
     readonly topic: string;
     readonly lag: number | null;
@@ -35,9 +48,10 @@ export interface RecoveryHealthServiceDeps {
 }
 
 /**
- * The recovery service's health as a workspace sees it: how far its DLQ consumer lags, the last
- * run of each of its loops, and the workspace's dead letters by re-drive state. Degraded when the
- * lag is unknown, no loop has reported yet, or any loop's last run failed.
+ * The recovery service's health for one workspace: the last run of each of its loops, the
+ * workspace's dead letters by re-drive state and, in the global (admin) view only, how far its
+ * DLQ consumer lags and each loop's last error and details. Degraded when the lag is unknown, no
+ * loop has reported yet, or any loop's last run failed (the same verdict in both views).
  */
 export class RecoveryHealthService {
   readonly #repo: RecoveryHealthRepository;
@@ -52,13 +66,17 @@ export class RecoveryHealthService {
     this.#dlqTopic = topicName(TOPICS.webhookDeadLetter, config.kafka.topicPrefix);
   }
 
-  async health(workspaceId: string): Promise<RecoveryHealth> {
+  async health(workspaceId: string, view: RecoveryHealthView): Promise<RecoveryHealth> {
     const dlqConsumer = await this.#dlqConsumer();
+    const global = view === 'global';
     const components = (await this.#repo.heartbeats()).map((b) => ({
-      ...b,
+      component: b.component,
+      lastSuccessAt: b.lastSuccessAt,
+      lastFailureAt: b.lastFailureAt,
       healthy:
         b.lastSuccessAt !== null &&
         (b.lastFailureAt === null || b.lastFailureAt <= b.lastSuccessAt),
+      ...(global && { lastError: b.lastError, details: b.details }),
     }));
     const deadLetters = await this.#repo.deadLettersByStatus(workspaceId);
     const count = (status: string) => deadLetters.get(status) ?? 0;
@@ -66,7 +84,7 @@ export class RecoveryHealthService {
       dlqConsumer.lag === null || components.length === 0 || components.some((c) => !c.healthy);
     return {
       status: degraded ? 'degraded' : 'ok',
-      dlqConsumer,
+      ...(global && { dlqConsumer }),
       components,
       redrives: {
         waiting: count('waiting'),
@@ -78,7 +96,7 @@ export class RecoveryHealthService {
   }
 
   /** The DLQ consumer group's lag; an unreachable Kafka is reported, not thrown. */
-  async #dlqConsumer(): Promise<RecoveryHealth['dlqConsumer']> {
+  async #dlqConsumer(): Promise<NonNullable<RecoveryHealth['dlqConsumer']>> {
     const consumer = { groupId: this.#groupId, topic: this.#dlqTopic };
     try {
       return {
