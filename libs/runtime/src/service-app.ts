@@ -15,6 +15,9 @@ import {
 
 import type { InfrastructureCradle } from './infrastructure.js';
 
+/** What a client-supplied X-Request-ID may look like (UUIDs, ULIDs, trace-style ids). */
+const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 export interface ServiceAppOptions<C extends InfrastructureCradle> {
   readonly logger: Logger;
   readonly container: AwilixContainer<C>;
@@ -50,8 +53,14 @@ export async function createServiceApp<C extends InfrastructureCradle>(
     return503OnClosing: true,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     trustProxy: options.trustProxy ? [...options.trustProxy] : false,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's X-Request-ID is kept only when it looks like an id: it is logged, echoed and
+    // stored in the audit trail, so anything else (markup, control characters, kilobytes) is
+    // replaced by our own UUID (issue 15 item 9).
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
   });
 
   await app.register(fastifyAwilixPlugin, {
