@@ -1,7 +1,7 @@
 import { STRIPE_EVENT_TYPES, signStripePayload } from '@paysync/providers';
 import { eventually } from '@paysync/testkit';
 
-import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { pipelineEvent, startPipeline, type Pipeline } from '../support/pipeline.js';
 
 // Label values a caller chooses must not become series: anyone can post to
 // /webhooks/<anything>, and a tenant signs its own events with any `type` it likes. A flood of
@@ -55,16 +55,14 @@ it('random provider names in the URL count as provider="unknown"', async () => {
 it('tenant-chosen event types count as type="other"; mapped types keep their name', async () => {
   const FLOOD = 120;
   const post = async (type: string) => {
-    const body = JSON.stringify({
-      id: `evt_${random()}${random()}`,
-      object: 'event',
-      type,
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      api_version: '2026-10-28.endive',
-      account: p.sim.accountId,
-      data: { object: { id: `cus_${random()}`, object: 'customer' } },
-    });
+    const body = JSON.stringify(
+      pipelineEvent(
+        p,
+        type,
+        { id: `cus_${random()}`, object: 'customer' },
+        `evt_${random()}${random()}`,
+      ),
+    );
     const res = await fetch(p.webhookUrl, {
       method: 'POST',
       body,

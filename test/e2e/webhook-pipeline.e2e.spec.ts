@@ -1,14 +1,18 @@
 import { FAILURE_HEADERS, TOPICS } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, SyncedEntityReader, type SyncedRow } from '@paysync/db';
-import { createKafka, topicName } from '@paysync/kafka';
-import { TopicProbe } from '@paysync/kafka/testing';
-import { createLogger } from '@paysync/observability';
+import { topicName } from '@paysync/kafka';
 import { STRIPE_EVENT_TYPES, signStripePayload } from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
-import { eventually, stackEnv } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
-import { TEST_ENCRYPTION_KEYS, startPipeline, type Pipeline } from '../support/pipeline.js';
+import {
+  TEST_ENCRYPTION_KEYS,
+  pipelineEvent,
+  pipelineTopicProbe,
+  startPipeline,
+  type Pipeline,
+} from '../support/pipeline.js';
 
 import type { EntityType } from '@paysync/contracts';
 
@@ -66,22 +70,8 @@ function signedEvent(
   return { body, headers: { 'stripe-signature': signStripePayload(body, secret, t) } };
 }
 
-function anEvent(
-  type: string,
-  object: Record<string, unknown>,
-  id = `evt_${Math.random().toString(36).slice(2)}`,
-) {
-  return {
-    id,
-    object: 'event',
-    type,
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    api_version: '2026-10-28.endive',
-    account: p.sim.accountId,
-    data: { object },
-  };
-}
+const anEvent = (type: string, object: Record<string, unknown>, id?: string) =>
+  pipelineEvent(p, type, object, id);
 
 describe('happy path: every entity type ends in the provider’s final state', () => {
   it('customers: created, updated, deleted', async () => {
@@ -318,15 +308,7 @@ describe('exactly once in effect, newest wins, deletes stick', () => {
 
 describe('bad input gets the right 4xx and nothing is produced', () => {
   it('rejects each bad request with its code and writes nothing to Kafka', async () => {
-    const kafka = createKafka(
-      { brokers: stackEnv().kafkaBrokers, connectionTimeoutMs: 3000 },
-      createLogger({ level: 'silent', name: 't' }),
-      't',
-    );
-    const probe = await TopicProbe.start(
-      kafka,
-      topicName(TOPICS.webhookReceived, p.env.KAFKA_TOPIC_PREFIX as string),
-    );
+    const probe = await pipelineTopicProbe(p, TOPICS.webhookReceived);
     const now = Math.floor(Date.now() / 1000);
     const good = signedEvent(anEvent('customer.updated', { id: 'cus_bad_1', object: 'customer' }));
     const cases: [
@@ -477,15 +459,7 @@ describe('bad input gets the right 4xx and nothing is produced', () => {
 
 describe('poison events', () => {
   it('go through every retry tier, then to the DLQ with their metadata, without blocking the partition', async () => {
-    const kafka = createKafka(
-      { brokers: stackEnv().kafkaBrokers, connectionTimeoutMs: 3000 },
-      createLogger({ level: 'silent', name: 't' }),
-      't',
-    );
-    const dlq = await TopicProbe.start(
-      kafka,
-      topicName(TOPICS.webhookDeadLetter, p.env.KAFKA_TOPIC_PREFIX as string),
-    );
+    const dlq = await pipelineTopicProbe(p, TOPICS.webhookDeadLetter);
     // PostgreSQL refuses \u0000 in text and jsonb: this event can never be stored.
     const poisonObject = {
       ...p.sim.getObject('customers', 'cus_sim0000000016'),

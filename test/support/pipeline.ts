@@ -1,3 +1,4 @@
+import type { TopicSpec } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
@@ -6,6 +7,9 @@ import {
   type Db,
 } from '@paysync/db';
 import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
+import { createKafka, topicName } from '@paysync/kafka';
+import { TopicProbe } from '@paysync/kafka/testing';
+import { createLogger } from '@paysync/observability';
 import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
 import { stackEnv, uniqueId } from '@paysync/testkit';
 
@@ -107,4 +111,39 @@ export async function startPipeline(
       await db.drop();
     },
   };
+}
+
+/**
+ * A Stripe event as the simulator's account would send it to this pipeline: created now, in test
+ * mode, at the API version paysync is written against.
+ */
+export function pipelineEvent(
+  p: Pipeline,
+  type: string,
+  object: Record<string, unknown>,
+  id = `evt_${Math.random().toString(36).slice(2)}`,
+) {
+  return {
+    id,
+    object: 'event',
+    type,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    api_version: '2026-10-28.endive',
+    account: p.sim.accountId,
+    data: { object },
+  };
+}
+
+/** Reads the pipeline's `topic` (under its prefix) from now on, through a Kafka client of its own. */
+export function pipelineTopicProbe(
+  p: Pipeline,
+  topic: Pick<TopicSpec, 'name'>,
+): Promise<TopicProbe> {
+  const kafka = createKafka(
+    { brokers: stackEnv().kafkaBrokers, connectionTimeoutMs: 3000 },
+    createLogger({ level: 'silent', name: 't' }),
+    't',
+  );
+  return TopicProbe.start(kafka, topicName(topic, p.env.KAFKA_TOPIC_PREFIX as string));
 }
