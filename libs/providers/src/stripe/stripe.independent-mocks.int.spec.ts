@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import type { CanonicalChange, EntityType } from '@paysync/contracts';
+import { ENTITY_TYPES, type CanonicalChange, type EntityType } from '@paysync/contracts';
 
-import { eventually } from '@paysync/testkit';
+import { eventually, freePort } from '@paysync/testkit';
 
 import { StripeProvider } from '../index.js';
 
@@ -140,14 +140,7 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     child.kill('SIGTERM');
   });
 
-  it.each([
-    'customer',
-    'product',
-    'price',
-    'subscription',
-    'invoice',
-    'payment_transaction',
-  ] as const)(
+  it.each(ENTITY_TYPES)(
     'accepts our list request for %s (with a cursor and created bounds) and we map its answer',
     async (type) => {
       const page = await provider.listPage(
@@ -212,15 +205,4 @@ function stripeMockBinary(): string {
     );
   }
   return bin;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
