@@ -137,6 +137,36 @@ function fill(path: string, ids: Record<string, string>, workspaceIds: Record<st
   });
 }
 
+/** The operations under /workspaces/{workspaceId} (every one but NOT_WORKSPACE_SCOPED). */
+const workspaceScoped = () =>
+  operations.filter((o) => !NOT_WORKSPACE_SCOPED.includes(o.operationId));
+
+/**
+ * Calls each operation with `token` (its sample body, if any) on the path {@link fill} builds
+ * from `ids` and `workspaceIds`; returns every answer's status and problem code.
+ */
+async function callEach(
+  token: string,
+  ops: typeof operations,
+  ids: Record<string, string>,
+  workspaceIds: Record<string, string>,
+) {
+  const answers: { operationId: string; status: number; code: string }[] = [];
+  for (const o of ops) {
+    const res = await h.call(token, {
+      method: o.method as 'GET',
+      url: fill(o.path, ids, workspaceIds),
+      ...(BODIES[o.operationId] !== undefined && { payload: BODIES[o.operationId] as object }),
+    });
+    answers.push({
+      operationId: o.operationId,
+      status: res.statusCode,
+      code: res.json<{ code?: string }>().code ?? '',
+    });
+  }
+  return answers;
+}
+
 beforeAll(async () => {
   h = await startApiHarness();
   a = await seedTenant('tenant-a');
@@ -163,15 +193,9 @@ it('every operation is in the isolation table (a new route cannot skip it)', () 
 });
 
 it('a workspace key gets 404 for every route of another workspace, and changes nothing', async () => {
-  const results: string[] = [];
-  for (const o of operations.filter((x) => !NOT_WORKSPACE_SCOPED.includes(x.operationId))) {
-    const res = await h.call(a.apiKey, {
-      method: o.method as 'GET',
-      url: fill(o.path, b.ids, b.ids),
-      ...(BODIES[o.operationId] !== undefined && { payload: BODIES[o.operationId] as object }),
-    });
-    results.push(`${o.operationId} ${res.statusCode} ${res.json<{ code?: string }>().code ?? ''}`);
-  }
+  const results = (await callEach(a.apiKey, workspaceScoped(), b.ids, b.ids)).map(
+    (r) => `${r.operationId} ${r.status} ${r.code}`,
+  );
   expect(results.filter((r) => !r.endsWith(' 404 NOT_FOUND'))).toEqual([]);
   // B is untouched.
   const bBase = `/api/v1/workspaces/${b.id}`;
@@ -196,34 +220,22 @@ it('a workspace key gets 404 for every route of another workspace, and changes n
 }, 60_000);
 
 it('within its own workspace, a key gets 404 for another workspace’s resource ids', async () => {
-  const results: string[] = [];
   const withResourceId = operations.filter(
     (o) =>
       !NOT_WORKSPACE_SCOPED.includes(o.operationId) &&
       /\{(?!workspaceId|provider)\w+\}/.test(o.path),
   );
   expect(withResourceId.length).toBeGreaterThanOrEqual(15);
-  for (const o of withResourceId) {
-    const res = await h.call(a.apiKey, {
-      method: o.method as 'GET',
-      url: fill(o.path, b.ids, a.ids),
-      ...(BODIES[o.operationId] !== undefined && { payload: BODIES[o.operationId] as object }),
-    });
-    results.push(`${o.operationId} ${res.statusCode} ${res.json<{ code?: string }>().code ?? ''}`);
-  }
+  const results = (await callEach(a.apiKey, withResourceId, b.ids, a.ids)).map(
+    (r) => `${r.operationId} ${r.status} ${r.code}`,
+  );
   expect(results.filter((r) => !r.endsWith(' 404 NOT_FOUND'))).toEqual([]);
 }, 60_000);
 
 it('the admin token gets 404 for every route of a workspace that does not exist', async () => {
   const ghost = { ...a.ids, workspaceId: '00000000-0000-4000-8000-000000000000' };
-  const results: string[] = [];
-  for (const o of operations.filter((x) => !NOT_WORKSPACE_SCOPED.includes(x.operationId))) {
-    const res = await h.call('admin', {
-      method: o.method as 'GET',
-      url: fill(o.path, a.ids, ghost),
-      ...(BODIES[o.operationId] !== undefined && { payload: BODIES[o.operationId] as object }),
-    });
-    results.push(`${o.operationId} ${res.statusCode}`);
-  }
+  const results = (await callEach('admin', workspaceScoped(), a.ids, ghost)).map(
+    (r) => `${r.operationId} ${r.status}`,
+  );
   expect(results.filter((r) => !r.endsWith(' 404'))).toEqual([]);
 }, 60_000);
