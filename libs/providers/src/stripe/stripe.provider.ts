@@ -45,6 +45,12 @@ export const STRIPE_API_VERSION = '2026-10-28.endive';
 export interface StripeProviderOptions extends ProviderClientOptions {
   /** Stripe API version for requests and for the webhook endpoints we create (default: ours). */
   readonly apiVersion?: string | undefined;
+  /**
+   * Longest `Retry-After` honoured (default 60 s): a larger one (a faulty proxy, a hostile base
+   * URL) would otherwise stall the caller and pause the account's shared bucket for as long as
+   * it says (issue 15 item 9).
+   */
+  readonly maxRetryAfterMs?: number | undefined;
 }
 
 type Listable =
@@ -68,6 +74,7 @@ export class StripeProvider implements BillingProvider {
   readonly #mode: 'test' | 'live';
   readonly #tolerance: number | undefined;
   readonly #apiVersion: string;
+  readonly #maxRetryAfterMs: number;
 
   constructor({
     apiKey,
@@ -78,6 +85,7 @@ export class StripeProvider implements BillingProvider {
     timeoutMs,
     webhookToleranceSeconds,
     apiVersion,
+    maxRetryAfterMs,
   }: StripeProviderOptions) {
     if (!/^(sk|rk)_(test|live)_\S+$/.test(apiKey)) {
       throw new ValidationError(
@@ -107,6 +115,7 @@ export class StripeProvider implements BillingProvider {
       });
     this.#maxAttempts = maxAttempts ?? 8;
     this.#tolerance = webhookToleranceSeconds;
+    this.#maxRetryAfterMs = maxRetryAfterMs ?? 60_000;
   }
 
   capabilities(): ProviderCapabilities {
@@ -317,7 +326,7 @@ export class StripeProvider implements BillingProvider {
         const retryAfterHeader = header('retry-after');
         const retryAfterMs =
           retryAfterHeader !== undefined && /^\d+$/.test(retryAfterHeader)
-            ? Number(retryAfterHeader) * 1000
+            ? Math.min(Number(retryAfterHeader) * 1000, this.#maxRetryAfterMs)
             : undefined;
         if (status !== undefined) span.setAttribute('http.response.status_code', status);
         span.setAttribute('paysync.provider.throttled', status === 429);
