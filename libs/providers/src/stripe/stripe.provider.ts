@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -274,15 +276,21 @@ export class StripeProvider implements BillingProvider {
       if (!result.has_more || result.data.length === 0) break;
       startingAfter = result.data.at(-1)?.id;
     }
+    // One idempotency key for every attempt of this create: a retry after a timeout whose
+    // request did reach Stripe gets the endpoint it created, not a second one (issue 15 item 9).
+    const idempotencyKey = `paysync-webhook-endpoint-${randomUUID()}`;
     const { result } = await this.#call('create webhook endpoint', () =>
-      this.#stripe.webhookEndpoints.create({
-        url,
-        enabled_events: [
-          ...STRIPE_EVENT_TYPES,
-        ] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
-        api_version: this.#apiVersion as Stripe.WebhookEndpointCreateParams.ApiVersion,
-        description: 'paysync',
-      }),
+      this.#stripe.webhookEndpoints.create(
+        {
+          url,
+          enabled_events: [
+            ...STRIPE_EVENT_TYPES,
+          ] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+          api_version: this.#apiVersion as Stripe.WebhookEndpointCreateParams.ApiVersion,
+          description: 'paysync',
+        },
+        { idempotencyKey },
+      ),
     );
     return { id: result.id, url, secret: result.secret ?? null, created: true };
   }
