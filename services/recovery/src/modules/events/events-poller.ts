@@ -9,7 +9,9 @@ import {
   type ProviderFactory,
 } from '@paysync/providers';
 
-import type { EventCursorRepository } from './event-cursor.repository.js';
+import { AppError } from '@paysync/errors';
+
+import type { EventCursorRepository, EventListingResume } from './event-cursor.repository.js';
 import type { RecoveryMetrics } from '../heartbeats/recovery.metrics.js';
 
 export interface EventsPollerDeps {
@@ -33,7 +35,8 @@ export interface EventsPollerDeps {
 
 /** Re-read this much before the cursor: events of one second can be listed late. */
 const OVERLAP_SECONDS = 60;
-const MAX_EVENTS_PER_CONNECTION = 10_000;
+/** Events listed per connection and pass; a longer listing resumes on the next pass. */
+export const MAX_EVENTS_PER_PASS = 10_000;
 const REMEMBERED = 50_000;
 const CONNECTION_PAGE = 100;
 const SUPPORTED_PROVIDERS = providerCatalog()
@@ -48,6 +51,11 @@ const SUPPORTED_PROVIDERS = providerCatalog()
  * The cursor only moves past events older than the grace period, so an event still on its way by
  * webhook is not taken for a gap; events published but not yet processed are remembered and not
  * published twice.
+ *
+ * The provider lists newest first. A pass reads at most `MAX_EVENTS_PER_PASS` events of a
+ * connection; when more were created since the cursor, the pass stores the provider cursor it
+ * stopped at and the next pass continues from there, down to the cursor, before the cursor
+ * moves (to the newest event the whole listing checked). Nothing since the cursor is skipped.
  */
 export class EventsPoller {
   readonly #connections: ConnectionRepository;
@@ -117,16 +125,39 @@ export class EventsPoller {
     return totals;
   }
 
-  async pollConnection(view: ConnectionView): Promise<{ checked: number; recovered: number }> {
+  /**
+   * One pass over a connection: lists (part of) its events since the cursor and publishes the
+   * gaps. `more` is true when the listing continues on the next pass.
+   */
+  async pollConnection(
+    view: ConnectionView,
+  ): Promise<{ checked: number; recovered: number; more: boolean }> {
     const connection = await this.#connections.getDecrypted(view.workspaceId, view.id);
     const provider = this.#providerFactory(connection, this.#rateLimiterFactory(connection));
     const listEvents = provider.listEvents?.bind(provider);
-    if (!listEvents) return { checked: 0, recovered: 0 };
+    if (!listEvents) return { checked: 0, recovered: 0, more: false };
     const horizon = Math.floor((Date.now() - this.#graceMs) / 1000);
-    const since =
-      (await this.#cursors.lastCreated(view.id)) ??
-      Math.floor(Date.now() / 1000) - this.#lookbackSeconds;
-    const events = await this.#listSettled(listEvents, since, horizon);
+    const saved = await this.#cursors.cursor(view.id);
+    const since = saved?.lastCreated ?? Math.floor(Date.now() / 1000) - this.#lookbackSeconds;
+    const resume = saved?.resume ?? null;
+    let listing: { events: ProviderEvent[]; next: string | null };
+    try {
+      listing = await this.#listSettled(listEvents, since, horizon, resume?.after ?? null);
+    } catch (err) {
+      if (resume && err instanceof AppError && !err.retryable) {
+        // The resume point is gone (the provider keeps events 30 days): list again from the top.
+        await this.#cursors.record({
+          configurationId: view.id,
+          workspaceId: view.workspaceId,
+          since,
+          resume: null,
+          checked: 0,
+          recovered: 0,
+        });
+      }
+      throw err;
+    }
+    const { events, next } = listing;
     const known = await this.#cursors.knownEventIds(
       view.workspaceId,
       view.provider,
@@ -137,33 +168,44 @@ export class EventsPoller {
       .sort((a, b) => a.createdMs - b.createdMs);
     if (gaps.length > 0) await this.#publishGaps(view, gaps);
     this.#metrics.eventsChecked.inc({ provider: view.provider }, events.length);
-    const newest = Math.max(since, ...events.map((e) => Math.floor(e.createdMs / 1000)));
+    const top = events.reduce(
+      (max, e) => Math.max(max, Math.floor(e.createdMs / 1000)),
+      resume?.top ?? since,
+    );
+    const progress: EventListingResume | null = next ? { after: next, top } : null;
     await this.#cursors.record({
       configurationId: view.id,
       workspaceId: view.workspaceId,
-      lastCreated: Math.min(newest, horizon),
+      since,
+      lastCreated: progress ? undefined : Math.min(top, horizon),
+      resume: progress,
       checked: events.length,
       recovered: gaps.length,
     });
-    return { checked: events.length, recovered: gaps.length };
+    return { checked: events.length, recovered: gaps.length, more: progress !== null };
   }
 
-  /** The provider's events since `since`, keeping those old enough to have arrived by webhook. */
+  /**
+   * The provider's events since `since` (newest first, from `after` when resuming), at most
+   * `MAX_EVENTS_PER_PASS` listed, keeping those old enough to have arrived by webhook; `next` is
+   * where the listing continues, null when it reached `since`.
+   */
   async #listSettled(
     listEvents: NonNullable<BillingProvider['listEvents']>,
     since: number,
     horizon: number,
-  ): Promise<ProviderEvent[]> {
+    after: string | null,
+  ): Promise<{ events: ProviderEvent[]; next: string | null }> {
     const events: ProviderEvent[] = [];
     let listed = 0;
-    let cursor: string | null = null;
+    let cursor = after;
     do {
       const page = await listEvents({ createdGte: since - OVERLAP_SECONDS, cursor });
       listed += page.listed;
       for (const e of page.events) if (e.createdMs / 1000 <= horizon) events.push(e);
       cursor = page.nextCursor;
-    } while (cursor && listed < MAX_EVENTS_PER_CONNECTION);
-    return events;
+    } while (cursor && listed < MAX_EVENTS_PER_PASS);
+    return { events, next: cursor };
   }
 
   /** Hands events no webhook delivered to the normal pipeline (source `reconcile`). */
