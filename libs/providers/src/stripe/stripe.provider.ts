@@ -98,6 +98,14 @@ export class StripeProvider implements BillingProvider {
     this.#mode = apiKey.includes('_live_') ? 'live' : 'test';
     this.#apiVersion = apiVersion ?? STRIPE_API_VERSION;
     const base = apiBaseUrl ? new URL(apiBaseUrl) : undefined;
+    // A live key travels only over TLS: plain http is for the simulator and test keys (issue 15
+    // item 9). Checked here, where every service builds its client, not only where the api stores
+    // the connection.
+    if (this.#mode === 'live' && base && base.protocol !== 'https:') {
+      throw new ValidationError('A live Stripe key is only sent to an https base URL', [
+        { path: 'settings/apiBaseUrl', message: 'must be https for a live key' },
+      ]);
+    }
     this.#stripe = new Stripe(apiKey, {
       apiVersion: this.#apiVersion as Stripe.StripeConfig['apiVersion'],
       // Retries are ours: they honour Retry-After and Stripe-Should-Retry and feed the limiter.
