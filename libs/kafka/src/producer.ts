@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, Producer } from 'kafkajs';
 
 import { DependencyUnavailableError } from '@paysync/errors';
 
@@ -26,18 +26,30 @@ const MAX_BATCH = 500;
  */
 export const MAX_REQUEST_BYTES = 512 * 1024;
 
-/** The encoded size of one message as `send` counts it against `MAX_REQUEST_BYTES`. */
-export function encodedSize(message: OutgoingMessage): number {
-  const { value, headers } = encodeEnvelope(message.envelope, message.headers);
-  let bytes = Buffer.byteLength(message.key) + value.length;
+/** A message as it goes on the wire, with its size as counted against `MAX_REQUEST_BYTES`. */
+interface Encoded {
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers: IHeaders;
+  readonly bytes: number;
+}
+
+function encode({ key, envelope, headers: extra }: OutgoingMessage): Encoded {
+  const { value, headers } = encodeEnvelope(envelope, extra);
+  let bytes = Buffer.byteLength(key) + value.length;
   for (const [name, v] of Object.entries(headers)) {
     bytes += Buffer.byteLength(name) + (typeof v === 'string' ? Buffer.byteLength(v) : 64);
   }
-  return bytes;
+  return { key, value, headers, bytes };
+}
+
+/** The encoded size of one message as `send` counts it against `MAX_REQUEST_BYTES`. */
+export function encodedSize(message: OutgoingMessage): number {
+  return encode(message).bytes;
 }
 
 interface TopicQueue {
-  pending: { message: OutgoingMessage; resolve: () => void; reject: (err: unknown) => void }[];
+  pending: { encoded: Encoded; resolve: () => void; reject: (err: unknown) => void }[];
   flushing: boolean;
 }
 
@@ -111,14 +123,11 @@ export class KafkaProducer {
    * `KAFKA_UNAVAILABLE`. A rejection may follow earlier requests of the same call that landed.
    */
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    for (const chunk of chunkByBytes(messages, MAX_REQUEST_BYTES))
+    for (const chunk of chunkByBytes(messages.map(encode), MAX_REQUEST_BYTES))
       await this.#sendOne(topic, chunk);
   }
 
-  async #sendOne(
-    topic: string,
-    messages: readonly { message: OutgoingMessage; bytes: number }[],
-  ): Promise<void> {
+  async #sendOne(topic: string, messages: readonly Encoded[]): Promise<void> {
     if (messages.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -136,10 +145,7 @@ export class KafkaProducer {
             topic,
             acks: -1,
             timeout: this.#timeoutMs,
-            messages: messages.map(({ message: { key, envelope, headers } }) => ({
-              key,
-              ...encodeEnvelope(envelope, headers),
-            })),
+            messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
           });
         })(),
         timeout,
@@ -190,7 +196,7 @@ export class KafkaProducer {
       this.#queues.set(topic, queue);
     }
     const promise = new Promise<void>((resolve, reject) =>
-      queue.pending.push({ message, resolve, reject }),
+      queue.pending.push({ encoded: encode(message), resolve, reject }),
     );
     if (!queue.flushing) void this.#flush(topic, queue);
     return promise;
@@ -204,15 +210,16 @@ export class KafkaProducer {
       while (queue.pending.length > 0) {
         const batch = takeBatch(queue.pending);
         try {
-          await this.send(
+          await this.#sendOne(
             topic,
-            batch.map((b) => b.message),
+            batch.map((b) => b.encoded),
           );
           for (const b of batch) b.resolve();
         } catch (err) {
           if (err instanceof KafkaMessageRejectedError && err.messageFault && batch.length > 1) {
             // One refused message must not fail the callers it happened to share a request with.
-            for (const b of batch) await this.send(topic, [b.message]).then(b.resolve, b.reject);
+            for (const b of batch)
+              await this.#sendOne(topic, [b.encoded]).then(b.resolve, b.reject);
           } else {
             for (const b of batch) b.reject(err);
           }
@@ -230,33 +237,29 @@ export class KafkaProducer {
 }
 
 /** Consecutive runs of `messages` of at most `maxBytes` each (a larger message alone). */
-function chunkByBytes(
-  messages: readonly OutgoingMessage[],
-  maxBytes: number,
-): { message: OutgoingMessage; bytes: number }[][] {
-  const chunks: { message: OutgoingMessage; bytes: number }[][] = [];
-  let current: { message: OutgoingMessage; bytes: number }[] = [];
+function chunkByBytes(messages: readonly Encoded[], maxBytes: number): Encoded[][] {
+  const chunks: Encoded[][] = [];
+  let current: Encoded[] = [];
   let size = 0;
   for (const message of messages) {
-    const bytes = encodedSize(message);
-    if (current.length > 0 && size + bytes > maxBytes) {
+    if (current.length > 0 && size + message.bytes > maxBytes) {
       chunks.push(current);
       current = [];
       size = 0;
     }
-    current.push({ message, bytes });
-    size += bytes;
+    current.push(message);
+    size += message.bytes;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
 
 /** The next queued messages for one request: at most `MAX_BATCH` and `MAX_REQUEST_BYTES`. */
-function takeBatch<T extends { message: OutgoingMessage }>(pending: T[]): T[] {
+function takeBatch<T extends { encoded: Encoded }>(pending: T[]): T[] {
   let size = 0;
   let n = 0;
   while (n < pending.length && n < MAX_BATCH) {
-    const bytes = encodedSize(pending[n]!.message);
+    const { bytes } = pending[n]!.encoded;
     if (n > 0 && size + bytes > MAX_REQUEST_BYTES) break;
     size += bytes;
     n++;
