@@ -25,6 +25,11 @@ const ingressConfigSchema = {
     positiveInt().default(5000),
     'How long a connection (and its secrets) is cached; rotations and deactivations apply within it',
   ),
+  connectionCacheMaxEntries: envVar(
+    'INGRESS_CONNECTION_CACHE_MAX_ENTRIES',
+    positiveInt().default(10_000),
+    'Connections (and, separately, unknown connection ids) cached per replica; least recently used first out, so a flood of random ids never evicts a real connection',
+  ),
   rateLimitPerIp: envVar(
     'INGRESS_RATE_LIMIT_PER_IP',
     positiveInt().default(2000),

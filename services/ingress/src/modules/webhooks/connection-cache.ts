@@ -6,27 +6,78 @@ interface Entry {
   readonly expires: number;
 }
 
+/** Known connections and known misses, apart so misses cannot evict connections. */
+interface Lookups {
+  readonly found: Lru<Entry>;
+  readonly missing: Lru<Entry>;
+}
+
 export interface ConnectionCacheDeps {
   readonly connectionRepository: ConnectionRepository;
-  readonly config: { readonly ingress: { readonly connectionCacheTtlMs: number } };
+  readonly config: {
+    readonly ingress: {
+      readonly connectionCacheTtlMs: number;
+      readonly connectionCacheMaxEntries: number;
+    };
+  };
+}
+
+/**
+ * A bounded map that forgets its least recently used key first (a Map iterates in insertion
+ * order; a hit re-inserts its key).
+ */
+class Lru<V> {
+  readonly #max: number;
+  readonly #map = new Map<string, V>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(key: string): V | undefined {
+    const value = this.#map.get(key);
+    if (value !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.#max) {
+      const oldest = this.#map.keys().next();
+      if (!oldest.done) this.#map.delete(oldest.value);
+    }
+  }
+
+  delete(key: string): void {
+    this.#map.delete(key);
+  }
 }
 
 /**
  * Connections (with their decrypted secrets) cached for a few seconds: the hot path does no
  * database read per webhook, and a rotated secret or deactivated connection takes effect within
- * the TTL. Misses are cached too, so unknown ids cannot hammer the database. While the database
- * is unreachable, the last known entry is served (stale-if-error) so webhooks keep flowing to
- * Kafka; with no entry the caller gets a retryable 503.
+ * the TTL. Misses are cached too (a negative cache), so unknown ids cannot hammer the database.
+ * Both are LRUs of `INGRESS_CONNECTION_CACHE_MAX_ENTRIES`, kept apart: a flood of random ids only
+ * churns the negative one and never evicts a real connection (issue 15 item 9; it used to clear
+ * the whole cache). While the database is unreachable, the last known entry is served
+ * (stale-if-error) so webhooks keep flowing to Kafka; with no entry the caller gets a retryable 503.
  */
 export class ConnectionCache {
   readonly #repo: ConnectionRepository;
   readonly #ttlMs: number;
-  readonly #byId = new Map<string, Entry>();
-  readonly #byAccount = new Map<string, Entry>();
+  readonly #byId: Lookups;
+  readonly #byAccount: Lookups;
 
   constructor({ connectionRepository, config }: ConnectionCacheDeps) {
     this.#repo = connectionRepository;
     this.#ttlMs = config.ingress.connectionCacheTtlMs;
+    const max = config.ingress.connectionCacheMaxEntries;
+    this.#byId = { found: new Lru(max), missing: new Lru(max) };
+    this.#byAccount = { found: new Lru(max), missing: new Lru(max) };
   }
 
   async byId(id: string): Promise<DecryptedConnection | undefined> {
@@ -43,12 +94,12 @@ export class ConnectionCache {
   }
 
   async #get(
-    map: Map<string, Entry>,
+    maps: Lookups,
     key: string,
     load: () => Promise<DecryptedConnection | undefined>,
   ): Promise<DecryptedConnection | undefined> {
     const now = Date.now();
-    const hit = map.get(key);
+    const hit = maps.found.get(key) ?? maps.missing.get(key);
     if (hit && hit.expires > now) return hit.value;
     let value: DecryptedConnection | undefined;
     try {
@@ -58,8 +109,14 @@ export class ConnectionCache {
       if (hit && mapped.retryable) return hit.value;
       throw mapped;
     }
-    if (map.size > 10_000) map.clear(); // bounded: a flood of random ids cannot grow it forever
-    map.set(key, { value, expires: now + this.#ttlMs });
+    const entry = { value, expires: now + this.#ttlMs };
+    if (value === undefined) {
+      maps.found.delete(key);
+      maps.missing.set(key, entry);
+    } else {
+      maps.missing.delete(key);
+      maps.found.set(key, entry);
+    }
     return value;
   }
 }
