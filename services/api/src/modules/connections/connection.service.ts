@@ -97,6 +97,7 @@ export class ConnectionService {
     this.#assertValid([
       ...validateCredentials(body.provider, { mode, apiKey: body.apiKey, webhookSecrets }),
       ...this.#settingsErrors(body.settings),
+      ...liveOverHttp(mode, body.settings, 'body/settings/apiBaseUrl'),
     ]);
     const connection = await this.#connections.create({
       workspaceId,
@@ -147,6 +148,11 @@ export class ConnectionService {
         },
       ),
       ...this.#settingsErrors(body.settings),
+      ...liveOverHttp(
+        mode,
+        body.settings ?? (current.settings as ConnectionSettings),
+        body.settings !== undefined ? 'body/settings/apiBaseUrl' : 'body/mode',
+      ),
     ].map((e) =>
       e.path.startsWith('body/addWebhookSecret/') ? { ...e, path: 'body/addWebhookSecret' } : e,
     );
@@ -285,13 +291,31 @@ export class ConnectionService {
 
   #assertValid(errors: FieldError[]): void {
     if (errors.length === 0) return;
-    const baseUrl = errors.some((e) => e.path === 'body/settings/apiBaseUrl');
+    const baseUrl = errors.some(
+      (e) => e.path === 'body/settings/apiBaseUrl' && e.message !== LIVE_OVER_HTTP,
+    );
     throw new ValidationError(
       'Invalid provider connection',
       errors,
       baseUrl && errors.length === 1 ? 'PROVIDER_BASE_URL_NOT_ALLOWED' : 'VALIDATION_FAILED',
     );
   }
+}
+
+const LIVE_OVER_HTTP = 'a live connection’s apiBaseUrl must be https';
+
+/**
+ * A live key travels only over TLS (issue 15 item 9): an `http` base URL is for the simulator and
+ * test keys. The Stripe client refuses it as well wherever it is built; this answers at write time.
+ */
+function liveOverHttp(
+  mode: string,
+  settings: ConnectionSettings | undefined,
+  path: string,
+): FieldError[] {
+  const base = settings?.apiBaseUrl;
+  if (mode !== 'live' || typeof base !== 'string' || !/^http:/i.test(base.trim())) return [];
+  return [{ path, message: LIVE_OVER_HTTP }];
 }
 
 function origin(value: string): string {
