@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { readHeaders } from './headers.js';
+import { commitSpan, consumerSpan } from './tracing.js';
 
 import type { Logger } from 'pino';
 
@@ -166,13 +167,22 @@ export class KafkaConsumer {
         resolveOffset(offset);
       },
     };
-    await this.#options.handleBatch(messages, ctx);
-    // A handler that did not resolve explicitly handled the whole batch.
-    const last = resolved ?? batch.lastOffset();
-    if (resolved === undefined) resolveOffset(last);
-    await this.#consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-    ]);
+    // One consumer span per batch, child of the producer span in the first message's headers.
+    await consumerSpan(batch.topic, batch.partition, this.#options.groupId, messages, async () => {
+      await this.#options.handleBatch(messages, ctx);
+      // A handler that did not resolve explicitly handled the whole batch.
+      const last = resolved ?? batch.lastOffset();
+      if (resolved === undefined) resolveOffset(last);
+      await commitSpan(batch.topic, () =>
+        this.#consumer.commitOffsets([
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: (BigInt(last) + 1n).toString(),
+          },
+        ]),
+      );
+    });
     await heartbeat();
   }
 

@@ -1,9 +1,11 @@
+import { SpanStatusCode, context, type Span } from '@opentelemetry/api';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
 
 import { DependencyUnavailableError } from '@paysync/errors';
 
 import { encodeEnvelope, type Envelope } from './envelope.js';
 import { classifyProduceError, KafkaMessageRejectedError } from './produce-errors.js';
+import { producerSpan, traceHeaders } from './tracing.js';
 
 import type { Logger } from 'pino';
 
@@ -32,15 +34,24 @@ interface Encoded {
   readonly value: Buffer;
   readonly headers: IHeaders;
   readonly bytes: number;
+  /** Its producer span (`send <topic>`), ended when the broker answers. */
+  readonly span?: Span;
 }
 
-function encode({ key, envelope, headers: extra }: OutgoingMessage): Encoded {
+/**
+ * With a `topic`, the message gets a producer span, child of the caller's active span, whose W3C
+ * trace context goes in the message headers (the consumer continues the trace from it).
+ */
+function encode(message: OutgoingMessage, topic?: string): Encoded {
+  const { key, envelope } = message;
+  const span = topic === undefined ? undefined : producerSpan(topic, message, context.active());
+  const extra = span ? traceHeaders(message.headers, span) : message.headers;
   const { value, headers } = encodeEnvelope(envelope, extra);
   let bytes = Buffer.byteLength(key) + value.length;
   for (const [name, v] of Object.entries(headers)) {
     bytes += Buffer.byteLength(name) + (typeof v === 'string' ? Buffer.byteLength(v) : 64);
   }
-  return { key, value, headers, bytes };
+  return { key, value, headers, bytes, ...(span && { span }) };
 }
 
 /** The encoded size of one message as `send` counts it against `MAX_REQUEST_BYTES`. */
@@ -123,7 +134,10 @@ export class KafkaProducer {
    * `KAFKA_UNAVAILABLE`. A rejection may follow earlier requests of the same call that landed.
    */
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    for (const chunk of chunkByBytes(messages.map(encode), MAX_REQUEST_BYTES))
+    for (const chunk of chunkByBytes(
+      messages.map((m) => encode(m, topic)),
+      MAX_REQUEST_BYTES,
+    ))
       await this.#sendOne(topic, chunk);
   }
 
@@ -150,7 +164,12 @@ export class KafkaProducer {
         })(),
         timeout,
       ]);
+      for (const m of messages) m.span?.end();
     } catch (err) {
+      for (const m of messages) {
+        m.span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        m.span?.end();
+      }
       const failure = classifyProduceError(err);
       const bytes = messages.reduce((n, m) => n + m.bytes, 0);
       this.#logger.warn(
@@ -196,7 +215,7 @@ export class KafkaProducer {
       this.#queues.set(topic, queue);
     }
     const promise = new Promise<void>((resolve, reject) =>
-      queue.pending.push({ encoded: encode(message), resolve, reject }),
+      queue.pending.push({ encoded: encode(message, topic), resolve, reject }),
     );
     if (!queue.flushing) void this.#flush(topic, queue);
     return promise;

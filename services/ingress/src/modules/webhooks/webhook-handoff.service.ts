@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-
 import { TOPICS, type WebhookReceived } from '@paysync/contracts';
 import { DependencyUnavailableError } from '@paysync/errors';
 import { webhookReceivedMessage, topicName, type KafkaProducer } from '@paysync/kafka';
-import type { Logger } from '@paysync/observability';
+import { currentTraceparent, type Logger } from '@paysync/observability';
 
 import type { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { OutboxRepository } from '../outbox/outbox.repository.js';
@@ -61,7 +59,9 @@ export class WebhookHandoffService {
 
   async handOff(message: WebhookReceived, traceparent?: string): Promise<HandoffPath> {
     const { key, envelope } = webhookReceivedMessage(message, {
-      traceparent: traceparent ?? newTraceparent(),
+      // The event's origin: the request's span when tracing is on, else the caller's traceparent
+      // header. Kafka headers carry the producer span's own context (libs/kafka).
+      traceparent: currentTraceparent() ?? traceparent,
     });
     const started = performance.now();
     if (Date.now() >= this.#kafkaDownUntil && !this.#relay.pending) {
@@ -99,9 +99,4 @@ export class WebhookHandoffService {
   #observe(path: HandoffPath, started: number): void {
     this.#metrics.handoffSeconds.observe({ path }, (performance.now() - started) / 1000);
   }
-}
-
-/** A fresh W3C trace context: one trace per event, carried in Kafka headers to the processor. */
-function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
