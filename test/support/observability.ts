@@ -12,7 +12,7 @@ import { repoRoot } from './processes.js';
 // The dashboards and rules in observability/, read the way Grafana and Prometheus read them, for
 // the tests that hold them to the code (test/e2e/observability-*.e2e.spec.ts).
 
-export const DASHBOARDS_DIR = join(repoRoot, 'observability/dashboards');
+const DASHBOARDS_DIR = join(repoRoot, 'observability/dashboards');
 export const RULES_FILE = join(repoRoot, 'observability/rules/paysync.rules.yaml');
 export const RULES_TEST_FILE = join(repoRoot, 'observability/rules/paysync.rules.test.yaml');
 export const DOCS_FILE = join(repoRoot, 'docs/observability.md');
