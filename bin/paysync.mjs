@@ -13,6 +13,9 @@ const SERVICES = ['api', 'ingress', 'processor', 'sync-runner', 'recovery'];
 const [command, ...rest] = process.argv.slice(2);
 
 if (SERVICES.includes(command ?? '')) {
+  // OpenTelemetry first (off unless OTEL_* asks for it), before any instrumented module loads —
+  // what `node --import ./dist/instrumentation.js dist/main.js` does for `npm start`.
+  await import(pathToFileURL(join(root, 'services', command, 'dist/instrumentation.js')).href);
   await import(pathToFileURL(join(root, 'services', command, 'dist/main.js')).href);
 } else if (command === 'migrate' || command === 'topics') {
   const { runAdminCommand } = await import(

@@ -119,7 +119,12 @@ const simulatorArgs = [
   ...['--invoices', '50', '--payment_intents', '50', '--charges', '50'],
 ];
 const processes = [
-  ...SERVICES.map(({ name, port }) => ({ name, args: [`services/${name}/src/main.ts`], port })),
+  // Each service loads its OpenTelemetry bootstrap first (off unless OTEL_* variables ask for it).
+  ...SERVICES.map(({ name, port }) => ({
+    name,
+    args: ['--import', `./services/${name}/src/instrumentation.ts`, `services/${name}/src/main.ts`],
+    port,
+  })),
   { name: 'simulator', args: simulatorArgs, port: undefined },
   {
     name: 'simulator-2',

@@ -51,7 +51,7 @@ export default async function globalSetup(): Promise<void> {
     // Leftovers of test runs that were killed before their afterAll.
     const { rows } = await admin.query<{ datname: string }>(
       `SELECT datname FROM pg_database d
-        WHERE datname LIKE 'paysync\\_t\\_%'
+        WHERE (datname LIKE 'paysync\\_t\\_%' OR datname LIKE 'paysync\\_obs\\_%')
           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
     );
     for (const { datname } of rows) {
