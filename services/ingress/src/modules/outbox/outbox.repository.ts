@@ -21,7 +21,7 @@ export interface PublishOutcome {
   readonly error?: unknown;
 }
 
-export interface QuarantinedRow {
+interface QuarantinedRow {
   readonly id: bigint;
   readonly reason: string;
   readonly workspaceId: string | undefined;

@@ -30,7 +30,7 @@ export function isTransient(err: unknown): boolean {
  * outage must not stall the partition for everyone: the event goes to the retry tiers, then the
  * DLQ, where the recovery service re-drives it automatically with backoff.
  */
-export function isInfrastructureOutage(err: unknown): boolean {
+function isInfrastructureOutage(err: unknown): boolean {
   if (err instanceof AppError) return err.retryable && !err.code.startsWith('PROVIDER_');
   return isTransientDbError(err);
 }
