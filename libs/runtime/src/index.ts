@@ -16,6 +16,7 @@ export type {
 export { runService } from './run-service.js';
 export type { RunServiceOptions } from './run-service.js';
 export { createServiceApp } from './service-app.js';
+export { serviceConfigSchema } from './service-config.js';
 export type { ServiceAppOptions } from './service-app.js';
 export { cradleOf } from './service-cradle.js';
 export type { DependencyOverrides, ServiceApp } from './service-cradle.js';

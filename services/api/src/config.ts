@@ -4,17 +4,13 @@ import {
   bool,
   csv,
   envVar,
-  httpConfigSchema,
   positiveInt,
   secret,
   trustedProxies,
   type ConfigOf,
 } from '@paysync/config';
-import { cryptoConfigSchema } from '@paysync/crypto';
-import { dbConfigSchema } from '@paysync/db';
-import { kafkaConfigSchema } from '@paysync/kafka';
-import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
 import { providerConfigSchema } from '@paysync/providers';
+import { serviceConfigSchema } from '@paysync/runtime';
 
 const apiConfigSchema = {
   adminToken: secret(
@@ -76,12 +72,7 @@ const apiConfigSchema = {
 
 /** Every environment variable the api service reads (STYLE R17–R19). */
 export const configSchema = {
-  http: httpConfigSchema(3000),
-  health: healthConfigSchema({ kafka: 'required' }),
-  log: logConfigSchema,
-  db: dbConfigSchema,
-  kafka: kafkaConfigSchema,
-  crypto: cryptoConfigSchema,
+  ...serviceConfigSchema(3000),
   provider: providerConfigSchema,
   api: apiConfigSchema,
 };

@@ -1,18 +1,8 @@
 import { z } from 'zod';
 
-import {
-  addressList,
-  envVar,
-  httpConfigSchema,
-  positiveInt,
-  trustedProxies,
-  type ConfigOf,
-} from '@paysync/config';
+import { addressList, envVar, positiveInt, trustedProxies, type ConfigOf } from '@paysync/config';
 import { WEBHOOK_BODY_LIMIT_BYTES } from '@paysync/contracts';
-import { cryptoConfigSchema } from '@paysync/crypto';
-import { dbConfigSchema } from '@paysync/db';
-import { kafkaConfigSchema } from '@paysync/kafka';
-import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
+import { serviceConfigSchema } from '@paysync/runtime';
 
 const ingressConfigSchema = {
   bodyLimitBytes: envVar(
@@ -79,13 +69,8 @@ const ingressConfigSchema = {
 
 /** Every environment variable the ingress service reads (STYLE R17–R19). */
 export const configSchema = {
-  http: httpConfigSchema(3001),
   // Ready while it can persist a webhook: to Kafka, or to the PostgreSQL outbox (DESIGN §8).
-  health: healthConfigSchema({ kafka: 'reported' }),
-  log: logConfigSchema,
-  db: dbConfigSchema,
-  kafka: kafkaConfigSchema,
-  crypto: cryptoConfigSchema,
+  ...serviceConfigSchema(3001, { kafkaReadiness: 'reported' }),
   ingress: ingressConfigSchema,
 };
 

@@ -1,11 +1,8 @@
 import { z } from 'zod';
 
-import { bool, envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
-import { cryptoConfigSchema } from '@paysync/crypto';
-import { dbConfigSchema } from '@paysync/db';
-import { kafkaConfigSchema } from '@paysync/kafka';
-import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
+import { bool, envVar, positiveInt, type ConfigOf } from '@paysync/config';
 import { providerConfigSchema } from '@paysync/providers';
+import { serviceConfigSchema } from '@paysync/runtime';
 
 const processorConfigSchema = {
   groupId: envVar(
@@ -38,12 +35,7 @@ const processorConfigSchema = {
 
 /** Every environment variable the processor reads (STYLE R17–R19). */
 export const configSchema = {
-  http: httpConfigSchema(3002),
-  health: healthConfigSchema({ kafka: 'required' }),
-  log: logConfigSchema,
-  db: dbConfigSchema,
-  kafka: kafkaConfigSchema,
-  crypto: cryptoConfigSchema,
+  ...serviceConfigSchema(3002),
   provider: providerConfigSchema,
   processor: processorConfigSchema,
 };

@@ -1,11 +1,8 @@
 import { z } from 'zod';
 
-import { envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
-import { cryptoConfigSchema } from '@paysync/crypto';
-import { dbConfigSchema } from '@paysync/db';
-import { kafkaConfigSchema } from '@paysync/kafka';
-import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
+import { envVar, positiveInt, type ConfigOf } from '@paysync/config';
 import { providerConfigSchema } from '@paysync/providers';
+import { serviceConfigSchema } from '@paysync/runtime';
 
 const recoveryConfigSchema = {
   groupId: envVar(
@@ -87,12 +84,7 @@ const recoveryConfigSchema = {
 
 /** Every environment variable the recovery service reads (STYLE R17–R19). */
 export const configSchema = {
-  http: httpConfigSchema(3004),
-  health: healthConfigSchema({ kafka: 'required' }),
-  log: logConfigSchema,
-  db: dbConfigSchema,
-  kafka: kafkaConfigSchema,
-  crypto: cryptoConfigSchema,
+  ...serviceConfigSchema(3004),
   provider: providerConfigSchema,
   recovery: recoveryConfigSchema,
 };

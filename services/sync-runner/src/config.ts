@@ -1,11 +1,8 @@
 import { z } from 'zod';
 
-import { envVar, httpConfigSchema, positiveInt, type ConfigOf } from '@paysync/config';
-import { cryptoConfigSchema } from '@paysync/crypto';
-import { dbConfigSchema } from '@paysync/db';
-import { kafkaConfigSchema } from '@paysync/kafka';
-import { healthConfigSchema, logConfigSchema } from '@paysync/observability';
+import { envVar, positiveInt, type ConfigOf } from '@paysync/config';
 import { providerConfigSchema } from '@paysync/providers';
+import { serviceConfigSchema } from '@paysync/runtime';
 
 const syncRunnerConfigSchema = {
   groupId: envVar(
@@ -52,12 +49,7 @@ const syncRunnerConfigSchema = {
 
 /** Every environment variable the sync-runner reads (STYLE R17–R19). */
 export const configSchema = {
-  http: httpConfigSchema(3003),
-  health: healthConfigSchema({ kafka: 'required' }),
-  log: logConfigSchema,
-  db: dbConfigSchema,
-  kafka: kafkaConfigSchema,
-  crypto: cryptoConfigSchema,
+  ...serviceConfigSchema(3003),
   provider: providerConfigSchema,
   syncRunner: syncRunnerConfigSchema,
 };
