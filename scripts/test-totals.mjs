@@ -5,6 +5,8 @@
 // Each runner appends one JSON line `{source, passed, failed}` to the ledger; `print` sums them.
 //   node scripts/test-totals.mjs reset            start a new ledger
 //   node scripts/test-totals.mjs add SOURCE P F   append a result (scripts that are not jest)
+//   node scripts/test-totals.mjs add-if-no-failure SOURCE
+//                                                 one failure, unless a failure is recorded already
 //   node scripts/test-totals.mjs print            the per-source lines, then the totals line last
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -52,13 +54,22 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       process.exit(2);
     }
     recordTotals(source, Number(passed), Number(failed));
+  } else if (command === 'add-if-no-failure') {
+    const [source] = args;
+    if (!source) {
+      console.error('usage: test-totals.mjs add-if-no-failure SOURCE');
+      process.exit(2);
+    }
+    if (readLedger().every((e) => e.failed === 0)) recordTotals(source, 0, 1);
   } else if (command === 'print') {
     const entries = readLedger();
     for (const e of entries)
       console.log(`[tests] ${e.source}: ${e.passed} passed, ${e.failed} failed`);
     console.log(totalsLine(entries));
   } else {
-    console.error('usage: test-totals.mjs reset | add SOURCE PASSED FAILED | print');
+    console.error(
+      'usage: test-totals.mjs reset | add SOURCE PASSED FAILED | add-if-no-failure SOURCE | print',
+    );
     process.exit(2);
   }
 }
