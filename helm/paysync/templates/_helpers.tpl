@@ -65,6 +65,12 @@ KAFKA_SASL_USERNAME: {{ required "kafka.sasl.username is required with kafka.sas
 SHUTDOWN_TIMEOUT_MS: {{ .Values.shutdownTimeoutMs | toString | quote }}
 METRICS_PORT: {{ .Values.metricsPort | toString | quote }}
 HOST: "0.0.0.0"
+{{- with .Values.services.api.trustProxy }}
+API_TRUST_PROXY: {{ join "," . | quote }}
+{{- end }}
+{{- with .Values.services.ingress.trustProxy }}
+INGRESS_TRUST_PROXY: {{ join "," . | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
