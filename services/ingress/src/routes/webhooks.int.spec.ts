@@ -188,9 +188,6 @@ const REJECTIONS: Rejection[] = [
     reason: 'more requests per second for one connection than INGRESS_RATE_LIMIT_PER_CONNECTION',
     status: 429,
     code: 'RATE_LIMITED',
-    // TODO(12): the route's onError hook skips RATE_LIMITED (the per-IP limit counts itself in
-    // onRequest), so this per-connection refusal is never counted. Reported to the lead.
-    counted: false,
     send: async () => {
       const own = await aConnection();
       // From different addresses, so only the connection's limit applies; unsigned is enough:

@@ -96,6 +96,8 @@ export const webhookRoutes: FastifyPluginAsync = async (app) => {
       throw new NotFoundError('NOT_FOUND', 'Unknown or inactive webhook endpoint');
     }
     if (!perConnection.take(connection.id)) {
+      // Counted here: the onError hook leaves RATE_LIMITED to the limits that count themselves.
+      ingressMetrics.rejected.inc({ provider, reason: 'RATE_LIMITED' });
       throw new RateLimitedError('Too many webhook requests for this connection', 1);
     }
 
