@@ -450,3 +450,112 @@ describe('helm chart paysync', () => {
     expect(ofKind(renders.default as K8sObject[], 'PrometheusRule')).toEqual([]);
   });
 });
+
+describe('helm chart paysync: trusted proxies and alert wiring (issues 13/14 follow-ups)', () => {
+  it('renders API_/INGRESS_TRUST_PROXY only when set, as the comma-separated list the services parse, and refuses true', () => {
+    const unset = configMap(renders.default as K8sObject[]).data ?? {};
+    expect(Object.keys(unset).filter((k) => k.endsWith('_TRUST_PROXY'))).toEqual([]);
+
+    const set = configMap(
+      renderChart(
+        [],
+        [
+          'services.ingress.trustProxy={10.0.0.0/8,fd00::/8}',
+          'services.api.trustProxy={192.168.1.10}',
+        ],
+      ) as K8sObject[],
+    ).data;
+    expect(set).toMatchObject({
+      INGRESS_TRUST_PROXY: '10.0.0.0/8,fd00::/8',
+      API_TRUST_PROXY: '192.168.1.10',
+    });
+
+    for (const bad of ['services.api.trustProxy=true', 'services.ingress.trustProxy={all}']) {
+      const res = helm(['template', 'paysync', chartDir, '--set', bad]);
+      expect({ bad, status: res.status }).toEqual({ bad, status: 1 });
+      expect(res.stderr).toMatch(/trustProxy/);
+    }
+  });
+
+  interface AlertRule {
+    alert?: string;
+    record?: string;
+    expr: string;
+    annotations?: Record<string, string>;
+  }
+  const alertRules = (objects: K8sObject[]) =>
+    ofKind(objects, 'PrometheusRule').flatMap((r) =>
+      (r.spec as { groups: { rules: AlertRule[] }[] }).groups.flatMap((g) => g.rules),
+    );
+  const serviceDownJobs = (rules: AlertRule[]) => {
+    const expr = rules.find((r) => r.alert === 'PaysyncServiceDown')?.expr ?? '';
+    return new RegExp(`^(?:${/job=~"([^"]*)"/.exec(expr)?.[1] ?? 'no job matcher'})$`);
+  };
+
+  it('prefixes every runbook link with prometheusRules.runbookBaseUrl (the plain rules file keeps repository paths)', () => {
+    const plain = readFileSync(join(repoRoot, 'observability/rules/paysync.rules.yaml'), 'utf8');
+    const alertsInFile = [...plain.matchAll(/^\s*- alert: (\S+)/gm)].length;
+    for (const [base, set] of [
+      ['https://github.com/example/paysync/blob/main', []],
+      [
+        'https://docs.example.org/paysync/v1',
+        ['prometheusRules.runbookBaseUrl=https://docs.example.org/paysync/v1/'],
+      ],
+    ] as const) {
+      const rules = alertRules(
+        (set.length === 0
+          ? renders.production
+          : renderChart([PRODUCTION], [...set])) as K8sObject[],
+      ).filter((r) => r.alert);
+      expect(rules).toHaveLength(alertsInFile);
+      // Everything else ships unchanged, e.g. the annotations' {{ $labels }} templates.
+      expect(rules.find((r) => r.alert === 'PaysyncServiceDown')?.annotations?.summary).toBe(
+        'A paysync target is down: {{ $labels.job }} {{ $labels.instance }}',
+      );
+      for (const r of rules) {
+        expect({ alert: r.alert, url: r.annotations?.runbook_url }).toEqual({
+          alert: r.alert,
+          url: expect.stringMatching(
+            new RegExp(`^${base.replace(/[.]/g, '\\.')}/docs/observability\\.md#[a-z-]+$`),
+          ),
+        });
+      }
+    }
+    const bad = helm([
+      'template',
+      'paysync',
+      chartDir,
+      '--set',
+      'prometheusRules.enabled=true',
+      '--set',
+      'prometheusRules.runbookBaseUrl=docs',
+    ]);
+    expect(bad.status).not.toBe(0);
+  });
+
+  it("points PaysyncServiceDown at the jobs this release's ServiceMonitors give (the Services' names), whatever the release is called", () => {
+    for (const set of [[], ['fullnameOverride=billing'], ['nameOverride=sync']]) {
+      const objects = set.length === 0 ? renders.production : renderChart([PRODUCTION], set);
+      const jobs = serviceDownJobs(alertRules(objects as K8sObject[]));
+      const services = ofKind(objects as K8sObject[], 'Service').map((s) => s.metadata.name);
+      expect(services).toHaveLength(SERVICES.length);
+      // The Prometheus Operator names a ServiceMonitor's job after the Service it scrapes.
+      for (const s of services) expect({ set, s, up: jobs.test(s) }).toEqual({ set, s, up: true });
+      expect(jobs.test('node-exporter')).toBe(false);
+      expect(jobs.test('other-release-paysync-api')).toBe(false);
+    }
+    const custom = serviceDownJobs(
+      alertRules(
+        renderChart(
+          [PRODUCTION],
+          ['prometheusRules.serviceJobRegex=kubernetes-pods'],
+        ) as K8sObject[],
+      ),
+    );
+    expect(custom.test('kubernetes-pods')).toBe(true);
+    // The job-independent alert ships too.
+    expect(alertRules(renders.production as K8sObject[]).map((r) => r.alert)).toContain(
+      'PaysyncServiceAbsent',
+    );
+  });
+});
