@@ -10,7 +10,7 @@ import {
   WEBHOOK_MESSAGE_HEADROOM_BYTES,
 } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, TenantScope } from '@paysync/db';
+import { ConnectionRepository, SyncWriteRepository, TenantScope } from '@paysync/db';
 import { createKafka, topicName } from '@paysync/kafka';
 import { createLogger } from '@paysync/observability';
 import { signStripePayload } from '@paysync/providers';
@@ -199,6 +199,7 @@ it('an event over the broker’s limit is quarantined with its reason; the rest 
   const eventLog = new EventLogRepository({
     tenantScope: new TenantScope({ prisma: p.prisma }),
     prisma: p.prisma,
+    syncWriteRepository: new SyncWriteRepository({ prisma: p.prisma }),
   });
   const failed = await eventually(
     async () => {

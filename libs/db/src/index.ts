@@ -15,8 +15,10 @@ export type {
   ApplyResult,
   ChangeOutcome,
   EventOutcome,
+  EventFailure,
   EventRecord,
   EventStatus,
+  RejectedEvent,
 } from './repositories/sync-write.repository.js';
 export { SyncedEntityReader } from './repositories/synced-entity.reader.js';
 export type { SyncedEntityReaderDeps, SyncedRow } from './repositories/synced-entity.reader.js';

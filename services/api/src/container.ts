@@ -1,6 +1,11 @@
 import { asClass } from 'awilix';
 
-import { ReconciliationRepository, SyncSessionRepository, TenantScope } from '@paysync/db';
+import {
+  ReconciliationRepository,
+  SyncSessionRepository,
+  SyncWriteRepository,
+  TenantScope,
+} from '@paysync/db';
 import {
   providerRegistrations,
   serviceRegistrations,
@@ -33,6 +38,7 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
   readonly reconciliationRepository: ReconciliationRepository;
   readonly connectionService: ConnectionService;
   readonly syncControlService: SyncControlService;
+  readonly syncWriteRepository: SyncWriteRepository;
   readonly eventLogRepository: EventLogRepository;
   readonly replayService: ReplayService;
   readonly syncedDataRepository: SyncedDataRepository;
@@ -59,6 +65,7 @@ export const registerDependencies = serviceRegistrations<Config, ApiCradle>(
     reconciliationRepository: asClass(ReconciliationRepository).singleton(),
     connectionService: asClass(ConnectionService).singleton(),
     syncControlService: asClass(SyncControlService).singleton(),
+    syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     eventLogRepository: asClass(EventLogRepository).singleton(),
     replayService: asClass(ReplayService).singleton(),
     syncedDataRepository: asClass(SyncedDataRepository).singleton(),

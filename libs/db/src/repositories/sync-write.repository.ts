@@ -40,6 +40,20 @@ export interface EventRecord {
   readonly receivedAt?: Date | null;
 }
 
+/** An event that never reached the processor (Kafka refused it): every column is known. */
+export interface RejectedEvent extends EventRecord {
+  readonly connectionId: string;
+  readonly objectType: string | null;
+  readonly objectId: string | null;
+  readonly providerCreatedAt: Date;
+  readonly receivedAt: Date;
+}
+
+export interface EventFailure {
+  readonly lastError: string;
+  readonly errorClass: string;
+}
+
 export interface EventOutcome {
   readonly workspaceId: string;
   readonly provider: ProviderName;
@@ -74,7 +88,9 @@ export interface SyncWriteRepositoryDeps {
 
 /**
  * The one write path for synced entities (DESIGN §2): version-gated bulk upserts, one statement
- * per entity type per batch, and the event log written in the same transaction.
+ * per entity type per batch, and the event log written in the same transaction. The only class
+ * that writes the event log (`payment_sync_events`): the processor's outcomes and failures, the
+ * api's replay reopening and the ingress outbox quarantine all go through it.
  *
  * Rules, enforced in SQL so concurrent writers cannot break them:
  * - newer wins: a change is written only if its version is greater than the stored one;
@@ -173,6 +189,36 @@ export class SyncWriteRepository {
     } catch (err) {
       throw mapDbError(err, { operation: 'recordFailures' });
     }
+  }
+
+  /**
+   * Marks settled events `received` again before a forced replay sends them, so the processor
+   * applies them instead of skipping them as duplicates (the api's replay).
+   */
+  async reopenForReplay(workspaceId: string, ids: readonly string[]): Promise<void> {
+    await this.#prisma.paymentSyncEvent.updateMany({
+      where: { id: { in: [...ids] }, workspaceId },
+      data: { status: 'received' },
+    });
+  }
+
+  /**
+   * Records an event Kafka refused for good as `dead` with its error (the ingress outbox
+   * quarantine), inside the caller's transaction; an event processed meanwhile is left as is.
+   */
+  async recordRejected(tx: Tx, event: RejectedEvent, failure: EventFailure): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO payment_sync_events AS e
+        (workspace_id, provider, provider_event_id, event_type, status, source, object_type,
+         object_id, payload, provider_created_at, received_at, last_error, error_class, connection_id)
+      VALUES (${event.workspaceId}::uuid, ${event.provider}::payment_provider, ${event.providerEventId}, ${event.eventType},
+         'dead', ${event.source}::sync_source, ${event.objectType}, ${event.objectId},
+         ${JSON.stringify(event.payload ?? null)}::jsonb, ${event.providerCreatedAt},
+         ${event.receivedAt}, ${failure.lastError}, ${failure.errorClass}, ${event.connectionId}::uuid)
+      ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE SET
+        status = 'dead', last_error = EXCLUDED.last_error, error_class = EXCLUDED.error_class,
+        attempts = e.attempts + 1, connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id)
+      WHERE e.status IN ('received', 'failed', 'dead')`;
   }
 
   async #apply(

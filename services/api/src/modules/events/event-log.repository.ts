@@ -1,5 +1,5 @@
 import type { ProviderName } from '@paysync/contracts';
-import { isUuid, type Db, type TenantScope } from '@paysync/db';
+import { isUuid, type Db, type SyncWriteRepository, type TenantScope } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
 export type EventStatus =
@@ -85,19 +85,23 @@ export interface StoredEvent {
 export interface EventLogRepositoryDeps {
   readonly tenantScope: TenantScope;
   readonly prisma: Db;
+  readonly syncWriteRepository: SyncWriteRepository;
 }
 
 /**
  * The event log (`payment_sync_events`) as a workspace sees it: listings read under row-level
  * security. Replay's selection and its reopening of settled events filter by workspace explicitly.
+ * It writes nothing itself: the table's one writer is `SyncWriteRepository` (libs/db).
  */
 export class EventLogRepository {
   readonly #tenantScope: TenantScope;
   readonly #prisma: Db;
+  readonly #writer: SyncWriteRepository;
 
-  constructor({ tenantScope, prisma }: EventLogRepositoryDeps) {
+  constructor({ tenantScope, prisma, syncWriteRepository }: EventLogRepositoryDeps) {
     this.#tenantScope = tenantScope;
     this.#prisma = prisma;
+    this.#writer = syncWriteRepository;
   }
 
   async list(workspaceId: string, f: EventFilter): Promise<EventSummary[]> {
@@ -215,13 +219,10 @@ export class EventLogRepository {
 
   /**
    * Marks settled events `received` again before a forced replay sends them, so the processor
-   * applies them instead of skipping them as duplicates.
+   * applies them instead of skipping them as duplicates (written by `SyncWriteRepository`).
    */
   async reopenForReplay(workspaceId: string, ids: readonly string[]): Promise<void> {
-    await this.#prisma.paymentSyncEvent.updateMany({
-      where: { id: { in: [...ids] }, workspaceId },
-      data: { status: 'received' },
-    });
+    await this.#writer.reopenForReplay(workspaceId, ids);
   }
 }
 

@@ -1,5 +1,5 @@
 import { webhookReceivedSchema } from '@paysync/contracts';
-import type { Db } from '@paysync/db';
+import type { Db, SyncWriteRepository, Tx } from '@paysync/db';
 import type { Envelope } from '@paysync/kafka';
 
 export interface OutboxRow {
@@ -47,14 +47,18 @@ export interface DrainLimits {
 
 export interface OutboxRepositoryDeps {
   readonly prisma: Db;
+  /** The event log's one writer: a quarantined row becomes a `dead` event through it. */
+  readonly syncWriteRepository: SyncWriteRepository;
 }
 
 /** The ingress outbox (`webhook_outbox`): verified events waiting for Kafka, in id order. */
 export class OutboxRepository {
   readonly #prisma: Db;
+  readonly #eventLog: SyncWriteRepository;
 
-  constructor({ prisma }: OutboxRepositoryDeps) {
+  constructor({ prisma, syncWriteRepository }: OutboxRepositoryDeps) {
     this.#prisma = prisma;
+    this.#eventLog = syncWriteRepository;
   }
 
   async insert(topic: string, messageKey: string, envelope: Envelope): Promise<void> {
@@ -127,7 +131,9 @@ export class OutboxRepository {
         const row = rejected && rows.find((r) => r.id === rejected.id);
         if (rejected && row) {
           if (row.attempts + 1 >= limits.maxAttempts) {
-            quarantined.push(await quarantine(tx, row, rejected.reason, rejected.message));
+            quarantined.push(
+              await quarantine(tx, this.#eventLog, row, rejected.reason, rejected.message),
+            );
           } else {
             held = true;
             await tx.$executeRaw`UPDATE webhook_outbox SET attempts = attempts + 1,
@@ -151,11 +157,10 @@ export class OutboxRepository {
   }
 }
 
-type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
-
 /** Moves one outbox row to the event log as a dead event (or, unreadable, keeps it as is). */
 async function quarantine(
   tx: Tx,
+  eventLog: SyncWriteRepository,
   row: { id: bigint; envelope: Envelope; bytes: number },
   reason: string,
   message: string,
@@ -164,18 +169,23 @@ async function quarantine(
   const lastError = `${reason}: ${message} (${row.bytes} bytes)`.slice(0, 2000);
   if (parsed.success) {
     const m = parsed.data;
-    await tx.$executeRaw`
-      INSERT INTO payment_sync_events AS e
-        (workspace_id, provider, provider_event_id, event_type, status, source, object_type,
-         object_id, payload, provider_created_at, received_at, last_error, error_class, connection_id)
-      VALUES (${m.workspaceId}::uuid, ${m.provider}::payment_provider, ${m.event.id}, ${m.event.type},
-         'dead', ${m.source}::sync_source, ${m.event.objectType}, ${m.event.objectId},
-         ${JSON.stringify(m.event.payload ?? null)}::jsonb, ${new Date(m.event.createdMs)},
-         ${new Date(m.receivedAt)}, ${lastError}, 'KAFKA_MESSAGE_REJECTED', ${m.connectionId}::uuid)
-      ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE SET
-        status = 'dead', last_error = EXCLUDED.last_error, error_class = EXCLUDED.error_class,
-        attempts = e.attempts + 1, connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id)
-      WHERE e.status IN ('received', 'failed', 'dead')`;
+    await eventLog.recordRejected(
+      tx,
+      {
+        workspaceId: m.workspaceId,
+        provider: m.provider,
+        providerEventId: m.event.id,
+        eventType: m.event.type,
+        source: m.source,
+        objectType: m.event.objectType,
+        objectId: m.event.objectId,
+        payload: m.event.payload,
+        providerCreatedAt: new Date(m.event.createdMs),
+        receivedAt: new Date(m.receivedAt),
+        connectionId: m.connectionId,
+      },
+      { lastError, errorClass: 'KAFKA_MESSAGE_REJECTED' },
+    );
   }
   await tx.$executeRaw`DELETE FROM webhook_outbox WHERE id = ${row.id}`;
   return {
