@@ -1,20 +1,15 @@
-import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import {
-  ForbiddenError,
-  NotFoundError,
-  RateLimitedError,
-  ValidationError,
-  isAppError,
-} from '@paysync/errors';
+import { ValidationError } from '@paysync/errors';
 import { cradleOf } from '@paysync/runtime';
 
+import { authHooks } from './auth.hooks.js';
 import { connectionRoutes } from './connections.routes.js';
 import { dataRoutes } from './data.routes.js';
 import { eventRoutes } from './events.routes.js';
 import { recoveryRoutes } from './recovery.routes.js';
 import { syncRoutes } from './sync.routes.js';
+import { workspaceKeyRoutes } from './workspace-keys.routes.js';
 import { workspaceRoutes } from './workspaces.routes.js';
 
 import type { Config } from '../config.js';
@@ -22,49 +17,15 @@ import type { ApiCradle } from '../container.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Statuses of the authentication hook that count as a failed guess (issue 15 item 2). */
-const AUTH_FAILURES = new Set([401, 403, 404]);
-
 /**
- * The authenticated management API under /api/v1. Hook order on every route: failed
- * authentications of the client address (429) → authenticate (401) → access and workspace scope
- * (403 / 404: another workspace's resources do not exist for a key; each of these three counts as
- * a failure of the address) → rate limit per credential (429) → schema validation (400) → handler
- * → audit record.
+ * The authenticated management API under /api/v1. Hook order on every route: the `authHooks`
+ * (failed authentications of the address 429 → authenticate 401 → access and workspace scope
+ * 403 / 404 → rate limit per credential 429) → schema validation (400) → handler → audit record.
  */
 export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  const { authService, authFailureLimiter, workspaceRepository, auditRepository } =
-    cradleOf<ApiCradle>(app);
+  const { auditRepository } = cradleOf<ApiCradle>(app);
 
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    // Before authentication: a blocked address learns nothing about the credential it sent.
-    const retryAfter = authFailureLimiter.retryAfterSeconds(req.ip);
-    if (retryAfter !== undefined) {
-      throw new RateLimitedError('Too many failed authentications from this address', retryAfter);
-    }
-    try {
-      await authorize(req);
-    } catch (err) {
-      if (isAppError(err) && AUTH_FAILURES.has(err.status))
-        authFailureLimiter.recordFailure(req.ip);
-      throw err;
-    }
-  });
-
-  const authorize = async (req: FastifyRequest): Promise<void> => {
-    const principal = await authService.authenticate(req.headers.authorization);
-    req.principal = principal;
-    if (req.routeOptions.config.access === 'admin' && principal.kind !== 'admin') {
-      throw new ForbiddenError('FORBIDDEN', 'Only the admin token may do this');
-    }
-    const workspaceId = (req.params as { workspaceId?: string } | undefined)?.workspaceId;
-    if (workspaceId === undefined) return;
-    const visible =
-      principal.kind === 'workspace'
-        ? principal.workspaceId === workspaceId
-        : await workspaceRepository.exists(workspaceId);
-    if (!visible) throw new NotFoundError('NOT_FOUND', 'Workspace not found', { workspaceId });
-  };
+  await authHooks(app, config);
 
   // A POST without a body (curl -X POST …) validates as `{}`: optional bodies just work and
   // required fields are reported by name instead of "body must be object".
@@ -83,18 +44,6 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
         nul.map((path) => ({ path, message: 'must not contain U+0000' })),
       );
     }
-  });
-
-  await app.register(fastifyRateLimit, {
-    global: true,
-    hook: 'onRequest',
-    max: config.api.rateLimitPerMinute,
-    timeWindow: 60_000,
-    keyGenerator: (req) => req.principal?.actor ?? `ip:${req.ip}`,
-    errorResponseBuilder: (_req, ctx) =>
-      new RateLimitedError('Rate limit exceeded for this credential', Math.ceil(ctx.ttl / 1000), {
-        limit: ctx.max,
-      }),
   });
 
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -126,6 +75,7 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
 
   const opts = { maxPageSize: config.api.maxPageSize };
   await app.register(workspaceRoutes, opts);
+  await app.register(workspaceKeyRoutes, opts);
   await app.register(connectionRoutes);
   await app.register(syncRoutes, { ...opts, stalledAfterMs: config.api.syncStalledAfterMs });
   await app.register(eventRoutes, opts);

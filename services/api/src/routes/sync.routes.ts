@@ -6,19 +6,18 @@ import { cradleOf } from '@paysync/runtime';
 import { paginate, timeKey } from '../http/pagination.js';
 import { principalOf } from '../http/request-context.js';
 import { presentProvider, presentSession } from './sync.presenters.js';
+import { syncRecoveryRoutes } from './sync-recovery.routes.js';
 import {
   cancelSyncSessionSchema,
   getSyncSessionSchema,
   listProvidersSchema,
-  listRecoverableSessionsSchema,
   listSyncSessionsSchema,
-  recoverSyncSessionSchema,
   startInitialSyncSchema,
 } from './sync.schemas.js';
 
 import type { ApiCradle } from '../container.js';
 
-/** Sync control: start, watch and cancel sessions; provider capabilities. */
+/** Sync control: start, watch and cancel sessions (recovery: sync-recovery.routes.ts); providers. */
 export const syncRoutes: FastifyPluginAsyncTypebox<{
   maxPageSize: number;
   stalledAfterMs: number;
@@ -93,39 +92,8 @@ export const syncRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.post(
-    '/workspaces/:workspaceId/sync/recover',
-    { config: { resource: 'sync_session' }, schema: recoverSyncSessionSchema },
-    async (req, reply) => {
-      const { sessionId, mode, entityTypes, reason } = req.body;
-      const result = await syncControlService.recover({
-        workspaceId: req.params.workspaceId,
-        sessionId,
-        mode,
-        entityTypes,
-        requestedBy: principalOf(req).actor,
-        correlationId: req.id,
-        stalledAfterMs,
-      });
-      req.auditNote = {
-        resourceId: sessionId,
-        details: { mode: result.mode, newSessionId: result.sessionId, reason: reason ?? null },
-      };
-      return reply.code(202).send(result);
-    },
-  );
-
-  app.get(
-    '/workspaces/:workspaceId/sync/recoverable',
-    { schema: listRecoverableSessionsSchema },
-    async (req) => {
-      const { workspaceId } = req.params;
-      const recoverable = await tenantScope.run(workspaceId, (tx) =>
-        syncSessionRepository.recoverable(workspaceId, stalledAfterMs, tx),
-      );
-      return { data: recoverable.map((s) => ({ ...presentSession(s), reason: s.reason })) };
-    },
-  );
+  // Recovery of failed or stalled sessions (registered here so the routes keep their order).
+  await app.register(syncRecoveryRoutes, { stalledAfterMs });
 
   app.get('/workspaces/:workspaceId/sync/providers', { schema: listProvidersSchema }, async () => ({
     data: providerCatalog().map(presentProvider),

@@ -2,34 +2,24 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import { cradleOf } from '@paysync/runtime';
 
-import { bigintKey, paginate, timeKey } from '../http/pagination.js';
+import { paginate, timeKey } from '../http/pagination.js';
 import { principalOf } from '../http/request-context.js';
+import { presentCreatedWorkspace, presentWorkspace } from './workspaces.presenters.js';
 import {
-  presentApiKey,
-  presentAuditRecord,
-  presentCreatedApiKey,
-  presentCreatedWorkspace,
-  presentWorkspace,
-} from './workspaces.presenters.js';
-import {
-  createApiKeySchema,
   createWorkspaceSchema,
   getWorkspaceSchema,
-  listApiKeysSchema,
-  listAuditLogSchema,
   listWorkspacesSchema,
   renameWorkspaceSchema,
-  revokeApiKeySchema,
 } from './workspaces.schemas.js';
 
 import type { ApiCradle } from '../container.js';
 
-/** Workspaces, their API keys and their audit trail. */
+/** Workspaces: create, list, read and rename (their keys and audit trail: workspace-keys.routes.ts). */
 export const workspaceRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = async (
   app,
   { maxPageSize },
 ) => {
-  const { workspaceRepository, auditRepository } = cradleOf<ApiCradle>(app);
+  const { workspaceRepository } = cradleOf<ApiCradle>(app);
   const ws = '/workspaces/:workspaceId';
 
   app.post(
@@ -72,45 +62,5 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }>
       req.auditNote = { resourceId: w.id, details: { fields: ['name'] } };
       return presentWorkspace(w);
     },
-  );
-
-  app.post(
-    `${ws}/api-keys`,
-    { config: { resource: 'api_key' }, schema: createApiKeySchema },
-    async (req, reply) => {
-      const name = req.body.name?.trim() ?? 'api key';
-      const key = await workspaceRepository.createKey(req.params.workspaceId, name);
-      req.auditNote = { resourceId: key.id, details: { name: key.name } };
-      return reply.code(201).send(presentCreatedApiKey(key));
-    },
-  );
-
-  app.get(`${ws}/api-keys`, { schema: listApiKeysSchema }, async (req) => ({
-    data: (await workspaceRepository.listKeys(req.params.workspaceId)).map(presentApiKey),
-  }));
-
-  app.delete(
-    `${ws}/api-keys/:keyId`,
-    { config: { resource: 'api_key' }, schema: revokeApiKeySchema },
-    async (req, reply) => {
-      await workspaceRepository.revokeKey(req.params.workspaceId, req.params.keyId);
-      req.auditNote = { resourceId: req.params.keyId };
-      return reply.code(204).send(null);
-    },
-  );
-
-  app.get(`${ws}/audit-log`, { schema: listAuditLogSchema }, (req) =>
-    paginate(req.query, {
-      kind: 'audit',
-      maxPageSize,
-      key: bigintKey,
-      fetch: (beforeId, limit) =>
-        auditRepository.list(req.params.workspaceId, {
-          ...(beforeId !== undefined && { beforeId }),
-          limit,
-        }),
-      cursorOf: (r) => [r.id],
-      present: presentAuditRecord,
-    }),
   );
 };
