@@ -40,7 +40,8 @@ export async function startProcessor(env: TestEnv = {}): Promise<ProcessorHarnes
   const db = await createTestDatabase();
   const prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
   const workspace = await prisma.workspace.create({ data: { name: 'processor-test' } });
-  const prefix = uniqueId('processor-int-');
+  // A test may share the topics of another harness (same prefix): `topic()` follows it.
+  const prefix = env.KAFKA_TOPIC_PREFIX ?? uniqueId('processor-int-');
   const app = await buildApp(
     testConfig({
       DATABASE_URL: db.url,
