@@ -158,6 +158,8 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
     ENCRYPTION_KEYS: encryptionKeys,
     PROCESSOR_GROUP_ID: uniqueId('processor-'),
+    // Short retry tiers, so a poison event reaches the DLQ within the test.
+    PROCESSOR_RETRY_DELAYS_MS: '100,200',
     // Only the standard OTEL_* variables configure tracing.
     OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -300,4 +302,70 @@ it('one webhook gives one trace: ingress request → produce → consume → app
           .padStart(7)} ms`,
     );
   process.stdout.write(`\n[trace] one webhook:\n${timeline.join('\n')}\n`);
+}, 120_000);
+
+it('a poison event: its retry-tier hops link to the original webhook trace, and it reaches the DLQ', async () => {
+  // PostgreSQL refuses \u0000 in text: the apply fails, both retry tiers, then the DLQ.
+  const objectId = `cus_${uniqueId('poison')}`;
+  const event = {
+    ...aStripeEvent(
+      'customer.updated',
+      stripeFixture('customer', { id: objectId, name: 'bad\u0000name' }),
+      {
+        id: `evt_${uniqueId('tp')}`,
+        created: Math.floor(Date.now() / 1000),
+      },
+    ),
+    account: sim.accountId,
+  };
+  const body = JSON.stringify(event);
+  const res = await fetch(`${ingressUrl}/webhooks/stripe/${connectionId}`, {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': signStripePayload(body, webhookSecret, Math.floor(Date.now() / 1000)),
+    },
+  });
+  expect(res.status).toBe(200);
+  const topic = (spec: { name: string }) => topicName(spec, topicPrefix);
+  const ofPoison = (s: Span) =>
+    String(s.attributes['messaging.kafka.message.key'] ?? '').endsWith(`:${objectId}`);
+  const find = (service: string, name: string) =>
+    spans.find((s) => s.service === service && s.name === name && ofPoison(s));
+  const dump = () =>
+    JSON.stringify(
+      spans
+        .filter((s) => ofPoison(s))
+        .map((s) => [s.service, s.name, s.traceId, s.parentSpanId, s.links]),
+    );
+
+  // The original webhook's trace: ingress produced the event in it.
+  const send = await eventually(() => find('ingress', `send ${topic(TOPICS.webhookReceived)}`), {
+    timeoutMs: 30_000,
+    what: 'the ingress producer span of the poison event',
+  });
+  const origin = send.traceId;
+  const dlqSend = await eventually(
+    () => find('processor', `send ${topic(TOPICS.webhookDeadLetter)}`),
+    {
+      timeoutMs: 60_000,
+      what: 'the DLQ producer span of the poison event',
+    },
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; poison spans: ${dump()}`);
+  });
+
+  // Each retry-tier consumer span carries a link to the original webhook's trace.
+  for (const tier of [TOPICS.webhookRetryShort, TOPICS.webhookRetryLong]) {
+    const hop = find('processor', `process ${topic(tier)}`);
+    if (!hop) throw new Error(`no consumer span on ${topic(tier)}; poison spans: ${dump()}`);
+    expect(hop).toMatchObject({
+      kind: KIND.consumer,
+      links: expect.arrayContaining([expect.objectContaining({ traceId: origin })]),
+    });
+  }
+  // The DLQ hop is produced from the long tier's consumer span.
+  const longHop = find('processor', `process ${topic(TOPICS.webhookRetryLong)}`);
+  expect(dlqSend).toMatchObject({ kind: KIND.producer, traceId: longHop?.traceId });
 }, 120_000);

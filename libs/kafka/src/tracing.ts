@@ -11,6 +11,8 @@ import {
   type Span,
 } from '@opentelemetry/api';
 
+import { FAILURE_HEADERS } from '@paysync/contracts';
+
 import type { Envelope } from './envelope.js';
 
 // Kafka spans with the messaging semantic conventions, and the W3C trace context carried in the
@@ -70,7 +72,7 @@ const valid = (ctx: Context) => {
  * Runs a batch's handling and commit in one consumer span (`process <topic>`). Its parent is the
  * first message's producer span, so a one-message batch continues the producer's trace; the other
  * messages are links. A message whose envelope keeps an original `traceparent` from another trace
- * (a dead letter re-driven later) links to that origin too.
+ * (a dead letter re-driven later), or that is a retry-tier hop, links to that origin too.
  */
 export async function consumerSpan<T>(
   topic: string,
@@ -87,7 +89,10 @@ export async function consumerSpan<T>(
     const origin = m.envelope?.traceparent
       ? valid(propagation.extract(ROOT_CONTEXT, { traceparent: m.envelope.traceparent }))
       : undefined;
-    if (origin && origin.traceId !== own?.traceId) {
+    // A retry-tier or DLQ hop (it carries a failure attempt) links to its origin even within the
+    // same trace, so the hop is found from the original webhook's trace (issue 14).
+    const hop = m.headers[FAILURE_HEADERS.attempt] !== undefined;
+    if (origin && (origin.traceId !== own?.traceId || hop)) {
       links.push({ context: origin, attributes: { 'paysync.link': 'origin' } });
     }
   });
