@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 
 import type { TopicSpec } from '@paysync/contracts';
 
-import { ensureTopics, topicName } from './topics.js';
+import { topicName } from './topics.js';
 
 import type { Logger } from 'pino';
 
@@ -112,6 +112,8 @@ export interface TopicLayout {
   readonly replicationFactor: number;
   /** Unset: the broker's default. With acks=all, writes fail below this many in-sync replicas. */
   readonly minInsyncReplicas?: number | undefined;
+  /** false: skip the drift checks (services at start-up only need the topics to exist). */
+  readonly reportDrift?: boolean;
 }
 
 export interface TopicApplyReport {
@@ -187,7 +189,10 @@ export async function applyTopics(
       }
     }
     const sized = present.filter((s) => s.maxMessageBytes !== undefined);
-    if (layout.minInsyncReplicas !== undefined || sized.length > 0) {
+    if (
+      layout.reportDrift !== false &&
+      (layout.minInsyncReplicas !== undefined || sized.length > 0)
+    ) {
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
         resources: present.map((s) => ({
@@ -230,5 +235,28 @@ export async function applyTopics(
     return report;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Creates missing topics from the catalogue (one replica per broker, at most the broker default)
+ * and grows partitions that are below the catalogue's count: `applyTopics` without drift checks.
+ * Never shrinks or deletes anything; safe to call from every service at start-up.
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  specs: readonly TopicSpec[],
+  prefix: string,
+): Promise<{ created: string[] }> {
+  try {
+    const { created } = await applyTopics(kafka, specs, prefix, {
+      replicationFactor: -1,
+      reportDrift: false,
+    });
+    return { created };
+  } catch (err) {
+    // Two services racing to create the same topic is fine.
+    if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return { created: [] };
+    throw err;
   }
 }
