@@ -229,15 +229,28 @@ async function main(): Promise<number> {
       ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    // Schemathesis closes with a pytest-style banner ("==== 2 warnings in 19.71s ====") that CI
+    // readers take for a pytest run that executed no test. Its report goes to a file; the console
+    // gets our one-line summary (and the whole report when it failed).
     let report = '';
     fuzz.stdout.on('data', (chunk: Buffer) => {
       report += chunk.toString();
-      process.stdout.write(chunk);
     });
     const timer = setTimeout(() => fuzz.kill('SIGKILL'), deadlineMs);
     const code = await new Promise<number>((resolve) => fuzz.once('exit', (c) => resolve(c ?? 1)));
     clearTimeout(timer);
+    const reportFile = join(
+      dir,
+      `schemathesis-${new Date().toISOString().replace(/[:.]/g, '')}.log`,
+    );
+    writeFileSync(reportFile, report);
     const cases = fuzzCaseCounts(report, code);
+    if (code !== 0) process.stdout.write(report.replace(/^=+ (.*) =+$/gm, '[fuzz] $1'));
+    const warnings = report.match(/^\s*⚠️.*$/gm) ?? [];
+    for (const w of warnings) console.log(`[fuzz] warning: ${w.trim().replace(/^⚠️\s*/, '')}`);
+    console.log(
+      `[fuzz] schemathesis exited ${code}: ${cases.passed} cases passed, ${cases.failed} failed (report: ${reportFile})`,
+    );
     recordTotals('api fuzz cases (schemathesis)', cases.passed, cases.failed);
     if (/"level":"error"/.test(out)) {
       console.error(
