@@ -34,6 +34,28 @@ describe('readiness with optional checks', () => {
       status: 'degraded',
       checks: {
         postgres: { status: 'ok' },
+        kafka: { status: 'failed' },
+      },
+    });
+  });
+
+  it('shows a failing check error text only on the internal METRICS_PORT listener', async () => {
+    const port = await freePort();
+    const checks = [
+      { name: 'postgres', check: up },
+      { name: 'kafka', check: down, required: false },
+    ];
+    const shared = await build(checks);
+    expect(JSON.stringify((await shared.inject('/ready')).json())).not.toContain('refused');
+
+    const internal = await build(checks, { host: '127.0.0.1', port });
+    await internal.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`http://127.0.0.1:${port}/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'degraded',
+      checks: {
+        postgres: { status: 'ok' },
         kafka: { status: 'failed', error: 'connection refused' },
       },
     });

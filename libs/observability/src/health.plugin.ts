@@ -121,7 +121,12 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
           return { name, required, result: { status: 'ok' } };
         } catch (err) {
           req.log.warn({ check: name, required, err }, 'Readiness check failed');
-          return { name, required, result: { status: 'failed', error: (err as Error).message } };
+          // The error text (host names, driver messages) is shown only on the internal
+          // METRICS_PORT listener; on the public PORT the log has it (issue 15, item 7).
+          const result = listen
+            ? { status: 'failed', error: (err as Error).message }
+            : { status: 'failed' };
+          return { name, required, result };
         }
       }),
     );
@@ -136,6 +141,12 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
   target.get('/metrics', probe, async (_req, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
+
+  if (!listen) {
+    app.log.warn(
+      'METRICS_PORT is unset: /live, /ready and /metrics are served on PORT without authentication; set METRICS_PORT (the Helm chart does) so only the cluster reaches them',
+    );
+  }
 
   if (listen) {
     const server = target;
