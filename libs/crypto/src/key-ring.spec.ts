@@ -1,6 +1,16 @@
 import { CryptoError } from '@paysync/errors';
 
-import { KeyRing, constantTimeEqual, generateToken, hashToken, secretHint } from './index.js';
+import { loadConfig } from '@paysync/config';
+
+import {
+  KeyRing,
+  activeKeyRing,
+  constantTimeEqual,
+  cryptoConfigSchema,
+  generateToken,
+  hashToken,
+  secretHint,
+} from './index.js';
 
 const k1 = KeyRing.generateKey();
 const k2 = KeyRing.generateKey();
@@ -55,6 +65,54 @@ describe('KeyRing', () => {
     expect(() => KeyRing.fromString('v1:c2hvcnQ=')).toThrow(/32 bytes/);
     expect(() => KeyRing.fromString(`v1:${k1},v1:${k2}`)).toThrow(/twice/);
     expect(() => KeyRing.fromString(`v1:${k1}`, 'v2')).toThrow(/not in the ring/);
+  });
+});
+
+describe('ENCRYPTION_ACTIVE_KEY_ID (issue 15 item 8)', () => {
+  const load = (env: Record<string, string>) =>
+    activeKeyRing(loadConfig({ crypto: cryptoConfigSchema }, env).crypto);
+
+  it('a staged key decrypts but does not encrypt until it is made active', () => {
+    const onlyA = load({ ENCRYPTION_KEYS: `A:${k1}` });
+    const staged = load({ ENCRYPTION_KEYS: `A:${k1},B:${k2}`, ENCRYPTION_ACTIVE_KEY_ID: 'A' });
+    expect(staged.activeKeyId).toBe('A');
+    const sealed = staged.encrypt('sk_live_staged', 'ctx');
+    expect(KeyRing.keyIdOf(sealed)).toBe('A');
+    // A replica that has not been given B yet still reads what a staged replica writes.
+    expect(onlyA.decrypt(sealed, 'ctx')).toBe('sk_live_staged');
+    // A value another replica already wrote with B decrypts on the staged replica.
+    const withB = load({ ENCRYPTION_KEYS: `A:${k1},B:${k2}`, ENCRYPTION_ACTIVE_KEY_ID: 'B' });
+    expect(withB.activeKeyId).toBe('B');
+    const sealedB = withB.encrypt('whsec_b', 'ctx');
+    expect(KeyRing.keyIdOf(sealedB)).toBe('B');
+    expect(staged.decrypt(sealedB, 'ctx')).toBe('whsec_b');
+    expect(withB.decrypt(sealed, 'ctx')).toBe('sk_live_staged');
+  });
+
+  it('defaults to the last key, and refuses an id that is not in the ring', () => {
+    expect(load({ ENCRYPTION_KEYS: `A:${k1},B:${k2}` }).activeKeyId).toBe('B');
+    expect(() => load({ ENCRYPTION_KEYS: `A:${k1}`, ENCRYPTION_ACTIVE_KEY_ID: 'C' })).toThrow(
+      /"C" is not in the ring/,
+    );
+    expect(() =>
+      load({ ENCRYPTION_KEYS: `A:${k1}`, ENCRYPTION_ACTIVE_KEY_ID: 'not a key id!' }),
+    ).toThrow(/ENCRYPTION_ACTIVE_KEY_ID/);
+  });
+
+  it('re-encrypts a value to the active key, and leaves a current one alone', () => {
+    const ring = KeyRing.fromString(`A:${k1},B:${k2}`, 'B');
+    const old = ring.withActiveKey('A').encrypt('sk_test_x', 'conn');
+    const fresh = ring.reEncrypt(old, 'conn');
+    expect(fresh).toBeDefined();
+    expect(KeyRing.keyIdOf(fresh!)).toBe('B');
+    expect(ring.decrypt(fresh!, 'conn')).toBe('sk_test_x');
+    expect(ring.reEncrypt(fresh!, 'conn')).toBeUndefined();
+    expect(ring.isCurrent(fresh!)).toBe(true);
+    // The context still binds: re-encrypting with the wrong one fails and writes nothing.
+    expect(() => ring.reEncrypt(old, 'other')).toThrow(
+      expect.objectContaining({ code: 'CRYPTO_DECRYPT_FAILED' }),
+    );
+    expect(ring.keyIds).toEqual(['A', 'B']);
   });
 });
 

@@ -67,6 +67,34 @@ export class KeyRing {
     return this.#keys.has(id);
   }
 
+  /** Every key id in the ring, in the order `ENCRYPTION_KEYS` lists them. */
+  get keyIds(): readonly string[] {
+    return [...this.#keys.keys()];
+  }
+
+  /**
+   * The same keys with `activeKeyId` encrypting (`ENCRYPTION_ACTIVE_KEY_ID`): a key can be staged
+   * on every replica (it decrypts) before any replica encrypts with it. Undefined keeps this ring.
+   */
+  withActiveKey(activeKeyId: string | undefined): KeyRing {
+    if (activeKeyId === undefined || activeKeyId === this.activeKeyId) return this;
+    return new KeyRing({ keys: this.#keys, activeKeyId });
+  }
+
+  /** Whether a ciphertext was written with the active key (nothing to re-encrypt). */
+  isCurrent(ciphertext: string): boolean {
+    return KeyRing.keyIdOf(ciphertext) === this.activeKeyId;
+  }
+
+  /**
+   * `ciphertext` re-encrypted with the active key (same plaintext, same context); `undefined` when
+   * it already is. Throws the decrypt's `CryptoError` (unknown key, tampered, wrong context).
+   */
+  reEncrypt(ciphertext: string, aad = ''): string | undefined {
+    if (this.isCurrent(ciphertext)) return undefined;
+    return this.encrypt(this.decrypt(ciphertext, aad), aad);
+  }
+
   encrypt(plaintext: string, aad = ''): string {
     const key = this.#keys.get(this.activeKeyId) as Buffer;
     const iv = randomBytes(IV_BYTES);

@@ -11,7 +11,7 @@ import {
 } from 'awilix';
 
 import { ALL_TOPICS } from '@paysync/contracts';
-import type { KeyRing } from '@paysync/crypto';
+import { activeKeyRing, type KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
   DbHealth,
@@ -41,7 +41,7 @@ import {
 export interface InfrastructureConfig {
   readonly db: DbSettings;
   readonly kafka: KafkaSettings;
-  readonly crypto: { readonly keyRing: KeyRing };
+  readonly crypto: { readonly keyRing: KeyRing; readonly activeKeyId?: string | undefined };
   /** Where the health routes listen (`health.metricsPort`, else on PORT) and what /ready needs. */
   readonly http?: { readonly host: string };
   readonly health?: {
@@ -99,7 +99,8 @@ export function infrastructureRegistrations<Config extends InfrastructureConfig>
   return {
     config: asValue(config),
     logger: asValue(logger),
-    keyRing: asValue(config.crypto.keyRing),
+    // ENCRYPTION_ACTIVE_KEY_ID picks the key that encrypts (issue 15 item 8).
+    keyRing: asValue(activeKeyRing(config.crypto)),
     workerId: asValue(`${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`),
     metrics: asFunction(() => createMetricsRegistry(service)).singleton(),
     prisma: asFunction(() => createPrismaClient(config.db), {
