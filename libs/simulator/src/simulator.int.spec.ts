@@ -36,6 +36,39 @@ describe('simulator', () => {
     }
   });
 
+  it('spreads seeded objects over time and filters created bounds on that spread', async () => {
+    const day = 86_400;
+    const sim = new StripeSimulator({
+      seed: { customers: 10 },
+      createdStepSeconds: { customers: day },
+    });
+    const url = await sim.start();
+    try {
+      const base = 1_700_000_000;
+      const list = async (query: string) =>
+        (
+          (await (
+            await fetch(`${url}/v1/customers?limit=100&${query}`, {
+              headers: { authorization: 'Bearer sk_test_x' },
+            })
+          ).json()) as { data: { id: string; created: number }[] }
+        ).data;
+      const all = await list('');
+      expect(all.map((c) => c.created)).toEqual(
+        Array.from({ length: 10 }, (_, i) => base + (9 - i) * day),
+      );
+      // [day 3, day 7): indexes 3..6, newest first; a bound between two objects rounds inward.
+      const window = await list(`created[gte]=${base + 3 * day}&created[lt]=${base + 7 * day}`);
+      expect(window.map((c) => c.id)).toEqual([6, 5, 4, 3].map((i) => `cus_sim000000000${i}`));
+      const between = await list(
+        `created[gte]=${base + 3 * day - 1}&created[lt]=${base + 4 * day + 1}`,
+      );
+      expect(between.map((c) => c.id)).toEqual(['cus_sim0000000004', 'cus_sim0000000003']);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('answers Stripe-shaped errors: bad limit, unknown cursor, missing object, bad key', async () => {
     const sim = new StripeSimulator({ seed: { customers: 3 } });
     const url = await sim.start();

@@ -36,6 +36,11 @@ export interface SimulatorOptions {
   readonly revokedKeys?: readonly string[];
   /** PRNG seed for fault injection and delivery modes, so runs repeat. */
   readonly randomSeed?: number;
+  /**
+   * Seconds between the `created` of consecutive seeded objects (default 1), for all collections
+   * or per collection: spreads a seeded account over years, as real accounts are.
+   */
+  readonly createdStepSeconds?: number | Partial<Record<CollectionName, number>>;
 }
 
 export interface SimEvent extends SimObject {
@@ -101,6 +106,11 @@ export class StripeSimulator {
       CollectionName,
       number
     >;
+    const stepOf = (c: CollectionName): number => {
+      const step = options.createdStepSeconds;
+      return Math.max(1, Math.floor((typeof step === 'number' ? step : step?.[c]) ?? 1));
+    };
+    const at = (c: CollectionName, i: number) => BASE_CREATED + i * stepOf(c);
     const pick = (collection: CollectionName, i: number) =>
       counts[collection] > 0 ? simId(collection, i % counts[collection]) : null;
     const generators: Record<CollectionName, (i: number) => SimObject> = {
@@ -108,7 +118,7 @@ export class StripeSimulator {
         id: simId('customers', i),
         object: 'customer',
         balance: 0,
-        created: BASE_CREATED + i,
+        created: at('customers', i),
         currency: 'usd',
         delinquent: false,
         description: null,
@@ -122,18 +132,18 @@ export class StripeSimulator {
         id: simId('products', i),
         object: 'product',
         active: true,
-        created: BASE_CREATED + i,
+        created: at('products', i),
         description: `Plan ${i}`,
         livemode: false,
         metadata: {},
         name: `Product ${i}`,
-        updated: BASE_CREATED + i,
+        updated: at('products', i),
       }),
       prices: (i) => ({
         id: simId('prices', i),
         object: 'price',
         active: true,
-        created: BASE_CREATED + i,
+        created: at('prices', i),
         currency: 'usd',
         livemode: false,
         lookup_key: null,
@@ -146,7 +156,7 @@ export class StripeSimulator {
       }),
       subscriptions: (i) => {
         const id = simId('subscriptions', i);
-        const start = BASE_CREATED + i;
+        const start = at('subscriptions', i);
         return {
           id,
           object: 'subscription',
@@ -184,7 +194,7 @@ export class StripeSimulator {
         amount_due: 1000 + i,
         amount_paid: 1000 + i,
         amount_remaining: 0,
-        created: BASE_CREATED + i,
+        created: at('invoices', i),
         currency: 'usd',
         customer: pick('customers', i),
         due_date: null,
@@ -196,10 +206,10 @@ export class StripeSimulator {
           type: 'subscription_details',
           subscription_details: { subscription: pick('subscriptions', i) },
         },
-        period_end: BASE_CREATED + i,
-        period_start: BASE_CREATED + i - 30 * 86_400,
+        period_end: at('invoices', i),
+        period_start: at('invoices', i) - 30 * 86_400,
         status: 'paid',
-        status_transitions: { paid_at: BASE_CREATED + i },
+        status_transitions: { paid_at: at('invoices', i) },
         subtotal: 1000 + i,
         total: 1000 + i,
       }),
@@ -207,7 +217,7 @@ export class StripeSimulator {
         id: simId('payment_intents', i),
         object: 'payment_intent',
         amount: 2000 + i,
-        created: BASE_CREATED + i,
+        created: at('payment_intents', i),
         currency: 'usd',
         customer: pick('customers', i),
         last_payment_error: null,
@@ -221,7 +231,7 @@ export class StripeSimulator {
         object: 'charge',
         amount: 2000 + i,
         amount_refunded: 0,
-        created: BASE_CREATED + i,
+        created: at('charges', i),
         currency: 'usd',
         customer: pick('customers', i),
         failure_code: null,
@@ -235,7 +245,7 @@ export class StripeSimulator {
     };
     this.collections = Object.fromEntries(
       COLLECTIONS.map((c) => {
-        const collection = new Collection(c, generators[c]);
+        const collection = new Collection(c, generators[c], stepOf(c));
         collection.count = counts[c];
         return [c, collection];
       }),

@@ -1,6 +1,6 @@
 /**
  * The simulator's object store. Objects live in one index space per collection: index i has id
- * `<prefix>_sim<i, 10 digits>` and `created` = base + i seconds. Seeded objects are generated from
+ * `<prefix>_sim<i, 10 digits>` and `created` = base + i × step seconds (step 1 unless seeded wider). Seeded objects are generated from
  * their index on demand, so a million customers cost nothing until listed; only objects that were
  * changed or deleted are held in memory.
  */
@@ -60,10 +60,13 @@ export class Collection {
   readonly #overrides = new Map<number, SimObject>();
   readonly #deleted = new Set<number>();
   readonly #generate: (index: number) => SimObject;
+  /** Seconds between the `created` of consecutive indexes (seeded objects). */
+  readonly #step: number;
 
-  constructor(name: CollectionName, generate: (index: number) => SimObject) {
+  constructor(name: CollectionName, generate: (index: number) => SimObject, createdStep = 1) {
     this.name = name;
     this.#generate = generate;
+    this.#step = createdStep;
   }
 
   get liveCount(): number {
@@ -110,8 +113,14 @@ export class Collection {
     include?: (o: SimObject) => boolean;
   }): { data: SimObject[]; hasMore: boolean } | { error: string } {
     let hi = this.count - 1;
-    if (opts.createdLt !== undefined) hi = Math.min(hi, opts.createdLt - BASE_CREATED - 1);
-    const lo = Math.max(0, opts.createdGte !== undefined ? opts.createdGte - BASE_CREATED : 0);
+    // Index i was created at BASE_CREATED + i × step.
+    const step = this.#step;
+    if (opts.createdLt !== undefined)
+      hi = Math.min(hi, Math.ceil((opts.createdLt - BASE_CREATED) / step) - 1);
+    const lo = Math.max(
+      0,
+      opts.createdGte !== undefined ? Math.ceil((opts.createdGte - BASE_CREATED) / step) : 0,
+    );
     if (opts.startingAfter !== undefined) {
       const after = simIndex(this.name, opts.startingAfter);
       if (after === undefined || after >= this.count)
