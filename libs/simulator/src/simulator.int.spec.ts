@@ -64,6 +64,11 @@ describe('simulator', () => {
         `created[gte]=${base + 3 * day - 1}&created[lt]=${base + 4 * day + 1}`,
       );
       expect(between.map((c) => c.id)).toEqual(['cus_sim0000000004', 'cus_sim0000000003']);
+      // gt/lte are the same window as gte/lt shifted by one second.
+      const inclusive = await list(
+        `created[gt]=${base + 3 * day - 1}&created[lte]=${base + 6 * day}`,
+      );
+      expect(inclusive.map((c) => c.id)).toEqual(window.map((c) => c.id));
     } finally {
       await sim.stop();
     }

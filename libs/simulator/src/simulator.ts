@@ -59,6 +59,20 @@ interface WebhookEndpointRecord {
   created: number;
 }
 
+/** The tighter of an inclusive/exclusive pair of `created` bounds, or undefined when neither is set. */
+function tightest(
+  pick: (a: number, b: number) => number,
+  bound: string | undefined,
+  shifted: string | undefined,
+  shift: number,
+): number | undefined {
+  const values = [
+    ...(bound !== undefined ? [Number(bound)] : []),
+    ...(shifted !== undefined ? [Number(shifted) + shift] : []),
+  ];
+  return values.length === 0 ? undefined : values.reduce(pick);
+}
+
 /** mulberry32: tiny deterministic PRNG. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -600,8 +614,9 @@ export class StripeSimulator {
     const result = this.collections[collection].list({
       limit,
       startingAfter: params.starting_after as string | undefined,
-      createdGte: created.gte !== undefined ? Number(created.gte) : undefined,
-      createdLt: created.lt !== undefined ? Number(created.lt) : undefined,
+      // Stripe's four bounds on whole seconds: gt n is gte n+1, lte n is lt n+1.
+      createdGte: tightest(Math.max, created.gte, created.gt, 1),
+      createdLt: tightest(Math.min, created.lt, created.lte, 1),
       ...(!showAll && { include: (o: SimObject) => o.status !== 'canceled' }),
     });
     if ('error' in result)
