@@ -1,0 +1,418 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import Chargebee from 'chargebee';
+
+import type { CanonicalChange, EntityType } from '@paysync/contracts';
+import { ProviderError, ValidationError } from '@paysync/errors';
+
+import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
+import {
+  RESOURCE_OF,
+  toChange,
+  type ChargebeeObject,
+  type ChargebeeResourceName,
+} from './chargebee.mappers.js';
+import {
+  CHARGEBEE_EVENT_TYPES,
+  chargebeeEventToProviderEvent,
+  mapChargebeeEvent,
+  primaryResourceOf,
+  verifyChargebeeWebhook,
+} from './chargebee.webhook.js';
+
+import type {
+  BillingProvider,
+  ChangeContext,
+  ConnectionTestResult,
+  EventsPage,
+  ListEventsParams,
+  ListPage,
+  ListPageParams,
+  MappedEvent,
+  ProviderCapabilities,
+  ProviderClientOptions,
+  ProviderEvent,
+  WebhookEndpoint,
+} from '../billing-provider.js';
+
+const tracer = trace.getTracer('paysync');
+
+/** Documented per-site limits: every test site 150/min; live 150, 1,000 or 3,500/min by plan. */
+export const CHARGEBEE_TEST_RATE_PER_MINUTE = 150;
+export const CHARGEBEE_LIVE_RATE_PER_MINUTE = 150;
+
+export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
+  entityTypes: ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'],
+  eventTypes: CHARGEBEE_EVENT_TYPES,
+  // The interface speaks per second; Chargebee budgets per minute (see docs, "Interface changes").
+  defaultRateLimitPerSecond: {
+    test: CHARGEBEE_TEST_RATE_PER_MINUTE / 60,
+    live: CHARGEBEE_LIVE_RATE_PER_MINUTE / 60,
+  },
+};
+
+/**
+ * Chargebee's defaults: https://<site>.chargebee.com/api/v2, 150 requests/min (test sites and the
+ * smallest live plan), 8 attempts per request, 30 s per request.
+ */
+export interface ChargebeeProviderOptions extends ProviderClientOptions {
+  /** The site name (`acme-test` for https://acme-test.chargebee.com). */
+  readonly site: string;
+  /** Test or live site; default from the key prefix (`test_`/`live_`), else `-test` in the name. */
+  readonly mode?: 'test' | 'live' | undefined;
+  /** Requests per minute for this site (default 150); ignored when `rateLimitPerSecond` is set. */
+  readonly rateLimitPerMinute?: number | undefined;
+  /** Longest `Retry-After` honoured (default 60 s, a minute being Chargebee's window). */
+  readonly maxRetryAfterMs?: number | undefined;
+}
+
+/** Parameters of {@link ChargebeeProvider.listPage} beyond the interface's. */
+export interface ChargebeeListPageParams extends ListPageParams {
+  /** Incremental listing: only objects updated strictly after this time (seconds). */
+  readonly updatedAfter?: number | undefined;
+}
+
+/** Resources whose list endpoint takes `include_deleted` (per the SDK's ListInputParam types). */
+const INCLUDE_DELETED: ReadonlySet<ChargebeeResourceName> = new Set([
+  'customer',
+  'subscription',
+  'invoice',
+  'transaction',
+]);
+/** Resources whose list endpoint filters on `created_at` (items have no created_at). */
+const CREATED_FILTER: ReadonlySet<ChargebeeResourceName> = new Set(['customer', 'subscription']);
+
+/** The SDK's resource objects, by resource name. */
+type SdkResource = {
+  list(params: Record<string, unknown>): Promise<Record<string, unknown>>;
+  retrieve(id: string): Promise<Record<string, unknown>>;
+};
+
+/** The error the SDK rejects with: a plain object from a JSON error body, or a ChargebeeError. */
+interface SdkError {
+  readonly message?: string;
+  readonly type?: string;
+  readonly api_error_code?: string;
+  readonly http_status_code?: number;
+  readonly http_code?: number;
+  readonly headers?: Record<string, string> | null;
+}
+
+/**
+ * One Chargebee site in paysync's terms, through the official SDK (v3). Retries are ours (the
+ * SDK's are off): under the site's shared limiter, honouring `Retry-After` on 429s.
+ */
+export class ChargebeeProvider implements BillingProvider {
+  readonly name = 'chargebee' as const;
+  readonly site: string;
+  readonly mode: 'test' | 'live';
+  readonly #chargebee: Chargebee;
+  readonly #limiter: RateLimiter;
+  readonly #maxAttempts: number;
+  readonly #maxRetryAfterMs: number;
+
+  constructor({
+    site,
+    apiKey,
+    apiBaseUrl,
+    mode,
+    rateLimitPerSecond,
+    rateLimitPerMinute,
+    rateLimiter,
+    maxAttempts,
+    timeoutMs,
+    maxRetryAfterMs,
+  }: ChargebeeProviderOptions) {
+    if (!/^[a-z0-9][a-z0-9-]*$/i.test(site)) {
+      throw new ValidationError('A Chargebee site is the name before .chargebee.com', [
+        { path: 'site', message: 'letters, digits and dashes only' },
+      ]);
+    }
+    if (apiKey.trim().length === 0) {
+      throw new ValidationError('A Chargebee API key is required', [
+        { path: 'apiKey', message: 'must not be empty' },
+      ]);
+    }
+    this.site = site;
+    this.mode =
+      mode ??
+      (apiKey.startsWith('live_')
+        ? 'live'
+        : apiKey.startsWith('test_') || site.endsWith('-test')
+          ? 'test'
+          : 'live');
+    const base = apiBaseUrl ? new URL(apiBaseUrl) : undefined;
+    if (this.mode === 'live' && base && base.protocol !== 'https:') {
+      throw new ValidationError('A live Chargebee key is only sent to an https base URL', [
+        { path: 'settings/apiBaseUrl', message: 'must be https for a live site' },
+      ]);
+    }
+    this.#chargebee = new Chargebee({
+      apiKey,
+      // Another base URL (the simulator, a proxy): its host is the "site", with no suffix.
+      site: base ? base.hostname : site,
+      ...(base && {
+        hostSuffix: '',
+        protocol: base.protocol.replace(':', '') as 'http' | 'https',
+        port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+      }),
+      timeout: timeoutMs ?? 30_000,
+      sdkTelemetryEnabled: false,
+    });
+    this.#limiter =
+      rateLimiter ??
+      new TokenBucket({
+        ratePerSecond: rateLimitPerSecond ?? (rateLimitPerMinute ?? 150) / 60,
+      });
+    this.#maxAttempts = maxAttempts ?? 8;
+    this.#maxRetryAfterMs = maxRetryAfterMs ?? 60_000;
+  }
+
+  capabilities(): ProviderCapabilities {
+    return CHARGEBEE_CAPABILITIES;
+  }
+
+  /** `secrets` are the connection's Basic credentials, `username:password` each. */
+  verifyWebhook(
+    rawBody: Buffer,
+    headers: IncomingHttpHeaders,
+    secrets: readonly string[],
+  ): ProviderEvent {
+    return verifyChargebeeWebhook(rawBody, headers, secrets, { livemode: this.mode === 'live' });
+  }
+
+  mapEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent {
+    return mapChargebeeEvent(event, ctx);
+  }
+
+  /** A stored event payload (as received) back into a ProviderEvent, for replay. */
+  rehydrateEvent(payload: unknown): ProviderEvent {
+    const event = chargebeeEventToProviderEvent(payload, { livemode: this.mode === 'live' });
+    if (!event)
+      throw new ValidationError('Stored payload is not a Chargebee event', [
+        { path: 'payload', message: 'needs id, event_type, occurred_at and content' },
+      ]);
+    return event;
+  }
+
+  /**
+   * Replay by refetch: the current state of the event's own resource (a tombstone when it is gone).
+   */
+  async refetchEvent(event: ProviderEvent, ctx: ChangeContext): Promise<MappedEvent> {
+    const resource = primaryResourceOf(event.type);
+    const entityType = (Object.keys(RESOURCE_OF) as EntityType[]).find(
+      (e) => RESOURCE_OF[e] === resource,
+    );
+    if (!entityType || !event.objectId)
+      return { kind: 'ignored', reason: `event ${event.type} has no synced resource to refetch` };
+    return { kind: 'changes', changes: [await this.retrieve(entityType, event.objectId, ctx)] };
+  }
+
+  /**
+   * One page, oldest change first (`sort_by[asc]=updated_at`): an object changed while a listing
+   * runs moves behind the cursor and is listed again, never skipped. The cursor is Chargebee's
+   * opaque `next_offset`. Deleted rows come too where the endpoint offers `include_deleted`, as
+   * tombstones. Each change carries its own `resource_version`.
+   */
+  async listPage(
+    entityType: EntityType,
+    params: ChargebeeListPageParams,
+    ctx: ChangeContext,
+  ): Promise<ListPage> {
+    const resource = RESOURCE_OF[entityType];
+    const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
+    // Flat bracketed keys: the SDK serialises a filter object with two operators into one broken
+    // key (`created_at[after][before]`), so each operator is its own key here.
+    const query: Record<string, unknown> = {
+      limit,
+      'sort_by[asc]': 'updated_at',
+      ...(params.cursor && { offset: params.cursor }),
+      ...(INCLUDE_DELETED.has(resource) && { include_deleted: true }),
+      ...(params.updatedAfter !== undefined && { 'updated_at[after]': params.updatedAfter }),
+      ...(CREATED_FILTER.has(resource) &&
+        params.createdGte !== undefined && { 'created_at[after]': params.createdGte - 1 }),
+      ...(CREATED_FILTER.has(resource) &&
+        params.createdLt !== undefined && { 'created_at[before]': params.createdLt }),
+    };
+    const { result, attempts } = await this.#call(`list ${resource}`, () =>
+      this.#resource(resource).list(query),
+    );
+    const fetchedAt = responseTime(result.headers);
+    const entries = Array.isArray(result.list) ? (result.list as ChargebeeObject[]) : [];
+    const changes = entries
+      .map((entry) => entry[resource] as ChargebeeObject | undefined)
+      .filter((o): o is ChargebeeObject => !!o && typeof o === 'object')
+      .map((o) =>
+        toChange(resource, o, { fallbackVersionMs: fetchedAt, livemode: this.#live, ctx }),
+      )
+      .filter((c): c is CanonicalChange => c !== null);
+    const next = typeof result.next_offset === 'string' ? result.next_offset : null;
+    return { changes, nextCursor: next, version: fetchedAt, requests: attempts };
+  }
+
+  async retrieve(
+    entityType: EntityType,
+    externalId: string,
+    ctx: ChangeContext,
+  ): Promise<CanonicalChange> {
+    const resource = RESOURCE_OF[entityType];
+    try {
+      const { result } = await this.#call(`retrieve ${resource}`, () =>
+        this.#resource(resource).retrieve(externalId),
+      );
+      const object = result[resource] as ChargebeeObject | undefined;
+      const change = object
+        ? toChange(resource, object, {
+            fallbackVersionMs: responseTime(result.headers),
+            livemode: this.#live,
+            ctx,
+          })
+        : null;
+      if (!change)
+        throw new ProviderError(
+          'PROVIDER_ERROR',
+          `Chargebee returned no ${resource} for ${externalId}`,
+          { retryable: false, details: { provider: 'chargebee' } },
+        );
+      return change;
+    } catch (err) {
+      if (err instanceof ProviderError && err.details?.statusCode === 404) {
+        // Gone at the provider: a tombstone at the time we learned it.
+        return {
+          workspaceId: ctx.workspaceId,
+          provider: 'chargebee',
+          entityType,
+          externalId,
+          version: Date.now(),
+          deleted: true,
+          data: null,
+          raw: { id: externalId, deleted: true },
+          livemode: this.#live,
+          source: ctx.source,
+        } as CanonicalChange;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * `GET /api/v2/events` since `createdGte` (seconds, inclusive), OLDEST first
+   * (`sort_by[asc]=occurred_at`; Chargebee pages forward with `next_offset`), synced types only.
+   */
+  async listEvents(params: ListEventsParams): Promise<EventsPage> {
+    const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
+    const { result } = await this.#call('list events', () =>
+      this.#chargebee.event.list({
+        limit,
+        'sort_by[asc]': 'occurred_at',
+        ...(params.cursor && { offset: params.cursor }),
+        ...({ 'occurred_at[after]': params.createdGte - 1 } as Record<string, unknown>),
+      }),
+    );
+    const listed = result.list.map((entry) =>
+      chargebeeEventToProviderEvent(entry.event, { livemode: this.#live }),
+    );
+    const events = listed.filter(
+      (e): e is ProviderEvent => e !== null && CHARGEBEE_EVENT_TYPES.some((t) => t === e.type),
+    );
+    return { events, listed: result.list.length, nextCursor: result.next_offset ?? null };
+  }
+
+  /** Chargebee has no "who am I": one customer listed proves the key and the site. */
+  async testConnection(): Promise<ConnectionTestResult> {
+    await this.#call('list customer', () => this.#chargebee.customer.list({ limit: 1 }));
+    return { accountId: this.site, mode: this.mode };
+  }
+
+  /**
+   * Chargebee has no API to register a webhook endpoint: this makes the Basic credentials for
+   * `url` (to be stored encrypted, and pasted with the URL into Settings → Configure Chargebee →
+   * Webhooks). `created` is false: nothing exists at Chargebee until someone pastes it there.
+   */
+  registerWebhookEndpoint(url: string): Promise<WebhookEndpoint> {
+    const credential = `paysync:${randomBytes(24).toString('base64url')}`;
+    return Promise.resolve({ id: `manual:${url}`, url, secret: credential, created: false });
+  }
+
+  get #live(): boolean {
+    return this.mode === 'live';
+  }
+
+  #resource(resource: ChargebeeResourceName): SdkResource {
+    const sdk = this.#chargebee as unknown as Record<string, SdkResource>;
+    const key = resource === 'item_price' ? 'itemPrice' : resource;
+    return sdk[key] as SdkResource;
+  }
+
+  /**
+   * One API call under the site's limiter, retried on 429, 5xx and network errors with exponential
+   * backoff and jitter, honouring `Retry-After`. The SDK rejects with plain objects (JSON error
+   * bodies) or ChargebeeError/TypeError instances; all leave as `ProviderError` carrying the HTTP
+   * status and Chargebee's `api_error_code`. 4xx other than 429 are not retryable.
+   */
+  async #call<T>(what: string, fn: () => Promise<T>): Promise<{ result: T; attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      await this.#limiter.acquire();
+      const span = tracer.startSpan(`chargebee ${what}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'paysync.provider': 'chargebee', 'paysync.provider.attempt': attempt },
+      });
+      try {
+        const result = await context.with(trace.setSpan(context.active(), span), fn);
+        span.end();
+        return { result, attempts: attempt };
+      } catch (err) {
+        const e = (err ?? {}) as SdkError;
+        const status = e.http_status_code ?? e.http_code;
+        const throttled = status === 429 || e.api_error_code === 'api_request_limit_exceeded';
+        const retryable =
+          throttled ||
+          status === undefined || // network error, no HTTP answer
+          status >= 500;
+        const retryAfterHeader = e.headers?.['retry-after'];
+        const retryAfterMs =
+          retryAfterHeader !== undefined && /^\d+$/.test(retryAfterHeader)
+            ? Math.min(Number(retryAfterHeader) * 1000, this.#maxRetryAfterMs)
+            : undefined;
+        if (status !== undefined) span.setAttribute('http.response.status_code', status);
+        span.setAttribute('paysync.provider.throttled', throttled);
+        span.setAttribute('paysync.provider.retryable', retryable);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e.message ?? 'provider error' });
+        span.end();
+        // No Retry-After on a 429: Chargebee's window is a minute; wait a few seconds, and let the
+        // limiter slow the whole site.
+        if (throttled) this.#limiter.onThrottled?.(retryAfterMs ?? 5_000);
+        if (retryable && attempt < this.#maxAttempts) {
+          const backoff = Math.min(200 * 2 ** (attempt - 1), 10_000);
+          const jitter = Math.random() * backoff * 0.3;
+          await sleep(retryAfterMs ?? backoff + jitter);
+          continue;
+        }
+        throw new ProviderError(
+          retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_ERROR',
+          `Chargebee ${what} failed${status ? ` (${status})` : ''}: ${e.message ?? 'unknown error'}`,
+          {
+            retryable,
+            details: {
+              provider: 'chargebee',
+              statusCode: status,
+              chargebeeCode: e.api_error_code,
+              chargebeeType: e.type,
+              attempts: attempt,
+            },
+            cause: err,
+          },
+        );
+      }
+    }
+  }
+}
+
+/** The response's `Date` in ms (what a list page was current at), else now. */
+function responseTime(headers: unknown): number {
+  const date = (headers as Record<string, string> | undefined)?.date;
+  const ms = date ? Date.parse(date) : Number.NaN;
+  return Number.isFinite(ms) ? ms : Date.now();
+}
