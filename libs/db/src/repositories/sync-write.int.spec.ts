@@ -315,3 +315,131 @@ describe('tenant scope (row-level security)', () => {
     });
   });
 });
+
+describe('text PostgreSQL cannot store (issue 16 item 6)', () => {
+  // NUL is refused by text and jsonb; a lone surrogate by jsonb (JSON.parse accepts both).
+  const BAD_NAME = 'Ada\u0000 Lovelace';
+  const BAD_NOTE = 'half a pair: \ud83d end';
+  const badRaw = (id: string) => ({
+    id,
+    object: 'customer',
+    name: BAD_NAME,
+    description: BAD_NOTE,
+    metadata: { ['k\u0000ey']: '\udc00' },
+  });
+
+  it('stores the object with NUL removed and lone surrogates replaced; the original is recoverable', async () => {
+    const change = aCustomerChange({
+      workspaceId: wsA,
+      externalId: 'cus_nul_1',
+      version: V1,
+      data: aCustomerData({ name: BAD_NAME, description: BAD_NOTE, metadata: { note: BAD_NOTE } }),
+      raw: badRaw('cus_nul_1'),
+    });
+    expect((await repo.applyChanges([change])).outcomes).toEqual(['applied']);
+    const row = await customer(wsA, 'cus_nul_1');
+    expect(row).toMatchObject({
+      name: 'Ada Lovelace',
+      description: 'half a pair: \ufffd end',
+      metadata: { note: 'half a pair: \ufffd end' },
+    });
+    expect(row?.raw).toEqual({
+      ...badRaw('cus_nul_1'),
+      name: 'Ada Lovelace',
+      description: 'half a pair: \ufffd end',
+      metadata: { key: '\ufffd' },
+    });
+    // Lossless: the original JSON text parses back to exactly what the provider sent.
+    expect(JSON.parse(row?.raw_original as string)).toEqual(badRaw('cus_nul_1'));
+    // The same state again is unchanged (compared in its stored form), not a tie.
+    expect((await repo.applyChanges([change])).outcomes).toEqual(['unchanged']);
+    // A clean newer state clears the original.
+    await repo.applyChanges([named('cus_nul_1', V2, 'clean')]);
+    expect((await customer(wsA, 'cus_nul_1'))?.raw_original).toBeNull();
+  });
+
+  it('a webhook event carrying such an object is applied and its payload kept losslessly', async () => {
+    const payload = {
+      id: 'evt_x',
+      type: 'customer.updated',
+      data: { object: badRaw('cus_nul_2') },
+    };
+    const event = anEvent({ workspaceId: wsA, objectId: 'cus_nul_2', payload });
+    const change = aCustomerChange({
+      workspaceId: wsA,
+      externalId: 'cus_nul_2',
+      version: V1,
+      eventId: event.providerEventId,
+      data: aCustomerData({ name: BAD_NAME }),
+      raw: badRaw('cus_nul_2'),
+    });
+    const result = await repo.applyChanges([change], { events: [event] });
+    expect(result.outcomes).toEqual(['applied']);
+    expect(result.events).toEqual([expect.objectContaining({ status: 'processed' })]);
+    const stored = await prisma.paymentSyncEvent.findFirstOrThrow({
+      where: { providerEventId: event.providerEventId },
+    });
+    expect(stored.status).toBe('processed');
+    expect(JSON.parse(stored.payloadOriginal as string)).toEqual(payload);
+    expect(JSON.stringify(stored.payload)).not.toMatch(/\\u0000|\\udc00/);
+    expect((await customer(wsA, 'cus_nul_2'))?.name).toBe('Ada Lovelace');
+  });
+
+  it('records a failure of such an event (retry tier, DLQ) without failing itself', async () => {
+    const event = anEvent({
+      workspaceId: wsA,
+      eventType: 'customer.updated',
+      payload: { data: { object: badRaw('cus_nul_3') } },
+    });
+    await repo.recordFailures([
+      { event, status: 'dead', attempt: 3, errorClass: 'TEST', message: 'boom \u0000' },
+    ]);
+    const stored = await prisma.paymentSyncEvent.findFirstOrThrow({
+      where: { providerEventId: event.providerEventId },
+    });
+    expect(stored).toMatchObject({ status: 'dead', lastError: 'boom ' });
+    expect(JSON.parse(stored.payloadOriginal as string)).toEqual(event.payload);
+  });
+
+  it('with isolateFailures, a record PostgreSQL still refuses is reported and the rest written', async () => {
+    const changes = Array.from({ length: 100 }, (_, i) =>
+      named(`cus_iso_${i}`, V1, i === 13 ? BAD_NAME : `good ${i}`),
+    );
+    // Two records no policy can store: a currency too long for char(3), an id with NUL.
+    changes[40] = aCustomerChange({
+      workspaceId: wsA,
+      externalId: 'cus_iso_40',
+      version: V1,
+      data: aCustomerData({ currency: 'dollars' }),
+    });
+    changes[77] = named('cus_iso_\u000077', V1, 'bad id');
+    // Without isolation the whole batch fails and writes nothing.
+    await expect(repo.applyChanges(changes)).rejects.toThrow();
+    expect(await prisma.customer.count({ where: { externalId: { startsWith: 'cus_iso_' } } })).toBe(
+      0,
+    );
+
+    const result = await prisma.$transaction((tx) =>
+      repo.applyChanges(changes, { tx, isolateFailures: true }),
+    );
+    expect(result.outcomes.filter((o) => o === 'applied')).toHaveLength(98);
+    expect(result.outcomes[40]).toBe('failed');
+    expect(result.outcomes[77]).toBe('failed');
+    expect(result.failures).toEqual([
+      expect.objectContaining({
+        index: 40,
+        externalId: 'cus_iso_40',
+        reason: expect.stringMatching(/^22001: /),
+      }),
+      expect.objectContaining({
+        index: 77,
+        entityType: 'customer',
+        reason: expect.stringMatching(/^22/),
+      }),
+    ]);
+    expect(await prisma.customer.count({ where: { externalId: { startsWith: 'cus_iso_' } } })).toBe(
+      98,
+    );
+    expect((await customer(wsA, 'cus_iso_13'))?.name).toBe('Ada Lovelace');
+  });
+});

@@ -2,6 +2,7 @@ import type { CanonicalChange, EntityType, ProviderName, SyncSource } from '@pay
 
 import { mapDbError } from '../errors.js';
 import { ENTITY_TABLES, type EntityTable } from './entity-tables.js';
+import { storable, storableJson, storableString } from './storable-text.js';
 
 import type { Db, Tx } from '../client.js';
 
@@ -12,9 +13,21 @@ import type { Db, Tx } from '../client.js';
  * - `unchanged`: the stored state has the same version and the same content;
  * - `tie`: same version, different content. Nothing written: the caller must re-fetch the object
  *   from the provider and apply what it gets (Stripe versions are whole seconds);
- * - `duplicate`: its provider event was already processed, nothing written.
+ * - `duplicate`: its provider event was already processed, nothing written;
+ * - `failed`: PostgreSQL refused this one record (only with `isolateFailures`; the reason is in
+ *   `failures`), nothing written for it.
  */
-export type ChangeOutcome = 'applied' | 'stale' | 'unchanged' | 'tie' | 'duplicate';
+export type ChangeOutcome = 'applied' | 'stale' | 'unchanged' | 'tie' | 'duplicate' | 'failed';
+
+/** A record the database refused even after the storable-text policy (storable-text.ts). */
+export interface RecordFailure {
+  /** Its index in the input. */
+  readonly index: number;
+  readonly entityType: EntityType;
+  readonly externalId: string;
+  /** The database's reason: SQLSTATE and the driver's message (at most 300 characters). */
+  readonly reason: string;
+}
 
 export type EventStatus =
   'received' | 'processed' | 'skipped_duplicate' | 'skipped_stale' | 'ignored' | 'failed' | 'dead';
@@ -66,6 +79,8 @@ export interface ApplyResult {
   /** One outcome per input change, in input order. */
   readonly outcomes: ChangeOutcome[];
   readonly events: EventOutcome[];
+  /** Records refused one by one (`isolateFailures` only; otherwise such a batch throws). */
+  readonly failures: RecordFailure[];
 }
 
 interface Indexed {
@@ -100,6 +115,12 @@ export interface SyncWriteRepositoryDeps {
  * - a provider event already processed (unique per workspace + provider + event id) is a
  *   `duplicate` and writes nothing; one that failed earlier may be applied again.
  * Every row carries its own workspace id, and every statement matches on it.
+ *
+ * Text PostgreSQL cannot store (NUL, lone surrogates) is made storable in every provider-text
+ * column and the original kept losslessly beside it (`raw_original`, `payload_original`): see
+ * storable-text.ts. A record the database still refuses (a value out of a column's range, an id
+ * with NUL) fails its whole statement; with `isolateFailures` the batch is retried record by
+ * record under savepoints and only that record is reported (`failed`), the rest written.
  */
 export class SyncWriteRepository {
   readonly #prisma: Db;
@@ -120,12 +141,24 @@ export class SyncWriteRepository {
        * re-fetched in turn), and a later delete still wins.
        */
       authoritative?: boolean;
+      /**
+       * A record the database refuses is reported in `failures` (outcome `failed`) instead of
+       * failing the batch: the batch runs under a savepoint and, if PostgreSQL refuses data in it,
+       * again record by record (the backfill's pages). Not with `events`.
+       */
+      isolateFailures?: boolean;
     } = {},
   ): Promise<ApplyResult> {
     const events = options.events ?? [];
-    if (changes.length === 0 && events.length === 0) return { outcomes: [], events: [] };
+    if (changes.length === 0 && events.length === 0)
+      return { outcomes: [], events: [], failures: [] };
+    if (options.isolateFailures && events.length > 0)
+      throw new Error('isolateFailures applies to changes without events');
     const gate = options.authoritative ? AUTHORITATIVE_GATE : GATE;
-    const run = (tx: Tx) => this.#apply(tx, changes, events, gate);
+    const run = (tx: Tx) =>
+      options.isolateFailures
+        ? this.#applyIsolated(tx, changes, gate)
+        : this.#apply(tx, changes, events, gate);
     try {
       if (options.tx) return await run(options.tx);
       return await this.#prisma.$transaction(run, { timeout: 60_000, maxWait: 10_000 });
@@ -152,14 +185,14 @@ export class SyncWriteRepository {
       await this.#prisma.$executeRawUnsafe(
         `INSERT INTO payment_sync_events AS e
            (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id,
-            payload, provider_created_at, attempts, last_error, error_class, connection_id)
+            payload, payload_original, provider_created_at, attempts, last_error, error_class, connection_id)
          SELECT i.workspace_id, i.provider::payment_provider, i.provider_event_id, i.event_type,
                 i.status::sync_event_status, i.source::sync_source, i.object_type, i.object_id, i.payload,
-                i.provider_created_at, i.attempt, i.last_error, i.error_class, i.connection_id
+                i.payload_original, i.provider_created_at, i.attempt, i.last_error, i.error_class, i.connection_id
            FROM jsonb_to_recordset($1::jsonb) AS i(workspace_id uuid, provider text, provider_event_id text,
                 event_type text, status text, source text, object_type text, object_id text, payload jsonb,
-                provider_created_at timestamptz, attempt int, last_error text, error_class text,
-                connection_id uuid)
+                payload_original text, provider_created_at timestamptz, attempt int, last_error text,
+                error_class text, connection_id uuid)
          ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE SET
            status = EXCLUDED.status,
            connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id),
@@ -172,15 +205,15 @@ export class SyncWriteRepository {
             workspace_id: f.event.workspaceId,
             provider: f.event.provider,
             provider_event_id: f.event.providerEventId,
-            event_type: f.event.eventType,
             status: f.status,
             source: f.event.source,
-            object_type: f.event.objectType ?? null,
-            object_id: f.event.objectId ?? null,
-            payload: f.event.payload ?? null,
+            ...storablePayload(f.event.payload),
+            event_type: storableString(f.event.eventType),
+            object_type: storableOrNull(f.event.objectType),
+            object_id: storableOrNull(f.event.objectId),
             provider_created_at: f.event.providerCreatedAt ?? null,
             attempt: f.attempt,
-            last_error: f.message.slice(0, 2000),
+            last_error: storableString(f.message.slice(0, 2000)),
             error_class: f.errorClass,
             connection_id: f.event.connectionId ?? null,
           })),
@@ -207,14 +240,18 @@ export class SyncWriteRepository {
    * quarantine), inside the caller's transaction; an event processed meanwhile is left as is.
    */
   async recordRejected(tx: Tx, event: RejectedEvent, failure: EventFailure): Promise<void> {
+    const { payload, payload_original } = storablePayload(event.payload);
     await tx.$executeRaw`
       INSERT INTO payment_sync_events AS e
         (workspace_id, provider, provider_event_id, event_type, status, source, object_type,
-         object_id, payload, provider_created_at, received_at, last_error, error_class, connection_id)
-      VALUES (${event.workspaceId}::uuid, ${event.provider}::payment_provider, ${event.providerEventId}, ${event.eventType},
-         'dead', ${event.source}::sync_source, ${event.objectType}, ${event.objectId},
-         ${JSON.stringify(event.payload ?? null)}::jsonb, ${event.providerCreatedAt},
-         ${event.receivedAt}, ${failure.lastError}, ${failure.errorClass}, ${event.connectionId}::uuid)
+         object_id, payload, payload_original, provider_created_at, received_at, last_error,
+         error_class, connection_id)
+      VALUES (${event.workspaceId}::uuid, ${event.provider}::payment_provider, ${event.providerEventId},
+         ${storableString(event.eventType)}, 'dead', ${event.source}::sync_source,
+         ${storableOrNull(event.objectType)}, ${storableOrNull(event.objectId)},
+         ${JSON.stringify(payload)}::jsonb, ${payload_original}, ${event.providerCreatedAt},
+         ${event.receivedAt}, ${storableString(failure.lastError)}, ${failure.errorClass},
+         ${event.connectionId}::uuid)
       ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE SET
         status = 'dead', last_error = EXCLUDED.last_error, error_class = EXCLUDED.error_class,
         attempts = e.attempts + 1, connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id)
@@ -292,7 +329,50 @@ export class SyncWriteRepository {
       tx,
       final.filter((e) => e.status !== 'duplicate'),
     );
-    return { outcomes: outcomes as ChangeOutcome[], events: final };
+    return { outcomes: outcomes as ChangeOutcome[], events: final, failures: [] };
+  }
+
+  /**
+   * The batch under a savepoint; if PostgreSQL refuses data in it, again one record per savepoint
+   * so only the refused ones are left out (reported in `failures`, outcome `failed`).
+   */
+  async #applyIsolated(
+    tx: Tx,
+    changes: readonly CanonicalChange[],
+    gate: string,
+  ): Promise<ApplyResult> {
+    await tx.$executeRawUnsafe('SAVEPOINT sync_write_batch');
+    try {
+      const result = await this.#apply(tx, changes, [], gate);
+      await tx.$executeRawUnsafe('RELEASE SAVEPOINT sync_write_batch');
+      return result;
+    } catch (err) {
+      if (!isRecordError(err)) throw err;
+      await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT sync_write_batch');
+    }
+    const outcomes: ChangeOutcome[] = [];
+    const failures: RecordFailure[] = [];
+    for (const [index, change] of changes.entries()) {
+      await tx.$executeRawUnsafe('SAVEPOINT sync_write_record');
+      try {
+        const {
+          outcomes: [outcome],
+        } = await this.#apply(tx, [change], [], gate);
+        outcomes[index] = outcome as ChangeOutcome;
+        await tx.$executeRawUnsafe('RELEASE SAVEPOINT sync_write_record');
+      } catch (err) {
+        if (!isRecordError(err)) throw err;
+        await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT sync_write_record');
+        outcomes[index] = 'failed';
+        failures.push({
+          index,
+          entityType: change.entityType,
+          externalId: change.externalId,
+          reason: reasonOf(err),
+        });
+      }
+    }
+    return { outcomes, events: [], failures };
   }
 
   /** Inserts events; returns the keys of those already processed (duplicates). */
@@ -304,16 +384,17 @@ export class SyncWriteRepository {
         ? -1
         : 1,
     );
+    const payloads = sorted.map((e) => storablePayload(e.payload));
     const rows = await tx.$queryRawUnsafe<
       { workspace_id: string; provider: string; provider_event_id: string }[]
     >(
       `INSERT INTO payment_sync_events AS e
-         (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id, payload, provider_created_at, received_at, connection_id)
+         (workspace_id, provider, provider_event_id, event_type, status, source, object_type, object_id, payload, payload_original, provider_created_at, received_at, connection_id)
        SELECT i.workspace_id, i.provider::payment_provider, i.provider_event_id, i.event_type, 'received',
-              i.source::sync_source, i.object_type, i.object_id, i.payload, i.provider_created_at,
+              i.source::sync_source, i.object_type, i.object_id, i.payload, i.payload_original, i.provider_created_at,
               COALESCE(i.received_at, now()), i.connection_id
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::uuid[])
-           AS i(workspace_id, provider, provider_event_id, event_type, source, object_type, object_id, payload, provider_created_at, received_at, connection_id)
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::uuid[], $12::text[])
+           AS i(workspace_id, provider, provider_event_id, event_type, source, object_type, object_id, payload, provider_created_at, received_at, connection_id, payload_original)
        ON CONFLICT (workspace_id, provider, provider_event_id) DO UPDATE
          SET attempts = e.attempts + 1, source = EXCLUDED.source,
              connection_id = COALESCE(e.connection_id, EXCLUDED.connection_id)
@@ -322,14 +403,15 @@ export class SyncWriteRepository {
       sorted.map((e) => e.workspaceId),
       sorted.map((e) => e.provider),
       sorted.map((e) => e.providerEventId),
-      sorted.map((e) => e.eventType),
+      sorted.map((e) => storableString(e.eventType)),
       sorted.map((e) => e.source),
-      sorted.map((e) => e.objectType ?? null),
-      sorted.map((e) => e.objectId ?? null),
-      sorted.map((e) => JSON.stringify(e.payload ?? null)),
+      sorted.map((e) => storableOrNull(e.objectType)),
+      sorted.map((e) => storableOrNull(e.objectId)),
+      payloads.map((p) => JSON.stringify(p.payload)),
       sorted.map((e) => e.providerCreatedAt ?? null),
       sorted.map((e) => e.receivedAt ?? null),
       sorted.map((e) => e.connectionId ?? null),
+      payloads.map((p) => p.payload_original),
     );
     const accepted = new Set(
       rows.map((r) => eventKey(r.workspace_id, r.provider, r.provider_event_id)),
@@ -351,14 +433,14 @@ export class SyncWriteRepository {
     const records = items.map(({ change }) => {
       const record = baseRecord(change);
       for (const column of cols)
-        record[`c_${column.column}`] = column.get(change.data as never) ?? null;
+        record[`c_${column.column}`] = storable(column.get(change.data as never) ?? null);
       return record;
     });
     const colList = cols.map((c) => `"${c.column}"`).join(', ');
     const rows = await tx.$queryRawUnsafe<ReturnedKey[]>(
       `INSERT INTO "${table.table}" AS t
-         (workspace_id, provider, external_id, source_version, raw, last_event_id, synced_via, livemode, deleted_at, ${colList}, updated_at)
-       SELECT i.workspace_id, i.provider::payment_provider, i.external_id, i.source_version, i.raw, i.last_event_id,
+         (workspace_id, provider, external_id, source_version, raw, raw_original, last_event_id, synced_via, livemode, deleted_at, ${colList}, updated_at)
+       SELECT i.workspace_id, i.provider::payment_provider, i.external_id, i.source_version, i.raw, i.raw_original, i.last_event_id,
               i.synced_via::sync_source, i.livemode,
               CASE WHEN i.is_deleted THEN to_timestamp(i.source_version / 1000.0) END,
               ${cols.map((c) => `i."c_${c.column}"`).join(', ')}, now()
@@ -367,6 +449,7 @@ export class SyncWriteRepository {
        ON CONFLICT (workspace_id, provider, external_id) DO UPDATE SET
          source_version = EXCLUDED.source_version,
          raw = EXCLUDED.raw,
+         raw_original = EXCLUDED.raw_original,
          last_event_id = EXCLUDED.last_event_id,
          synced_via = EXCLUDED.synced_via,
          livemode = EXCLUDED.livemode,
@@ -388,8 +471,8 @@ export class SyncWriteRepository {
   ): Promise<number[]> {
     const rows = await tx.$queryRawUnsafe<ReturnedKey[]>(
       `INSERT INTO "${table.table}" AS t
-         (workspace_id, provider, external_id, source_version, raw, last_event_id, synced_via, livemode, deleted_at, updated_at)
-       SELECT i.workspace_id, i.provider::payment_provider, i.external_id, i.source_version, i.raw, i.last_event_id,
+         (workspace_id, provider, external_id, source_version, raw, raw_original, last_event_id, synced_via, livemode, deleted_at, updated_at)
+       SELECT i.workspace_id, i.provider::payment_provider, i.external_id, i.source_version, i.raw, i.raw_original, i.last_event_id,
               i.synced_via::sync_source, i.livemode, to_timestamp(i.source_version / 1000.0), now()
          FROM jsonb_to_recordset($1::jsonb) AS i(${BASE_RECORD_COLUMNS})
        ON CONFLICT (workspace_id, provider, external_id) DO UPDATE SET
@@ -421,7 +504,7 @@ export class SyncWriteRepository {
       items.map((i) => i.change.workspaceId),
       items.map((i) => i.change.provider),
       items.map((i) => i.change.externalId),
-      items.map((i) => JSON.stringify(i.change.raw ?? null)),
+      items.map((i) => JSON.stringify(storable(i.change.raw ?? null))),
       items.map((i) => i.index),
     );
     const byIndex = new Map(rows.map((r) => [r.ord, r]));
@@ -518,6 +601,7 @@ const BASE_RECORD_COLUMNS = [
   'external_id text',
   'source_version bigint',
   'raw jsonb',
+  'raw_original text',
   'last_event_id text',
   'synced_via text',
   'livemode boolean',
@@ -525,12 +609,14 @@ const BASE_RECORD_COLUMNS = [
 ].join(', ');
 
 function baseRecord(change: CanonicalChange): Record<string, unknown> {
+  const raw = storableJson(change.raw ?? {});
   return {
     workspace_id: change.workspaceId,
     provider: change.provider,
     external_id: change.externalId,
     source_version: change.version,
-    raw: change.raw ?? {},
+    raw: raw.value,
+    raw_original: raw.original,
     last_event_id: change.eventId ?? null,
     synced_via: change.source,
     livemode: change.livemode,
@@ -576,4 +662,51 @@ function finalEventStatuses(
     else status = 'skipped_stale';
     return { ...base, status };
   });
+}
+
+/** An event payload as stored: storable, with the original JSON text when that changed it. */
+function storablePayload(payload: unknown): { payload: unknown; payload_original: string | null } {
+  const { value, original } = storableJson(payload ?? null);
+  return { payload: value, payload_original: original };
+}
+
+function storableOrNull(value: string | null | undefined): string | null {
+  return value === null || value === undefined ? null : storableString(value);
+}
+
+/**
+ * PostgreSQL refused the data of a record (SQLSTATE class 22 "data exception", or a NOT NULL /
+ * CHECK violation), as opposed to infrastructure trouble or a bug in a statement.
+ */
+function isRecordError(err: unknown): boolean {
+  return sqlStateOf(err) !== undefined;
+}
+
+const RECORD_SQLSTATE = /^(22[0-9A-Z]{3}|23502|23514)$/;
+
+function sqlStateOf(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 8; depth++) {
+    const c = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      meta?: { code?: unknown; driverAdapterError?: unknown };
+      cause?: unknown;
+    };
+    for (const v of [c.originalCode, c.code, c.meta?.code])
+      if (typeof v === 'string' && RECORD_SQLSTATE.test(v)) return v;
+    if (c.meta?.driverAdapterError) {
+      const inner = sqlStateOf(c.meta.driverAdapterError);
+      if (inner) return inner;
+    }
+    current = c.cause;
+  }
+  return undefined;
+}
+
+function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // The driver's message, not Prisma's wrapper: the last line names the problem.
+  const line = message.trim().split('\n').pop() ?? message;
+  return storableString(`${sqlStateOf(err) ?? 'ERROR'}: ${line}`.slice(0, 300));
 }
