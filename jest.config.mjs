@@ -40,7 +40,11 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{libs,services}/**/*.spec.ts', '<rootDir>/helm/*/tests/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{libs,services}/**/*.spec.ts',
+        '<rootDir>/helm/*/tests/**/*.spec.ts',
+        '<rootDir>/scripts/audit/*.spec.ts',
+      ],
       testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.(int|e2e)\\.spec\\.ts$'],
     },
     {
