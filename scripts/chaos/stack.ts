@@ -1,0 +1,124 @@
+// The infrastructure a chaos run uses. The full run stops and restarts Kafka and PostgreSQL, so it
+// brings up a SEPARATE instance of the project's stack (scripts/stack/stack.mjs with its own
+// ports and state dir), never the shared one on 55432/59092 that other test runs use. The short
+// run kills only a service, so it may use the shared stack (its own database and topic prefix).
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { applyMigrations } from '@paysync/db';
+
+export const repoRoot = join(import.meta.dirname, '../..');
+
+export interface ChaosStack {
+  /** Environment for scripts/stack/stack.mjs that selects this instance. */
+  readonly stackEnv: Record<string, string>;
+  readonly pgPort: number;
+  readonly kafkaBrokers: string;
+  /** True when this run started the instance (and so stops it at the end). */
+  readonly own: boolean;
+  serverUrl(database: string): string;
+  /** stack.mjs stop|start|kill kafka|postgres on this instance only. */
+  control(action: 'stop' | 'start' | 'kill', component: 'kafka' | 'postgres'): void;
+  down(): void;
+}
+
+function stackCommand(env: Record<string, string>, args: string[]): void {
+  const res = spawnSync(process.execPath, [join(repoRoot, 'scripts/stack/stack.mjs'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  if (res.status !== 0)
+    throw new Error(`stack.mjs ${args.join(' ')} failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+/**
+ * A separate stack instance: PostgreSQL on `pgPort`, Kafka on `kafkaPort` (+1 controller), state
+ * under its own directory (removed by `down()`).
+ */
+export function separateStack({
+  pgPort,
+  kafkaPort,
+}: {
+  pgPort: number;
+  kafkaPort: number;
+}): ChaosStack {
+  const stateDir = join(tmpdir(), `paysync-chaos-stack-${pgPort}`);
+  const stackEnv = {
+    PAYSYNC_STACK_DIR: stateDir,
+    PAYSYNC_PG_PORT: String(pgPort),
+    PAYSYNC_KAFKA_PORT: String(kafkaPort),
+    PAYSYNC_KAFKA_HEAP: '512m',
+  };
+  if (pgPort === 55432 || kafkaPort === 59092)
+    throw new Error('the chaos stack must not use the shared stack ports');
+  stackCommand(stackEnv, ['up']);
+  return {
+    stackEnv,
+    pgPort,
+    kafkaBrokers: `127.0.0.1:${kafkaPort}`,
+    own: true,
+    serverUrl: (database) => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
+    control: (action, component) => stackCommand(stackEnv, [action, component]),
+    down() {
+      stackCommand(stackEnv, ['down']);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The shared stack (started if needed, never stopped, never faulted). */
+export function sharedStack(): ChaosStack {
+  stackCommand({}, ['up']);
+  const pgPort = Number(process.env.PAYSYNC_PG_PORT ?? 55432);
+  return {
+    stackEnv: {},
+    pgPort,
+    kafkaBrokers: `127.0.0.1:${process.env.PAYSYNC_KAFKA_PORT ?? 59092}`,
+    own: false,
+    serverUrl: (database) => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
+    control: () => {
+      throw new Error('the shared stack is never stopped or killed by the chaos suite');
+    },
+    down: () => undefined,
+  };
+}
+
+/** A freshly migrated `paysync_chaos_*` database on the stack; `drop()` removes it. */
+export async function chaosDatabase(
+  stack: ChaosStack,
+  name: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!/^paysync_chaos_[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: stack.serverUrl('postgres') });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin(`CREATE DATABASE "${name}"`);
+  await applyMigrations({
+    databaseUrl: stack.serverUrl(name),
+    migrationsDir: join(repoRoot, 'prisma/migrations'),
+  });
+  return {
+    url: stack.serverUrl(name),
+    drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
+}
+
+/** Deletes this run's topics (a prefix of its own) from the stack's broker. */
+export function deleteTopics(stack: ChaosStack, prefix: string): void {
+  spawnSync(
+    process.execPath,
+    [join(repoRoot, 'scripts/image/delete-topics.mjs'), stack.kafkaBrokers, prefix],
+    { stdio: 'ignore', timeout: 60_000 },
+  );
+}
