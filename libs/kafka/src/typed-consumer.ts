@@ -7,6 +7,7 @@ import {
 } from './consumer.js';
 import { FailureRouter, type MessageFailure, type RoutedFailure } from './failure-router.js';
 import { readFailureHeaders } from './headers.js';
+import { HANDLER_HEARTBEAT_MS, withHeartbeat } from './heartbeat.js';
 import { retryWhileTransient, waitUntil, type TransientPauseOptions } from './transient-pause.js';
 
 import type { Envelope } from './envelope.js';
@@ -77,6 +78,13 @@ export interface ConsumerFailurePolicy<T>
    * log, metrics). A transient error thrown here pauses and retries the batch like any other.
    */
   readonly onRouted?: (routed: readonly RoutedMessage<T>[]) => Promise<void>;
+  /**
+   * Consume the retry tiers in a consumer group of their own (its own kafkajs consumer and
+   * fetches). kafkajs fetches the next batches from a broker only once every batch of the previous
+   * fetch is handled, so a retry-tier message waiting for its delay, or a slow retry, held in the
+   * same consumer would stall every partition of the main topics too. Absent: one consumer.
+   */
+  readonly retryGroupId?: string;
 }
 
 interface CommonOptions<T> {
@@ -89,6 +97,10 @@ interface CommonOptions<T> {
   /** The envelope `type` the topic carries; any other type is invalid. */
   readonly messageType?: string;
   readonly fromBeginning?: boolean;
+  /** Group session timeout (default 30 s): a member silent for longer loses its partitions. */
+  readonly sessionTimeoutMs?: number;
+  /** Heartbeat tick while a handler runs (default 1 s), so long batches keep the membership. */
+  readonly heartbeatIntervalMs?: number;
 }
 
 /** One message at a time, valid or not; its offset is committed once `eachMessage` resolved. */
@@ -121,33 +133,43 @@ export type TypedConsumerOptions<T> = EachMessageOptions<T> | EachBatchOptions<T
  * handling (`KafkaConsumer`); handlers must be idempotent.
  */
 export class TypedConsumer<T> {
-  readonly #consumer: KafkaConsumer;
+  /** The main topics' consumer, and the retry tiers' when they have a group of their own. */
+  readonly #consumers: readonly KafkaConsumer[];
 
   constructor(options: TypedConsumerOptions<T>) {
-    const { kafka, logger, groupId, topics, fromBeginning } = options;
-    const base = { kafka, logger, groupId, fromBeginning };
-    this.#consumer = new KafkaConsumer(
+    const { kafka, logger, groupId, topics, fromBeginning, sessionTimeoutMs } = options;
+    const base = { kafka, logger, groupId, fromBeginning, sessionTimeoutMs };
+    const heartbeatMs = options.heartbeatIntervalMs ?? HANDLER_HEARTBEAT_MS;
+    // Every handler heartbeats while it runs: a batch longer than the session timeout must not
+    // cost the partitions (and redeliver the batch to the next member, which would stall alike).
+    const keepAlive =
+      (handle: KafkaConsumerOptions['handleBatch']): KafkaConsumerOptions['handleBatch'] =>
+      (messages, ctx) =>
+        withHeartbeat(ctx, () => handle(messages, ctx), heartbeatMs);
+    const consumers =
       'eachMessage' in options
-        ? { ...base, topics, handleBatch: eachMessageHandler(options) }
-        : policyConsumer(base, options),
+        ? [{ ...base, topics, handleBatch: eachMessageHandler(options) }]
+        : policyConsumers(base, options);
+    this.#consumers = consumers.map(
+      (c) => new KafkaConsumer({ ...c, handleBatch: keepAlive(c.handleBatch) }),
     );
   }
 
   async start(): Promise<void> {
-    await this.#consumer.start();
+    await Promise.all(this.#consumers.map((c) => c.start()));
   }
 
   async stop(): Promise<void> {
-    await this.#consumer.stop();
+    await Promise.all(this.#consumers.map((c) => c.stop()));
   }
 
   get isRunning(): boolean {
-    return this.#consumer.isRunning;
+    return this.#consumers.every((c) => c.isRunning);
   }
 
-  /** See `KafkaConsumer.onPartitionsReleased`. */
+  /** See `KafkaConsumer.onPartitionsReleased` (any of its consumers). */
   onPartitionsReleased(listener: () => void): void {
-    this.#consumer.onPartitionsReleased(listener);
+    for (const c of this.#consumers) c.onPartitionsReleased(listener);
   }
 }
 
@@ -159,10 +181,15 @@ function eachMessageHandler<T>({
   return oneByOne((message) => eachMessage(parseMessage(message, schema, messageType)));
 }
 
-function policyConsumer<T>(
-  base: Pick<KafkaConsumerOptions, 'kafka' | 'logger' | 'groupId' | 'fromBeginning'>,
+type BaseOptions = Pick<
+  KafkaConsumerOptions,
+  'kafka' | 'logger' | 'groupId' | 'fromBeginning' | 'sessionTimeoutMs'
+>;
+
+function policyConsumers<T>(
+  base: BaseOptions,
   options: EachBatchOptions<T>,
-): KafkaConsumerOptions {
+): KafkaConsumerOptions[] {
   const { schema, messageType, eachBatch, failurePolicy: policy } = options;
   const router = new FailureRouter({
     kafkaProducer: policy.kafkaProducer,
@@ -219,26 +246,28 @@ function policyConsumer<T>(
       pauseOptions(ctx),
     );
 
-  return {
-    ...base,
-    topics: [...new Set([...options.topics, ...policy.retryTopics])],
-    handleBatch: async (messages, ctx) => {
-      const batch = messages.map((m) => parseMessage(m, schema, messageType));
-      if (!retryTopics.has(ctx.topic)) {
-        await handle(batch, ctx);
-      } else {
-        // A retry tier: one at a time, each when it is due.
-        for (const received of batch) {
-          await waitUntil(
-            readFailureHeaders(received.message.headers).notBefore,
-            ctx,
-            policy.pause,
-          );
-          await handle([received], ctx);
-          ctx.resolveOffset(received.message.offset);
-        }
+  const handleBatch: KafkaConsumerOptions['handleBatch'] = async (messages, ctx) => {
+    const batch = messages.map((m) => parseMessage(m, schema, messageType));
+    if (!retryTopics.has(ctx.topic)) {
+      await handle(batch, ctx);
+    } else {
+      // A retry tier: one at a time, each when it is due.
+      for (const received of batch) {
+        await waitUntil(readFailureHeaders(received.message.headers).notBefore, ctx, policy.pause);
+        await handle([received], ctx);
+        ctx.resolveOffset(received.message.offset);
       }
-      options.onBatchHandled?.(messages, ctx);
-    },
+    }
+    options.onBatchHandled?.(messages, ctx);
   };
+
+  if (policy.retryGroupId === undefined || policy.retryTopics.length === 0) {
+    return [
+      { ...base, topics: [...new Set([...options.topics, ...policy.retryTopics])], handleBatch },
+    ];
+  }
+  return [
+    { ...base, topics: [...options.topics], handleBatch },
+    { ...base, groupId: policy.retryGroupId, topics: [...policy.retryTopics], handleBatch },
+  ];
 }

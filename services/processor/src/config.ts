@@ -31,6 +31,21 @@ const processorConfigSchema = {
     bool().default(true),
     'Re-fetch an object from the provider when an event has the same version but other content',
   ),
+  inlineFetchTimeoutMs: envVar(
+    'PROCESSOR_INLINE_FETCH_TIMEOUT_MS',
+    positiveInt().default(3000),
+    "Timeout of a tie's re-fetch on an event's first delivery: one attempt, no client retries; on a timeout, 5xx or 429 the event goes to the retry tier instead of holding the partition",
+  ),
+  retryFetchTimeoutMs: envVar(
+    'PROCESSOR_RETRY_FETCH_TIMEOUT_MS',
+    positiveInt().default(30_000),
+    "Per-request timeout of a tie's re-fetch from a retry tier (with STRIPE_MAX_ATTEMPTS attempts; the retry tiers are consumed apart from the webhook topic)",
+  ),
+  sessionTimeoutMs: envVar(
+    'PROCESSOR_SESSION_TIMEOUT_MS',
+    positiveInt().default(30_000),
+    'Kafka consumer-group session timeout (the broker allows 6000-1800000 by default); handlers heartbeat every second while they run',
+  ),
 };
 
 /** Every environment variable the processor reads (STYLE R17–R19). */

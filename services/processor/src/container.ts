@@ -1,6 +1,7 @@
-import { asClass } from 'awilix';
+import { asClass, asValue } from 'awilix';
 
 import { SyncWriteRepository } from '@paysync/db';
+import { createProviderFactory, type ProviderFactory } from '@paysync/providers';
 import {
   asKafkaConsumer,
   providerRegistrations,
@@ -18,6 +19,8 @@ import type { Config } from './config.js';
 /** The processor container: the shared infrastructure and provider clients plus its own. */
 export interface ProcessorCradle extends InfrastructureCradle<Config>, ProviderCradle {
   readonly syncWriteRepository: SyncWriteRepository;
+  /** Clients for a tie's re-fetch on an event's first delivery: one short attempt. */
+  readonly inlineProviderFactory: ProviderFactory;
   readonly processorMetrics: ProcessorMetrics;
   readonly eventProcessingService: EventProcessingService;
   readonly webhookEventsConsumer: WebhookEventsConsumer;
@@ -27,7 +30,18 @@ export interface ProcessorCradle extends InfrastructureCradle<Config>, ProviderC
 export const registerDependencies = serviceRegistrations<Config, ProcessorCradle>(
   'processor',
   ({ config }) => ({
-    ...providerRegistrations(config.provider),
+    // `providerFactory` (the retry tiers): the full retry budget, this service's request timeout.
+    ...providerRegistrations({
+      ...config.provider,
+      timeoutMs: config.processor.retryFetchTimeoutMs,
+    }),
+    inlineProviderFactory: asValue(
+      createProviderFactory({
+        ...config.provider,
+        stripeMaxAttempts: 1,
+        timeoutMs: config.processor.inlineFetchTimeoutMs,
+      }),
+    ),
     syncWriteRepository: asClass(SyncWriteRepository).singleton(),
     processorMetrics: asClass(ProcessorMetrics).singleton(),
     eventProcessingService: asClass(EventProcessingService).singleton(),

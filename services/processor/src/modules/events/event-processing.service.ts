@@ -5,7 +5,7 @@ import {
   type EventRecord,
   type SyncWriteRepository,
 } from '@paysync/db';
-import { AppError, isRetryable } from '@paysync/errors';
+import { AppError, ProviderError, isRetryable } from '@paysync/errors';
 import {
   errorClassOf,
   errorMessageOf,
@@ -47,10 +47,31 @@ interface Item {
 
 type Failure = HandlerFailure<WebhookReceived>;
 
+/** Where a batch comes from, which decides how long a tie's re-fetch may take. */
+export interface BatchOptions {
+  /**
+   * `inline`: the webhook topic, where every tenant's events queue behind the batch; a re-fetch
+   * gets one short attempt (`PROCESSOR_INLINE_FETCH_TIMEOUT_MS`) and a provider that does not
+   * answer in time sends the event to the retry tier. `retry`: a retry tier, consumed apart from
+   * the webhook topic; the provider client's full budget.
+   */
+  readonly fetch: 'inline' | 'retry';
+}
+
+/** A batch's re-fetch budget, and the connections whose provider already failed in it. */
+interface FetchBudget {
+  readonly factory: ProviderFactory;
+  /** Connections skipped for the rest of an inline batch (straight to the retry tier). */
+  readonly unavailable: Set<string> | undefined;
+}
+
 export interface EventProcessingServiceDeps {
   readonly syncWriteRepository: SyncWriteRepository;
   readonly connectionRepository: ConnectionRepository;
+  /** Provider clients with the full retry budget (retry tiers). */
   readonly providerFactory: ProviderFactory;
+  /** Provider clients with one short attempt (a tie on an event's first delivery). */
+  readonly inlineProviderFactory: ProviderFactory;
   readonly processorMetrics: ProcessorMetrics;
   readonly logger: Logger;
   readonly config: { readonly processor: { readonly refetchTies: boolean } };
@@ -67,6 +88,7 @@ export class EventProcessingService {
   readonly #repo: SyncWriteRepository;
   readonly #connections: ConnectionRepository;
   readonly #providerFactory: ProviderFactory;
+  readonly #inlineProviderFactory: ProviderFactory;
   readonly #metrics: ProcessorMetrics;
   readonly #logger: Logger;
   readonly #refetchTies: boolean;
@@ -75,6 +97,7 @@ export class EventProcessingService {
     syncWriteRepository,
     connectionRepository,
     providerFactory,
+    inlineProviderFactory,
     processorMetrics,
     logger,
     config,
@@ -82,25 +105,36 @@ export class EventProcessingService {
     this.#repo = syncWriteRepository;
     this.#connections = connectionRepository;
     this.#providerFactory = providerFactory;
+    this.#inlineProviderFactory = inlineProviderFactory;
     this.#metrics = processorMetrics;
     this.#logger = logger.child({ component: 'EventProcessing' });
     this.#refetchTies = config.processor.refetchTies;
   }
 
   /** Maps and applies `messages`; returns the events that failed (not the transient failures). */
-  async processBatch(messages: readonly WebhookMessage[]): Promise<Failure[]> {
+  async processBatch(
+    messages: readonly WebhookMessage[],
+    { fetch }: BatchOptions = { fetch: 'inline' },
+  ): Promise<Failure[]> {
+    const budget: FetchBudget =
+      fetch === 'inline'
+        ? { factory: this.#inlineProviderFactory, unavailable: new Set() }
+        : { factory: this.#providerFactory, unavailable: undefined };
     return withSpan(
       'processor.apply_batch',
       { attributes: { 'messaging.batch.message_count': messages.length } },
       async (span) => {
-        const failures = await this.#processBatch(messages);
+        const failures = await this.#processBatch(messages, budget);
         span.setAttribute('paysync.processor.failed_count', failures.length);
         return failures;
       },
     );
   }
 
-  async #processBatch(messages: readonly WebhookMessage[]): Promise<Failure[]> {
+  async #processBatch(
+    messages: readonly WebhookMessage[],
+    budget: FetchBudget,
+  ): Promise<Failure[]> {
     const started = performance.now();
     const items: Item[] = [];
     const failures: Failure[] = [];
@@ -117,7 +151,7 @@ export class EventProcessingService {
         failures.push({ received, error });
       }
     }
-    failures.push(...(await this.#apply(items)));
+    failures.push(...(await this.#apply(items, budget)));
     this.#metrics.batchSize.observe(messages.length);
     this.#metrics.batchSeconds.observe((performance.now() - started) / 1000);
     return failures;
@@ -165,12 +199,14 @@ export class EventProcessingService {
     }
   }
 
-  /** Bulk first; on a non-transient error, one event at a time to isolate the poison. */
-  async #apply(items: readonly Item[]): Promise<Failure[]> {
+  /**
+   * Bulk first; on a non-transient error, one event at a time to isolate the poison. A tie whose
+   * re-fetch fails is that event's failure alone: the rest of the group stays applied.
+   */
+  async #apply(items: readonly Item[], budget: FetchBudget): Promise<Failure[]> {
     if (items.length === 0) return [];
     try {
-      await this.#applyGroup(items);
-      return [];
+      return await this.#applyGroup(items, budget);
     } catch (err) {
       if (isInfrastructureOutage(err)) throw err;
       if (items.length === 1) return [{ received: (items[0] as Item).received, error: err }];
@@ -179,7 +215,7 @@ export class EventProcessingService {
     const failures: Failure[] = [];
     for (const item of items) {
       try {
-        await this.#applyGroup([item]);
+        failures.push(...(await this.#applyGroup([item], budget)));
       } catch (err) {
         if (isInfrastructureOutage(err)) throw err;
         failures.push({ received: item.received, error: err });
@@ -188,7 +224,7 @@ export class EventProcessingService {
     return failures;
   }
 
-  async #applyGroup(items: readonly Item[]): Promise<void> {
+  async #applyGroup(items: readonly Item[], budget: FetchBudget): Promise<Failure[]> {
     const changes = items.flatMap((i) => i.changes);
     const result = await this.#repo.applyChanges(changes, { events: items.map((i) => i.event) });
     const now = Date.now();
@@ -205,14 +241,23 @@ export class EventProcessingService {
       }
       this.#count(item, status === 'duplicate' ? 'skipped_duplicate' : status, now);
     }
-    for (const item of ties) await this.#resolveTie(item);
+    const failures: Failure[] = [];
+    for (const item of ties) {
+      try {
+        await this.#resolveTie(item, budget);
+      } catch (err) {
+        if (isInfrastructureOutage(err)) throw err;
+        failures.push({ received: item.received, error: err });
+      }
+    }
+    return failures;
   }
 
   /**
    * Same version, other content: ask the provider for the object's current state (its version is
    * the response time, so it wins the gate) and apply that under the same event id.
    */
-  async #resolveTie(item: Item): Promise<void> {
+  async #resolveTie(item: Item, budget: FetchBudget): Promise<void> {
     const tied = item.changes[0];
     if (!tied || !this.#refetchTies) {
       this.#logger.warn(
@@ -222,15 +267,37 @@ export class EventProcessingService {
       this.#count(item, 'skipped_stale', Date.now());
       return;
     }
+    const connectionKey = `${item.webhook.workspaceId}:${item.webhook.connectionId}`;
+    if (budget.unavailable?.has(connectionKey)) {
+      // This connection's provider already failed in this batch: do not wait for it again.
+      throw new ProviderError(
+        'PROVIDER_UNAVAILABLE',
+        'Re-fetch deferred to the retry tier: the provider did not answer earlier in this batch',
+        { retryable: true, details: { connectionId: item.webhook.connectionId } },
+      );
+    }
     const connection = await this.#connections.getDecrypted(
       item.webhook.workspaceId,
       item.webhook.connectionId,
     );
-    const provider = this.#providerFactory(connection);
-    const current = await provider.retrieve(tied.entityType, tied.externalId, {
-      workspaceId: item.webhook.workspaceId,
-      source: tied.source,
-    });
+    const provider = budget.factory(connection);
+    let current: CanonicalChange;
+    try {
+      current = await provider.retrieve(tied.entityType, tied.externalId, {
+        workspaceId: item.webhook.workspaceId,
+        source: tied.source,
+      });
+    } catch (err) {
+      // A timeout, 5xx or 429: the provider is slow or down for this connection.
+      if (budget.unavailable && isRetryable(err)) {
+        budget.unavailable.add(connectionKey);
+        this.#logger.warn(
+          { err, eventId: item.webhook.event.id, connectionId: item.webhook.connectionId },
+          'Tie re-fetch failed inline; the event goes to the retry tier',
+        );
+      }
+      throw err;
+    }
     // The fetched state includes every change up to the fetch, so it is at least as new as the
     // tied event, whose version it may share (Stripe's clock has whole seconds): authoritative.
     const refetched = { ...current, eventId: item.webhook.event.id } as CanonicalChange;

@@ -24,6 +24,7 @@ export interface WebhookEventsConsumerDeps {
       readonly groupId: string;
       readonly retryDelaysMs: readonly number[];
       readonly transientBackoffMaxMs: number;
+      readonly sessionTimeoutMs: number;
     };
   };
 }
@@ -34,6 +35,11 @@ export interface WebhookEventsConsumerDeps {
  * entry), then the DLQ; a database or Kafka outage pauses the partition with exponential backoff
  * (nothing goes to the DLQ for it). Offsets are committed only after a batch's effects are
  * committed, so a crash re-delivers, and the writes are idempotent.
+ *
+ * A slow provider never holds the webhook topic: a tie's re-fetch there gets one short attempt,
+ * then the event goes to the retry tier. The retry tiers are consumed in a group of their own
+ * (`<PROCESSOR_GROUP_ID>.retry`), so their delays and their full-budget re-fetches never stall the
+ * webhook topic's fetches; every handler heartbeats while it runs.
  */
 export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
   constructor({
@@ -45,15 +51,21 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
     config,
   }: WebhookEventsConsumerDeps) {
     const topic = (spec: TopicSpec) => topicName(spec, config.kafka.topicPrefix);
+    const webhooks = topic(TOPICS.webhookReceived);
     super({
       kafka,
       logger,
       groupId: config.processor.groupId,
-      topics: [topic(TOPICS.webhookReceived)],
+      sessionTimeoutMs: config.processor.sessionTimeoutMs,
+      topics: [webhooks],
       schema: webhookReceivedSchema,
-      eachBatch: (messages) => eventProcessingService.processBatch(messages),
+      eachBatch: (messages, ctx) =>
+        eventProcessingService.processBatch(messages, {
+          fetch: ctx.topic === webhooks ? 'inline' : 'retry',
+        }),
       failurePolicy: {
         kafkaProducer,
+        retryGroupId: retryGroupId(config.processor.groupId),
         retryTopics: [topic(TOPICS.webhookRetryShort), topic(TOPICS.webhookRetryLong)],
         retryDelaysMs: config.processor.retryDelaysMs,
         deadLetterTopic: topic(TOPICS.webhookDeadLetter),
@@ -76,4 +88,9 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
     // let the next batches set the ones this replica still owns (no stale series after revoke).
     this.onPartitionsReleased(() => processorMetrics.lag.reset());
   }
+}
+
+/** The consumer group of the retry tiers: the processor's group id with `.retry`. */
+export function retryGroupId(groupId: string): string {
+  return `${groupId}.retry`;
 }
