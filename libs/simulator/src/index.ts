@@ -7,3 +7,10 @@ export { WebhookSender, stripeSignatureHeader } from './webhook-sender.js';
 export type { DeliveryOptions, DeliveryResult, DeliveryStats } from './webhook-sender.js';
 export { loadEvent, runLoad } from './load.js';
 export type { LoadOptions, LoadReport } from './load.js';
+export { ChargebeeSimulator, chargebeeError } from './chargebee/index.js';
+export type {
+  ChargebeeResource,
+  ChargebeeSeedCounts,
+  ChargebeeSimEvent,
+  ChargebeeSimulatorOptions,
+} from './chargebee/index.js';

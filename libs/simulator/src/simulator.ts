@@ -74,7 +74,7 @@ function tightest(
 }
 
 /** mulberry32: tiny deterministic PRNG. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

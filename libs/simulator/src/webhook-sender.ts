@@ -16,6 +16,18 @@ export function stripeSignatureHeader(
   return `t=${timestampSeconds},v1=${signature}`;
 }
 
+/** The provider-specific headers of one delivery (its authentication, its user agent). */
+export type WebhookHeaders = (
+  payload: string,
+  secret: string,
+  timestampSeconds: number,
+) => Record<string, string>;
+
+const stripeHeaders: WebhookHeaders = (payload, secret, timestampSeconds) => ({
+  'stripe-signature': stripeSignatureHeader(payload, secret, timestampSeconds),
+  'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks) paysync-simulator',
+});
+
 export interface DeliveryOptions {
   /** Fraction of events delivered twice. */
   duplicateRate: number;
@@ -63,8 +75,14 @@ export class WebhookSender {
   readonly #random: () => number;
   #held: { url: string; secret: string; event: Record<string, unknown> }[] = [];
 
-  constructor({ random = Math.random }: { random?: () => number } = {}) {
+  readonly #headers: WebhookHeaders;
+
+  constructor({
+    random = Math.random,
+    headers = stripeHeaders,
+  }: { random?: () => number; headers?: WebhookHeaders } = {}) {
     this.#random = random;
+    this.#headers = headers;
   }
 
   /** Queues one event for delivery under the current options. */
@@ -124,8 +142,7 @@ export class WebhookSender {
           headers: {
             'content-type': 'application/json; charset=utf-8',
             'content-length': Buffer.byteLength(payload),
-            'stripe-signature': stripeSignatureHeader(payload, secret, timestampSeconds),
-            'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks) paysync-simulator',
+            ...this.#headers(payload, secret, timestampSeconds),
           },
         },
         (res) => {
