@@ -81,6 +81,85 @@ export class DriftRepository {
     }
   }
 
+  /**
+   * Where the next created-time window of live local rows ends: the created second (provider
+   * seconds) of the live row `rows` places after the first one created at or after `fromSeconds`
+   * (from the oldest when null), in created order; null when no more than `rows` rows remain.
+   * Rows without a created time are left out (see `liveIdsWithoutCreated`).
+   */
+  async windowEnd(
+    workspaceId: string,
+    provider: ProviderName,
+    entityType: EntityType,
+    fromSeconds: number | null,
+    rows: number,
+  ): Promise<number | null> {
+    const table = ENTITY_TABLES[entityType].table;
+    const found = await this.#prisma.$queryRawUnsafe<{ s: bigint }[]>(
+      `SELECT floor(extract(epoch FROM provider_created_at))::bigint AS s FROM "${table}"
+        WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
+          AND provider_created_at IS NOT NULL
+          AND ($3::float8 IS NULL OR provider_created_at >= to_timestamp($3::float8))
+        ORDER BY provider_created_at
+        OFFSET $4 LIMIT 1`,
+      workspaceId,
+      provider,
+      fromSeconds,
+      rows,
+    );
+    return found[0] === undefined ? null : Number(found[0].s);
+  }
+
+  /**
+   * Live local external ids created in [gteSeconds, ltSeconds) (provider seconds; null: unbounded
+   * on that side). Rows without a created time are left out.
+   */
+  async liveIdsCreatedIn(
+    workspaceId: string,
+    provider: ProviderName,
+    entityType: EntityType,
+    gteSeconds: number | null,
+    ltSeconds: number | null,
+  ): Promise<string[]> {
+    const table = ENTITY_TABLES[entityType].table;
+    const rows = await this.#prisma.$queryRawUnsafe<{ external_id: string }[]>(
+      `SELECT external_id FROM "${table}"
+        WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
+          AND provider_created_at IS NOT NULL
+          AND ($3::float8 IS NULL OR provider_created_at >= to_timestamp($3::float8))
+          AND ($4::float8 IS NULL OR provider_created_at < to_timestamp($4::float8))`,
+      workspaceId,
+      provider,
+      gteSeconds,
+      ltSeconds,
+    );
+    return rows.map((r) => r.external_id);
+  }
+
+  /** Live local external ids without a created time, after `afterExternalId`, in id order. */
+  async liveIdsWithoutCreated(
+    workspaceId: string,
+    provider: ProviderName,
+    entityType: EntityType,
+    afterExternalId: string | null,
+    limit: number,
+  ): Promise<string[]> {
+    const table = ENTITY_TABLES[entityType].table;
+    const rows = await this.#prisma.$queryRawUnsafe<{ external_id: string }[]>(
+      `SELECT external_id FROM "${table}"
+        WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
+          AND provider_created_at IS NULL
+          AND ($3::text IS NULL OR external_id > $3::text)
+        ORDER BY external_id
+        LIMIT $4`,
+      workspaceId,
+      provider,
+      afterExternalId,
+      limit,
+    );
+    return rows.map((r) => r.external_id);
+  }
+
   /** Live (not deleted) local external ids after `afterExternalId`, in id order. */
   async liveIds(
     workspaceId: string,

@@ -30,12 +30,18 @@ export interface ReconcilerDeps {
       readonly reconcileLeaseMs: number;
       /** Local-only rows verified by a retrieve per entity type; the rest are reported unverified. */
       readonly reconcileMaxVerify: number;
+      /** Live local rows per created-time window (default 5,000): the bound on held ids. */
+      readonly reconcileWindowRows?: number | undefined;
+      /** Objects per provider list request (default 100, Stripe's maximum). */
+      readonly reconcilePageSize?: number | undefined;
     };
   };
 }
 
 /** Objects per provider list request. */
 const PROVIDER_PAGE = 100;
+/** Live local rows per created-time window. */
+const WINDOW_ROWS = 5000;
 const SAMPLES = 10;
 const LOCAL_PAGE = 1000;
 
@@ -89,6 +95,46 @@ function note(tally: Tally, kind: 'missing' | 'stale' | 'deleted' | 'unverified'
   if (tally.samples[kind].length < SAMPLES) tally.samples[kind].push(id);
 }
 
+/**
+ * Live local rows the listing did not contain, in the order found, held within a bound: the
+ * first `keep` ids (the verify budget), then only a count and the first samples of the rest.
+ */
+class Unlisted {
+  readonly kept: string[] = [];
+  overflow = 0;
+  readonly overflowSamples: string[] = [];
+  readonly #keep: number;
+
+  constructor(keep: number) {
+    this.#keep = keep;
+  }
+
+  get total(): number {
+    return this.kept.length + this.overflow;
+  }
+
+  add(id: string): void {
+    if (this.kept.length < this.#keep) this.kept.push(id);
+    else {
+      this.overflow++;
+      if (this.overflowSamples.length < SAMPLES) this.overflowSamples.push(id);
+    }
+  }
+
+  /** Notes the rows past the kept ones as `kind` (their count, and samples while there is room). */
+  noteOverflow(tally: Tally, kind: 'unverified'): void {
+    tally[kind] += this.overflow;
+    for (const id of this.overflowSamples)
+      if (tally.samples[kind].length < SAMPLES) tally.samples[kind].push(id);
+  }
+}
+
+/** A created-time window [gte, lt) in provider seconds; null: unbounded on that side. */
+interface Window {
+  readonly gte: number | null;
+  readonly lt: number | null;
+}
+
 function errorOf(err: unknown): { code: string; message: string } {
   return err instanceof AppError
     ? { code: err.code, message: err.message }
@@ -109,6 +155,15 @@ function errorOf(err: unknown): { code: string; message: string } {
  * workspace has several connections to the provider (rows cannot be attributed to an account): a
  * partial listing never deletes anything. With `repair`, fixes go through the shared write path
  * (version-gated: a newer webhook still wins) as `reconcile` writes.
+ *
+ * Memory does not grow with the account: the comparison walks the created-time axis in windows.
+ * Each window holds the ids of at most `reconcileWindowRows` live local rows (read by created
+ * time; a window ends at a second boundary, so a second holding more rows than that is a window
+ * of its own), and the provider lists the same window (`createdGte`/`createdLt`) one page at a
+ * time; a listed id leaves the window's set, what remains was not listed. Windows cover the whole
+ * axis (the first and last are open-ended), so every object is listed exactly once. Besides one
+ * page and one window, a run holds the unlisted ids it will verify (at most `reconcileMaxVerify`)
+ * and a few samples: O(window + verify budget + page), whatever the account's size.
  */
 export class Reconciler {
   readonly #connections: ConnectionRepository;
@@ -121,6 +176,8 @@ export class Reconciler {
   readonly #owner: string;
   readonly #leaseMs: number;
   readonly #maxVerify: number;
+  readonly #windowRows: number;
+  readonly #pageSize: number;
   readonly #logger: Logger;
 
   constructor({
@@ -145,6 +202,8 @@ export class Reconciler {
     this.#owner = workerId;
     this.#leaseMs = config.recovery.reconcileLeaseMs;
     this.#maxVerify = config.recovery.reconcileMaxVerify;
+    this.#windowRows = config.recovery.reconcileWindowRows ?? WINDOW_ROWS;
+    this.#pageSize = config.recovery.reconcilePageSize ?? PROVIDER_PAGE;
     this.#logger = logger.child({ component: 'Reconciler' });
   }
 
@@ -218,13 +277,13 @@ export class Reconciler {
   }
 
   /**
-   * One entity type: the provider's listing against the local rows, then the local rows the
-   * listing did not contain (only when the listing was read to its end and the rows can be
-   * attributed to this connection).
+   * One entity type, window by window (see the class comment), then the local rows the listing
+   * did not contain (only when the listing was read to its end and the rows can be attributed to
+   * this connection).
    */
   async #entity(job: EntityJob): Promise<void> {
-    const seen = await this.#compareListing(job);
-    const candidates = await this.#unlisted(job, seen);
+    const unlisted = new Unlisted(this.#maxVerify);
+    await this.#compareWindows(job, unlisted);
     const { tally } = job;
     if (!tally.listingComplete) {
       tally.deletionCheck = 'skipped_partial_listing';
@@ -232,42 +291,58 @@ export class Reconciler {
     }
     if (job.severalConnections) {
       tally.deletionCheck = 'skipped_several_connections';
-      for (const id of candidates) note(tally, 'unverified', id);
+      for (const id of unlisted.kept) note(tally, 'unverified', id);
+      unlisted.noteOverflow(tally, 'unverified');
       return;
     }
-    await this.#verifyUnlisted(job, candidates);
+    await this.#verifyUnlisted(job, unlisted);
   }
 
-  /** Step 1: lists the provider's objects page by page; notes missing and stale. Returns the ids seen. */
-  async #compareListing(job: EntityJob): Promise<Set<string>> {
-    const { run, provider, entityType, tally } = job;
-    const ctx = { workspaceId: run.workspaceId, source: 'reconcile' as const };
-    const seen = new Set<string>();
+  /**
+   * Steps 1 and 2, one created-time window at a time: the window's live local ids (at most
+   * `windowRows`, or one second's rows when a single second holds more), then the provider's
+   * listing of the same window page by page (notes missing and stale; each listed id leaves the
+   * window's set); what is left of the set was not listed. Local rows without a created time fit
+   * no window: all of them are unlisted (and verified like the others). Every local row is counted.
+   */
+  async #compareWindows(job: EntityJob, unlisted: Unlisted): Promise<void> {
+    const { run, entityType, tally } = job;
     try {
-      let cursor: string | null = null;
-      const attributes = { 'paysync.entity_type': entityType, 'paysync.reconciliation.id': run.id };
-      do {
-        cursor = await withSpan('reconcile.page', { attributes }, async (span) => {
-          const page = await provider.listPage(entityType, { cursor, limit: PROVIDER_PAGE }, ctx);
-          const changes = page.changes.filter((c) => c.entityType === entityType);
-          const kinds = await this.#drift.compare(entityType, changes);
-          const repairs: CanonicalChange[] = [];
-          changes.forEach((change, i) => {
-            seen.add(change.externalId);
-            tally.providerCount++;
-            const kind = kinds[i];
-            if (kind === 'missing' || kind === 'stale') {
-              note(tally, kind, change.externalId);
-              repairs.push(change);
-            }
-          });
-          if (run.repair) tally.repaired += await this.#repair(repairs);
-          span.setAttribute('paysync.page.records', changes.length);
-          span.setAttribute('paysync.reconciliation.drifted', repairs.length);
-          return page.nextCursor;
-        });
-        await this.#heartbeat(run, job.report);
-      } while (cursor);
+      let gte: number | null = null;
+      for (;;) {
+        const end = await this.#drift.windowEnd(
+          run.workspaceId,
+          run.provider,
+          entityType,
+          gte,
+          this.#windowRows,
+        );
+        // The rows of the second where the window would end open the next window; a second
+        // holding more rows than a window is a window of its own.
+        const lt: number | null = end === null ? null : gte !== null && end <= gte ? gte + 1 : end;
+        const local = new Set(
+          await this.#drift.liveIdsCreatedIn(run.workspaceId, run.provider, entityType, gte, lt),
+        );
+        tally.localCount += local.size;
+        await this.#compareWindow(job, { gte, lt }, local);
+        for (const id of local) unlisted.add(id);
+        if (lt === null) break;
+        gte = lt;
+      }
+      let after: string | null = null;
+      for (;;) {
+        const ids = await this.#drift.liveIdsWithoutCreated(
+          run.workspaceId,
+          run.provider,
+          entityType,
+          after,
+          LOCAL_PAGE,
+        );
+        tally.localCount += ids.length;
+        for (const id of ids) unlisted.add(id);
+        if (ids.length < LOCAL_PAGE) break;
+        after = ids.at(-1) ?? null;
+      }
       tally.listingComplete = true;
     } catch (err) {
       if (err instanceof LeaseLostError) throw err;
@@ -277,45 +352,61 @@ export class Reconciler {
         'Provider listing failed; nothing will be deleted for this entity type',
       );
     }
-    return seen;
   }
 
-  /** Step 2: the live local rows the listing did not contain (every local row is counted). */
-  async #unlisted(job: EntityJob, seen: ReadonlySet<string>): Promise<string[]> {
-    const { run, entityType, tally } = job;
-    const candidates: string[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const ids = await this.#drift.liveIds(
-        run.workspaceId,
-        run.provider,
-        entityType,
-        after,
-        LOCAL_PAGE,
-      );
-      tally.localCount += ids.length;
-      for (const id of ids) if (!seen.has(id)) candidates.push(id);
-      if (ids.length < LOCAL_PAGE) break;
-      after = ids.at(-1) ?? null;
-    }
-    return candidates;
+  /**
+   * The provider's objects created in `window`, page by page: notes missing and stale (and
+   * repairs them), and removes each listed id from `local`.
+   */
+  async #compareWindow(job: EntityJob, window: Window, local: Set<string>): Promise<void> {
+    const { run, provider, entityType, tally } = job;
+    const ctx = { workspaceId: run.workspaceId, source: 'reconcile' as const };
+    const attributes = { 'paysync.entity_type': entityType, 'paysync.reconciliation.id': run.id };
+    let cursor: string | null = null;
+    do {
+      cursor = await withSpan('reconcile.page', { attributes }, async (span) => {
+        const page = await provider.listPage(
+          entityType,
+          {
+            cursor,
+            limit: this.#pageSize,
+            ...(window.gte !== null && { createdGte: window.gte }),
+            ...(window.lt !== null && { createdLt: window.lt }),
+          },
+          ctx,
+        );
+        const changes = page.changes.filter((c) => c.entityType === entityType);
+        const kinds = await this.#drift.compare(entityType, changes);
+        const repairs: CanonicalChange[] = [];
+        changes.forEach((change, i) => {
+          local.delete(change.externalId);
+          tally.providerCount++;
+          const kind = kinds[i];
+          if (kind === 'missing' || kind === 'stale') {
+            note(tally, kind, change.externalId);
+            repairs.push(change);
+          }
+        });
+        if (run.repair) tally.repaired += await this.#repair(repairs);
+        span.setAttribute('paysync.page.records', changes.length);
+        span.setAttribute('paysync.reconciliation.drifted', repairs.length);
+        return page.nextCursor;
+      });
+      await this.#heartbeat(run, job.report);
+    } while (cursor);
   }
 
   /**
    * Step 3: asks the provider about each unlisted row (up to the verify budget): gone is
    * `deleted`, different is `stale`, anything else (or any doubt) is `unverified` and never
-   * deleted.
+   * deleted. Rows past the budget are `unverified`.
    */
-  async #verifyUnlisted(job: EntityJob, candidates: readonly string[]): Promise<void> {
+  async #verifyUnlisted(job: EntityJob, unlisted: Unlisted): Promise<void> {
     const { run, provider, entityType, tally } = job;
     const ctx = { workspaceId: run.workspaceId, source: 'reconcile' as const };
     const tombstones: CanonicalChange[] = [];
     const refreshed: CanonicalChange[] = [];
-    for (const [i, id] of candidates.entries()) {
-      if (i >= this.#maxVerify) {
-        note(tally, 'unverified', id);
-        continue;
-      }
+    for (const [i, id] of unlisted.kept.entries()) {
       try {
         const current = await provider.retrieve(entityType, id, ctx);
         if (current.deleted) {
@@ -337,7 +428,8 @@ export class Reconciler {
       }
       if (i % 100 === 99) await this.#heartbeat(run, job.report);
     }
-    tally.deletionCheck = candidates.length > this.#maxVerify ? 'partial' : 'done';
+    unlisted.noteOverflow(tally, 'unverified');
+    tally.deletionCheck = unlisted.overflow > 0 ? 'partial' : 'done';
     if (run.repair) tally.repaired += await this.#repair([...tombstones, ...refreshed]);
   }
 
