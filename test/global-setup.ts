@@ -29,7 +29,13 @@ export default async function globalSetup(): Promise<void> {
       {
         stdio: 'inherit',
         cwd: root,
-        env: { ...process.env, DATABASE_URL: `${server}/${TEMPLATE}` },
+        // The services' login role (created by stack up) joins paysync_runtime: tests connect
+        // services as it, so row-level security applies as in production.
+        env: {
+          ...process.env,
+          DATABASE_URL: `${server}/${TEMPLATE}`,
+          DATABASE_APP_ROLE: process.env.PAYSYNC_PG_APP_ROLE ?? 'paysync_app',
+        },
       },
     ).status === 0;
   const admin = new pg.Client({ connectionString: `${server}/postgres` });

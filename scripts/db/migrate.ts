@@ -16,6 +16,8 @@ try {
     databaseUrl,
     migrationsDir: join(root, 'prisma/migrations'),
     log: (message) => console.log(`[db:migrate] ${message}`),
+    // The services' login role (the local stack's paysync_app): joined to paysync_runtime.
+    ...(process.env.DATABASE_APP_ROLE ? { appRole: process.env.DATABASE_APP_ROLE } : {}),
   });
   console.log(
     `[db:migrate] ${new URL(databaseUrl).pathname.slice(1)}: ${result.applied.length} applied, ${result.skipped.length} already applied`,

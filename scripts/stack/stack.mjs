@@ -206,6 +206,28 @@ async function pgUp() {
     await pgQuery(`CREATE DATABASE "${cfg.pgDatabase}"`);
     log(`created database ${cfg.pgDatabase}`);
   }
+  await ensureAppRole();
+}
+
+/**
+ * The services' login role (cluster-wide; `migrate` with DATABASE_APP_ROLE joins it to
+ * paysync_runtime in each database): created once, never a superuser, owner or BYPASSRLS.
+ */
+async function ensureAppRole() {
+  const role = cfg.appRole.replaceAll('"', '""');
+  const password = cfg.appPassword.replaceAll("'", "''");
+  const exists = await pgQuery(
+    `SELECT 1 FROM pg_roles WHERE rolname = '${cfg.appRole.replaceAll("'", "''")}'`,
+  );
+  if (exists.rowCount === 0) {
+    await pgQuery(
+      `CREATE ROLE "${role}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '${password}'`,
+    ).catch((err) => {
+      // Two stack:up calls at once: the other one created it.
+      if (!/already exists/.test(String(err?.message))) throw err;
+    });
+    log(`created login role ${cfg.appRole}`);
+  }
 }
 
 function pgUser() {
@@ -437,6 +459,7 @@ async function status() {
     `kafka:    ${kafka ? `running, pid ${kafka}` : 'stopped'} (127.0.0.1:${cfg.kafkaPort}, log ${paths.kafkaLog})`,
   );
   log(`DATABASE_URL=${cfg.databaseUrl}`);
+  log(`DATABASE_APP_URL=${cfg.appDatabaseUrl.replace(/:[^:@/]*@/, ':***@')} (services)`);
   log(`KAFKA_BROKERS=${cfg.kafkaBrokers}`);
   return Boolean(pg && kafka);
 }

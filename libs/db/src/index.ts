@@ -55,10 +55,11 @@ export {
   targetOf,
 } from './repositories/sync-session.machine.js';
 export type { SyncSessionEvent, SyncSessionStatus } from './repositories/sync-session.machine.js';
-export { PgRateLimiter } from './repositories/pg-rate-limiter.js';
+export { PgRateLimiter, ProviderRateLimitRepository } from './repositories/pg-rate-limiter.js';
 export type {
   PgRateLimiterDeps,
   ProviderRateLimiter,
+  ProviderRateLimitRepositoryDeps,
   RateLimiterFactory,
 } from './repositories/pg-rate-limiter.js';
 export { ReconciliationRepository } from './repositories/reconciliation.repository.js';
@@ -71,3 +72,11 @@ export type {
 } from './repositories/reconciliation.repository.js';
 export { DriftRepository } from './repositories/drift.repository.js';
 export type { DriftKind, DriftRepositoryDeps } from './repositories/drift.repository.js';
+export {
+  SYSTEM_ROLE,
+  currentDbScope,
+  runWithScope,
+  withSystem,
+  withTenant,
+} from './scope/db-scope.js';
+export type { DbScope } from './scope/db-scope.js';

@@ -81,6 +81,12 @@ export async function applyMigrations(opts: {
   databaseUrl: string;
   migrationsDir: string;
   log?: (message: string) => void;
+  /**
+   * The login role the services connect as (`DATABASE_APP_ROLE`): after the migrations it is made
+   * a member of `paysync_runtime` (DML only, row-level security applies). It must exist, and must
+   * be neither a superuser, nor BYPASSRLS, nor the owner of the tables.
+   */
+  appRole?: string;
 }): Promise<MigrateResult> {
   const log = opts.log ?? (() => undefined);
   const migrations = readMigrations(opts.migrationsDir);
@@ -159,12 +165,53 @@ export async function applyMigrations(opts: {
       );
       result.applied.push(migration.name);
     }
+    if (opts.appRole) await grantRuntimeRole(client, opts.appRole, log);
     return result;
   } finally {
     await client
       .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
       .catch(() => undefined);
     await client.end();
+  }
+}
+
+const RUNTIME_ROLE = 'paysync_runtime';
+
+/** Joins the services' login role to paysync_runtime; refuses a role RLS would not restrict. */
+async function grantRuntimeRole(
+  client: pg.Client,
+  appRole: string,
+  log: (message: string) => void,
+): Promise<void> {
+  const { rows } = await client.query<{
+    rolsuper: boolean;
+    rolbypassrls: boolean;
+    owns: boolean;
+    member: boolean;
+  }>(
+    `SELECT r.rolsuper, r.rolbypassrls,
+            EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = 'public' AND c.relowner = r.oid) AS owns,
+            pg_has_role(r.oid, $2, 'MEMBER') AS member
+       FROM pg_roles r WHERE r.rolname = $1`,
+    [appRole, RUNTIME_ROLE],
+  );
+  const role = rows[0];
+  if (!role) {
+    throw new InternalError(
+      'DB_MIGRATION_FAILED',
+      `DATABASE_APP_ROLE ${appRole} does not exist; create it first (CREATE ROLE ${appRole} LOGIN PASSWORD '…' NOSUPERUSER NOBYPASSRLS)`,
+    );
+  }
+  if (role.rolsuper || role.rolbypassrls || role.owns) {
+    throw new InternalError(
+      'DB_MIGRATION_FAILED',
+      `DATABASE_APP_ROLE ${appRole} is a superuser, BYPASSRLS or owns tables: row-level security would not restrict it; use a separate login role`,
+    );
+  }
+  if (!role.member) {
+    await client.query(`GRANT ${RUNTIME_ROLE} TO "${appRole.replaceAll('"', '""')}"`);
+    log(`granted ${RUNTIME_ROLE} to ${appRole}`);
   }
 }
 

@@ -1,20 +1,16 @@
-import { z } from 'zod';
-
-import { ValidationError } from '@paysync/errors';
+import { withTenant } from '../scope/db-scope.js';
 
 import type { Db, Tx } from '../client.js';
-
-const uuid = z.uuid();
 
 export interface TenantScopeDeps {
   readonly prisma: Db;
 }
 
 /**
- * Runs tenant-facing reads under PostgreSQL row-level security: inside one transaction it switches
- * to the `paysync_tenant` role and sets `paysync.workspace_id`, so even a query without a
- * workspace filter returns only that workspace's rows (defence in depth behind the explicit
- * `workspace_id` filters every repository method has).
+ * Runs tenant-facing reads in one transaction on behalf of a workspace: the connection carries the
+ * workspace (`withTenant`, so row-level security shows only its rows, as for every other query of
+ * the request) and the transaction additionally switches to the read-only `paysync_tenant` role.
+ * Defence in depth behind the explicit `workspace_id` filters every repository method has.
  */
 export class TenantScope {
   readonly #prisma: Db;
@@ -24,15 +20,11 @@ export class TenantScope {
   }
 
   async run<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    if (!uuid.safeParse(workspaceId).success) {
-      throw new ValidationError('workspaceId must be a UUID', [
-        { path: 'workspaceId', message: 'must be a UUID' },
-      ]);
-    }
-    return this.#prisma.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe('SET LOCAL ROLE paysync_tenant');
-      await tx.$queryRawUnsafe(`SELECT set_config('paysync.workspace_id', $1, true)`, workspaceId);
-      return fn(tx);
-    });
+    return withTenant(workspaceId, () =>
+      this.#prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe('SET LOCAL ROLE paysync_tenant');
+        return fn(tx);
+      }),
+    );
   }
 }

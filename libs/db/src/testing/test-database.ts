@@ -15,7 +15,10 @@ export const templateDatabaseName = 'paysync_test_template';
 
 export interface TestDatabase {
   readonly name: string;
+  /** As the `postgres` superuser (owner, bypasses row-level security): seeding and inspection. */
   readonly url: string;
+  /** As the services' login role (paysync_app: under row-level security): for DATABASE_URL of a service. */
+  readonly appUrl: string;
   drop(): Promise<void>;
 }
 
@@ -33,6 +36,14 @@ function serverUrl(): string {
   );
 }
 
+/** The services' login role on the stack (scripts/stack/stack-config.mjs; created by stack:up). */
+function appUrlOf(url: string): string {
+  const u = new URL(url);
+  u.username = process.env.PAYSYNC_PG_APP_ROLE ?? 'paysync_app';
+  u.password = process.env.PAYSYNC_PG_APP_PASSWORD ?? 'paysync-local-dev';
+  return u.toString();
+}
+
 /** A fresh database cloned from the migrated template: isolated and fast (~50 ms). */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `paysync_t_${randomBytes(6).toString('hex')}`;
@@ -46,6 +57,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     name,
     url: withDatabase(serverUrl(), name),
+    appUrl: appUrlOf(withDatabase(serverUrl(), name)),
     async drop() {
       const client = new pg.Client({ connectionString: withDatabase(serverUrl(), 'postgres') });
       await client.connect();

@@ -41,6 +41,14 @@ export const adminConfigSchema = {
       z.string().min(1).optional(),
       'Folder of Prisma-layout migrations (default: prisma/migrations of the install)',
     ),
+    appRole: envVar(
+      'DATABASE_APP_ROLE',
+      z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+        .optional(),
+      'Login role the services connect as (their DATABASE_URL user): `migrate` grants it paysync_runtime (DML only, under row-level security); must exist and be neither superuser, BYPASSRLS nor table owner. Unset: no grant',
+    ),
   },
   topics: {
     ...kafkaConfigSchema,
@@ -107,6 +115,7 @@ export async function runAdminCommand(argv: readonly string[], ctx: AdminContext
         databaseUrl: migrate.url,
         migrationsDir,
         log: (message) => out(`[migrate] ${message}`),
+        ...(migrate.appRole ? { appRole: migrate.appRole } : {}),
       });
       out(`[migrate] ${result.applied.length} applied, ${result.skipped.length} already applied`);
       return 0;
