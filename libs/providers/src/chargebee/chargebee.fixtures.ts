@@ -224,7 +224,6 @@ export const transaction = {
   deleted: false,
   masked_card_number: '************1111',
   currency_code: 'USD',
-  base_currency_code: 'USD',
   amount_unused: 0,
   linked_invoices: [
     {
