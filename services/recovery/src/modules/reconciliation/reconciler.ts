@@ -101,6 +101,8 @@ function note(tally: Tally, kind: 'missing' | 'stale' | 'deleted' | 'unverified'
  */
 class Unlisted {
   readonly kept: string[] = [];
+  /** Kept ids of local rows without a created time: in no window, but listed if they exist. */
+  readonly withoutCreated = new Set<string>();
   overflow = 0;
   readonly overflowSamples: string[] = [];
   readonly #keep: number;
@@ -113,9 +115,11 @@ class Unlisted {
     return this.kept.length + this.overflow;
   }
 
-  add(id: string): void {
-    if (this.kept.length < this.#keep) this.kept.push(id);
-    else {
+  add(id: string, createdKnown = true): void {
+    if (this.kept.length < this.#keep) {
+      this.kept.push(id);
+      if (!createdKnown) this.withoutCreated.add(id);
+    } else {
       this.overflow++;
       if (this.overflowSamples.length < SAMPLES) this.overflowSamples.push(id);
     }
@@ -303,7 +307,8 @@ export class Reconciler {
    * `windowRows`, or one second's rows when a single second holds more), then the provider's
    * listing of the same window page by page (notes missing and stale; each listed id leaves the
    * window's set); what is left of the set was not listed. Local rows without a created time fit
-   * no window: all of them are unlisted (and verified like the others). Every local row is counted.
+   * no window: they are verified like unlisted rows, but only their absence at the provider counts
+   * (a live one was listed, and compared, in its window). Every local row is counted.
    */
   async #compareWindows(job: EntityJob, unlisted: Unlisted): Promise<void> {
     const { run, entityType, tally } = job;
@@ -339,7 +344,7 @@ export class Reconciler {
           LOCAL_PAGE,
         );
         tally.localCount += ids.length;
-        for (const id of ids) unlisted.add(id);
+        for (const id of ids) unlisted.add(id, false);
         if (ids.length < LOCAL_PAGE) break;
         after = ids.at(-1) ?? null;
       }
@@ -412,6 +417,8 @@ export class Reconciler {
         if (current.deleted) {
           note(tally, 'deleted', id);
           tombstones.push(current);
+        } else if (unlisted.withoutCreated.has(id)) {
+          // Live: the listing had it (its window is unknown locally) and compared it already.
         } else {
           const [kind] = await this.#drift.compare(entityType, [current]);
           if (kind === 'stale' || kind === 'missing') {
