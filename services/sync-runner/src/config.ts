@@ -28,7 +28,12 @@ const syncRunnerConfigSchema = {
   leaseMs: envVar(
     'SYNC_UNIT_LEASE_MS',
     positiveInt().default(30_000),
-    'How long a claimed unit stays with a replica without a checkpoint before another may take it over',
+    'Lease of a claimed unit: renewed every third of it while its worker is busy (see SYNC_UNIT_MAX_RENEW_MS) and by every checkpoint; another worker may take over an expired one',
+  ),
+  maxRenewMs: envVar(
+    'SYNC_UNIT_MAX_RENEW_MS',
+    positiveInt().default(300_000),
+    'How long a unit keeps renewing its lease without a checkpoint (a slow provider call or write); past it the lease is left to expire and another worker may take the unit over',
   ),
   pollIntervalMs: envVar(
     'SYNC_POLL_INTERVAL_MS',

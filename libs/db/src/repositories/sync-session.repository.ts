@@ -187,6 +187,8 @@ export class SyncSessionRepository {
   /**
    * Per-entity progress from the session's units (the sync-runner's checkpoints): counters,
    * segments done, records per second while running, and an ETA from the share of segments done.
+   * `failed` counts records the database refused (the session went on without them);
+   * `failedRecords` lists the first 50 ({ id, reason }), present only when there are some.
    */
   async #withUnitProgress(sessions: SyncSessionView[], tx?: DbOrTx): Promise<SyncSessionView[]> {
     if (sessions.length === 0) return sessions;
@@ -196,7 +198,9 @@ export class SyncSessionRepository {
         sum(fetched)::int AS fetched, sum(written)::int AS written, sum(skipped)::int AS skipped,
         sum(failed)::int AS failed, sum(pages)::int AS pages, sum(requests)::int AS requests,
         sum(throttles)::int AS throttles, min(started_at) AS started_at,
-        max(finished_at) AS finished_at, max(updated_at) AS updated_at
+        max(finished_at) AS finished_at, max(updated_at) AS updated_at,
+        jsonb_agg(failed_records ORDER BY segment)
+          FILTER (WHERE jsonb_array_length(failed_records) > 0) AS failed_records
       FROM sync_units WHERE session_id = ANY(${sessions.map((s) => s.id)}::uuid[])
       GROUP BY session_id, entity_type`;
     if (rows.length === 0) return sessions;
@@ -211,6 +215,7 @@ export class SyncSessionRepository {
         const endMs = done && r.finished_at ? r.finished_at.getTime() : now;
         const seconds = startedMs !== undefined ? Math.max(0.001, (endMs - startedMs) / 1000) : 0;
         const share = r.segments_done / r.segments;
+        const failedRecords = (r.failed_records ?? []).flat().slice(0, MAX_FAILED_RECORDS);
         progress[r.entity_type] = {
           fetched: r.fetched,
           written: r.written,
@@ -228,6 +233,7 @@ export class SyncSessionRepository {
             : share > 0 && seconds > 0
               ? Math.round((seconds * (1 - share)) / share)
               : null,
+          ...(failedRecords.length > 0 && { failedRecords }),
         };
       }
       const last = Math.max(...mine.map((r) => r.updated_at.getTime()));
@@ -511,7 +517,12 @@ interface UnitAggregate {
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
+  /** Each unit's `failed_records` (non-empty ones only), null when none. */
+  failed_records: { id: string; reason: string }[][] | null;
 }
+
+/** Failed records a session's progress lists per entity type. */
+const MAX_FAILED_RECORDS = 50;
 
 function toView(row: PaymentSyncSession): SyncSessionView {
   return {

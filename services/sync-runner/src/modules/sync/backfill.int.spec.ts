@@ -99,6 +99,7 @@ beforeAll(async () => {
       KAFKA_TOPIC_PREFIX: uniqueId('sync-'),
       SYNC_RUNNER_GROUP_ID: uniqueId('sync-runner-'),
       ENCRYPTION_KEYS: KEYS,
+      API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
       SYNC_POLL_INTERVAL_MS: '100',
       SYNC_RETRY_BACKOFF_MS: '100',
       SYNC_SEGMENTS_PER_ENTITY: '4',

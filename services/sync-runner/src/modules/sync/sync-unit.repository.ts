@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
 import {
   canTransition,
@@ -28,7 +30,22 @@ export interface ClaimedUnit {
   readonly splittable: boolean;
   readonly cursor: string | null;
   readonly attempts: number;
+  /**
+   * This claim's lease token: every later change of the unit (renewal, checkpoint, split,
+   * release, failure) must present it, so a worker whose lease expired and was taken over by
+   * another claim (another worker of the same replica included) can change nothing.
+   */
+  readonly leaseToken: string;
 }
+
+/** A record the write path refused, as listed on its unit (`failed_records`). */
+export interface FailedRecord {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Failed records kept per unit (the count in `failed` goes on). */
+export const MAX_FAILED_RECORDS = 50;
 
 export interface PageCheckpoint {
   readonly cursor: string | null;
@@ -36,11 +53,25 @@ export interface PageCheckpoint {
   readonly fetched: number;
   readonly written: number;
   readonly skipped: number;
+  readonly failed: readonly FailedRecord[];
   readonly requests: number;
   readonly throttles: number;
 }
 
-export class LeaseLostError extends Error {}
+/** What a unit change whose lease had passed to another claim was refused for. */
+export type LeaseOperation = 'renew' | 'checkpoint' | 'split' | 'release' | 'fail';
+
+/** The unit's lease belongs to another claim now: the change was refused, nothing applied. */
+export class LeaseLostError extends Error {
+  readonly unitId: string;
+  readonly operation: LeaseOperation;
+
+  constructor(unitId: string, operation: LeaseOperation) {
+    super(`lease of sync unit ${unitId} lost (${operation} refused)`);
+    this.unitId = unitId;
+    this.operation = operation;
+  }
+}
 export class SessionNotRunningError extends Error {}
 
 interface UnitRow {
@@ -54,6 +85,7 @@ interface UnitRow {
   splittable: boolean;
   cursor: string | null;
   attempts: number;
+  lease_token: string;
 }
 
 const toUnit = (r: UnitRow): ClaimedUnit => ({
@@ -67,6 +99,7 @@ const toUnit = (r: UnitRow): ClaimedUnit => ({
   splittable: r.splittable,
   cursor: r.cursor,
   attempts: r.attempts,
+  leaseToken: r.lease_token,
 });
 
 const DEPS_SQL = `CASE u.entity_type ${Object.entries(DEPENDS_ON)
@@ -93,7 +126,9 @@ export interface ListedPage {
  * Sync units (`sync_units`, this repository is their one writer): the session's work split by
  * entity type and created-time segment. Claims are atomic (`FOR UPDATE SKIP LOCKED`) and leased;
  * the session with the fewest running units goes first, so one big sync cannot starve the
- * others. Session status changes that go with a unit's (planned, failed, resumed) are made by
+ * others. Each claim gets a lease token of its own; renewals, checkpoints, splits, releases and
+ * failures change the unit only while it still holds that token (else LeaseLostError, nothing
+ * applied), so a worker that stalled past its lease cannot overwrite its successor's work. Session status changes that go with a unit's (planned, failed, resumed) are made by
  * the SyncSessionRepository in the same transaction.
  */
 export class SyncUnitRepository {
@@ -122,6 +157,7 @@ export class SyncUnitRepository {
     });
   }
 
+  /** Claims the fairest claimable unit for `owner` (a worker), with a fresh lease token. */
   async claim(owner: string, leaseMs: number): Promise<ClaimedUnit | undefined> {
     const rows = await this.#prisma.$queryRawUnsafe<UnitRow[]>(
       `WITH candidate AS (
@@ -141,52 +177,66 @@ export class SyncUnitRepository {
            s.created_at, u.segment
          LIMIT 1
          FOR UPDATE OF u SKIP LOCKED)
-       UPDATE sync_units SET status = 'running', lease_owner = $1,
+       UPDATE sync_units SET status = 'running', lease_owner = $1, lease_token = $3::uuid,
          lease_expires_at = now() + ($2::int * interval '1 millisecond'),
          attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()
        FROM candidate WHERE sync_units.id = candidate.id
        RETURNING sync_units.id, sync_units.session_id, sync_units.workspace_id, sync_units.entity_type,
          sync_units.segment, sync_units.created_gte, sync_units.created_lt, sync_units.splittable,
-         sync_units.cursor, sync_units.attempts`,
+         sync_units.cursor, sync_units.attempts, sync_units.lease_token::text AS lease_token`,
       owner,
       leaseMs,
+      randomUUID(),
     );
     return rows[0] ? toUnit(rows[0]) : undefined;
   }
 
   /**
+   * Extends the lease of a unit this claim still holds (a long provider call or write), without
+   * counting as progress. False when the lease has passed to another claim.
+   */
+  async renew(unit: ClaimedUnit, leaseMs: number): Promise<boolean> {
+    const n = await this.#prisma.$executeRaw`
+      UPDATE sync_units SET lease_expires_at = now() + (${leaseMs}::int * interval '1 millisecond')
+      WHERE id = ${unit.id}::uuid AND lease_token = ${unit.leaseToken}::uuid AND status = 'running'`;
+    return n === 1;
+  }
+
+  /**
    * Writes one page through the shared version-gated write path and commits the unit's checkpoint
    * in the same transaction: nothing is saved if the lease was lost or the session stopped
-   * running. Returns how many changes were applied.
+   * running. A record the database refuses (after the write path's storable-text policy) does
+   * not fail the page: it is counted in `failed` and listed in `failed_records` (the first
+   * MAX_FAILED_RECORDS, id and reason). Returns how many changes were applied and which failed.
    */
   async commitPage(
     unit: ClaimedUnit,
-    owner: string,
     leaseMs: number,
     page: ListedPage,
-  ): Promise<{ written: number }> {
+  ): Promise<{ written: number; failed: FailedRecord[] }> {
     return this.#prisma.$transaction(async (tx) => {
       const applied = page.changes.length
-        ? await this.#writes.applyChanges(page.changes, { tx })
-        : { outcomes: [] };
+        ? await this.#writes.applyChanges(page.changes, { tx, isolateFailures: true })
+        : { outcomes: [], failures: [] };
       const written = applied.outcomes.filter((o) => o === 'applied').length;
-      await this.#checkpoint(tx, unit, owner, leaseMs, {
+      const failed = applied.failures.map((f) => ({ id: f.externalId, reason: f.reason }));
+      await this.#checkpoint(tx, unit, leaseMs, {
         cursor: page.nextCursor,
         done: page.nextCursor === null,
         fetched: page.changes.length,
         written,
-        skipped: page.changes.length - written,
+        skipped: page.changes.length - written - failed.length,
+        failed,
         requests: page.requests,
         throttles: page.throttles,
       });
-      return { written };
+      return { written, failed };
     });
   }
 
   async #checkpoint(
     tx: Tx,
     unit: ClaimedUnit,
-    owner: string,
     leaseMs: number,
     page: PageCheckpoint,
   ): Promise<void> {
@@ -196,20 +246,23 @@ export class SyncUnitRepository {
       UPDATE sync_units SET
         cursor = ${page.cursor},
         fetched = fetched + ${page.fetched}, written = written + ${page.written},
-        skipped = skipped + ${page.skipped}, pages = pages + 1,
+        skipped = skipped + ${page.skipped}, failed = failed + ${page.failed.length},
+        failed_records = CASE WHEN ${page.failed.length}::int = 0 THEN failed_records
+          ELSE jsonb_path_query_array(failed_records || ${JSON.stringify(page.failed)}::jsonb,
+                 ${`$[0 to ${MAX_FAILED_RECORDS - 1}]`}::jsonpath) END,
+        pages = pages + 1,
         requests = requests + ${page.requests}, throttles = throttles + ${page.throttles},
         lease_expires_at = now() + (${leaseMs}::int * interval '1 millisecond'),
         status = CASE WHEN ${page.done} THEN 'done'::sync_unit_status ELSE status END,
         finished_at = CASE WHEN ${page.done} THEN now() ELSE finished_at END,
         updated_at = now()
-      WHERE id = ${unit.id}::uuid AND lease_owner = ${owner} AND status = 'running'`;
-    if (updated !== 1) throw new LeaseLostError(unit.id);
+      WHERE id = ${unit.id}::uuid AND lease_token = ${unit.leaseToken}::uuid AND status = 'running'`;
+    if (updated !== 1) throw new LeaseLostError(unit.id, 'checkpoint');
   }
 
   /** Replaces a whole-entity unit by created-time segments (the first keeps this unit's row). */
   async split(
     unit: ClaimedUnit,
-    owner: string,
     ranges: readonly { gte: number | null; lt: number | null }[],
     requests: number,
   ): Promise<ClaimedUnit> {
@@ -219,8 +272,8 @@ export class SyncUnitRepository {
       const updated = await tx.$executeRaw`
         UPDATE sync_units SET created_gte = ${first.gte}, created_lt = ${first.lt},
           splittable = false, cursor = NULL, requests = requests + ${requests}, updated_at = now()
-        WHERE id = ${unit.id}::uuid AND lease_owner = ${owner} AND status = 'running'`;
-      if (updated !== 1) throw new LeaseLostError(unit.id);
+        WHERE id = ${unit.id}::uuid AND lease_token = ${unit.leaseToken}::uuid AND status = 'running'`;
+      if (updated !== 1) throw new LeaseLostError(unit.id, 'split');
       let segment = unit.segment;
       for (const range of rest) {
         segment++;
@@ -240,22 +293,33 @@ export class SyncUnitRepository {
     });
   }
 
-  /** Gives a unit back (shutdown, session stopped, transient failure) to be claimed later. */
-  async release(unit: ClaimedUnit, owner: string, opts: { delayMs?: number; error?: string } = {}) {
-    await this.#prisma.$executeRaw`
-      UPDATE sync_units SET status = 'pending', lease_owner = NULL,
+  /**
+   * Gives a unit back (shutdown, session stopped, transient failure) to be claimed later. False
+   * (nothing changed) when the lease had passed to another claim.
+   */
+  async release(
+    unit: ClaimedUnit,
+    opts: { delayMs?: number; error?: string } = {},
+  ): Promise<boolean> {
+    const n = await this.#prisma.$executeRaw`
+      UPDATE sync_units SET status = 'pending', lease_owner = NULL, lease_token = NULL,
         lease_expires_at = ${opts.delayMs ? new Date(Date.now() + opts.delayMs) : null},
         last_error = COALESCE(${opts.error ?? null}, last_error), updated_at = now()
-      WHERE id = ${unit.id}::uuid AND lease_owner = ${owner} AND status = 'running'`;
+      WHERE id = ${unit.id}::uuid AND lease_token = ${unit.leaseToken}::uuid AND status = 'running'`;
+    return n === 1;
   }
 
-  /** A permanent failure: the unit and its session end `failed` with the error. */
+  /**
+   * A permanent failure: the unit and its session end `failed` with the error, only while this
+   * claim holds the unit (else LeaseLostError: a stale worker never fails a session).
+   */
   async fail(unit: ClaimedUnit, error: { code: string; message: string }): Promise<void> {
     await this.#prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`
+      const n = await tx.$executeRaw`
         UPDATE sync_units SET status = 'failed', last_error = ${error.message}, lease_owner = NULL,
-          lease_expires_at = NULL, finished_at = now(), updated_at = now()
-        WHERE id = ${unit.id}::uuid`;
+          lease_token = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+        WHERE id = ${unit.id}::uuid AND lease_token = ${unit.leaseToken}::uuid AND status = 'running'`;
+      if (n !== 1) throw new LeaseLostError(unit.id, 'fail');
       await this.#sessions.markFailed(
         unit.sessionId,
         { ...error, entityType: unit.entityType, segment: unit.segment },
@@ -273,16 +337,16 @@ export class SyncUnitRepository {
   async resume(sessionId: string): Promise<boolean> {
     return this.#prisma.$transaction(async (tx) => {
       const stalled = await tx.$executeRaw`
-        UPDATE sync_units SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
-          updated_at = now()
+        UPDATE sync_units SET status = 'pending', lease_owner = NULL, lease_token = NULL,
+          lease_expires_at = NULL, updated_at = now()
         WHERE session_id = ${sessionId}::uuid AND status = 'running' AND lease_expires_at < now()
           AND EXISTS (SELECT 1 FROM payment_sync_sessions s
                       WHERE s.id = ${sessionId}::uuid AND s.status = 'running')`;
       if (stalled > 0) return true;
       if (!(await this.#sessions.reopen(sessionId, tx))) return false;
       await tx.$executeRaw`
-        UPDATE sync_units SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,
-          attempts = 0, updated_at = now()
+        UPDATE sync_units SET status = 'pending', lease_owner = NULL, lease_token = NULL,
+          lease_expires_at = NULL, attempts = 0, updated_at = now()
         WHERE session_id = ${sessionId}::uuid AND status <> 'done'`;
       return true;
     });

@@ -11,7 +11,7 @@ export interface SyncWorkerPoolDeps {
   readonly unitRunner: UnitRunner;
   readonly syncMetrics: SyncMetrics;
   readonly logger: Logger;
-  /** The lease owner of this replica's claims. */
+  /** This replica's name; a claim's lease owner is `<workerId>/w<worker index>`. */
   readonly workerId: string;
   readonly config: {
     readonly syncRunner: {
@@ -93,7 +93,8 @@ export class SyncWorkerPool {
             }
           }
         }
-        const unit = await this.#units.claim(this.#owner, this.#leaseMs);
+        // Owner names the worker (for people); the claim's lease token is what guards the unit.
+        const unit = await this.#units.claim(`${this.#owner}/w${index}`, this.#leaseMs);
         if (unit) {
           this.#metrics.activeUnits.inc();
           try {

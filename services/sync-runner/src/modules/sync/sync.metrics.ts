@@ -15,6 +15,8 @@ export class SyncMetrics {
   readonly activeUnits: Gauge;
   readonly unitsFinished: Counter<'outcome'>;
   readonly sessionsFinished: Counter<'status'>;
+  readonly leaseLost: Counter<'operation'>;
+  readonly failedRecords: Counter<'entity_type'>;
 
   constructor({ metrics }: SyncMetricsDeps) {
     const registers = [metrics];
@@ -72,6 +74,18 @@ export class SyncMetrics {
       name: 'paysync_sync_sessions_finished_total',
       help: 'Sessions this replica completed or failed',
       labelNames: ['status'],
+      registers,
+    });
+    this.leaseLost = new Counter({
+      name: 'paysync_sync_lease_lost_total',
+      help: 'Unit changes refused because the lease had passed to another claim (a stale worker), by operation',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.failedRecords = new Counter({
+      name: 'paysync_sync_failed_records_total',
+      help: 'Backfill records the database refused; listed on their unit, the session goes on',
+      labelNames: ['entity_type'],
       registers,
     });
   }

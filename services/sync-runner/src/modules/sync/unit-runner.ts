@@ -9,6 +9,7 @@ import { AppError, isRetryable } from '@paysync/errors';
 import { withSpan, type Logger } from '@paysync/observability';
 import type { BillingProvider, ListPage, ProviderFactory } from '@paysync/providers';
 
+import { LeaseKeeper } from './lease-keeper.js';
 import {
   LeaseLostError,
   SessionNotRunningError,
@@ -26,11 +27,10 @@ export interface UnitRunnerDeps {
   readonly rateLimiterFactory: RateLimiterFactory;
   readonly syncMetrics: SyncMetrics;
   readonly logger: Logger;
-  /** The lease owner of this replica's units. */
-  readonly workerId: string;
   readonly config: {
     readonly syncRunner: {
       readonly leaseMs: number;
+      readonly maxRenewMs: number;
       readonly pageSize: number;
       readonly segments: number;
       readonly maxUnitAttempts: number;
@@ -40,8 +40,8 @@ export interface UnitRunnerDeps {
 }
 
 interface UnitRunnerSettings {
-  readonly owner: string;
   readonly leaseMs: number;
+  readonly maxRenewMs: number;
   readonly pageSize: number;
   readonly segments: number;
   readonly maxUnitAttempts: number;
@@ -76,7 +76,6 @@ export class UnitRunner {
     rateLimiterFactory,
     syncMetrics,
     logger,
-    workerId,
     config,
   }: UnitRunnerDeps) {
     this.#units = syncUnitRepository;
@@ -85,10 +84,11 @@ export class UnitRunner {
     this.#providerFactory = providerFactory;
     this.#rateLimiterFactory = rateLimiterFactory;
     this.#metrics = syncMetrics;
-    const { leaseMs, pageSize, segments, maxUnitAttempts, retryBackoffMs } = config.syncRunner;
+    const { leaseMs, maxRenewMs, pageSize, segments, maxUnitAttempts, retryBackoffMs } =
+      config.syncRunner;
     this.#settings = {
-      owner: workerId,
       leaseMs,
+      maxRenewMs,
       pageSize,
       segments,
       maxUnitAttempts,
@@ -97,7 +97,12 @@ export class UnitRunner {
     this.#logger = logger.child({ component: 'UnitRunner' });
   }
 
-  /** Runs the unit to completion, or until `shouldStop()`; never throws. */
+  /**
+   * Runs the unit to completion, or until `shouldStop()`; never throws. Its lease is renewed while
+   * the worker waits on the provider or the database (LeaseKeeper); every change of the unit
+   * presents the claim's token, so if the lease passed to another claim meanwhile, this run's
+   * remaining writes are refused and it stops.
+   */
   async run(claimed: ClaimedUnit, shouldStop: () => boolean): Promise<void> {
     const log = this.#logger.child({
       sessionId: claimed.sessionId,
@@ -106,6 +111,13 @@ export class UnitRunner {
       segment: claimed.segment,
     });
     let unit = claimed;
+    const lease = new LeaseKeeper(
+      this.#units,
+      claimed,
+      { leaseMs: this.#settings.leaseMs, maxRenewMs: this.#settings.maxRenewMs },
+      this.#metrics,
+      log,
+    ).start();
     try {
       if (unit.attempts > this.#settings.maxUnitAttempts) {
         await this.#units.fail(unit, {
@@ -134,9 +146,11 @@ export class UnitRunner {
       if (unit.splittable && unit.cursor === null && this.#settings.segments > 1) {
         unit = await this.#maybeSplit(unit, provider, limiter);
       }
-      await this.#pages(unit, provider, limiter, shouldStop, log);
+      await this.#pages(unit, provider, limiter, lease, shouldStop, log);
     } catch (err) {
       await this.#onError(unit, err, log);
+    } finally {
+      lease.stop();
     }
   }
 
@@ -144,6 +158,7 @@ export class UnitRunner {
     unit: ClaimedUnit,
     provider: BillingProvider,
     limiter: ProviderRateLimiter,
+    lease: LeaseKeeper,
     shouldStop: () => boolean,
     log: Logger,
   ): Promise<void> {
@@ -187,7 +202,7 @@ export class UnitRunner {
               'paysync.page.requests': page.requests,
             },
           },
-          () => this.#commit(unit, page, next, limiter),
+          () => this.#commit(unit, page, next, limiter, lease),
         );
       } catch (err) {
         await prefetch?.catch(() => undefined);
@@ -196,7 +211,7 @@ export class UnitRunner {
       if (!next) break;
       if (shouldStop()) {
         await prefetch?.catch(() => undefined);
-        await this.#units.release(unit, this.#settings.owner);
+        await this.#units.release(unit);
         log.info('Sync unit handed back (shutting down)');
         return;
       }
@@ -215,21 +230,37 @@ export class UnitRunner {
     page: ListPage,
     next: string | null,
     limiter: ProviderRateLimiter,
+    lease: LeaseKeeper,
   ): Promise<void> {
+    // Another claim holds the unit now: its write would be refused anyway.
+    if (lease.lost) throw new LeaseLostError(unit.id, 'checkpoint');
     const throttles = limiter.takeThrottles();
     const started = performance.now();
-    const result = await this.#units.commitPage(
-      unit,
-      this.#settings.owner,
-      this.#settings.leaseMs,
-      { changes: page.changes, nextCursor: next, requests: page.requests, throttles },
-    );
+    const result = await this.#units.commitPage(unit, this.#settings.leaseMs, {
+      changes: page.changes,
+      nextCursor: next,
+      requests: page.requests,
+      throttles,
+    });
+    lease.progressed();
     const labels = { entity_type: unit.entityType };
+    if (result.failed.length > 0) {
+      this.#metrics.failedRecords.inc(labels, result.failed.length);
+      this.#logger.warn(
+        {
+          sessionId: unit.sessionId,
+          unitId: unit.id,
+          entityType: unit.entityType,
+          failed: result.failed,
+        },
+        'Sync page: records the database refused were left out (listed on the unit)',
+      );
+    }
     this.#metrics.writeSeconds.observe(labels, (performance.now() - started) / 1000);
     this.#metrics.records.inc({ ...labels, outcome: 'written' }, result.written);
     this.#metrics.records.inc(
       { ...labels, outcome: 'skipped' },
-      page.changes.length - result.written,
+      page.changes.length - result.written - result.failed.length,
     );
     this.#metrics.pages.inc(labels);
     this.#metrics.requests.inc(labels, page.requests);
@@ -252,7 +283,7 @@ export class UnitRunner {
     let requests = first.requests;
     const created = first.changes.map(createdOf).filter((c): c is number => c !== undefined);
     if (!first.nextCursor || created.length === 0) {
-      return this.#units.split(unit, this.#settings.owner, [{ gte: null, lt: null }], requests);
+      return this.#units.split(unit, [{ gte: null, lt: null }], requests);
     }
     const newest = Math.max(...created);
     let lo = EPOCH_FLOOR;
@@ -282,23 +313,23 @@ export class UnitRunner {
       },
       'Sync unit split into segments',
     );
-    return this.#units.split(unit, this.#settings.owner, ranges, requests);
+    return this.#units.split(unit, ranges, requests);
   }
 
   async #onError(unit: ClaimedUnit, err: unknown, log: Logger): Promise<void> {
     try {
       if (err instanceof SessionNotRunningError) {
-        await this.#units.release(unit, this.#settings.owner);
+        await this.#units.release(unit);
         log.info({ status: err.message }, 'Sync unit stopped: session no longer running');
         return;
       }
       if (err instanceof LeaseLostError) {
-        log.warn('Sync unit lease lost to another runner; stopping');
+        this.#leaseLost(err, log);
         return;
       }
       if (isRetryable(err) && unit.attempts < this.#settings.maxUnitAttempts) {
         const delayMs = Math.min(60_000, this.#settings.retryBackoffMs * 2 ** (unit.attempts - 1));
-        await this.#units.release(unit, this.#settings.owner, {
+        await this.#units.release(unit, {
           delayMs,
           error: err instanceof Error ? err.message : String(err),
         });
@@ -314,8 +345,18 @@ export class UnitRunner {
       this.#metrics.sessionsFinished.inc({ status: 'failed' });
       log.error({ err, code }, 'Sync unit failed; session failed');
     } catch (inner) {
-      log.error({ err: inner, cause: err }, 'Could not record the sync unit failure');
+      if (inner instanceof LeaseLostError) this.#leaseLost(inner, log, err);
+      else log.error({ err: inner, cause: err }, 'Could not record the sync unit failure');
     }
+  }
+
+  /** A stale worker's change was refused (another claim holds the unit): counted and logged. */
+  #leaseLost(err: LeaseLostError, log: Logger, cause?: unknown): void {
+    this.#metrics.leaseLost.inc({ operation: err.operation });
+    log.warn(
+      { operation: err.operation, ...(cause !== undefined && { cause }) },
+      "Sync unit lease held by another claim: this worker's change was refused; stopping",
+    );
   }
 }
 
