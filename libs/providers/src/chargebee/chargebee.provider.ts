@@ -236,9 +236,8 @@ export class ChargebeeProvider implements BillingProvider {
       ...(CREATED_FILTER.has(resource) &&
         params.createdLt !== undefined && { 'created_at[before]': params.createdLt }),
     };
-    const { result, attempts } = await this.#call(`list ${resource}`, () =>
-      this.#resource(resource).list(query),
-    );
+    const api = this.#resource(resource);
+    const { result, attempts } = await this.#call(`list ${resource}`, () => api.list(query));
     const fetchedAt = responseTime(result.headers);
     const entries = Array.isArray(result.list) ? (result.list as ChargebeeObject[]) : [];
     const changes = entries
@@ -258,10 +257,9 @@ export class ChargebeeProvider implements BillingProvider {
     ctx: ChangeContext,
   ): Promise<CanonicalChange> {
     const resource = RESOURCE_OF[entityType];
+    const api = this.#resource(resource);
     try {
-      const { result } = await this.#call(`retrieve ${resource}`, () =>
-        this.#resource(resource).retrieve(externalId),
-      );
+      const { result } = await this.#call(`retrieve ${resource}`, () => api.retrieve(externalId));
       const object = result[resource] as ChargebeeObject | undefined;
       const change = object
         ? toChange(resource, object, {
@@ -340,10 +338,14 @@ export class ChargebeeProvider implements BillingProvider {
     return this.mode === 'live';
   }
 
-  #resource(resource: ChargebeeResourceName): SdkResource {
-    const sdk = this.#chargebee as unknown as Record<string, SdkResource>;
-    const key = resource === 'item_price' ? 'itemPrice' : resource;
-    return sdk[key] as SdkResource;
+  #resource(resource: ChargebeeResourceName | undefined): SdkResource {
+    const sdk = this.#chargebee as unknown as Record<string, SdkResource | undefined>;
+    const api = resource && sdk[resource === 'item_price' ? 'itemPrice' : resource];
+    if (!api)
+      throw new ValidationError(`Chargebee has no synced resource ${String(resource)}`, [
+        { path: 'entityType', message: 'not a synced entity type' },
+      ]);
+    return api;
   }
 
   /**
@@ -367,10 +369,7 @@ export class ChargebeeProvider implements BillingProvider {
         const e = (err ?? {}) as SdkError;
         const status = e.http_status_code ?? e.http_code;
         const throttled = status === 429 || e.api_error_code === 'api_request_limit_exceeded';
-        const retryable =
-          throttled ||
-          status === undefined || // network error, no HTTP answer
-          status >= 500;
+        const retryable = throttled || (status === undefined ? isNetworkError(err) : status >= 500);
         const retryAfterHeader = e.headers?.['retry-after'];
         const retryAfterMs =
           retryAfterHeader !== undefined && /^\d+$/.test(retryAfterHeader)
@@ -408,6 +407,18 @@ export class ChargebeeProvider implements BillingProvider {
       }
     }
   }
+}
+
+/**
+ * No HTTP answer: fetch's `TypeError: fetch failed` (reset, refused, DNS; the reason in `cause`) or
+ * an abort. A TypeError of our own (a bug) is not one, and is not retried.
+ */
+function isNetworkError(err: unknown): boolean {
+  // Duck-typed: fetch's errors come from another realm than ours under test runners' VMs.
+  const e = err as { name?: unknown; message?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return true;
+  return e.name === 'TypeError' && (e.message === 'fetch failed' || e.cause !== undefined);
 }
 
 /** The response's `Date` in ms (what a list page was current at), else now. */

@@ -743,7 +743,6 @@ const GENERATORS: Record<ChargebeeResource, (i: number, pick: Pick) => SimObject
       status: 'success',
       masked_card_number: '************1111',
       currency_code: 'USD',
-      base_currency_code: 'USD',
       amount_unused: 0,
       linked_invoices: pick('invoice', i)
         ? [
