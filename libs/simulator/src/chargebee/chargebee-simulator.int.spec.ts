@@ -44,7 +44,7 @@ afterEach(async () => {
 describe('Chargebee simulator', () => {
   it('answers 401 in Chargebee’s error JSON without the right Basic credentials', async () => {
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { authorization: auth('test_other_key') },
       { authorization: 'Bearer test_sim_key' },
     ]) {
