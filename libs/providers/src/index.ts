@@ -56,3 +56,15 @@ export {
   verifyStripeWebhook,
 } from './stripe/stripe.webhook.js';
 export { claimedAccountId, mapProviderEvent, verifyProviderWebhook } from './webhooks.js';
+export { CHARGEBEE_CAPABILITIES, ChargebeeProvider } from './chargebee/chargebee.provider.js';
+export type {
+  ChargebeeListPageParams,
+  ChargebeeProviderOptions,
+} from './chargebee/chargebee.provider.js';
+export {
+  CHARGEBEE_EVENT_TYPES,
+  chargebeeEventToProviderEvent,
+  mapChargebeeEvent,
+  parseChargebeeEvent,
+  verifyChargebeeWebhook,
+} from './chargebee/chargebee.webhook.js';
