@@ -1,7 +1,7 @@
 // `npm run bench [-- <scenario …>] [--count N] [--runs N]`: named benchmark scenarios against the
 // local stack (started if needed). Prints a table per scenario and writes
 // bench-results/<scenario>-<timestamp>.json with the machine and date. Scenarios: write-path, webhooks, backfill,
-// backfill-fairness, reconcile.
+// backfill-fairness, reconcile, peers (paysync vs @stripe/sync-engine side by side; not run by default).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { backfillFairness } from './backfill-fairness.js';
 import { backfill } from './backfill.js';
+import { peers } from './peers.js';
 import { reconcile } from './reconcile.js';
 import { webhooks } from './webhooks.js';
 import { writePath } from './write-path.js';
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   backfill,
   'backfill-fairness': backfillFairness,
   reconcile,
+  peers,
 };
 
 const args = process.argv.slice(2);
@@ -31,7 +33,8 @@ const flag = (name: string) => {
   return i >= 0 ? Number(args[i + 1]) : undefined;
 };
 const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
-const selected = positional.length > 0 ? positional : Object.keys(SCENARIOS);
+const selected =
+  positional.length > 0 ? positional : Object.keys(SCENARIOS).filter((s) => s !== 'peers');
 for (const name of selected) {
   if (!SCENARIOS[name]) {
     console.error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
