@@ -6,7 +6,8 @@
 // nothing left in the outbox. Prints a table and writes bench-results/chaos-<date>.md.
 //
 // The full run stops and kills Kafka and PostgreSQL, so it brings up a SEPARATE stack instance
-// (ports CHAOS_PG_PORT=56432, CHAOS_KAFKA_PORT=59192 by default, its own state dir) and stops it
+// (PostgreSQL from CHAOS_PG_PORT=25432, Kafka from CHAOS_KAFKA_PORT=29192, the first free ones,
+// outside the ephemeral port range; its own state dir) and stops it
 // at the end. `--short` runs one scenario (SIGKILL of the processor) on the shared stack with a
 // database and topic prefix of its own. Everything binds 127.0.0.1; every wait has a deadline.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { SERVICES, ServiceFleet, type ServiceName } from './services.js';
 import {
   chaosDatabase,
   deleteTopics,
+  pickStackPorts,
   repoRoot,
   separateStack,
   sharedStack,
@@ -326,10 +328,12 @@ async function main(): Promise<number> {
   log(SHORT ? 'short run: one scenario on the shared stack' : 'full run: separate stack instance');
   stack = SHORT
     ? sharedStack()
-    : separateStack({
-        pgPort: Number(process.env.CHAOS_PG_PORT ?? 56432),
-        kafkaPort: Number(process.env.CHAOS_KAFKA_PORT ?? 59192),
-      });
+    : separateStack(
+        await pickStackPorts(
+          Number(process.env.CHAOS_PG_PORT ?? 25432),
+          Number(process.env.CHAOS_KAFKA_PORT ?? 29192),
+        ),
+      );
   database = await chaosDatabase(stack, `paysync_chaos_${RUN_ID}`);
   const keys = `c1:${KeyRing.generateKey()}`;
   sim = new StripeSimulator({

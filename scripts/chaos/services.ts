@@ -2,7 +2,7 @@
 // in its own process group so SIGKILL takes down all of it, on a fixed port per service so a
 // restarted ingress keeps the webhook URL. Logs go to one file per service.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 import { freePort } from '@paysync/testkit';
@@ -106,8 +106,11 @@ export class ServiceFleet {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await this.ready(service)) return;
-      if (this.#running.get(service)?.child.exitCode != null)
-        throw new Error(`${service} exited during start-up (see ${this.#logDir}/${service}.log)`);
+      if (this.#running.get(service)?.child.exitCode != null) {
+        const file = join(this.#logDir, `${service}.log`);
+        const tail = existsSync(file) ? readFileSync(file, 'utf8').slice(-1500) : '';
+        throw new Error(`${service} exited during start-up (${file}):\n${tail}`);
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`${service} not ready after ${timeoutMs} ms (see ${this.#logDir})`);

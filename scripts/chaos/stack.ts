@@ -4,6 +4,7 @@
 // run kills only a service, so it may use the shared stack (its own database and topic prefix).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,7 +56,18 @@ export function separateStack({
   };
   if (pgPort === 55432 || kafkaPort === 59092)
     throw new Error('the chaos stack must not use the shared stack ports');
-  stackCommand(stackEnv, ['up']);
+  try {
+    stackCommand(stackEnv, ['up']);
+  } catch (err) {
+    // Half started (one component up, the other failed): stop what did start.
+    try {
+      stackCommand(stackEnv, ['down']);
+    } catch {
+      // nothing was running
+    }
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     stackEnv,
     pgPort,
@@ -68,6 +80,32 @@ export function separateStack({
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Ports for a separate instance: below the kernel's ephemeral range (32768+), so an outgoing
+ * connection cannot take one while the component is down; the first free candidates from `pg` and
+ * `kafka` (Kafka also needs the next port, for its controller).
+ */
+export async function pickStackPorts(
+  pg: number,
+  kafka: number,
+): Promise<{ pgPort: number; kafkaPort: number }> {
+  for (let i = 0; i < 20; i++) {
+    const pgPort = pg + i * 10;
+    const kafkaPort = kafka + i * 10;
+    if ((await portFree(pgPort)) && (await portFree(kafkaPort)) && (await portFree(kafkaPort + 1)))
+      return { pgPort, kafkaPort };
+  }
+  throw new Error(`no free ports near ${pg} / ${kafka}`);
 }
 
 /** The shared stack (started if needed, never stopped, never faulted). */
