@@ -11,6 +11,7 @@
 // the engine imports is wrapped to point it at the simulator (PEER_STRIPE_BASE_URL), and every mode
 // checks afterwards that the client really points there.
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 import { StripeSync, runMigrations } from '@stripe/sync-engine';
 import Stripe from 'stripe';
@@ -54,7 +55,6 @@ async function engine() {
     backfillRelatedEntities: false,
     logger,
   });
-  // eslint-disable-next-line no-underscore-dangle
   const api = sync.stripe._api;
   if (api.host !== simulator.hostname || String(api.port) !== simulator.port) {
     throw new Error(
