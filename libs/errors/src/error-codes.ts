@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   // 401 / 403 / 404 / 409 / 413 / 429
   UNAUTHORIZED: 'Missing or invalid credentials',
   FORBIDDEN: 'The credential may not perform this action',
+  INSUFFICIENT_SCOPE: 'The API key lacks the scope the operation requires',
   NOT_FOUND: 'The resource does not exist or is not visible to the caller',
   ROUTE_NOT_FOUND: 'No route matches the request',
   CONFLICT: 'The request conflicts with the current state',

@@ -1,4 +1,5 @@
 import type { Principal } from '../modules/auth/auth.service.js';
+import type { RequiredScope } from '../modules/auth/scopes.js';
 
 /** What a handler tells the audit hook beyond the route and params (never a secret). */
 interface AuditNote {
@@ -18,6 +19,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Default `any`. */
     access?: RouteAccess;
+    /**
+     * The API key scope the route needs (issue 15 item 6); default `read` for GET, `admin` for
+     * anything else. `access: 'admin'` routes need the admin token (`admin-token`).
+     */
+    scope?: RequiredScope;
     /** Resource type recorded in the audit trail for mutating calls. */
     resource?: string;
     /** Skip authentication (the OpenAPI document and docs page only). */

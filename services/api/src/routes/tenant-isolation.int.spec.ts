@@ -3,6 +3,7 @@ import { anEvent } from '@paysync/db/testing';
 import { stripeObjectToChange } from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
 
+import type { ApiKeyScope, RequiredScope } from '../modules/auth/scopes.js';
 import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
 import { createConnection } from '../testing/management-api.js';
 
@@ -12,65 +13,87 @@ import type { OpenAPIV3 } from 'openapi-types';
  * Every route under /workspaces/{workspaceId} — taken from the OpenAPI document, which lists every
  * registered route — answers 404 to a credential of another workspace, and to its own credential
  * when a resource id in the path belongs to another workspace. A route added without an entry in
- * BODIES fails this test, so no route can skip it.
+ * ROUTES fails this test, so no route can skip it.
+ *
+ * The scope column (issue 15 item 6): what an API key needs for the route (`read` < `write` <
+ * `admin`). In its own workspace a key whose scopes do not reach it gets 403 INSUFFICIENT_SCOPE
+ * and changes nothing; in another workspace every key gets 404, whatever its scope.
  */
-const BODIES: Record<string, unknown> = {
-  getWorkspace: undefined,
-  renameWorkspace: { name: 'hijacked' },
-  createApiKey: { name: 'intruder' },
-  listApiKeys: undefined,
-  revokeApiKey: undefined,
-  listAuditLog: undefined,
-  createConnection: { provider: 'stripe', apiKey: 'sk_test_intruderKey0001' },
-  listConnections: undefined,
-  getConnection: undefined,
-  updateConnection: { isActive: false },
-  deleteConnection: undefined,
-  testConnection: undefined,
-  registerWebhookEndpoint: { url: 'https://evil.example.com/hook' },
-  startInitialSync: {},
-  listSyncSessions: undefined,
-  getSyncSession: undefined,
-  cancelSyncSession: undefined,
-  listProviders: undefined,
-  recoverSyncSession: { sessionId: '00000000-0000-4000-8000-000000000001', mode: 'resume' },
-  listRecoverableSessions: undefined,
-  listEvents: undefined,
-  listFailedEvents: undefined,
-  replayEvents: { filter: { status: 'dead' }, reason: 'intruder' },
-  getDeadLetterStats: undefined,
-  startReconciliation: { provider: 'stripe', repair: true },
-  listReconciliations: undefined,
-  getReconciliation: undefined,
-  getErrorRecoveryHealth: undefined,
-  getEvent: undefined,
-  listCustomers: undefined,
-  getCustomer: undefined,
-  listProducts: undefined,
-  getProduct: undefined,
-  listPrices: undefined,
-  getPrice: undefined,
-  listSubscriptions: undefined,
-  getSubscription: undefined,
-  listInvoices: undefined,
-  getInvoice: undefined,
-  listPaymentTransactions: undefined,
-  getPaymentTransaction: undefined,
+const ROUTES: Record<string, { scope: ApiKeyScope; body?: unknown }> = {
+  getWorkspace: { scope: 'read' },
+  renameWorkspace: { scope: 'admin', body: { name: 'hijacked' } },
+  createApiKey: { scope: 'admin', body: { name: 'intruder', scopes: ['admin'] } },
+  listApiKeys: { scope: 'read' },
+  revokeApiKey: { scope: 'admin' },
+  listAuditLog: { scope: 'read' },
+  createConnection: {
+    scope: 'admin',
+    body: { provider: 'stripe', apiKey: 'sk_test_intruderKey0001' },
+  },
+  listConnections: { scope: 'read' },
+  getConnection: { scope: 'read' },
+  updateConnection: { scope: 'admin', body: { isActive: false } },
+  deleteConnection: { scope: 'admin' },
+  testConnection: { scope: 'write' },
+  registerWebhookEndpoint: { scope: 'admin', body: { url: 'https://evil.example.com/hook' } },
+  startInitialSync: { scope: 'write', body: {} },
+  listSyncSessions: { scope: 'read' },
+  getSyncSession: { scope: 'read' },
+  cancelSyncSession: { scope: 'write' },
+  listProviders: { scope: 'read' },
+  recoverSyncSession: {
+    scope: 'write',
+    body: { sessionId: '00000000-0000-4000-8000-000000000001', mode: 'resume' },
+  },
+  listRecoverableSessions: { scope: 'read' },
+  listEvents: { scope: 'read' },
+  listFailedEvents: { scope: 'read' },
+  replayEvents: { scope: 'write', body: { filter: { status: 'dead' }, reason: 'intruder' } },
+  getDeadLetterStats: { scope: 'read' },
+  startReconciliation: { scope: 'write', body: { provider: 'stripe', repair: true } },
+  listReconciliations: { scope: 'read' },
+  getReconciliation: { scope: 'read' },
+  getErrorRecoveryHealth: { scope: 'read' },
+  getEvent: { scope: 'read' },
+  listCustomers: { scope: 'read' },
+  getCustomer: { scope: 'read' },
+  listProducts: { scope: 'read' },
+  getProduct: { scope: 'read' },
+  listPrices: { scope: 'read' },
+  getPrice: { scope: 'read' },
+  listSubscriptions: { scope: 'read' },
+  getSubscription: { scope: 'read' },
+  listInvoices: { scope: 'read' },
+  getInvoice: { scope: 'read' },
+  listPaymentTransactions: { scope: 'read' },
+  getPaymentTransaction: { scope: 'read' },
 };
+const BODIES: Record<string, unknown> = Object.fromEntries(
+  Object.entries(ROUTES).map(([op, r]) => [op, r.body]),
+);
 /** Routes outside a workspace, covered by their own tests (admin-only create, filtered list). */
-const NOT_WORKSPACE_SCOPED = ['createWorkspace', 'listWorkspaces'];
+const NOT_WORKSPACE_SCOPED_SCOPES: Record<string, RequiredScope> = {
+  createWorkspace: 'admin-token',
+  listWorkspaces: 'read',
+};
+const NOT_WORKSPACE_SCOPED = Object.keys(NOT_WORKSPACE_SCOPED_SCOPES);
+const RANK = { read: 0, write: 1, admin: 2 } as const;
 
 interface Tenant {
   id: string;
+  /** The workspace's first key: `admin` scope. */
   apiKey: string;
   apiKeyId: string;
+  /** A key of each scope, minted by the first key. */
+  keys: Record<ApiKeyScope, string>;
   ids: Record<string, string>;
 }
 
 let h: ApiHarness;
 let a: Tenant;
 let b: Tenant;
-let operations: { method: string; path: string; operationId: string }[];
+let c: Tenant;
+let operations: { method: string; path: string; operationId: string; scope: unknown }[];
 
 async function seedTenant(name: string): Promise<Tenant> {
   const ws = await h.createWorkspace(name);
@@ -89,6 +112,16 @@ async function seedTenant(name: string): Promise<Tenant> {
   const reconciliationId = reconciliation.json<{ reconciliationId: string }>().reconciliationId;
   const key = await h.call(ws.apiKey, { method: 'POST', url: `${base}/api-keys`, payload: {} });
   const keyId = key.json<{ id: string }>().id;
+  const mint = async (scope: ApiKeyScope) => {
+    const res = await h.call(ws.apiKey, {
+      method: 'POST',
+      url: `${base}/api-keys`,
+      payload: { name: `${scope} key`, scopes: [scope] },
+    });
+    expect(res.json<{ scopes: string[] }>().scopes).toEqual([scope]);
+    return res.json<{ apiKey: string }>().apiKey;
+  };
+  const keys = { read: await mint('read'), write: await mint('write'), admin: await mint('admin') };
 
   const ctx = { workspaceId: ws.id, source: 'webhook' as const };
   const changes = ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_intent'].map(
@@ -108,6 +141,7 @@ async function seedTenant(name: string): Promise<Tenant> {
   ).id;
   return {
     ...ws,
+    keys,
     ids: {
       workspaceId: ws.id,
       configId,
@@ -161,7 +195,8 @@ async function callEach(
     answers.push({
       operationId: o.operationId,
       status: res.statusCode,
-      code: res.json<{ code?: string }>().code ?? '',
+      // A 204 (the admin key's revoke and delete) has no body.
+      code: res.body ? (res.json<{ code?: string }>().code ?? '') : '',
     });
   }
   return answers;
@@ -171,13 +206,19 @@ beforeAll(async () => {
   h = await startApiHarness();
   a = await seedTenant('tenant-a');
   b = await seedTenant('tenant-b');
+  c = await seedTenant('tenant-c');
   const doc = h.app.swagger() as OpenAPIV3.Document;
   operations = Object.entries(doc.paths).flatMap(([path, item]) =>
     (['get', 'post', 'put', 'patch', 'delete'] as const)
       .filter((m) => item?.[m])
-      .map((m) => ({ method: m.toUpperCase(), path, operationId: item![m]!.operationId! })),
+      .map((m) => ({
+        method: m.toUpperCase(),
+        path,
+        operationId: item![m]!.operationId!,
+        scope: (item![m] as Record<string, unknown>)['x-required-scope'],
+      })),
   );
-}, 60_000);
+}, 90_000);
 afterAll(async () => h?.close());
 
 it('every operation is in the isolation table (a new route cannot skip it)', () => {
@@ -192,31 +233,100 @@ it('every operation is in the isolation table (a new route cannot skip it)', () 
   }
 });
 
-it('a workspace key gets 404 for every route of another workspace, and changes nothing', async () => {
-  const results = (await callEach(a.apiKey, workspaceScoped(), b.ids, b.ids)).map(
-    (r) => `${r.operationId} ${r.status} ${r.code}`,
+it('the OpenAPI document states each route’s scope, as the scope column says', () => {
+  const stated = Object.fromEntries(operations.map((o) => [o.operationId, o.scope]));
+  expect(stated).toEqual({
+    ...Object.fromEntries(Object.entries(ROUTES).map(([op, r]) => [op, r.scope])),
+    ...NOT_WORKSPACE_SCOPED_SCOPES,
+  });
+  const doc = h.app.swagger() as OpenAPIV3.Document;
+  for (const item of Object.values(doc.paths)) {
+    for (const m of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+      const op = item?.[m] as (OpenAPIV3.OperationObject & Record<string, unknown>) | undefined;
+      if (op)
+        expect(op.description).toContain(`Required scope: \`${String(op['x-required-scope'])}\``);
+    }
+  }
+});
+
+it.each(['admin', 'read'] as const)(
+  'a workspace key with the %s scope gets 404 for every route of another workspace, and changes nothing',
+  async (scope) => {
+    const token = scope === 'admin' ? a.apiKey : a.keys[scope];
+    const results = (await callEach(token, workspaceScoped(), b.ids, b.ids)).map(
+      (r) => `${r.operationId} ${r.status} ${r.code}`,
+    );
+    expect(results.filter((r) => !r.endsWith(' 404 NOT_FOUND'))).toEqual([]);
+    // B is untouched.
+    const bBase = `/api/v1/workspaces/${b.id}`;
+    expect((await h.call(b.apiKey, { method: 'GET', url: bBase })).json()).toMatchObject({
+      name: 'tenant-b',
+    });
+    expect(
+      (
+        await h.call(b.apiKey, { method: 'GET', url: `${bBase}/sync/config/${b.ids.configId}` })
+      ).json(),
+    ).toMatchObject({ isActive: true });
+    expect(
+      (
+        await h.call(b.apiKey, { method: 'GET', url: `${bBase}/sync/sessions/${b.ids.sessionId}` })
+      ).json(),
+    ).toMatchObject({ status: 'pending' });
+    const keys = (await h.call(b.apiKey, { method: 'GET', url: `${bBase}/api-keys` })).json<{
+      data: { id: string; name: string; revokedAt: string | null }[];
+    }>().data;
+    expect(keys.every((k) => k.revokedAt === null)).toBe(true);
+    expect(keys.map((k) => k.name)).not.toContain('intruder');
+  },
+  60_000,
+);
+
+/** What a key of `scope` must get from each route of its own workspace (403 or anything else). */
+function expectScopeEnforced(
+  scope: ApiKeyScope,
+  answers: { operationId: string; status: number; code: string }[],
+) {
+  const wrong = answers.filter((r) => {
+    const denied = r.status === 403 && r.code === 'INSUFFICIENT_SCOPE';
+    const mustDeny = RANK[scope] < RANK[ROUTES[r.operationId]!.scope];
+    return denied !== mustDeny || (!denied && r.status === 403);
+  });
+  expect(wrong.map((r) => `${r.operationId} ${r.status} ${r.code}`)).toEqual([]);
+}
+
+it('in its own workspace, a read key gets 403 INSUFFICIENT_SCOPE on every write route, and changes nothing', async () => {
+  const answers = await callEach(a.keys.read, workspaceScoped(), a.ids, a.ids);
+  expectScopeEnforced('read', answers);
+  expect(answers.filter((r) => r.code === 'INSUFFICIENT_SCOPE').length).toBe(
+    Object.values(ROUTES).filter((r) => r.scope !== 'read').length,
   );
-  expect(results.filter((r) => !r.endsWith(' 404 NOT_FOUND'))).toEqual([]);
-  // B is untouched.
-  const bBase = `/api/v1/workspaces/${b.id}`;
-  expect((await h.call(b.apiKey, { method: 'GET', url: bBase })).json()).toMatchObject({
-    name: 'tenant-b',
+  const aBase = `/api/v1/workspaces/${a.id}`;
+  expect((await h.call(a.apiKey, { method: 'GET', url: aBase })).json()).toMatchObject({
+    name: 'tenant-a',
   });
   expect(
     (
-      await h.call(b.apiKey, { method: 'GET', url: `${bBase}/sync/config/${b.ids.configId}` })
+      await h.call(a.apiKey, { method: 'GET', url: `${aBase}/sync/config/${a.ids.configId}` })
     ).json(),
   ).toMatchObject({ isActive: true });
   expect(
     (
-      await h.call(b.apiKey, { method: 'GET', url: `${bBase}/sync/sessions/${b.ids.sessionId}` })
+      await h.call(a.apiKey, { method: 'GET', url: `${aBase}/sync/sessions/${a.ids.sessionId}` })
     ).json(),
   ).toMatchObject({ status: 'pending' });
-  const keys = (await h.call(b.apiKey, { method: 'GET', url: `${bBase}/api-keys` })).json<{
-    data: { id: string; name: string; revokedAt: string | null }[];
+  const keys = (await h.call(a.apiKey, { method: 'GET', url: `${aBase}/api-keys` })).json<{
+    data: { name: string; revokedAt: string | null }[];
   }>().data;
   expect(keys.every((k) => k.revokedAt === null)).toBe(true);
   expect(keys.map((k) => k.name)).not.toContain('intruder');
+}, 60_000);
+
+it('in its own workspace, a write key is refused the admin routes only, and an admin key none', async () => {
+  // Tenant C: these calls really start, cancel, change and delete things.
+  expectScopeEnforced('write', await callEach(c.keys.write, workspaceScoped(), c.ids, c.ids));
+  const admin = await callEach(c.keys.admin, workspaceScoped(), c.ids, c.ids);
+  expectScopeEnforced('admin', admin);
+  expect(admin.filter((r) => r.status === 403)).toEqual([]);
 }, 60_000);
 
 it('within its own workspace, a key gets 404 for another workspace’s resource ids', async () => {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { cradleOf } from '@paysync/runtime';
 
 import { bigintKey, paginate } from '../http/pagination.js';
+import { DEFAULT_KEY_SCOPES, normalizeScopes } from '../modules/auth/scopes.js';
 import {
   presentApiKey,
   presentAuditRecord,
@@ -30,8 +31,9 @@ export const workspaceKeyRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number
     { config: { resource: 'api_key' }, schema: createApiKeySchema },
     async (req, reply) => {
       const name = req.body.name?.trim() ?? 'api key';
-      const key = await workspaceRepository.createKey(req.params.workspaceId, name);
-      req.auditNote = { resourceId: key.id, details: { name: key.name } };
+      const scopes = normalizeScopes(req.body.scopes ?? DEFAULT_KEY_SCOPES);
+      const key = await workspaceRepository.createKey(req.params.workspaceId, name, scopes);
+      req.auditNote = { resourceId: key.id, details: { name: key.name, scopes: key.scopes } };
       return reply.code(201).send(presentCreatedApiKey(key));
     },
   );

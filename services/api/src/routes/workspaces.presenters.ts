@@ -23,6 +23,7 @@ export function presentCreatedWorkspace(workspace: WorkspaceView, key: CreatedAp
 export function presentApiKey(k: ApiKeyView) {
   return {
     ...k,
+    scopes: [...k.scopes],
     createdAt: k.createdAt.toISOString(),
     lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
     revokedAt: k.revokedAt?.toISOString() ?? null,

@@ -9,6 +9,7 @@ import {
   WorkspaceParams,
   page,
 } from '../http/schemas.js';
+import { API_KEY_SCOPES } from '../modules/auth/scopes.js';
 import { listOf, listQuery, resourceParams } from './common.schemas.js';
 
 const Workspace = Type.Object({
@@ -21,6 +22,10 @@ const ApiKey = Type.Object({
   id: Uuid,
   name: Type.String(),
   prefix: Type.String({ description: 'Recognisable start of the key; never the key' }),
+  scopes: Type.Array(Type.Union(API_KEY_SCOPES.map((s) => Type.Literal(s))), {
+    description:
+      'What the key may do: `read` < `write` < `admin`, each including the ones before it',
+  }),
   createdAt: DateTime,
   lastUsedAt: Nullable(DateTime),
   revokedAt: Nullable(DateTime),
@@ -83,8 +88,26 @@ export const createApiKeySchema = {
   operationId: 'createApiKey',
   tags: ['workspaces'],
   summary: 'Create an API key for the workspace (shown once)',
+  description:
+    '`scopes` says what the key may do: `read` (every GET of the workspace), `write` (also start, ' +
+    'cancel and recover syncs, replays, reconciliations, connection tests) or `admin` (also ' +
+    'mint and revoke keys, and create, change or delete connections and their secrets). Each ' +
+    'scope includes the ones before it; without `scopes` the key gets `read`.',
   params: WorkspaceParams,
-  body: Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false }),
+  body: Type.Object(
+    {
+      name: Type.Optional(Name),
+      scopes: Type.Optional(
+        Type.Array(Type.Union(API_KEY_SCOPES.map((s) => Type.Literal(s))), {
+          minItems: 1,
+          maxItems: API_KEY_SCOPES.length,
+          uniqueItems: true,
+          description: 'Default `["read"]`',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
   response: {
     201: Type.Intersect([
       ApiKey,

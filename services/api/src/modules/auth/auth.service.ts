@@ -3,6 +3,8 @@ import { UnauthorizedError } from '@paysync/errors';
 
 import { lookupOf, type WorkspaceRepository } from '../workspaces/workspace.repository.js';
 
+import type { ApiKeyScope } from './scopes.js';
+
 /** Who is calling: the platform admin, or one workspace through one of its API keys. */
 export type Principal =
   | { readonly kind: 'admin'; readonly actor: 'admin' }
@@ -10,6 +12,8 @@ export type Principal =
       readonly kind: 'workspace';
       readonly workspaceId: string;
       readonly keyId: string;
+      /** What the key may do (issue 15 item 6); checked by the auth hook against the route. */
+      readonly scopes: readonly ApiKeyScope[];
       readonly actor: `api_key:${string}`;
     };
 
@@ -52,6 +56,7 @@ export class AuthService {
       kind: 'workspace',
       workspaceId: key.workspaceId,
       keyId: key.id,
+      scopes: key.scopes,
       actor: `api_key:${key.id}`,
     };
   }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
 import { generateToken, hashToken } from '@paysync/crypto';
-import { isUuid, mapDbError, type Db } from '@paysync/db';
+import { isUuid, mapDbError, withSystem, withTenant, type Db } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
+
+import { parseScopes, type ApiKeyScope } from '../auth/scopes.js';
 
 /** Prefix of workspace API keys: `psk_<lookup>_<secret>`. */
 const API_KEY_PREFIX = 'psk';
@@ -21,6 +23,8 @@ export interface ApiKeyView {
   readonly name: string;
   /** `psk_<lookup>_…`: enough to recognise a key, useless to authenticate. */
   readonly prefix: string;
+  /** What the key may do (weakest first; each includes the ones before it). */
+  readonly scopes: readonly ApiKeyScope[];
   readonly createdAt: Date;
   readonly lastUsedAt: Date | null;
   readonly revokedAt: Date | null;
@@ -35,6 +39,7 @@ export interface StoredKey {
   readonly id: string;
   readonly workspaceId: string;
   readonly keyHash: string;
+  readonly scopes: readonly ApiKeyScope[];
   readonly lastUsedAt: Date | null;
 }
 
@@ -61,12 +66,17 @@ export class WorkspaceRepository {
   }
 
   async createWithKey(name: string): Promise<{ workspace: WorkspaceView; key: CreatedApiKey }> {
+    // Row-level security: the first key is written on behalf of the new workspace.
+    const id = randomUUID();
     try {
-      return await this.#prisma.$transaction(async (tx) => {
-        const workspace = await tx.workspace.create({ data: { id: randomUUID(), name } });
-        const key = await this.#createKey(tx, workspace.id, 'default');
-        return { workspace: toWorkspace(workspace), key };
-      });
+      return await withTenant(id, () =>
+        this.#prisma.$transaction(async (tx) => {
+          const workspace = await tx.workspace.create({ data: { id, name } });
+          // The first key administers the workspace (mints the scoped keys its clients use).
+          const key = await this.#createKey(tx, workspace.id, 'default', ['admin']);
+          return { workspace: toWorkspace(workspace), key };
+        }),
+      );
     } catch (err) {
       throw mapDbError(err, { operation: 'createWorkspace' });
     }
@@ -110,9 +120,13 @@ export class WorkspaceRepository {
     return toWorkspace(await this.#prisma.workspace.update({ where: { id }, data: { name } }));
   }
 
-  async createKey(workspaceId: string, name: string): Promise<CreatedApiKey> {
+  async createKey(
+    workspaceId: string,
+    name: string,
+    scopes: readonly ApiKeyScope[],
+  ): Promise<CreatedApiKey> {
     await this.get(workspaceId);
-    return this.#createKey(this.#prisma, workspaceId, name);
+    return this.#createKey(this.#prisma, workspaceId, name, scopes);
   }
 
   async listKeys(workspaceId: string): Promise<ApiKeyView[]> {
@@ -140,31 +154,46 @@ export class WorkspaceRepository {
 
   /** The active (not revoked) key with this lookup, for authentication. */
   async findActiveKey(lookup: string): Promise<StoredKey | undefined> {
-    const row = await this.#prisma.workspaceApiKey.findUnique({ where: { lookup } });
+    // Before the workspace is known: system work (row-level security; read-only on keys).
+    const row = await withSystem('api key by lookup', () =>
+      this.#prisma.workspaceApiKey.findUnique({ where: { lookup } }),
+    );
     if (!row || row.revokedAt) return undefined;
     return {
       id: row.id,
       workspaceId: row.workspaceId,
       keyHash: row.keyHash,
+      scopes: parseScopes(row.scopes),
       lastUsedAt: row.lastUsedAt,
     };
   }
 
   async touchKey(id: string, at: Date): Promise<void> {
-    await this.#prisma.workspaceApiKey.updateMany({
-      where: { id },
-      data: { lastUsedAt: at },
-    });
+    // System work: paysync_system may update only this column of a key.
+    await withSystem('api key last use', () =>
+      this.#prisma.workspaceApiKey.updateMany({
+        where: { id },
+        data: { lastUsedAt: at },
+      }),
+    );
   }
 
   async #createKey(
     db: Pick<Db, 'workspaceApiKey'>,
     workspaceId: string,
     name: string,
+    scopes: readonly ApiKeyScope[],
   ): Promise<CreatedApiKey> {
     const { token, lookup } = generateToken(API_KEY_PREFIX);
     const row = await db.workspaceApiKey.create({
-      data: { id: randomUUID(), workspaceId, name, lookup, keyHash: hashToken(token) },
+      data: {
+        id: randomUUID(),
+        workspaceId,
+        name,
+        lookup,
+        keyHash: hashToken(token),
+        scopes: [...scopes],
+      },
     });
     return { ...toKey(row), token };
   }
@@ -179,6 +208,7 @@ function toKey(row: {
   workspaceId: string;
   name: string;
   lookup: string;
+  scopes: string[];
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -188,6 +218,7 @@ function toKey(row: {
     workspaceId: row.workspaceId,
     name: row.name,
     prefix: `${API_KEY_PREFIX}_${row.lookup}_…`,
+    scopes: parseScopes(row.scopes),
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
