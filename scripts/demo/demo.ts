@@ -44,6 +44,8 @@ if (existing) {
   key = (
     await api<{ apiKey: string }>(adminToken, 'POST', `/workspaces/${workspaceId}/api-keys`, {
       name: 'demo run',
+      // It adds connections below: that needs the admin scope (a new key defaults to read).
+      scopes: ['admin'],
     })
   ).apiKey;
 } else {
