@@ -165,6 +165,9 @@ export class ChargebeeProvider implements BillingProvider {
       rateLimiter ??
       new TokenBucket({
         ratePerSecond: rateLimitPerSecond ?? (rateLimitPerMinute ?? 150) / 60,
+        // No burst above the steady rate: Chargebee counts requests in the past 60 s, so a burst
+        // at the start of a minute-long run spends budget the end of that minute needs (a 429).
+        burst: 1,
       });
     this.#maxAttempts = maxAttempts ?? 8;
     this.#maxRetryAfterMs = maxRetryAfterMs ?? 60_000;
