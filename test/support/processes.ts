@@ -32,7 +32,13 @@ export function startServiceProcess(service: ServiceName, env: NodeJS.ProcessEnv
     ],
     {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        // Test connections point at simulators on free loopback ports (every service checks it).
+        API_ALLOWED_PROVIDER_BASE_URLS: 'http://127.0.0.1:*',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so kill('SIGKILL') takes down anything it started too.
       detached: true,

@@ -102,25 +102,68 @@ export function modeOfApiKey(provider: ProviderName, apiKey: string): 'test' | '
 }
 
 /**
- * The request rate every caller of one provider account shares (sync-runner, recovery): the
- * connection's `settings.rateLimitPerSecond`, else the provider's default for its mode. `key`
- * names the shared bucket (one per provider account and mode).
+ * Request rates per provider and mode from server configuration (`STRIPE_RATE_LIMIT_PER_SECOND_*`,
+ * default: the provider's documented limits). Never a tenant's value.
  */
-export function connectionRateLimit(connection: {
-  readonly id: string;
-  readonly provider: ProviderName;
-  readonly mode: 'test' | 'live';
-  readonly providerAccountId: string | null;
-  readonly settings: Readonly<Record<string, unknown>>;
-}): { key: string; ratePerSecond: number } {
-  const configured = connection.settings.rateLimitPerSecond;
-  const defaults = providerCatalog().find((p) => p.name === connection.provider)?.capabilities
-    ?.defaultRateLimitPerSecond;
+export interface ProviderRateSettings {
+  readonly stripeRateLimitPerSecondTest?: number | undefined;
+  readonly stripeRateLimitPerSecondLive?: number | undefined;
+}
+
+/** The token buckets one connection's requests go through (see PgRateLimiter in @paysync/db). */
+export interface ConnectionRateLimit {
+  /**
+   * The bucket every caller of the same provider account shares: `<provider>:<account>:<mode>`
+   * once the provider confirmed the account id (a connection test), else
+   * `<provider>:connection:<id>:<mode>`, so an unverified claim only limits its claimant.
+   */
+  readonly key: string;
+  /** From server configuration for the provider and mode, never from the connection. */
+  readonly ratePerSecond: number;
+  /**
+   * A lower rate the connection's own settings ask for (`settings.rateLimitPerSecond`), in a
+   * bucket of its own whose key names the rate (so no caller ever changes a stored rate).
+   */
+  readonly connectionCap?: { readonly key: string; readonly ratePerSecond: number };
+}
+
+/**
+ * The rate limits of a connection's provider calls (sync-runner, recovery). A workspace decides
+ * nothing about the shared bucket: its key needs a verified account id and its rate is the
+ * server's; `settings.rateLimitPerSecond` can only slow the connection itself down (issue 15).
+ */
+export function connectionRateLimit(
+  connection: {
+    readonly id: string;
+    readonly provider: ProviderName;
+    readonly mode: 'test' | 'live';
+    readonly verifiedProviderAccountId: string | null;
+    readonly settings: Readonly<Record<string, unknown>>;
+  },
+  rates: ProviderRateSettings = {},
+): ConnectionRateLimit {
+  const configured =
+    connection.provider === 'stripe'
+      ? connection.mode === 'live'
+        ? rates.stripeRateLimitPerSecondLive
+        : rates.stripeRateLimitPerSecondTest
+      : undefined;
+  const documented = providerCatalog().find((p) => p.name === connection.provider)?.capabilities
+    ?.defaultRateLimitPerSecond[connection.mode];
+  const ratePerSecond = configured ?? documented ?? 25;
+  const account = connection.verifiedProviderAccountId ?? `connection:${connection.id}`;
+  const requested = connection.settings.rateLimitPerSecond;
   return {
-    key: `${connection.provider}:${connection.providerAccountId ?? connection.id}:${connection.mode}`,
-    ratePerSecond:
-      typeof configured === 'number' && configured > 0
-        ? configured
-        : (defaults?.[connection.mode] ?? 25),
+    key: `${connection.provider}:${account}:${connection.mode}`,
+    ratePerSecond,
+    ...(typeof requested === 'number' &&
+      Number.isFinite(requested) &&
+      requested > 0 &&
+      requested < ratePerSecond && {
+        connectionCap: {
+          key: `${connection.provider}:connection:${connection.id}:${connection.mode}:cap:${requested}`,
+          ratePerSecond: requested,
+        },
+      }),
   };
 }

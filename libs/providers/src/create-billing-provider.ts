@@ -1,9 +1,11 @@
 import type { ProviderName } from '@paysync/contracts';
 import { ValidationError } from '@paysync/errors';
 
+import { BaseUrlAllowlist, describeBaseUrl } from './base-url-allowlist.js';
 import { StripeProvider } from './stripe/stripe.provider.js';
 
 import type { BillingProvider, ProviderClientOptions } from './billing-provider.js';
+import type { ProviderRateSettings } from './catalog.js';
 import type { RateLimiter } from './http/token-bucket.js';
 
 export interface BillingProviderOptions extends ProviderClientOptions {
@@ -26,19 +28,44 @@ export function createBillingProvider(options: BillingProviderOptions): BillingP
  * The provider client for a stored connection: its API key, its `settings.apiBaseUrl` (the
  * simulator, a proxy) or else the service-wide base URL (`STRIPE_API_BASE_URL`), and the caller's
  * limiter and retry budget. Every service builds connection clients through this one function.
+ *
+ * A stored `settings.apiBaseUrl` must be on `allowedBaseUrls` (API_ALLOWED_PROVIDER_BASE_URLS) here
+ * too, not only when the api wrote it: a row written before the list changed, or by SQL, is
+ * refused with PROVIDER_BASE_URL_NOT_ALLOWED and the connection's key is never sent there.
  */
 export function createConnectionProvider(
   connection: {
+    readonly id?: string;
     readonly provider: ProviderName;
     readonly apiKey: string;
     readonly settings: Readonly<Record<string, unknown>>;
   },
   options: Omit<BillingProviderOptions, 'provider' | 'apiKey' | 'apiBaseUrl'> & {
     readonly defaultApiBaseUrl?: string | undefined;
-  } = {},
+    readonly allowedBaseUrls: BaseUrlAllowlist | readonly string[];
+  },
 ): BillingProvider {
-  const { defaultApiBaseUrl, ...rest } = options;
+  const { defaultApiBaseUrl, allowedBaseUrls, ...rest } = options;
   const configured = connection.settings.apiBaseUrl;
+  if (typeof configured === 'string' && configured.length > 0) {
+    const allowlist =
+      allowedBaseUrls instanceof BaseUrlAllowlist
+        ? allowedBaseUrls
+        : new BaseUrlAllowlist(allowedBaseUrls);
+    if (!allowlist.allows(configured)) {
+      const which = connection.id ? `Connection ${connection.id}` : 'The connection';
+      throw new ValidationError(
+        `${which} has settings.apiBaseUrl ${describeBaseUrl(configured)}, which is not in API_ALLOWED_PROVIDER_BASE_URLS of this service: it is not called (list the origin, or change the connection's apiBaseUrl)`,
+        [
+          {
+            path: 'settings.apiBaseUrl',
+            message: 'is not an allowed provider base URL (API_ALLOWED_PROVIDER_BASE_URLS)',
+          },
+        ],
+        'PROVIDER_BASE_URL_NOT_ALLOWED',
+      );
+    }
+  }
   return createBillingProvider({
     ...rest,
     provider: connection.provider,
@@ -58,8 +85,10 @@ export type ProviderFactory = (
 ) => BillingProvider;
 
 /** A service's provider-call settings (`config.provider`, plus its own budgets). */
-export interface ProviderFactorySettings {
+export interface ProviderFactorySettings extends ProviderRateSettings {
   readonly stripeApiBaseUrl?: string | undefined;
+  /** API_ALLOWED_PROVIDER_BASE_URLS: what a connection's `settings.apiBaseUrl` may name. */
+  readonly allowedBaseUrls: readonly string[];
   readonly stripeMaxAttempts: number;
   readonly webhookToleranceSeconds?: number | undefined;
   readonly timeoutMs?: number | undefined;
@@ -67,9 +96,11 @@ export interface ProviderFactorySettings {
 
 /** The service-wide {@link ProviderFactory}: every connection client gets the same budgets. */
 export function createProviderFactory(settings: ProviderFactorySettings): ProviderFactory {
+  const allowedBaseUrls = new BaseUrlAllowlist(settings.allowedBaseUrls);
   return (connection, rateLimiter) =>
     createConnectionProvider(connection, {
       defaultApiBaseUrl: settings.stripeApiBaseUrl,
+      allowedBaseUrls,
       maxAttempts: settings.stripeMaxAttempts,
       timeoutMs: settings.timeoutMs,
       webhookToleranceSeconds: settings.webhookToleranceSeconds,

@@ -19,7 +19,13 @@ export {
   validateCredentials,
   connectionRateLimit,
 } from './catalog.js';
-export type { CredentialInput, ProviderInfo } from './catalog.js';
+export type {
+  ConnectionRateLimit,
+  CredentialInput,
+  ProviderInfo,
+  ProviderRateSettings,
+} from './catalog.js';
+export { BaseUrlAllowlist } from './base-url-allowlist.js';
 export {
   createBillingProvider,
   createConnectionProvider,

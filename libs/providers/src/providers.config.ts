@@ -1,5 +1,8 @@
 import { envVar, positiveInt, url } from '@paysync/config';
 
+import { baseUrlAllowlistSchema } from './base-url-allowlist.js';
+import { STRIPE_CAPABILITIES } from './catalog.js';
+
 /** Provider-call settings a service may tune (per-connection values live on the connection). */
 export const providerConfigSchema = {
   stripeMaxAttempts: envVar(
@@ -11,6 +14,21 @@ export const providerConfigSchema = {
     'STRIPE_API_BASE_URL',
     url(['http', 'https']).optional(),
     'Stripe API base URL for connections without settings.apiBaseUrl (an egress proxy; default https://api.stripe.com)',
+  ),
+  allowedBaseUrls: envVar(
+    'API_ALLOWED_PROVIDER_BASE_URLS',
+    baseUrlAllowlistSchema(),
+    'Origins a connection may set as settings.apiBaseUrl (a provider simulator or proxy; http://host:* allows any port of host, for local development and tests). The api refuses others when a connection is written; every service refuses to call a connection whose stored URL is not listed. Empty means the provider’s real API only',
+  ),
+  stripeRateLimitPerSecondTest: envVar(
+    'STRIPE_RATE_LIMIT_PER_SECOND_TEST',
+    positiveInt().default(STRIPE_CAPABILITIES.defaultRateLimitPerSecond.test),
+    'Requests per second to one test-mode Stripe account, shared by every replica (Stripe allows 25; raise it for a simulator). A connection may ask for less (settings.rateLimitPerSecond), never more',
+  ),
+  stripeRateLimitPerSecondLive: envVar(
+    'STRIPE_RATE_LIMIT_PER_SECOND_LIVE',
+    positiveInt().default(STRIPE_CAPABILITIES.defaultRateLimitPerSecond.live),
+    'Requests per second to one live-mode Stripe account, shared by every replica (Stripe allows 100 read requests). A connection may ask for less (settings.rateLimitPerSecond), never more',
   ),
   webhookToleranceSeconds: envVar(
     'WEBHOOK_TOLERANCE_SECONDS',

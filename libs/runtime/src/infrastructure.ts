@@ -16,6 +16,7 @@ import {
   ConnectionRepository,
   DbHealth,
   PgRateLimiter,
+  ProviderRateLimitRepository,
   createPrismaClient,
   type Db,
   type DbSettings,
@@ -169,8 +170,13 @@ export function serviceRegistrations<
 
 /**
  * The provider client factory (the connection's key and base URL, or `STRIPE_API_BASE_URL`, with
- * the service's retry budget) and the shared PostgreSQL rate limiter, for services that call
- * billing providers. `settings` adds service-specific budgets (the api's shorter timeouts).
+ * the service's retry budget; a `settings.apiBaseUrl` only if API_ALLOWED_PROVIDER_BASE_URLS lists
+ * it) and the shared PostgreSQL rate limiter, for services that call billing providers.
+ * `settings` adds service-specific budgets (the api's shorter timeouts).
+ *
+ * Rate-limit buckets are keyed and rated by connectionRateLimit (a verified account id, else the
+ * connection; the server's STRIPE_RATE_LIMIT_PER_SECOND_*), never by what a tenant wrote; the
+ * configured rates are applied to existing buckets once, when the factory is first built.
  */
 export function providerRegistrations(
   settings: ProviderFactorySettings,
@@ -178,9 +184,17 @@ export function providerRegistrations(
   return {
     providerFactory: asValue(createProviderFactory(settings)),
     rateLimiterFactory: asFunction(
-      ({ prisma }: { prisma: Db }): RateLimiterFactory =>
-        (connection) =>
-          new PgRateLimiter({ prisma, ...connectionRateLimit(connection) }),
+      ({ prisma, logger }: { prisma: Db; logger: Logger }): RateLimiterFactory => {
+        const rates = new ProviderRateLimitRepository({ prisma });
+        void Promise.all([
+          rates.applyBaseRate('stripe', 'test', connectionRateLimitOf('test', settings)),
+          rates.applyBaseRate('stripe', 'live', connectionRateLimitOf('live', settings)),
+        ]).catch((err: unknown) =>
+          logger.warn({ err }, 'Could not apply the configured provider rate limits'),
+        );
+        return (connection) =>
+          new PgRateLimiter({ prisma, ...connectionRateLimit(connection, settings) });
+      },
     ).singleton(),
   };
 }
@@ -224,4 +238,12 @@ export function asKafkaConsumer<
       enabled: consumersEnabled,
     },
   );
+}
+
+/** The configured rate of a Stripe account bucket in `mode` (what connectionRateLimit uses). */
+function connectionRateLimitOf(mode: 'test' | 'live', settings: ProviderFactorySettings): number {
+  return connectionRateLimit(
+    { id: '', provider: 'stripe', mode, verifiedProviderAccountId: null, settings: {} },
+    settings,
+  ).ratePerSecond;
 }

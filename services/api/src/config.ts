@@ -2,7 +2,6 @@ import { z } from 'zod';
 
 import {
   bool,
-  csv,
   envVar,
   positiveInt,
   secret,
@@ -37,11 +36,6 @@ const apiConfigSchema = {
     'API_MAX_PAGE_SIZE',
     positiveInt().max(1000).default(200),
     'Largest `limit` a list endpoint accepts (the default page size is 50)',
-  ),
-  allowedProviderBaseUrls: envVar(
-    'API_ALLOWED_PROVIDER_BASE_URLS',
-    csv().default([]),
-    'Origins a connection may set as settings.apiBaseUrl (a provider simulator or proxy); empty means the provider’s real API only',
   ),
   providerMaxAttempts: envVar(
     'API_PROVIDER_MAX_ATTEMPTS',

@@ -6,6 +6,7 @@ import { NotFoundError } from '@paysync/errors';
 
 import { mapDbError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { withSystem } from '../scope/db-scope.js';
 
 import type { Db, DbOrTx } from '../client.js';
 import type { Prisma, WorkspacePaymentConfiguration } from '../generated/prisma/client.js';
@@ -20,7 +21,13 @@ export interface ConnectionView {
   readonly webhookSecretCount: number;
   readonly settings: Record<string, unknown>;
   readonly isActive: boolean;
+  /** Claimed at creation, or reported by the provider (a connection test). */
   readonly providerAccountId: string | null;
+  /**
+   * The account id the provider itself reported (a successful connection test, with the current
+   * API key); null until then. Only a verified id keys the shared rate-limit bucket (issue 15).
+   */
+  readonly verifiedProviderAccountId: string | null;
   readonly webhookEndpointId: string | null;
   readonly lastTestAt: Date | null;
   readonly lastTestOk: boolean | null;
@@ -110,6 +117,8 @@ export class ConnectionRepository {
         ...(input.apiKey !== undefined && {
           apiKeyCiphertext: this.#keyRing.encrypt(input.apiKey, aad(id, 'api-key')),
           apiKeyHint: secretHint(input.apiKey),
+          // Another key may belong to another account: verified again by the next test.
+          verifiedProviderAccountId: null,
         }),
         ...(input.webhookSecrets !== undefined && {
           webhookSecretsCiphertext: input.webhookSecrets.map((s) =>
@@ -180,9 +189,12 @@ export class ConnectionRepository {
     providerAccountId: string,
     tx?: DbOrTx,
   ): Promise<{ workspaceId: string; configurationId: string } | undefined> {
-    const link = await (tx ?? this.#prisma).workspaceProviderAccount.findUnique({
-      where: { provider_providerAccountId: { provider, providerAccountId } },
-    });
+    // Across workspaces (an account linked to another one): system work (row-level security).
+    const link = await withSystem('provider account owner', () =>
+      (tx ?? this.#prisma).workspaceProviderAccount.findUnique({
+        where: { provider_providerAccountId: { provider, providerAccountId } },
+      }),
+    );
     return link
       ? { workspaceId: link.workspaceId, configurationId: link.configurationId }
       : undefined;
@@ -211,11 +223,13 @@ export class ConnectionRepository {
     afterId: string | null,
     limit: number,
   ): Promise<ConnectionView[]> {
-    const rows = await this.#prisma.workspacePaymentConfiguration.findMany({
-      where: { provider, isActive: true, ...(afterId && { id: { gt: afterId } }) },
-      orderBy: { id: 'asc' },
-      take: limit,
-    });
+    const rows = await withSystem('active connections of every workspace', () =>
+      this.#prisma.workspacePaymentConfiguration.findMany({
+        where: { provider, isActive: true, ...(afterId && { id: { gt: afterId } }) },
+        orderBy: { id: 'asc' },
+        take: limit,
+      }),
+    );
     return rows.map(toView);
   }
 
@@ -226,9 +240,10 @@ export class ConnectionRepository {
   /** For ingress, which knows only the connection id from the webhook URL. */
   async getDecryptedById(id: string, tx?: DbOrTx): Promise<DecryptedConnection | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await (tx ?? this.#prisma).workspacePaymentConfiguration.findUnique({
-      where: { id },
-    });
+    // Before the tenant is known: system work (row-level security).
+    const row = await withSystem('connection by id', () =>
+      (tx ?? this.#prisma).workspacePaymentConfiguration.findUnique({ where: { id } }),
+    );
     return row ? this.#decrypt(row) : undefined;
   }
 
@@ -241,14 +256,19 @@ export class ConnectionRepository {
     providerAccountId: string,
     tx?: DbOrTx,
   ): Promise<DecryptedConnection | undefined> {
-    const link = await (tx ?? this.#prisma).workspaceProviderAccount.findUnique({
-      where: { provider_providerAccountId: { provider, providerAccountId } },
-      include: { configuration: true },
-    });
+    const link = await withSystem('connection by provider account', () =>
+      (tx ?? this.#prisma).workspaceProviderAccount.findUnique({
+        where: { provider_providerAccountId: { provider, providerAccountId } },
+        include: { configuration: true },
+      }),
+    );
     return link ? this.#decrypt(link.configuration) : undefined;
   }
 
-  /** Records which workspace and connection a provider account belongs to (idempotent). */
+  /**
+   * Records which workspace and connection a provider account belongs to (idempotent). Only for an
+   * account id the provider itself reported: it becomes the connection's verified account id.
+   */
   async linkProviderAccount(
     connection: ConnectionView,
     providerAccountId: string,
@@ -267,7 +287,7 @@ export class ConnectionRepository {
     });
     await db.workspacePaymentConfiguration.update({
       where: { id: connection.id },
-      data: { providerAccountId },
+      data: { providerAccountId, verifiedProviderAccountId: providerAccountId },
     });
   }
 
@@ -312,6 +332,7 @@ function toView(row: WorkspacePaymentConfiguration): ConnectionView {
     settings: (row.settings ?? {}) as Record<string, unknown>,
     isActive: row.isActive,
     providerAccountId: row.providerAccountId,
+    verifiedProviderAccountId: row.verifiedProviderAccountId,
     webhookEndpointId: row.webhookEndpointId,
     lastTestAt: row.lastTestAt,
     lastTestOk: row.lastTestOk,

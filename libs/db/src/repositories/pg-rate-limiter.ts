@@ -22,52 +22,76 @@ export type RateLimiterFactory = (connection: ConnectionView) => ProviderRateLim
 
 export interface PgRateLimiterDeps {
   readonly prisma: Db;
-  /** The provider account (see connectionRateLimit in @paysync/providers). */
+  /**
+   * The shared bucket (see connectionRateLimit in @paysync/providers): a provider account the
+   * provider confirmed, else the connection itself.
+   */
   readonly key: string;
+  /** Server configuration's rate for the provider and mode; stored when the bucket is created. */
   readonly ratePerSecond: number;
   readonly burst?: number;
+  /** A lower rate the connection asked for, in a bucket of its own (its key names the rate). */
+  readonly connectionCap?: { readonly key: string; readonly ratePerSecond: number } | undefined;
 }
 
 /**
  * A token bucket in PostgreSQL (`provider_rate_limits`), shared by every replica that calls the
  * same provider account. Each request reserves a token in one statement; a negative balance is the
- * caller's wait (debt ÷ rate), so concurrent callers queue fairly at the configured rate. A 429
+ * caller's wait (debt ÷ rate), so concurrent callers queue fairly at the bucket's rate. A 429
  * halves the rate (down to a tenth) and adds the Retry-After as debt; the base rate comes back
  * after a minute without 429s.
+ *
+ * The rate is written when the bucket is created and otherwise only by server configuration
+ * ({@link ProviderRateLimitRepository.applyBaseRate}): an acquire never changes a stored rate, so
+ * no caller can speed up or slow down a bucket for the others (issue 15 item 4). With a
+ * connection cap, a request takes a token from both buckets and waits for the later one.
  */
 export class PgRateLimiter implements ProviderRateLimiter {
   readonly #prisma: Db;
   readonly #key: string;
   readonly #rate: number;
   readonly #burst: number;
+  readonly #cap:
+    { readonly key: string; readonly rate: number; readonly burst: number } | undefined;
   #throttles = 0;
 
-  constructor({ prisma, key, ratePerSecond, burst }: PgRateLimiterDeps) {
+  constructor({ prisma, key, ratePerSecond, burst, connectionCap }: PgRateLimiterDeps) {
     this.#prisma = prisma;
     this.#key = key;
     this.#rate = ratePerSecond;
     this.#burst = burst ?? Math.max(1, Math.ceil(ratePerSecond));
+    this.#cap = connectionCap && {
+      key: connectionCap.key,
+      rate: connectionCap.ratePerSecond,
+      burst: Math.max(1, Math.ceil(connectionCap.ratePerSecond)),
+    };
   }
 
   async acquire(): Promise<void> {
+    const waits = await Promise.all([
+      this.#reserve(this.#key, this.#rate, this.#burst),
+      ...(this.#cap ? [this.#reserve(this.#cap.key, this.#cap.rate, this.#cap.burst)] : []),
+    ]);
+    const waitMs = Math.max(...waits);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+
+  /** Takes one token from `key` (creating the bucket at `rate` if new); the wait in ms. */
+  async #reserve(key: string, rate: number, burst: number): Promise<number> {
     const rows = await this.#prisma.$queryRaw<{ tokens: number; rate: number }[]>`
       INSERT INTO provider_rate_limits AS p
         (key, rate_per_second, base_rate_per_second, burst, tokens, updated_at)
-      VALUES (${this.#key}, ${this.#rate}, ${this.#rate}, ${this.#burst}, ${this.#burst} - 1, clock_timestamp())
+      VALUES (${key}, ${rate}, ${rate}, ${burst}, ${burst} - 1, clock_timestamp())
       ON CONFLICT (key) DO UPDATE SET
-        base_rate_per_second = EXCLUDED.base_rate_per_second,
-        burst = EXCLUDED.burst,
         rate_per_second = CASE
           WHEN p.throttled_at IS NULL OR clock_timestamp() - p.throttled_at > interval '60 seconds'
-          THEN EXCLUDED.base_rate_per_second ELSE p.rate_per_second END,
-        tokens = LEAST(EXCLUDED.burst,
+          THEN p.base_rate_per_second ELSE p.rate_per_second END,
+        tokens = LEAST(p.burst,
           p.tokens + EXTRACT(EPOCH FROM clock_timestamp() - p.updated_at) * p.rate_per_second) - 1,
         updated_at = clock_timestamp()
       RETURNING tokens, rate_per_second AS rate`;
     const row = rows[0];
-    if (row && row.tokens < 0) {
-      await new Promise((resolve) => setTimeout(resolve, (-row.tokens / row.rate) * 1000));
-    }
+    return row && row.tokens < 0 ? (-row.tokens / row.rate) * 1000 : 0;
   }
 
   onThrottled(retryAfterMs: number): void {
@@ -85,5 +109,37 @@ export class PgRateLimiter implements ProviderRateLimiter {
     const n = this.#throttles;
     this.#throttles = 0;
     return n;
+  }
+}
+
+export interface ProviderRateLimitRepositoryDeps {
+  readonly prisma: Db;
+}
+
+/** What server configuration does to the stored buckets (`provider_rate_limits`). */
+export class ProviderRateLimitRepository {
+  readonly #prisma: Db;
+
+  constructor({ prisma }: ProviderRateLimitRepositoryDeps) {
+    this.#prisma = prisma;
+  }
+
+  /**
+   * Sets the base rate (and burst) of every shared bucket of `provider` and `mode` whose stored
+   * rate differs from the configured one: how a changed STRIPE_RATE_LIMIT_PER_SECOND_* reaches
+   * buckets created before (a service applies it at start-up). Connection caps
+   * (`…:<mode>:cap:<rate>`) keep the rate their key names. Returns the buckets changed.
+   */
+  async applyBaseRate(provider: string, mode: string, ratePerSecond: number): Promise<number> {
+    const burst = Math.max(1, Math.ceil(ratePerSecond));
+    return this.#prisma.$executeRaw`
+      UPDATE provider_rate_limits SET
+        base_rate_per_second = ${ratePerSecond},
+        burst = ${burst},
+        rate_per_second = CASE
+          WHEN throttled_at IS NULL OR clock_timestamp() - throttled_at > interval '60 seconds'
+          THEN ${ratePerSecond} ELSE LEAST(rate_per_second, ${ratePerSecond}) END,
+        tokens = LEAST(tokens, ${burst})
+      WHERE key LIKE ${`${provider}:%:${mode}`} AND base_rate_per_second <> ${ratePerSecond}`;
   }
 }

@@ -15,6 +15,8 @@ export function loadTestConfig<S extends EnvSchema>(schema: S, env: TestEnv): Co
     PORT: '0',
     LOG_LEVEL: 'warn',
     LOG_FILE: process.env.PAYSYNC_TEST_LOG_FILE,
+    // Test connections point at simulators on free loopback ports (checked where clients are built).
+    API_ALLOWED_PROVIDER_BASE_URLS: 'http://127.0.0.1:*',
     ...env,
   });
 }

@@ -12,6 +12,7 @@ export function presentConnection(c: ConnectionView) {
     settings: c.settings,
     isActive: c.isActive,
     accountId: c.providerAccountId,
+    accountVerified: c.verifiedProviderAccountId !== null,
     webhookEndpointId: c.webhookEndpointId,
     webhookPath: `/webhooks/${c.provider}/${c.id}`,
     health: {

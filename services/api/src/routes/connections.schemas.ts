@@ -31,7 +31,8 @@ const Settings = Type.Object(
       Type.Integer({
         minimum: 1,
         maximum: 1000,
-        description: 'Provider requests per second for syncs',
+        description:
+          'Provider requests per second for this connection’s syncs: may only lower the server’s rate for the provider account (STRIPE_RATE_LIMIT_PER_SECOND_*), never raise it',
       }),
     ),
     reconcileIntervalMinutes: Type.Optional(
@@ -68,6 +69,10 @@ const Connection = Type.Object({
   accountId: Nullable(
     Type.String({ description: 'Provider account id, filled by a successful test' }),
   ),
+  accountVerified: Type.Boolean({
+    description:
+      'Whether the provider confirmed accountId (a successful test with the current key); only then does the connection share its provider account’s rate-limit bucket',
+  }),
   webhookEndpointId: Nullable(Type.String()),
   webhookPath: Type.String({
     description: 'Path to register at the provider: /webhooks/{provider}/{id}',
@@ -95,7 +100,14 @@ export const createConnectionSchema = {
       apiKey: Secret('Provider API key (Stripe sk_… or rk_…)'),
       webhookSecret: Type.Optional(Secret('Webhook signing secret (Stripe whsec_…)')),
       webhookSecrets: Type.Optional(Type.Array(Secret('Webhook signing secret'), { maxItems: 5 })),
-      accountId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+      accountId: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 255,
+          description:
+            'Provider account id, as claimed: not trusted until a connection test confirms it (accountVerified)',
+        }),
+      ),
       settings: Type.Optional(Settings),
     },
     { additionalProperties: false },

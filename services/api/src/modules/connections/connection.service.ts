@@ -9,6 +9,7 @@ import {
 } from '@paysync/errors';
 import type { Logger } from '@paysync/observability';
 import {
+  BaseUrlAllowlist,
   isProviderSupported,
   modeOfApiKey,
   validateCredentials,
@@ -23,7 +24,8 @@ export interface ConnectionServiceDeps {
   readonly syncSessionRepository: SyncSessionRepository;
   readonly providerFactory: ProviderFactory;
   readonly logger: Logger;
-  readonly config: { readonly api: { readonly allowedProviderBaseUrls: readonly string[] } };
+  /** API_ALLOWED_PROVIDER_BASE_URLS (every service that builds provider clients checks it too). */
+  readonly config: { readonly provider: { readonly allowedBaseUrls: readonly string[] } };
 }
 
 export interface ConnectionSettings {
@@ -70,7 +72,7 @@ export class ConnectionService {
   readonly #connections: ConnectionRepository;
   readonly #sessions: SyncSessionRepository;
   readonly #providerFactory: ProviderFactory;
-  readonly #allowedBaseUrls: readonly string[];
+  readonly #allowedBaseUrls: BaseUrlAllowlist;
   readonly #logger: Logger;
 
   constructor({
@@ -83,7 +85,7 @@ export class ConnectionService {
     this.#connections = connectionRepository;
     this.#sessions = syncSessionRepository;
     this.#providerFactory = providerFactory;
-    this.#allowedBaseUrls = config.api.allowedProviderBaseUrls.map(origin);
+    this.#allowedBaseUrls = new BaseUrlAllowlist(config.provider.allowedBaseUrls);
     this.#logger = logger.child({ component: 'ConnectionService' });
   }
 
@@ -186,15 +188,16 @@ export class ConnectionService {
 
   /**
    * Calls the provider with the stored key. Success records the provider account id (so Connect
-   * webhooks without a connection id in their URL find this workspace); failure records the
-   * provider's message and leaves as a problem.
+   * webhooks without a connection id in their URL find this workspace) as the connection's
+   * verified account id: from then on it shares that account's rate-limit bucket (a claimed
+   * `accountId` never does); failure records the provider's message and leaves as a problem.
    */
   async test(workspaceId: string, id: string): Promise<ConnectionTestOutcome> {
     const connection = await this.#connections.getDecrypted(workspaceId, id);
-    const provider = this.#providerFactory(connection);
     const started = performance.now();
     try {
-      const result = await provider.testConnection();
+      // Inside the try: a stored base URL no longer allowed is a failed test, recorded as such.
+      const result = await this.#providerFactory(connection).testConnection();
       const latencyMs = Math.round(performance.now() - started);
       const owner = await this.#connections.providerAccountOwner(
         connection.provider,
@@ -273,13 +276,12 @@ export class ConnectionService {
 
   #settingsErrors(settings: ConnectionSettings | undefined): FieldError[] {
     if (settings?.apiBaseUrl === undefined) return [];
-    let o: string;
     try {
-      o = origin(settings.apiBaseUrl);
+      origin(settings.apiBaseUrl);
     } catch {
       return [{ path: 'body/settings/apiBaseUrl', message: 'must be an absolute http(s) URL' }];
     }
-    return this.#allowedBaseUrls.includes(o)
+    return this.#allowedBaseUrls.allows(settings.apiBaseUrl)
       ? []
       : [
           {
