@@ -40,8 +40,8 @@ import type {
 const tracer = trace.getTracer('paysync');
 
 /** Documented per-site limits: every test site 150/min; live 150, 1,000 or 3,500/min by plan. */
-export const CHARGEBEE_TEST_RATE_PER_MINUTE = 150;
-export const CHARGEBEE_LIVE_RATE_PER_MINUTE = 150;
+const CHARGEBEE_TEST_RATE_PER_MINUTE = 150;
+const CHARGEBEE_LIVE_RATE_PER_MINUTE = 150;
 
 export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
   entityTypes: ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'],

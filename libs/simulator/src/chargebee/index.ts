@@ -4,5 +4,4 @@ export type {
   ChargebeeSimEvent,
   ChargebeeSimulatorOptions,
 } from './simulator.js';
-export { CHARGEBEE_RESOURCES, RESOURCE_PATH } from './store.js';
 export type { ChargebeeResource } from './store.js';
