@@ -4,6 +4,7 @@
 //   paysync api | ingress | processor | sync-runner | recovery    run that service (compiled dist/)
 //   paysync migrate [status]                                        database migrations
 //   paysync topics apply                                            Kafka topic catalogue
+//   paysync keys rotate                                             re-encrypt secrets with the active key
 // Plain JavaScript on purpose: it only dispatches to compiled code, so it needs no build step.
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,14 +18,14 @@ if (SERVICES.includes(command ?? '')) {
   // what `node --import ./dist/instrumentation.js dist/main.js` does for `npm start`.
   await import(pathToFileURL(join(root, 'services', command, 'dist/instrumentation.js')).href);
   await import(pathToFileURL(join(root, 'services', command, 'dist/main.js')).href);
-} else if (command === 'migrate' || command === 'topics') {
+} else if (command === 'migrate' || command === 'topics' || command === 'keys') {
   const { runAdminCommand } = await import(
     pathToFileURL(join(root, 'libs/runtime/dist/cli/admin.js')).href
   );
   process.exitCode = await runAdminCommand([command, ...rest], { env: process.env, root });
 } else {
   process.stderr.write(
-    `usage: paysync <${SERVICES.join('|')}>\n       paysync migrate [status]\n       paysync topics apply\n`,
+    `usage: paysync <${SERVICES.join('|')}>\n       paysync migrate [status]\n       paysync topics apply\n       paysync keys rotate\n`,
   );
   process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2;
 }

@@ -70,6 +70,14 @@ export type {
   ReconciliationStatus,
   ReconciliationView,
 } from './repositories/reconciliation.repository.js';
+export { SecretRotationRepository } from './repositories/secret-rotation.repository.js';
+export type {
+  EncryptedConnection,
+  EncryptedValue,
+  RewrittenSecrets,
+  RotationAuditEntry,
+  SecretRotationRepositoryDeps,
+} from './repositories/secret-rotation.repository.js';
 export { DriftRepository } from './repositories/drift.repository.js';
 export type { DriftKind, DriftRepositoryDeps } from './repositories/drift.repository.js';
 export {

@@ -20,3 +20,5 @@ export { serviceConfigSchema } from './service-config.js';
 export type { ServiceAppOptions } from './service-app.js';
 export { cradleOf } from './service-cradle.js';
 export type { DependencyOverrides, ServiceApp } from './service-cradle.js';
+export { EncryptionKeyRotation } from './key-rotation.js';
+export type { EncryptionKeyRotationDeps, KeyRotationReport } from './key-rotation.js';
