@@ -82,9 +82,11 @@ export { DriftRepository } from './repositories/drift.repository.js';
 export type { DriftKind, DriftRepositoryDeps } from './repositories/drift.repository.js';
 export {
   SYSTEM_ROLE,
+  actForTenantInTransaction,
   currentDbScope,
   runWithScope,
   withSystem,
   withTenant,
+  withoutScope,
 } from './scope/db-scope.js';
 export type { DbScope } from './scope/db-scope.js';

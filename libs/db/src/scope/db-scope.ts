@@ -67,12 +67,32 @@ export function withSystem<T>(reason: string, fn: () => T): T {
 }
 
 /**
- * Enters a tenant scope for the rest of the current synchronous execution and the async work it
- * starts (Fastify hooks: `done()` is called inside). Prefer {@link withTenant}.
+ * {@link withTenant} or {@link withSystem} for a scope given as a value (Fastify hooks call their
+ * `done()` inside, so the rest of the request runs in it).
  */
 export function runWithScope<T>(scope: DbScope, fn: () => T): T {
   if (scope.kind === 'tenant') assertWorkspaceId(scope.workspaceId);
   return inScope(scope, fn);
+}
+
+/**
+ * Inside a transaction begun in another scope (e.g. the outbox relay's, which has none): the rest
+ * of it acts on behalf of `workspaceId` (transaction-local settings, undone at commit/rollback).
+ */
+export async function actForTenantInTransaction(
+  tx: { $queryRawUnsafe(query: string, ...values: unknown[]): Promise<unknown> },
+  workspaceId: string,
+): Promise<void> {
+  assertWorkspaceId(workspaceId);
+  await tx.$queryRawUnsafe(
+    `SELECT set_config('paysync.workspace_id', $1, true), set_config('role', 'none', true)`,
+    workspaceId,
+  );
+}
+
+/** Runs `fn` with no scope (no tenant row visible), e.g. after a scope that ended. */
+export function withoutScope<T>(fn: () => T): T {
+  return storage.exit(fn);
 }
 
 /** The session settings a connection needs for `scope`: [workspace id or '', role or 'none']. */

@@ -4,6 +4,7 @@ import { ValidationError } from '@paysync/errors';
 import { cradleOf } from '@paysync/runtime';
 
 import { authHooks } from './auth.hooks.js';
+import { requestScope } from './db-scope.hooks.js';
 import { connectionRoutes } from './connections.routes.js';
 import { dataRoutes } from './data.routes.js';
 import { eventRoutes } from './events.routes.js';
@@ -26,6 +27,7 @@ export const managementApi: FastifyPluginAsync<{ config: Config }> = async (app,
   const { auditRepository } = cradleOf<ApiCradle>(app);
 
   await authHooks(app, config);
+  requestScope(app);
 
   // A POST without a body (curl -X POST …) validates as `{}`: optional bodies just work and
   // required fields are reported by name instead of "body must be object".

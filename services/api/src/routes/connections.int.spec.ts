@@ -1,5 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 
+import { withTenant } from '@paysync/db';
+
 import {
   API_KEY,
   WHSEC,
@@ -68,9 +70,9 @@ describe('lifecycle: create, read, list, rotate secrets, deactivate, delete', ()
     });
     expect(row.apiKeyCiphertext).not.toContain(API_KEY);
     expect(JSON.stringify(row)).not.toContain('whsec_');
-    const decrypted = await t.h.app.diContainer.cradle.connectionRepository.getDecrypted(
-      t.ws.id,
-      created.id,
+    // On behalf of the workspace, as its requests run (row-level security).
+    const decrypted = await withTenant(t.ws.id, () =>
+      t.h.app.diContainer.cradle.connectionRepository.getDecrypted(t.ws.id, created.id),
     );
     expect(decrypted.webhookSecrets).toEqual(['whsec_mgmtApiSigningSecret0002']);
   });
@@ -222,9 +224,8 @@ describe('webhook endpoint', () => {
   it('exists once at the simulator, its secret and id stored on the connection', async () => {
     const endpoints = t.h.sim.webhookEndpoints().filter((e) => e.url === url);
     expect(endpoints).toHaveLength(1);
-    const stored = await t.h.app.diContainer.cradle.connectionRepository.getDecrypted(
-      t.ws.id,
-      c.id,
+    const stored = await withTenant(t.ws.id, () =>
+      t.h.app.diContainer.cradle.connectionRepository.getDecrypted(t.ws.id, c.id),
     );
     expect(stored.webhookSecrets).toEqual([endpoints[0]?.secret]);
     expect(stored.webhookEndpointId).toBe(one.endpointId);

@@ -43,7 +43,7 @@ export async function startApiHarness(
   const sim = new StripeSimulator({ seed: opts.seed ?? { customers: 5, products: 2, prices: 3 } });
   const simUrl = await sim.start();
   const env: Record<string, string> = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl, // the services' login role: under row-level security
     KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: uniqueId('api-'),
     ENCRYPTION_KEYS: `t1:${KeyRing.generateKey()}`,

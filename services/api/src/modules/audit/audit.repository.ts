@@ -1,4 +1,4 @@
-import type { Db, DbOrTx } from '@paysync/db';
+import { withSystem, withTenant, type Db, type DbOrTx } from '@paysync/db';
 
 export interface AuditEntry {
   readonly workspaceId: string | null;
@@ -29,10 +29,17 @@ export class AuditRepository {
     this.#prisma = prisma;
   }
 
+  /**
+   * Writes on behalf of the entry's workspace (row-level security: also when the request was
+   * refused before its tenant was set, e.g. a 404 for another workspace's route), as system work
+   * for an entry without one; inside `tx`, in that transaction's scope.
+   */
   async record(entry: AuditEntry, tx?: DbOrTx): Promise<void> {
-    await (tx ?? this.#prisma).auditLog.create({
-      data: { ...entry, details: entry.details as object },
-    });
+    const write = (db: DbOrTx) =>
+      db.auditLog.create({ data: { ...entry, details: entry.details as object } });
+    if (tx) await write(tx);
+    else if (entry.workspaceId) await withTenant(entry.workspaceId, () => write(this.#prisma));
+    else await withSystem('audit entry without a workspace', () => write(this.#prisma));
   }
 
   /** Newest first, keyset-paged by id. */

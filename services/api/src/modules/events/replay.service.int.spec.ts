@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { TOPICS, type WebhookReceived } from '@paysync/contracts';
+import { withTenant } from '@paysync/db';
 import { ValidationError } from '@paysync/errors';
 import { topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
@@ -60,16 +61,19 @@ async function storedEvent(
   });
 }
 
+// On behalf of the workspace, as its route runs it (row-level security).
 const replay = (overrides: Partial<ReplayRequest>) =>
-  replayService.replay({
-    workspaceId: ws.id,
-    dryRun: false,
-    force: false,
-    limit: 100,
-    mode: 'stored',
-    correlationId: randomUUID(),
-    ...overrides,
-  });
+  withTenant(ws.id, () =>
+    replayService.replay({
+      workspaceId: ws.id,
+      dryRun: false,
+      force: false,
+      limit: 100,
+      mode: 'stored',
+      correlationId: randomUUID(),
+      ...overrides,
+    }),
+  );
 
 async function rejection(request: Promise<unknown>) {
   const err: unknown = await request.then(
