@@ -236,6 +236,22 @@ export class SyncWriteRepository {
   }
 
   /**
+   * Undoes `reopenForReplay` for events whose replay send failed: each goes back to the status it
+   * had, unless it is no longer `received` (the processor handled a copy that got through).
+   */
+  async restoreAfterFailedReplay(
+    workspaceId: string,
+    events: readonly { readonly id: string; readonly status: EventStatus }[],
+  ): Promise<void> {
+    if (events.length === 0) return;
+    await this.#prisma.$executeRaw`
+      UPDATE payment_sync_events e SET status = u.status::sync_event_status
+        FROM unnest(${events.map((r) => r.id)}::uuid[], ${events.map((r) => r.status)}::text[])
+          AS u(id, status)
+       WHERE e.id = u.id AND e.workspace_id = ${workspaceId}::uuid AND e.status = 'received'`;
+  }
+
+  /**
    * Records an event Kafka refused for good as `dead` with its error (the ingress outbox
    * quarantine), inside the caller's transaction; an event processed meanwhile is left as is.
    */

@@ -65,6 +65,12 @@ export interface ReplaySelection {
   readonly limit: number;
 }
 
+/** A stored event as a replay selects it: everything but its payload, and the payload's size. */
+export interface ReplayCandidate extends Omit<StoredEvent, 'payload'> {
+  /** Bytes of the stored payload (as JSON text), so a replay can load payloads in bounded chunks. */
+  readonly payloadBytes: number;
+}
+
 /** A stored event with what a replay needs to send it again. */
 export interface StoredEvent {
   readonly id: string;
@@ -194,9 +200,12 @@ export class EventLogRepository {
     });
   }
 
-  /** The workspace's events a replay selects, oldest first, at most `limit`. */
-  async findForReplay(workspaceId: string, s: ReplaySelection): Promise<StoredEvent[]> {
-    return this.#prisma.paymentSyncEvent.findMany({
+  /**
+   * The workspace's events a replay selects, oldest first, at most `limit`: without their
+   * payloads (`loadPayloads` reads those chunk by chunk), with each payload's size.
+   */
+  async findForReplay(workspaceId: string, s: ReplaySelection): Promise<ReplayCandidate[]> {
+    const events = await this.#prisma.paymentSyncEvent.findMany({
       where: {
         workspaceId,
         ...(s.eventIds?.length && { id: { in: [...s.eventIds] } }),
@@ -212,9 +221,39 @@ export class EventLogRepository {
           },
         }),
       },
+      select: {
+        id: true,
+        workspaceId: true,
+        provider: true,
+        connectionId: true,
+        providerEventId: true,
+        eventType: true,
+        status: true,
+        objectType: true,
+        objectId: true,
+        providerCreatedAt: true,
+        receivedAt: true,
+      },
       orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
       take: s.limit,
     });
+    if (events.length === 0) return [];
+    const sizes = await this.#prisma.$queryRaw<{ id: string; bytes: number }[]>`
+      SELECT id::text AS id, COALESCE(octet_length(payload::text), 0)::int AS bytes
+        FROM payment_sync_events
+       WHERE workspace_id = ${workspaceId}::uuid AND id = ANY(${events.map((e) => e.id)}::uuid[])`;
+    const bytes = new Map(sizes.map((r) => [r.id, r.bytes]));
+    return events.map((e) => ({ ...e, payloadBytes: bytes.get(e.id) ?? 0 }));
+  }
+
+  /** The stored payloads of these events of the workspace, by event id. */
+  async loadPayloads(workspaceId: string, ids: readonly string[]): Promise<Map<string, unknown>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.#prisma.paymentSyncEvent.findMany({
+      where: { workspaceId, id: { in: [...ids] } },
+      select: { id: true, payload: true },
+    });
+    return new Map(rows.map((r) => [r.id, r.payload]));
   }
 
   /**
@@ -223,6 +262,17 @@ export class EventLogRepository {
    */
   async reopenForReplay(workspaceId: string, ids: readonly string[]): Promise<void> {
     await this.#writer.reopenForReplay(workspaceId, ids);
+  }
+
+  /**
+   * Puts reopened events whose replay send failed back to the status they had (those still
+   * `received`; written by `SyncWriteRepository`).
+   */
+  async restoreAfterFailedReplay(
+    workspaceId: string,
+    events: readonly { readonly id: string; readonly status: EventStatus }[],
+  ): Promise<void> {
+    await this.#writer.restoreAfterFailedReplay(workspaceId, events);
   }
 }
 

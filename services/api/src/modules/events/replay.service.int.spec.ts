@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
+import { jest } from '@jest/globals';
+
 import { TOPICS, type WebhookReceived } from '@paysync/contracts';
 import { withTenant } from '@paysync/db';
-import { ValidationError } from '@paysync/errors';
+import { DependencyUnavailableError, ValidationError } from '@paysync/errors';
 import { topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
 import { eventually } from '@paysync/testkit';
@@ -179,4 +181,75 @@ it('force reopens settled events as received before publishing them', async () =
       (m) => (m.envelope.payload as WebhookReceived).event.id === settled.providerEventId,
     ),
   );
+});
+
+it('sends a large replay in chunks of 100; a send failing midway leaves the unsent events in their old status', async () => {
+  const events = [];
+  for (let i = 0; i < 250; i++) events.push(await storedEvent('test.chunked', 'processed'));
+  const producer = h.app.diContainer.cradle.kafkaProducer;
+  const send = producer.send.bind(producer);
+  const batches: number[] = [];
+  const spy = jest.spyOn(producer, 'send').mockImplementation(async (topic, messages) => {
+    batches.push(messages.length);
+    if (batches.length === 2)
+      throw new DependencyUnavailableError('KAFKA_UNAVAILABLE', `Could not produce to ${topic}`);
+    return send(topic, messages);
+  });
+  let result;
+  try {
+    result = await replay({ filter: { type: 'test.chunked' }, force: true, limit: 1000 });
+  } finally {
+    spy.mockRestore();
+  }
+  expect(batches).toEqual([100, 100]);
+  expect(result.matched).toBe(250);
+  // Items come in selection order (oldest first): the first chunk went out, the rest did not.
+  const sent = result.items.slice(0, 100);
+  const unsent = result.items.slice(100);
+  expect(new Set(result.items.map((i) => i.id))).toEqual(new Set(events.map((e) => e.id)));
+  expect(sent.map((i) => [i.outcome, i.reason])).toEqual(sent.map(() => ['replayed', null]));
+  expect(unsent.map((i) => [i.status, i.outcome])).toEqual(
+    unsent.map(() => ['processed', 'skipped']),
+  );
+  const reasons = [...new Set(unsent.map((i) => i.reason))];
+  expect(reasons).toHaveLength(1);
+  expect(reasons[0]).toMatch(/^not sent \(KAFKA_UNAVAILABLE\): status unchanged/);
+  const status = new Map(
+    (
+      await h.prisma.paymentSyncEvent.findMany({
+        where: { id: { in: events.map((e) => e.id) } },
+        select: { id: true, status: true },
+      })
+    ).map((e) => [e.id, e.status]),
+  );
+  // Sent: reopened for the processor. Not sent (the failed chunk and the one after it): as before.
+  expect(sent.map((e) => status.get(e.id))).toEqual(sent.map(() => 'received'));
+  expect(unsent.map((e) => status.get(e.id))).toEqual(unsent.map(() => 'processed'));
+  const ids = new Set(sent.map((e) => e.providerEventId));
+  await eventually(
+    () =>
+      probe.messages.filter((m) => ids.has((m.envelope.payload as WebhookReceived).event.id))
+        .length === 100,
+    { what: 'the first chunk on the topic' },
+  );
+  const unsentIds = new Set(unsent.map((e) => e.providerEventId));
+  expect(
+    probe.messages.some((m) => unsentIds.has((m.envelope.payload as WebhookReceived).event.id)),
+  ).toBe(false);
+}, 60_000);
+
+it('a replay whose first send fails fails, and changes no status', async () => {
+  const settled = await storedEvent('test.first_fails', 'ignored');
+  const spy = jest
+    .spyOn(h.app.diContainer.cradle.kafkaProducer, 'send')
+    .mockRejectedValue(new DependencyUnavailableError('KAFKA_UNAVAILABLE', 'Could not produce'));
+  try {
+    await expect(replay({ eventIds: [settled.id], force: true })).rejects.toMatchObject({
+      code: 'KAFKA_UNAVAILABLE',
+    });
+  } finally {
+    spy.mockRestore();
+  }
+  const after = await h.prisma.paymentSyncEvent.findUniqueOrThrow({ where: { id: settled.id } });
+  expect(after.status).toBe('ignored');
 });

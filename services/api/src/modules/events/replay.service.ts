@@ -15,8 +15,8 @@ import type { ProviderFactory } from '../connections/connection.service.js';
 import type {
   EventLogRepository,
   EventStatus,
+  ReplayCandidate,
   ReplaySelection,
-  StoredEvent,
 } from './event-log.repository.js';
 
 type ReplayFilter = Omit<ReplaySelection, 'eventIds' | 'excludeStatuses' | 'limit'>;
@@ -35,6 +35,10 @@ export interface ReplayRequest {
 
 /** Provider calls per refetch replay (each waits on the account's rate limit). */
 const REFETCH_MAX_EVENTS = 100;
+/** Events per chunk: payloads loaded, planned and produced together. */
+const CHUNK_EVENTS = 100;
+/** Stored payload bytes per chunk (a chunk has at least one event, whatever its size). */
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface ReplayItem {
   readonly id: string;
@@ -82,12 +86,16 @@ export interface ReplayServiceDeps {
  * Replays stored events through the normal pipeline: each goes back on
  * `billing.webhook.received.v1` with `source: replay` and its stored payload, and the processor
  * applies it like any webhook (idempotent, version-gated: a replay never overwrites newer state).
- * Settled events are replayed only with `force`, which first marks them `received` so the
- * processor does not treat them as duplicates. Two identical concurrent replays apply once: the
- * second copy of each event reaches the processor after the first was processed and is skipped.
+ * Settled events are replayed only with `force`, which marks them `received` right before their
+ * chunk is sent so the processor does not treat them as duplicates; when the send fails they go
+ * back to their old status. Two identical concurrent replays apply once: the second copy of each
+ * event reaches the processor after the first was processed and is skipped.
  *
- * A replay runs in three steps: select the events, plan what happens to each (refetching its
- * object first in `refetch` mode), then publish the plan.
+ * A replay selects the events (without payloads), then works in chunks of at most 100 events and
+ * 4 MiB of stored payload: load the chunk's payloads, plan what happens to each event (refetching
+ * its object first in `refetch` mode), publish the chunk. Memory holds one chunk, not the whole
+ * selection. When a send fails after earlier chunks went out, the replay stops there and reports
+ * the events not sent as skipped (their status unchanged); when nothing went out, it fails.
  */
 export class ReplayService {
   readonly #events: EventLogRepository;
@@ -115,13 +123,59 @@ export class ReplayService {
 
   async replay(req: ReplayRequest): Promise<ReplayResult> {
     const events = await this.#select(req);
-    const plan = await this.#plan(req, events);
-    if (!req.dryRun) await this.#publish(req, plan);
-    return { matched: events.length, items: plan.items };
+    const connections = await this.#connections.list(req.workspaceId);
+    const providerOf = this.#providerCache();
+    const items: ReplayItem[] = [];
+    let sent = 0;
+    let failure: string | undefined;
+    for (const chunk of chunks(events)) {
+      if (failure !== undefined) {
+        items.push(...chunk.map((e) => itemOf(e, { outcome: 'skipped', reason: failure ?? null })));
+        continue;
+      }
+      const payloads = req.dryRun
+        ? new Map<string, unknown>()
+        : await this.#events.loadPayloads(
+            req.workspaceId,
+            chunk.map((e) => e.id),
+          );
+      const plan = await this.#plan(req, chunk, payloads, connections, providerOf);
+      if (req.dryRun || plan.messages.length === 0) {
+        items.push(...plan.items);
+        continue;
+      }
+      try {
+        await this.#publish(req, plan);
+        sent += plan.messages.length;
+        items.push(...plan.items);
+      } catch (err) {
+        if (sent === 0) throw err;
+        failure = `not sent (${err instanceof AppError ? err.code : 'unexpected error'}): status unchanged, replay it again`;
+        this.#logger.warn(
+          {
+            err,
+            workspaceId: req.workspaceId,
+            replayed: sent,
+            notSent: events.length - items.length,
+          },
+          'Replay stopped: a chunk could not be sent',
+        );
+        items.push(
+          ...plan.items.map((i) =>
+            i.outcome === 'replayed'
+              ? { ...i, outcome: 'skipped' as const, reason: failure ?? null }
+              : i,
+          ),
+        );
+      }
+    }
+    if (sent > 0)
+      this.#logger.info({ workspaceId: req.workspaceId, replayed: sent }, 'Events replayed');
+    return { matched: events.length, items };
   }
 
   /** The events the request names, oldest first; a 400 when it names none or too many. */
-  async #select(req: ReplayRequest): Promise<StoredEvent[]> {
+  async #select(req: ReplayRequest): Promise<ReplayCandidate[]> {
     if (!req.eventIds?.length && !req.filter) {
       throw new ValidationError('Name the events to replay', [
         { path: 'body', message: 'needs eventIds or filter' },
@@ -149,20 +203,24 @@ export class ReplayService {
   }
 
   /** Decides each event's outcome in order and builds the messages of those replayed. */
-  async #plan(req: ReplayRequest, events: readonly StoredEvent[]): Promise<ReplayPlan> {
-    const connections = await this.#connections.list(req.workspaceId);
-    const providerOf = this.#providerCache();
+  async #plan(
+    req: ReplayRequest,
+    events: readonly ReplayCandidate[],
+    payloads: ReadonlyMap<string, unknown>,
+    connections: readonly ConnectionView[],
+    providerOf: (connection: ConnectionView) => Promise<BillingProvider>,
+  ): Promise<ReplayPlan> {
     const plan: ReplayPlan = { items: [], messages: [] };
     for (const event of events) {
       const connection = connectionFor(event, connections);
-      const { message, ...outcome } = await this.#planEvent(req, event, connection, providerOf);
-      plan.items.push({
-        id: event.id,
-        providerEventId: event.providerEventId,
-        type: event.eventType,
-        status: event.status,
-        ...outcome,
-      });
+      const { message, ...outcome } = await this.#planEvent(
+        req,
+        event,
+        payloads.get(event.id),
+        connection,
+        providerOf,
+      );
+      plan.items.push(itemOf(event, outcome));
       if (message) plan.messages.push(message);
     }
     return plan;
@@ -170,7 +228,8 @@ export class ReplayService {
 
   async #planEvent(
     req: ReplayRequest,
-    event: StoredEvent,
+    event: ReplayCandidate,
+    storedPayload: unknown,
     connection: ConnectionView | undefined,
     providerOf: (connection: ConnectionView) => Promise<BillingProvider>,
   ): Promise<PlannedEvent> {
@@ -180,7 +239,7 @@ export class ReplayService {
     }
     if (!connection) return skipped(`the workspace has no ${event.provider} connection`);
     if (req.dryRun) return { outcome: 'would_replay', reason: null };
-    const stored = (event.payload ?? {}) as Payload;
+    const stored = (storedPayload ?? {}) as Payload;
     const payload =
       req.mode === 'refetch'
         ? await this.#refetch(event, stored, connection, await providerOf(connection))
@@ -195,20 +254,35 @@ export class ReplayService {
   }
 
   /**
-   * Sends the planned messages. A refetch always goes through again (it carries new state); a
-   * stored replay of a settled event only with force, and such events are reopened first.
+   * Sends one chunk's messages. A refetch always goes through again (it carries new state); a
+   * stored replay of a settled event only with force. Such events are reopened (`received`) just
+   * before the send, since the processor skips an event it already settled, and put back to their
+   * old status when the send fails, so an event whose message did not go out keeps its status.
    */
   async #publish(req: ReplayRequest, plan: ReplayPlan): Promise<void> {
-    if (plan.messages.length === 0) return;
     const forced = plan.items
       .filter((i) => i.outcome === 'replayed' && SETTLED.includes(i.status))
-      .map((i) => i.id);
-    if (forced.length > 0) await this.#events.reopenForReplay(req.workspaceId, forced);
-    await this.#producer.send(this.#topic, plan.messages);
-    this.#logger.info(
-      { workspaceId: req.workspaceId, replayed: plan.messages.length, forced: forced.length },
-      'Events replayed',
-    );
+      .map((i) => ({ id: i.id, status: i.status }));
+    if (forced.length > 0)
+      await this.#events.reopenForReplay(
+        req.workspaceId,
+        forced.map((f) => f.id),
+      );
+    try {
+      await this.#producer.send(this.#topic, plan.messages);
+    } catch (err) {
+      if (forced.length > 0) {
+        await this.#events
+          .restoreAfterFailedReplay(req.workspaceId, forced)
+          .catch((e: unknown) =>
+            this.#logger.error(
+              { err: e, workspaceId: req.workspaceId, events: forced.map((f) => f.id) },
+              'Could not restore the status of events whose replay was not sent; they stay received',
+            ),
+          );
+      }
+      throw err;
+    }
   }
 
   /** One provider client per connection for the length of a replay. */
@@ -234,7 +308,7 @@ export class ReplayService {
    * nothing about this object: it must never become a tombstone).
    */
   async #refetch(
-    event: StoredEvent,
+    event: ReplayCandidate,
     payload: Payload,
     connection: ConnectionView,
     provider: BillingProvider,
@@ -277,13 +351,45 @@ export class ReplayService {
   }
 }
 
+/** The selected events in chunks of at most CHUNK_EVENTS events and CHUNK_BYTES of payload. */
+function* chunks(events: readonly ReplayCandidate[]): Generator<ReplayCandidate[]> {
+  let chunk: ReplayCandidate[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    if (
+      chunk.length > 0 &&
+      (chunk.length === CHUNK_EVENTS || bytes + event.payloadBytes > CHUNK_BYTES)
+    ) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(event);
+    bytes += event.payloadBytes;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function itemOf(
+  event: ReplayCandidate,
+  outcome: Pick<ReplayItem, 'outcome' | 'reason'>,
+): ReplayItem {
+  return {
+    id: event.id,
+    providerEventId: event.providerEventId,
+    type: event.eventType,
+    status: event.status,
+    ...outcome,
+  };
+}
+
 /**
  * The connection a replay of `event` goes through: the event's own when it still exists (even
  * deactivated: another account's answer would be wrong), else, for events stored before their
  * connection was recorded or whose connection was deleted, an active one of the provider.
  */
 function connectionFor(
-  event: StoredEvent,
+  event: ReplayCandidate,
   connections: readonly ConnectionView[],
 ): ConnectionView | undefined {
   const own = connections.find((c) => c.id === event.connectionId);
@@ -299,7 +405,7 @@ function connectionFor(
  * refetched payload is dated at its retrieve; a stored one keeps the provider's original date.
  */
 function replayedWebhook(
-  event: StoredEvent,
+  event: ReplayCandidate,
   payload: Payload,
   connectionId: string,
   mode: ReplayRequest['mode'],
