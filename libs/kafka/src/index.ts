@@ -17,7 +17,6 @@ export { FailureRouter } from './failure-router.js';
 export type { FailureRouterDeps, MessageFailure, RoutedFailure } from './failure-router.js';
 export type { FailurePolicySettings, FailureRoute } from './failure-policy.js';
 export { TypedConsumer } from './typed-consumer.js';
-export { HANDLER_HEARTBEAT_MS, withHeartbeat } from './heartbeat.js';
 export type {
   ConsumerFailurePolicy,
   HandlerFailure,
