@@ -28,7 +28,7 @@ async function startIngress(env: Record<string, string>) {
   const metricsPort = await freePort();
   const app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: DEAD_KAFKA,
       KAFKA_TOPIC_PREFIX: uniqueId('ingress-ready-'),
       KAFKA_CONNECTION_TIMEOUT_MS: '300',

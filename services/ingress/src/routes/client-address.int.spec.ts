@@ -20,7 +20,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: uniqueId('ingress-addr-'),
       ENCRYPTION_KEYS: `t1:${KeyRing.generateKey()}`,

@@ -46,7 +46,7 @@ beforeAll(async () => {
   const topicPrefix = uniqueId('ingress-int-');
   app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: topicPrefix,
       ENCRYPTION_KEYS,

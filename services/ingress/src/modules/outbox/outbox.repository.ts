@@ -1,5 +1,5 @@
 import { webhookReceivedSchema } from '@paysync/contracts';
-import type { Db, SyncWriteRepository, Tx } from '@paysync/db';
+import { actForTenantInTransaction, type Db, type SyncWriteRepository, type Tx } from '@paysync/db';
 import type { Envelope } from '@paysync/kafka';
 
 export interface OutboxRow {
@@ -169,6 +169,9 @@ async function quarantine(
   const lastError = `${reason}: ${message} (${row.bytes} bytes)`.slice(0, 2000);
   if (parsed.success) {
     const m = parsed.data;
+    // The outbox has no tenant (its rows carry theirs in the envelope); the event log row is
+    // written on behalf of the event's workspace (row-level security).
+    await actForTenantInTransaction(tx, m.workspaceId);
     await eventLog.recordRejected(
       tx,
       {
