@@ -8,7 +8,7 @@ const processorConfigSchema = {
   groupId: envVar(
     'PROCESSOR_GROUP_ID',
     z.string().min(1).default('paysync-processor'),
-    'Kafka consumer group',
+    'Kafka consumer group of the webhook topic; the retry tiers use this id with .retry appended (paysync-processor.retry)',
   ),
   retryDelaysMs: envVar(
     'PROCESSOR_RETRY_DELAYS_MS',
