@@ -152,6 +152,27 @@ describe('ChargebeeProvider against the simulator, through the SDK', () => {
     expect(first.changes.length + rest.length).toBe(25);
   });
 
+  it('segments by creation time ([gte, lt), seconds) where the list can, refuses where it cannot', async () => {
+    const segment = { createdGte: BASE_CREATED + 10, createdLt: BASE_CREATED + 20 };
+    const customers = await provider.listPage('customer', { cursor: null, ...segment }, ctx);
+    expect(customers.changes.map((c) => c.externalId)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `cbsim_cus_000000${String(10 + i)}`),
+    );
+    const invoices = await provider.listPage('invoice', { cursor: null, ...segment }, ctx);
+    expect(invoices.changes).toHaveLength(10);
+    expect(
+      invoices.changes.every((c) => {
+        const at = (c.data as { providerCreatedAt: Date }).providerCreatedAt.getTime() / 1000;
+        return at >= segment.createdGte && at < segment.createdLt;
+      }),
+    ).toBe(true);
+    await expect(
+      provider.listPage('product', { cursor: null, ...segment }, ctx),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+
   it('an unknown entity type is a validation error, not a retried provider call', async () => {
     const started = Date.now();
     await expect(

@@ -81,8 +81,16 @@ const INCLUDE_DELETED: ReadonlySet<ChargebeeResourceName> = new Set([
   'invoice',
   'transaction',
 ]);
-/** Resources whose list endpoint filters on `created_at` (items have no created_at). */
-const CREATED_FILTER: ReadonlySet<ChargebeeResourceName> = new Set(['customer', 'subscription']);
+/**
+ * The list filter that segments each resource by creation time (the field its canonical
+ * `providerCreatedAt` comes from). Items and item prices have none: they cannot be segmented.
+ */
+const CREATED_FILTER: Partial<Record<ChargebeeResourceName, string>> = {
+  customer: 'created_at',
+  subscription: 'created_at',
+  invoice: 'date',
+  transaction: 'date',
+};
 
 /** The SDK's resource objects, by resource name. */
 type SdkResource = {
@@ -226,6 +234,15 @@ export class ChargebeeProvider implements BillingProvider {
   ): Promise<ListPage> {
     const resource = RESOURCE_OF[entityType];
     const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
+    const segmented = params.createdGte !== undefined || params.createdLt !== undefined;
+    const createdField = resource ? CREATED_FILTER[resource] : undefined;
+    // Ignoring a segment would list everything once per segment: refuse instead.
+    if (segmented && !createdField) {
+      throw new ValidationError(
+        `Chargebee ${String(resource)} lists cannot be segmented by creation time`,
+        [{ path: 'createdGte', message: 'not supported for this entity type' }],
+      );
+    }
     // Flat bracketed keys: the SDK serialises a filter object with two operators into one broken
     // key (`created_at[after][before]`), so each operator is its own key here.
     const query: Record<string, unknown> = {
@@ -234,10 +251,9 @@ export class ChargebeeProvider implements BillingProvider {
       ...(params.cursor && { offset: params.cursor }),
       ...(INCLUDE_DELETED.has(resource) && { include_deleted: true }),
       ...(params.updatedAfter !== undefined && { 'updated_at[after]': params.updatedAfter }),
-      ...(CREATED_FILTER.has(resource) &&
-        params.createdGte !== undefined && { 'created_at[after]': params.createdGte - 1 }),
-      ...(CREATED_FILTER.has(resource) &&
-        params.createdLt !== undefined && { 'created_at[before]': params.createdLt }),
+      // `after` and `before` are strict: [gte, lt) is (gte − 1, lt).
+      ...(params.createdGte !== undefined && { [`${createdField}[after]`]: params.createdGte - 1 }),
+      ...(params.createdLt !== undefined && { [`${createdField}[before]`]: params.createdLt }),
     };
     const api = this.#resource(resource);
     const { result, attempts } = await this.#call(`list ${resource}`, () => api.list(query));

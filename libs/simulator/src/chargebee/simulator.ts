@@ -453,7 +453,8 @@ export class ChargebeeSimulator {
     if (includeDeleted && !LISTS_DELETED.has(resource))
       return error(400, 'param_not_applicable', 'include_deleted : not applicable');
     const updated = (params.updated_at ?? {}) as Record<string, string>;
-    const created = (params.created_at ?? {}) as Record<string, string>;
+    // Invoices and transactions filter creation by `date`, the others by `created_at`.
+    const created = (params.created_at ?? params.date ?? {}) as Record<string, string>;
     const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     const result = this.stores[resource].list({
       limit,

@@ -122,7 +122,9 @@ export class ResourceStore {
       const o = entry.object;
       if (o.deleted === true && !query.includeDeleted) continue;
       const updated = typeof o.updated_at === 'number' ? o.updated_at : 0;
-      const created = typeof o.created_at === 'number' ? o.created_at : 0;
+      const createdField =
+        this.resource === 'invoice' || this.resource === 'transaction' ? o.date : o.created_at;
+      const created = typeof createdField === 'number' ? createdField : 0;
       if (query.updatedAfter !== undefined && !(updated > query.updatedAfter)) continue;
       if (query.updatedBefore !== undefined && !(updated < query.updatedBefore)) continue;
       if (query.createdAfter !== undefined && !(created > query.createdAfter)) continue;
