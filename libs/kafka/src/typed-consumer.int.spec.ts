@@ -208,3 +208,58 @@ describe('with a failure policy', () => {
     expect(retryShort.messages.some((m) => m.envelope.id === id)).toBe(false);
   });
 });
+
+describe('with the retry tiers in a group of their own', () => {
+  const handled: number[] = [];
+  let consumer: TypedConsumer<Item>;
+
+  beforeAll(async () => {
+    consumer = new TypedConsumer<Item>({
+      kafka,
+      logger,
+      groupId: uniqueId('g-'),
+      topics: [topic(TOPICS.webhookReceived)],
+      schema,
+      eachBatch: async (messages) => {
+        const failures = [];
+        for (const received of messages) {
+          const { n, fail } = received.value;
+          if (n < 40) continue; // the other describe's messages on the same topic
+          if (fail === 'always') failures.push({ received, error: new Error(`poison ${n}`) });
+          else handled.push(n);
+        }
+        return failures;
+      },
+      failurePolicy: {
+        kafkaProducer: producer,
+        retryGroupId: uniqueId('g-retry-'),
+        retryTopics: [topic(TOPICS.webhookRetryShort), topic(TOPICS.webhookRetryLong)],
+        // Far longer than the test waits: the failed message sits in the tier, held until then.
+        retryDelaysMs: [120_000, 120_000],
+        deadLetterTopic: topic(TOPICS.webhookDeadLetter),
+        isTransient: () => false,
+        transientBackoffMaxMs: 1000,
+        partitionKey: (item) => `item-${item.n}`,
+      },
+    });
+    await consumer.start();
+  });
+
+  afterAll(async () => {
+    await consumer?.stop();
+  });
+
+  it('a message waiting out its retry delay does not hold the main topic', async () => {
+    const [failing] = await send(TOPICS.webhookReceived, { n: 40, fail: 'always' });
+    await eventually(() => retryShort.messages.some((m) => m.envelope.id === failing), {
+      what: 'the failed message in the short tier',
+    });
+    // One consumer would now be waiting in the tier's batch, and kafkajs fetches no new batch
+    // from that broker until it returns: this message would wait the 120 s out.
+    await send(TOPICS.webhookReceived, { n: 41, fail: 'never' });
+    await eventually(() => handled.includes(41), {
+      what: 'the next message handled while the tier waits',
+      timeoutMs: 20_000,
+    });
+  }, 60_000);
+});
