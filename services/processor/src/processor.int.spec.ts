@@ -115,11 +115,12 @@ it('stale: an older version arriving after a newer one loses', async () => {
 });
 
 it('poison: an event PostgreSQL cannot store goes through both retry tiers to the DLQ with its reason', async () => {
-  // PostgreSQL refuses \u0000 in text and jsonb: no attempt can ever store this event.
+  // PostgreSQL refuses \u0000, and the write path never rewrites an id (text in other fields is
+  // made storable, see the next test): no attempt can ever store this event.
   const poison = aStripeWebhook(
     h.tenant,
     'customer.updated',
-    stripeFixture('customer', { id: 'cus_poison', name: 'bad\u0000name' }),
+    stripeFixture('customer', { id: 'cus_poison\u0000', name: 'bad id' }),
   );
   await h.publish(poison);
   const dead = await eventually(
@@ -141,6 +142,30 @@ it('poison: an event PostgreSQL cannot store goes through both retry tiers to th
   expect(event.errorClass).toBe(dead.headers[FAILURE_HEADERS.errorClass]);
   expect(event.lastError).toBeTruthy();
   expect(await customer('cus_poison')).toBeUndefined();
+});
+
+it("apply: NUL and lone surrogates in an object's text are stored without them (original kept), not dead-lettered", async () => {
+  const object = stripeFixture('customer', {
+    id: 'cus_nul_text',
+    name: 'bad\u0000name',
+    description: 'half \ud83d pair',
+  });
+  const webhook = aStripeWebhook(h.tenant, 'customer.updated', object);
+  await h.publish(webhook);
+  const event = await eventWithStatus(webhook, 'processed');
+  expect(event.attempts).toBe(1);
+  expect(JSON.parse(event.payloadOriginal as string)).toMatchObject({
+    data: { object: { name: 'bad\u0000name' } },
+  });
+  const row = await customer('cus_nul_text');
+  expect(row).toMatchObject({ name: 'badname', description: 'half \ufffd pair' });
+  expect(JSON.parse(row?.raw_original as string)).toMatchObject({
+    name: 'bad\u0000name',
+    description: 'half \ud83d pair',
+  });
+  expect(
+    h.deadLetters.messages.some((m) => JSON.stringify(m.envelope).includes('cus_nul_text')),
+  ).toBe(false);
 });
 
 it('poison: a message that is not a webhook goes straight to the DLQ as MESSAGE_INVALID', async () => {
