@@ -146,6 +146,15 @@ export class Checker {
     return { checked, missing, stale, extra };
   }
 
+  /** A reconciliation run's status and the replica holding it. */
+  async reconciliation(id: string): Promise<{ status: string; owner: string | null } | undefined> {
+    const { rows } = await this.#pool.query<{ status: string; owner: string | null }>(
+      'SELECT status, lease_owner AS owner FROM reconciliation_runs WHERE id = $1',
+      [id],
+    );
+    return rows[0];
+  }
+
   /** Backfill sessions by status. */
   async sessions(): Promise<Record<string, number>> {
     const { rows } = await this.#pool.query<{ status: string; n: string }>(

@@ -10,6 +10,7 @@
 // outside the ephemeral port range; its own state dir) and stops it
 // at the end. `--short` runs one scenario (SIGKILL of the processor) on the shared stack with a
 // database and topic prefix of its own. Everything binds 127.0.0.1; every wait has a deadline.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ interface ScenarioResult {
   name: string;
   faults: string;
   recoveryMs: number | undefined;
-  note?: string;
+  timeoutMs: number;
 }
 
 interface Ctx {
@@ -77,6 +78,8 @@ interface Scenario {
   /** An extra condition for "recovered", besides ready services and a drained pipeline. */
   recovered?(ctx: Ctx, state: Record<string, unknown>): Promise<boolean>;
   before?(ctx: Ctx, state: Record<string, unknown>): Promise<void>;
+  /** Deadline for recovery (default RECOVERY_TIMEOUT_MS). */
+  recoveryTimeoutMs?: number;
 }
 
 /** A deliberate fault duration (what is being tested), never a wait for a condition. */
@@ -157,12 +160,30 @@ const SCENARIOS: Scenario[] = [
   {
     ...killScenario('recovery'),
     async before(ctx, state) {
-      state.reconciliation = await startReconciliation(ctx);
+      // The kill lands while a reconciliation is running; recovered = another replica (the
+      // restarted one) took it over, or it finished.
+      const id = await startReconciliation(ctx);
+      state.reconciliation = id;
+      if (!id) return;
+      const run = await waitFor(
+        'the reconciliation to start',
+        async () => {
+          const r = await ctx.checker.reconciliation(id);
+          return r && (r.owner !== null || r.status !== 'pending') ? r : undefined;
+        },
+        60_000,
+      );
+      state.owner = run.owner;
     },
     async recovered(ctx, state) {
       const id = state.reconciliation as string | undefined;
       if (!id) return true;
-      return ['completed', 'failed'].includes(await reconciliationStatus(ctx, id));
+      const r = await ctx.checker.reconciliation(id);
+      return (
+        r !== undefined &&
+        (['completed', 'failed'].includes(r.status) ||
+          (r.owner !== null && r.owner !== state.owner))
+      );
     },
   },
   killScenario('api'),
@@ -170,23 +191,25 @@ const SCENARIOS: Scenario[] = [
     name: 'Kafka broker kill',
     faults: 'SIGKILL broker, start after 10 s',
     async inject({ stack }) {
-      stack.control('kill', 'kafka');
+      await stack.control('kill', 'kafka');
       await hold(10_000);
-      stack.control('start', 'kafka');
+      await stack.control('start', 'kafka');
     },
   },
   {
     name: 'PostgreSQL restart',
     faults: 'stop (fast), start after 10 s',
     async inject({ stack }) {
-      stack.control('stop', 'postgres');
+      await stack.control('stop', 'postgres');
       await hold(10_000);
-      stack.control('start', 'postgres');
+      await stack.control('start', 'postgres');
     },
   },
   {
     name: 'provider 429 storm',
     faults: '70 % of Stripe calls 429 for 20 s',
+    // A whole reconciliation under the account's rate limit, shared with the backfill.
+    recoveryTimeoutMs: 300_000,
     async before(ctx, state) {
       state.reconciliation = await startReconciliation(ctx);
     },
@@ -362,7 +385,7 @@ async function main(): Promise<number> {
     apiKey: 'sk_test_chaos_key_0001',
     webhookSecrets: [secret],
     // Slow enough that a backfill is running while the faults land.
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: SHORT ? 10 : 4 },
+    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: SHORT ? 10 : 6 },
   });
   await connections.linkProviderAccount(connection, sim.accountId);
   await prisma.$disconnect();
@@ -447,7 +470,7 @@ async function main(): Promise<number> {
   let backfillsStarted = 0;
   let stopBackfills = false;
   const backfillLoop = (async () => {
-    while (!stopBackfills && backfillsStarted < (SHORT ? 2 : 6)) {
+    while (!stopBackfills && backfillsStarted < (SHORT ? 2 : 10)) {
       try {
         const s = await checker.sessions();
         if ((s.running ?? 0) + (s.pending ?? 0) === 0) {
@@ -490,7 +513,7 @@ async function main(): Promise<number> {
           (await fleet!.allReady()) &&
           (await checker!.open(traffic, faultOver)) === 0 &&
           (!scenario.recovered || (await scenario.recovered(ctx, state))),
-        RECOVERY_TIMEOUT_MS,
+        scenario.recoveryTimeoutMs ?? RECOVERY_TIMEOUT_MS,
         200,
       );
       recoveryMs = Date.now() - faultOver;
@@ -500,7 +523,12 @@ async function main(): Promise<number> {
         `  NOT recovered: ${(err as Error).message}; open=${await checker.open(traffic, faultOver).catch(() => '?')}`,
       );
     }
-    results.push({ name: scenario.name, faults: scenario.faults, recoveryMs });
+    results.push({
+      name: scenario.name,
+      faults: scenario.faults,
+      recoveryMs,
+      timeoutMs: scenario.recoveryTimeoutMs ?? RECOVERY_TIMEOUT_MS,
+    });
   }
 
   // Quiesce: no new changes, every delivery settled, backfill finished, then the window.
@@ -591,7 +619,7 @@ async function main(): Promise<number> {
       String(applied),
       r
         ? r.recoveryMs === undefined
-          ? `> ${RECOVERY_TIMEOUT_MS / 1000}`
+          ? `> ${r.timeoutMs / 1000}`
           : (r.recoveryMs / 1000).toFixed(1)
         : '–',
       String(lost),
@@ -667,6 +695,13 @@ async function main(): Promise<number> {
   ].join('\n');
   const machine = `${cpus().length} cores ${cpus()[0]?.model ?? ''}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const date = new Date().toISOString();
+  // The run executes the working tree: name what it was, uncommitted service code included.
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).stdout.trim();
+  const dirty = git('status', '--porcelain', '--', 'services', 'libs', 'prisma')
+    .split('\n')
+    .filter(Boolean).length;
+  const tree = `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + ${dirty} uncommitted files under services/, libs/, prisma/` : ''}`;
   const duration = ((Date.now() - started) / 60_000).toFixed(1);
   const extras = [
     `duplicates sent ${traffic.duplicatesSent}; deliveries given up after ${90} s of retries ${all.gaveUp} (their changes reach the database through the events poller)`,
@@ -689,6 +724,7 @@ async function main(): Promise<number> {
       `# Chaos run ${date}${SHORT ? ' (short)' : ''}`,
       '',
       `Command: \`npm run chaos${SHORT ? ' -- --short' : ''}\`; machine: ${machine}; ${duration} min.`,
+      `Code: ${tree}.`,
       `Stack: ${stack.own ? `separate instance (PostgreSQL 127.0.0.1:${stack.pgPort}, Kafka ${stack.kafkaBrokers})` : 'the shared stack (own database and topic prefix)'}.`,
       `Traffic: ${SHORT ? 15 : 20} simulator changes/s (customer updates, creates, deletes, product updates), 5 % delivered twice, shuffled in windows of 8, each retried like Stripe for up to 90 s; a backfill kept running; reconciliations in report mode.`,
       '',

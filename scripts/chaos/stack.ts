@@ -2,7 +2,7 @@
 // brings up a SEPARATE instance of the project's stack (scripts/stack/stack.mjs with its own
 // ports and state dir), never the shared one on 55432/59092 that other test runs use. The short
 // run kills only a service, so it may use the shared stack (its own database and topic prefix).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,8 +22,11 @@ export interface ChaosStack {
   /** True when this run started the instance (and so stops it at the end). */
   readonly own: boolean;
   serverUrl(database: string): string;
-  /** stack.mjs stop|start|kill kafka|postgres on this instance only. */
-  control(action: 'stop' | 'start' | 'kill', component: 'kafka' | 'postgres'): void;
+  /**
+   * stack.mjs stop|start|kill kafka|postgres on this instance only (asynchronous, so the traffic
+   * keeps flowing while a component starts).
+   */
+  control(action: 'stop' | 'start' | 'kill', component: 'kafka' | 'postgres'): Promise<void>;
   down(): void;
 }
 
@@ -34,6 +37,21 @@ function stackCommand(env: Record<string, string>, args: string[]): void {
   });
   if (res.status !== 0)
     throw new Error(`stack.mjs ${args.join(' ')} failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+function stackCommandAsync(env: Record<string, string>, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'scripts/stack/stack.mjs'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`stack.mjs ${args.join(' ')} failed:\n${out}`)),
+    );
+  });
 }
 
 /**
@@ -74,7 +92,7 @@ export function separateStack({
     kafkaBrokers: `127.0.0.1:${kafkaPort}`,
     own: true,
     serverUrl: (database) => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
-    control: (action, component) => stackCommand(stackEnv, [action, component]),
+    control: (action, component) => stackCommandAsync(stackEnv, [action, component]),
     down() {
       stackCommand(stackEnv, ['down']);
       rmSync(stateDir, { recursive: true, force: true });
@@ -118,9 +136,8 @@ export function sharedStack(): ChaosStack {
     kafkaBrokers: `127.0.0.1:${process.env.PAYSYNC_KAFKA_PORT ?? 59092}`,
     own: false,
     serverUrl: (database) => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
-    control: () => {
-      throw new Error('the shared stack is never stopped or killed by the chaos suite');
-    },
+    control: () =>
+      Promise.reject(new Error('the shared stack is never stopped or killed by the chaos suite')),
     down: () => undefined,
   };
 }
