@@ -44,7 +44,7 @@ export async function startProcessor(env: TestEnv = {}): Promise<ProcessorHarnes
   const prefix = env.KAFKA_TOPIC_PREFIX ?? uniqueId('processor-int-');
   const app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl, // the login role: under row-level security
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: prefix,
       PROCESSOR_GROUP_ID: uniqueId('processor-'),

@@ -4,6 +4,7 @@ import {
   type ConnectionRepository,
   type EventRecord,
   type SyncWriteRepository,
+  withTenant,
 } from '@paysync/db';
 import { AppError, ProviderError, isRetryable } from '@paysync/errors';
 import {
@@ -151,7 +152,10 @@ export class EventProcessingService {
         failures.push({ received, error });
       }
     }
-    failures.push(...(await this.#apply(items, budget)));
+    // Row-level security: each workspace's events are applied on its behalf, one bulk each.
+    for (const [workspaceId, group] of byWorkspace(items, (i) => i.webhook.workspaceId)) {
+      failures.push(...(await withTenant(workspaceId, () => this.#apply(group, budget))));
+    }
     this.#metrics.batchSize.observe(messages.length);
     this.#metrics.batchSeconds.observe((performance.now() - started) / 1000);
     return failures;
@@ -187,7 +191,15 @@ export class EventProcessingService {
       });
     }
     if (invalid > 0) this.#logger.error({ count: invalid }, 'Invalid messages dead-lettered');
-    if (records.length === 0) return;
+    // Row-level security: each workspace's event log rows are written on its behalf.
+    for (const [workspaceId, group] of byWorkspace(records, (r) => r.event.workspaceId)) {
+      await withTenant(workspaceId, () => this.#recordFailures(group));
+    }
+  }
+
+  async #recordFailures(
+    records: Parameters<SyncWriteRepository['recordFailures']>[0],
+  ): Promise<void> {
     try {
       await this.#repo.recordFailures(records);
     } catch (err) {
@@ -361,4 +373,16 @@ function toItem(received: WebhookMessage): Item {
 
 function toProviderEvent(webhook: WebhookReceived): ProviderEvent {
   return { provider: webhook.provider, ...webhook.event };
+}
+
+/** `items` grouped by workspace, in order of first appearance (order within a group kept). */
+function byWorkspace<T>(items: readonly T[], workspaceOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const workspaceId = workspaceOf(item);
+    const group = groups.get(workspaceId);
+    if (group) group.push(item);
+    else groups.set(workspaceId, [item]);
+  }
+  return groups;
 }
