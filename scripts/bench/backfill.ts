@@ -78,6 +78,9 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
         SYNC_RUNNER_GROUP_ID: `bench-${process.pid}`,
         ENCRYPTION_KEYS: keys,
         SYNC_POLL_INTERVAL_MS: '200',
+        API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
+        // The account limit is server configuration; the connection's own rate can only lower it.
+        STRIPE_RATE_LIMIT_PER_SECOND_TEST: String(rate),
       },
     },
   );

@@ -74,6 +74,8 @@ export function benchServiceEnv(
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     INGRESS_RATE_LIMIT_PER_IP: '1000000',
     INGRESS_RATE_LIMIT_PER_CONNECTION: '1000000',
+    // Bench connections point at simulators on loopback (every provider-calling service checks).
+    API_ALLOWED_PROVIDER_BASE_URLS: 'http://127.0.0.1:*',
   };
 }
 
