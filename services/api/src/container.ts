@@ -2,11 +2,13 @@ import { asClass } from 'awilix';
 
 import {
   ReconciliationRepository,
+  SecretRotationRepository,
   SyncSessionRepository,
   SyncWriteRepository,
   TenantScope,
 } from '@paysync/db';
 import {
+  EncryptionKeyRotation,
   providerRegistrations,
   serviceRegistrations,
   type InfrastructureCradle,
@@ -44,6 +46,9 @@ export interface ApiCradle extends InfrastructureCradle<Config>, ProviderCradle 
   readonly syncedDataRepository: SyncedDataRepository;
   readonly recoveryHealthRepository: RecoveryHealthRepository;
   readonly recoveryHealthService: RecoveryHealthService;
+  /** `POST /admin/encryption/rotate` (issue 15 item 8). */
+  readonly secretRotationRepository: SecretRotationRepository;
+  readonly encryptionKeyRotation: EncryptionKeyRotation;
 }
 
 /** The only place the api service registers dependencies (STYLE R11). */
@@ -71,5 +76,7 @@ export const registerDependencies = serviceRegistrations<Config, ApiCradle>(
     syncedDataRepository: asClass(SyncedDataRepository).singleton(),
     recoveryHealthRepository: asClass(RecoveryHealthRepository).singleton(),
     recoveryHealthService: asClass(RecoveryHealthService).singleton(),
+    secretRotationRepository: asClass(SecretRotationRepository).singleton(),
+    encryptionKeyRotation: asClass(EncryptionKeyRotation).singleton(),
   }),
 );

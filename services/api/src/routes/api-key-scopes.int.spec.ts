@@ -100,7 +100,9 @@ it('the migration makes every key that existed before it admin', async () => {
     'utf8',
   );
   await h.prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe('CREATE TEMP TABLE "old_keys" (LIKE "workspace_api_keys")');
+    await tx.$executeRawUnsafe(
+      'CREATE TEMP TABLE "old_keys" (LIKE "workspace_api_keys" INCLUDING DEFAULTS)',
+    );
     await tx.$executeRawUnsafe('ALTER TABLE "old_keys" DROP COLUMN "scopes"');
     await tx.$executeRawUnsafe(
       `INSERT INTO "old_keys" (id, workspace_id, name, lookup, key_hash) VALUES (gen_random_uuid(), $1::uuid, 'legacy', 'legacy01', 'x')`,

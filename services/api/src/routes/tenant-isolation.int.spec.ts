@@ -71,10 +71,14 @@ const ROUTES: Record<string, { scope: ApiKeyScope; body?: unknown }> = {
 const BODIES: Record<string, unknown> = Object.fromEntries(
   Object.entries(ROUTES).map(([op, r]) => [op, r.body]),
 );
-/** Routes outside a workspace, covered by their own tests (admin-only create, filtered list). */
+/**
+ * Routes outside a workspace, covered by their own tests (admin-only create, filtered list,
+ * encryption key rotation: encryption-admin.int.spec.ts).
+ */
 const NOT_WORKSPACE_SCOPED_SCOPES: Record<string, RequiredScope> = {
   createWorkspace: 'admin-token',
   listWorkspaces: 'read',
+  rotateEncryptionKeys: 'admin-token',
 };
 const NOT_WORKSPACE_SCOPED = Object.keys(NOT_WORKSPACE_SCOPED_SCOPES);
 const RANK = { read: 0, write: 1, admin: 2 } as const;

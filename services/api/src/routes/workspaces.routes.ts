@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import { cradleOf } from '@paysync/runtime';
 
+import { encryptionAdminRoutes } from './encryption-admin.routes.js';
 import { paginate, timeKey } from '../http/pagination.js';
 import { principalOf } from '../http/request-context.js';
 import { presentCreatedWorkspace, presentWorkspace } from './workspaces.presenters.js';
@@ -63,4 +64,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }>
       return presentWorkspace(w);
     },
   );
+
+  // The operator's other admin-token routes (beside creating workspaces): key rotation.
+  await app.register(encryptionAdminRoutes);
 };

@@ -35,8 +35,9 @@ export class AuditRepository {
    * for an entry without one; inside `tx`, in that transaction's scope.
    */
   async record(entry: AuditEntry, tx?: DbOrTx): Promise<void> {
+    // createMany: no RETURNING, which the system role could not read (it may only insert).
     const write = (db: DbOrTx) =>
-      db.auditLog.create({ data: { ...entry, details: entry.details as object } });
+      db.auditLog.createMany({ data: [{ ...entry, details: entry.details as object }] });
     if (tx) await write(tx);
     else if (entry.workspaceId) await withTenant(entry.workspaceId, () => write(this.#prisma));
     else await withSystem('audit entry without a workspace', () => write(this.#prisma));
