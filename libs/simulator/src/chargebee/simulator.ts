@@ -109,7 +109,10 @@ export class ChargebeeSimulator {
     this.#apiKeys = new Set(options.apiKeys ?? ['test_sim_key']);
     this.rateLimitPerMinute = options.rateLimitPerMinute;
     this.#random = prng(options.randomSeed ?? 42);
-    this.webhooks = new WebhookSender({ random: () => this.#random(), headers: basicHeaders });
+    this.webhooks = new WebhookSender({
+      random: () => this.#random(),
+      headers: chargebeeWebhookHeaders,
+    });
     this.stores = Object.fromEntries(
       CHARGEBEE_RESOURCES.map((r) => [r, new ResourceStore(r)]),
     ) as Record<ChargebeeResource, ResourceStore>;
@@ -547,7 +550,7 @@ class NotFound extends Error {
 }
 
 /** Chargebee webhooks carry no signature: HTTP Basic with the configured username:password. */
-const basicHeaders: WebhookHeaders = (_payload, credential) => ({
+export const chargebeeWebhookHeaders: WebhookHeaders = (_payload, credential) => ({
   authorization: `Basic ${Buffer.from(credential, 'utf8').toString('base64')}`,
   'user-agent': 'ChargeBee paysync-simulator',
 });
