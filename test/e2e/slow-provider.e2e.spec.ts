@@ -32,6 +32,8 @@ let p: Pipeline;
 let simB: StripeSimulator;
 let workspaceB: string;
 let webhooks: TopicProbe;
+/** What the processor routed to the first retry tier. */
+let retryShort: TopicProbe;
 
 beforeAll(async () => {
   p = await startPipeline({
@@ -66,10 +68,12 @@ beforeAll(async () => {
   await connections.linkProviderAccount(b, simB.accountId);
   simB.addWebhookEndpoint(`${p.ingressUrl}/webhooks/stripe/${b.id}`, secret);
   webhooks = await pipelineTopicProbe(p, TOPICS.webhookReceived);
+  retryShort = await pipelineTopicProbe(p, TOPICS.webhookRetryShort);
 }, 60_000);
 
 afterAll(async () => {
   await webhooks?.stop();
+  await retryShort?.stop();
   await simB?.stop();
   simB?.webhooks.close();
   await p?.close();
@@ -79,6 +83,10 @@ const eventRows = (workspaceId: string, ids: readonly string[]) =>
   p.prisma.paymentSyncEvent.findMany({
     where: { workspaceId, providerEventId: { in: [...ids] } },
   });
+
+/** Event ids the processor sent to the first retry tier. */
+const retried = () =>
+  new Set(retryShort.messages.map((m) => (m.envelope.payload as WebhookReceived).event.id));
 
 function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
@@ -164,13 +172,14 @@ it("a provider slower than the session timeout delays only its own tenant's ties
   // A's first tie was seen waiting in the retry tier (and got its newer update meanwhile).
   expect(newerSent).toBe(true);
 
-  // One event of each tied pair went through the retry tier (the event log counts the failed
-  // first attempt), and every event of A ended applied or outdated.
+  // One event of each tied pair went through the retry tier, and every event of A ended applied
+  // or outdated.
   const rowsA = await eventRows(p.workspaceId, aEvents);
   expect(rowsA.map((e) => e.status).filter(settled)).toHaveLength(aEvents.length);
   for (const id of tiedIds) {
-    const retried = rowsA.filter((e) => e.objectId === id && e.attempts >= 2);
-    expect(retried).toHaveLength(1);
+    expect(rowsA.filter((e) => e.objectId === id && retried().has(e.providerEventId))).toHaveLength(
+      1,
+    );
   }
   // The two ties nobody touched since were re-fetched from the slow account in the retry tier:
   // the row holds the account's state.
@@ -193,7 +202,42 @@ it("a provider slower than the session timeout delays only its own tenant's ties
   const retrieves = p.sim.requestCounts.get('GET /v1/customers/:id') ?? 0;
   expect(retrieves).toBeGreaterThanOrEqual(tiedIds.length - 1);
   expect(retrieves).toBeLessThanOrEqual(tiedIds.length * 2);
+  p.sim.faults = { ...p.sim.faults, latencyMs: 0 };
 }, 150_000);
+
+it('a 429 on the inline re-fetch is not retried in place: one request, then the retry tier applies the tie', async () => {
+  p.sim.faults = { ...p.sim.faults, latencyMs: 0 };
+  const id = 'cus_sim0000000005';
+  const retrievesBefore = p.sim.requestCounts.get('GET /v1/customers/:id') ?? 0;
+  // The next API request answers 429 (Retry-After: 1 s); a client with retries would wait and
+  // succeed inline, holding the partition meanwhile.
+  p.sim.failNext(1, 429);
+  p.sim.freezeClock(Math.floor(Date.now() / 1000) - 5);
+  const ids: string[] = [];
+  p.sim.update('customers', id, { name: 'throttled first' });
+  ids.push(lastEventId(p.sim));
+  p.sim.update('customers', id, { name: 'throttled second' });
+  ids.push(lastEventId(p.sim));
+  p.sim.freezeClock(undefined);
+
+  const rows = await eventually(
+    async () => {
+      const found = await eventRows(p.workspaceId, ids);
+      return found.length === 2 && found.every((e) => e.status === 'processed') ? found : false;
+    },
+    { what: 'both events applied', timeoutMs: 30_000 },
+  );
+  expect(rows.filter((e) => retried().has(e.providerEventId))).toHaveLength(1);
+  // One inline request (the 429), one from the retry tier.
+  expect((p.sim.requestCounts.get('GET /v1/customers/:id') ?? 0) - retrievesBefore).toBe(2);
+  const row = await new SyncedEntityReader({ prisma: p.prisma }).findByExternalId(
+    p.workspaceId,
+    'customer',
+    'stripe',
+    id,
+  );
+  expect(row).toMatchObject({ name: 'throttled second' });
+}, 60_000);
 
 function lastEventId(sim: StripeSimulator): string {
   const event = sim.events.at(-1);
