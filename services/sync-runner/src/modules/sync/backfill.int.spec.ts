@@ -6,6 +6,7 @@ import {
   SyncWriteRepository,
   SyncedEntityReader,
   createPrismaClient,
+  withTenant,
   type ConnectionView,
   type Db,
 } from '@paysync/db';
@@ -94,7 +95,7 @@ beforeAll(async () => {
   reader = new SyncedEntityReader({ prisma });
   runner = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: uniqueId('sync-'),
       SYNC_RUNNER_GROUP_ID: uniqueId('sync-runner-'),
@@ -262,7 +263,10 @@ it('two workspaces progress concurrently; a cancelled session stops and resumes 
     'cancelled',
   );
   // Resume from the checkpoints.
-  const resumed = await runner.diContainer.cradle.syncUnitRepository.resume(sa.id);
+  // On behalf of the workspace, as the sync-commands consumer runs it (row-level security).
+  const resumed = await withTenant(a.workspaceId, () =>
+    runner.diContainer.cradle.syncUnitRepository.resume(sa.id),
+  );
   expect(resumed).toBe(true);
   runner.diContainer.cradle.syncWorkerPool.poke();
   expect((await finished(sa.id)).status).toBe('completed');

@@ -74,7 +74,7 @@ async function startSession(c: ConnectionView) {
 async function runner(env: Record<string, string>) {
   const app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: uniqueId('lease-'),
       SYNC_RUNNER_GROUP_ID: uniqueId('lease-runner-'),

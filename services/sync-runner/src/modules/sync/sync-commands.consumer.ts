@@ -1,4 +1,5 @@
 import { SYNC_COMMAND, TOPICS, syncCommandSchema, type SyncCommand } from '@paysync/contracts';
+import { withTenant } from '@paysync/db';
 import { TypedConsumer, topicName, type Kafka, type Received } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
@@ -55,11 +56,14 @@ export class SyncCommandsConsumer extends TypedConsumer<SyncCommand> {
     }
     const command = received.value;
     const log = this.#logger.child({ sessionId: command.sessionId, kind: command.kind });
-    if (command.kind === 'start' || command.kind === 'restart') {
-      if (await this.#units.plan(command.sessionId)) log.info('Sync session planned');
-    } else if (command.kind === 'resume') {
-      if (await this.#units.resume(command.sessionId)) log.info('Sync session resumed');
-    }
+    // On behalf of the command's workspace (row-level security).
+    await withTenant(command.workspaceId, async () => {
+      if (command.kind === 'start' || command.kind === 'restart') {
+        if (await this.#units.plan(command.sessionId)) log.info('Sync session planned');
+      } else if (command.kind === 'resume') {
+        if (await this.#units.resume(command.sessionId)) log.info('Sync session resumed');
+      }
+    });
     this.#pool.poke();
   }
 }

@@ -1,4 +1,4 @@
-import type { SyncSessionRepository } from '@paysync/db';
+import { withSystem, withTenant, type SyncSessionRepository } from '@paysync/db';
 import type { Logger } from '@paysync/observability';
 
 import type { SyncUnitRepository } from './sync-unit.repository.js';
@@ -86,19 +86,25 @@ export class SyncWorkerPool {
   async #work(index: number): Promise<void> {
     while (!this.#stopping) {
       try {
+        // Row-level security: finding and claiming work spans workspaces (system work, granted
+        // only the session and unit bookkeeping); running a unit is on behalf of its workspace.
         if (index === 0) {
-          for (const sessionId of await this.#sessions.unplanned()) {
-            if (await this.#units.plan(sessionId)) {
-              this.#logger.info({ sessionId }, 'Sync session planned (found pending)');
+          await withSystem('sync-runner planning safety net', async () => {
+            for (const sessionId of await this.#sessions.unplanned()) {
+              if (await this.#units.plan(sessionId)) {
+                this.#logger.info({ sessionId }, 'Sync session planned (found pending)');
+              }
             }
-          }
+          });
         }
         // Owner names the worker (for people); the claim's lease token is what guards the unit.
-        const unit = await this.#units.claim(`${this.#owner}/w${index}`, this.#leaseMs);
+        const unit = await withSystem('sync-runner claim', () =>
+          this.#units.claim(`${this.#owner}/w${index}`, this.#leaseMs),
+        );
         if (unit) {
           this.#metrics.activeUnits.inc();
           try {
-            await this.#runner.run(unit, () => this.#stopping);
+            await withTenant(unit.workspaceId, () => this.#runner.run(unit, () => this.#stopping));
           } finally {
             this.#metrics.activeUnits.dec();
           }
