@@ -1,4 +1,5 @@
 import { TOPICS, webhookReceivedSchema, type WebhookReceived } from '@paysync/contracts';
+import { withSystem, withTenant } from '@paysync/db';
 import {
   TypedConsumer,
   readFailureHeaders,
@@ -67,25 +68,30 @@ export class DeadLettersConsumer extends TypedConsumer<WebhookReceived> {
     // An unreadable message cannot be re-driven meaningfully: it stays dead.
     const retryable =
       webhook !== undefined && (RETRYABLE_CODES.has(errorCode) || RETRYABLE_CODES.has(errorClass));
-    await this.#repo.record(
-      {
-        workspaceId: webhook?.workspaceId ?? null,
-        provider: webhook?.provider ?? null,
-        providerEventId: webhook?.event.id ?? null,
-        eventType: webhook?.event.type ?? null,
-        errorClass,
-        errorCode,
-        errorMessage: failure.errorMessage ?? (received.valid ? 'unknown' : 'invalid message'),
-        retryable,
-        originalTopic: failure.originalTopic ?? null,
-        originalPartition: failure.originalPartition ?? null,
-        originalOffset: failure.originalOffset ?? null,
-        dlqPartition: message.partition,
-        dlqOffset: message.offset,
-        messageKey: message.key,
-        envelope: message.envelope ?? null,
-      },
-      this.#policy,
+    // On behalf of the event's workspace; an unreadable message has none: system work.
+    const record = (fn: () => Promise<void>) =>
+      webhook ? withTenant(webhook.workspaceId, fn) : withSystem('unreadable dead letter', fn);
+    await record(() =>
+      this.#repo.record(
+        {
+          workspaceId: webhook?.workspaceId ?? null,
+          provider: webhook?.provider ?? null,
+          providerEventId: webhook?.event.id ?? null,
+          eventType: webhook?.event.type ?? null,
+          errorClass,
+          errorCode,
+          errorMessage: failure.errorMessage ?? (received.valid ? 'unknown' : 'invalid message'),
+          retryable,
+          originalTopic: failure.originalTopic ?? null,
+          originalPartition: failure.originalPartition ?? null,
+          originalOffset: failure.originalOffset ?? null,
+          dlqPartition: message.partition,
+          dlqOffset: message.offset,
+          messageKey: message.key,
+          envelope: message.envelope ?? null,
+        },
+        this.#policy,
+      ),
     );
     this.#logger.info(
       { eventId: webhook?.event.id, errorClass, retryable, offset: message.offset },

@@ -1,4 +1,5 @@
 import { TOPICS } from '@paysync/contracts';
+import { withSystem } from '@paysync/db';
 import { createEnvelope, topicName, type Envelope, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
@@ -40,8 +41,15 @@ export class Redriver {
     this.#logger = logger.child({ component: 'Redriver' });
   }
 
-  /** One pass (also used by tests). */
-  async tick(): Promise<{ redriven: number; resolved: number }> {
+  /**
+   * One pass (also used by tests). Dead letters of every workspace: system work (row-level
+   * security; paysync_system may read and update dead letters and read the event log).
+   */
+  tick(): Promise<{ redriven: number; resolved: number }> {
+    return withSystem('dead-letter re-drive', () => this.#tick());
+  }
+
+  async #tick(): Promise<{ redriven: number; resolved: number }> {
     const sent = await this.#repo.redriveDue(100, async (due) => {
       await this.#producer.send(
         this.#topic,

@@ -1,5 +1,10 @@
 import { TOPICS, type ProviderName } from '@paysync/contracts';
-import type { ConnectionRepository, ConnectionView, RateLimiterFactory } from '@paysync/db';
+import {
+  withTenant,
+  type ConnectionRepository,
+  type ConnectionView,
+  type RateLimiterFactory,
+} from '@paysync/db';
 import { webhookReceivedMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import {
@@ -129,7 +134,14 @@ export class EventsPoller {
    * One pass over a connection: lists (part of) its events since the cursor and publishes the
    * gaps. `more` is true when the listing continues on the next pass.
    */
-  async pollConnection(
+  pollConnection(
+    view: ConnectionView,
+  ): Promise<{ checked: number; recovered: number; more: boolean }> {
+    // On behalf of the connection's workspace (row-level security).
+    return withTenant(view.workspaceId, () => this.#pollConnection(view));
+  }
+
+  async #pollConnection(
     view: ConnectionView,
   ): Promise<{ checked: number; recovered: number; more: boolean }> {
     const connection = await this.#connections.getDecrypted(view.workspaceId, view.id);

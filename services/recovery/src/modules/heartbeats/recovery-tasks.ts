@@ -1,5 +1,6 @@
 import { asFunction } from 'awilix';
 
+import { withSystem } from '@paysync/db';
 import { asWorker } from '@paysync/runtime';
 
 import { PeriodicTask, type PeriodicTaskDeps } from './periodic-task.js';
@@ -35,7 +36,10 @@ export function recoveryTasks(config: Config) {
       enabled,
       ({ reconciler, reconciliationRepository }) => ({
         run: async () => {
-          const scheduled = await reconciliationRepository.scheduleDue();
+          // Due reconciliations of every workspace: system work (row-level security).
+          const scheduled = await withSystem('reconciliation scheduling', () =>
+            reconciliationRepository.scheduleDue(),
+          );
           const ran = await reconciler.runNext();
           return { scheduled, ...(ran && { reconciliationId: ran.id, status: ran.status }) };
         },

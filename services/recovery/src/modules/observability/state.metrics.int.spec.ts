@@ -17,7 +17,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: uniqueId('state-'),
       ENCRYPTION_KEYS: KEYS,

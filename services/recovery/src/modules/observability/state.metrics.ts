@@ -1,4 +1,4 @@
-import type { SyncSessionRepository } from '@paysync/db';
+import { withSystem, type SyncSessionRepository } from '@paysync/db';
 import { Gauge, type Logger, type Registry } from '@paysync/observability';
 
 import type { DeadLetterRepository } from '../dead-letters/dead-letter.repository.js';
@@ -71,11 +71,14 @@ export class StateMetrics {
   }
 
   async #load(): Promise<void> {
-    const [sessions, deadLetters, running] = await Promise.all([
-      this.#sessions.countByStatus(),
-      this.#deadLetters.countByStatus(),
-      this.#sessions.runningEtas(MAX_ETA_SERIES),
-    ]);
+    // Totals over every workspace: system work (row-level security).
+    const [sessions, deadLetters, running] = await withSystem('state metrics', () =>
+      Promise.all([
+        this.#sessions.countByStatus(),
+        this.#deadLetters.countByStatus(),
+        this.#sessions.runningEtas(MAX_ETA_SERIES),
+      ]),
+    );
     this.sessions.reset();
     for (const [status, n] of Object.entries(sessions)) this.sessions.set({ status }, n);
     this.deadLetters.reset();

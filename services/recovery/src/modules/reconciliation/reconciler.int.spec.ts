@@ -44,7 +44,7 @@ beforeAll(async () => {
   const simUrl = await sim.start();
   app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: uniqueId('reconcile-stream-'),
       ENCRYPTION_KEYS: KEYS,

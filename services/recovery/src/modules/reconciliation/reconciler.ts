@@ -1,12 +1,14 @@
 import { ENTITY_TYPES, type CanonicalChange, type EntityType } from '@paysync/contracts';
-import type {
-  ClaimedReconciliation,
-  ConnectionRepository,
-  DriftRepository,
-  EntityDrift,
-  RateLimiterFactory,
-  ReconciliationRepository,
-  SyncWriteRepository,
+import {
+  withSystem,
+  withTenant,
+  type ClaimedReconciliation,
+  type ConnectionRepository,
+  type DriftRepository,
+  type EntityDrift,
+  type RateLimiterFactory,
+  type ReconciliationRepository,
+  type SyncWriteRepository,
 } from '@paysync/db';
 import { AppError } from '@paysync/errors';
 import { withSpan, type Logger } from '@paysync/observability';
@@ -213,12 +215,19 @@ export class Reconciler {
 
   /** Claims and runs one due reconciliation; undefined when none is due. */
   async runNext(): Promise<{ id: string; status: 'completed' | 'failed' } | undefined> {
-    const run = await this.#runs.claim(this.#owner, this.#leaseMs);
+    // Row-level security: the claim spans workspaces (system work); the run is on behalf of its own.
+    const run = await withSystem('reconciliation claim', () =>
+      this.#runs.claim(this.#owner, this.#leaseMs),
+    );
     if (!run) return undefined;
     return { id: run.id, status: await this.run(run) };
   }
 
-  async run(run: ClaimedReconciliation): Promise<'completed' | 'failed'> {
+  run(run: ClaimedReconciliation): Promise<'completed' | 'failed'> {
+    return withTenant(run.workspaceId, () => this.#run(run));
+  }
+
+  async #run(run: ClaimedReconciliation): Promise<'completed' | 'failed'> {
     const log = this.#logger.child({ reconciliationId: run.id, workspaceId: run.workspaceId });
     const report: Report = {};
     const finish = async (status: 'completed' | 'failed', error?: Record<string, unknown>) => {

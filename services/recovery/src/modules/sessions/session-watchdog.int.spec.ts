@@ -24,7 +24,7 @@ beforeAll(async () => {
   const prefix = uniqueId('watchdog-');
   app = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: prefix,
       ENCRYPTION_KEYS: KEYS,

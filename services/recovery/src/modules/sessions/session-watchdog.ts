@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { TOPICS, type SyncCommand } from '@paysync/contracts';
-import type { AutoResumeCandidate, AutoResumePolicy, SyncSessionRepository } from '@paysync/db';
+import {
+  withSystem,
+  type AutoResumeCandidate,
+  type AutoResumePolicy,
+  type SyncSessionRepository,
+} from '@paysync/db';
 import { syncCommandMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
@@ -65,8 +70,15 @@ export class SessionWatchdog {
     this.#logger = logger.child({ component: 'SessionWatchdog' });
   }
 
-  /** One pass: returns what it saw and did (the heartbeat's details). */
-  async check(): Promise<{ stalled: number; failed: number; resumed: number }> {
+  /**
+   * One pass: returns what it saw and did (the heartbeat's details). Sessions of every workspace:
+   * system work (row-level security; paysync_system may read and update session bookkeeping).
+   */
+  check(): Promise<{ stalled: number; failed: number; resumed: number }> {
+    return withSystem('session watchdog', () => this.#check());
+  }
+
+  async #check(): Promise<{ stalled: number; failed: number; resumed: number }> {
     if (this.#policy.maxAutoResumes === 0) return { stalled: 0, failed: 0, resumed: 0 };
     const candidates = await this.#sessions.autoResumeCandidates(this.#policy);
     let resumed = 0;
