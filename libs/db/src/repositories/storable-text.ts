@@ -44,14 +44,13 @@ export function storable<T>(value: T): T {
     return (copy ?? value) as T;
   }
   if (value !== null && typeof value === 'object' && isPlain(value)) {
-    let changed = false;
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-      const key = storableString(k);
-      const fixed = storable(v);
-      if (key !== k || fixed !== v) changed = true;
-      return [key, fixed] as const;
-    });
-    return (changed ? Object.fromEntries(entries) : value) as T;
+    // No allocation unless something changes (this runs on every record of every page).
+    const record = value as Record<string, unknown>;
+    for (const k in record) {
+      const v = record[k];
+      if (storableString(k) !== k || storable(v) !== v) return fixObject(record) as T;
+    }
+    return value;
   }
   return value;
 }
@@ -60,6 +59,12 @@ export function storable<T>(value: T): T {
 export function storableJson(value: unknown): { value: unknown; original: string | null } {
   const fixed = storable(value);
   return { value: fixed, original: fixed === value ? null : JSON.stringify(value) };
+}
+
+function fixObject(record: Record<string, unknown>): Record<string, unknown> {
+  const fixed: Record<string, unknown> = {};
+  for (const k in record) fixed[storableString(k)] = storable(record[k]);
+  return fixed;
 }
 
 function isPlain(value: object): boolean {
