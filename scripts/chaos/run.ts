@@ -33,6 +33,16 @@ import {
 import { Traffic } from './traffic.js';
 
 const SHORT = process.argv.includes('--short');
+/**
+ * The role the services connect as: `app` (default: the stack's paysync_app login role, under
+ * row-level security, as the services' int harnesses and production connect) or `owner` (the
+ * database owner, as `npm run dev` and test/support/pipeline.ts still start them):
+ * `--db-role owner`.
+ */
+const DB_ROLE = process.argv.includes('--db-role')
+  ? process.argv[process.argv.indexOf('--db-role') + 1]
+  : 'app';
+if (DB_ROLE !== 'owner' && DB_ROLE !== 'app') throw new Error('--db-role is owner or app');
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 const ADMIN = `chaos-admin-${'c'.repeat(32)}`;
 /** The whole run stops by itself after this long, whatever state it is in. */
@@ -323,7 +333,7 @@ let stack: ChaosStack | undefined;
 let fleet: ServiceFleet | undefined;
 let sim: StripeSimulator | undefined;
 let checker: Checker | undefined;
-let database: { url: string; drop: () => Promise<void> } | undefined;
+let database: { url: string; appUrl: string; drop: () => Promise<void> } | undefined;
 const topicPrefix = `chaos-${RUN_ID}`;
 let cleaned = false;
 
@@ -395,7 +405,7 @@ async function main(): Promise<number> {
   // The same settings the e2e harness gives real service processes (test/e2e/observability-
   // prometheus), with short loops so recovery is measured in seconds.
   const env: Record<string, string> = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: DB_ROLE === 'app' ? database.appUrl : database.url,
     KAFKA_BROKERS: stack.kafkaBrokers,
     KAFKA_TOPIC_PREFIX: topicPrefix,
     HOST: '127.0.0.1',
@@ -625,15 +635,25 @@ async function main(): Promise<number> {
       String(lost),
     ]);
   }
+  // Seeded objects no change touched: only the backfill brings them.
   const backfillLoss = objectLoss.get('backfill') ?? 0;
   totalLost += backfillLoss;
+  rows.push([
+    'seeded objects (backfill only)',
+    'all of the above',
+    '–',
+    '–',
+    '–',
+    '–',
+    String(backfillLoss),
+  ]);
   const all = traffic.counts();
   rows.push([
     'total',
     `${results.length} scenarios`,
     String(all.sent),
     String(all.accepted),
-    String(rows.slice(1).reduce((n, r) => n + Number(r[4]), 0)),
+    String(rows.slice(1).reduce((n, r) => n + (Number(r[4]) || 0), 0)),
     '',
     String(totalLost),
   ]);
@@ -724,7 +744,7 @@ async function main(): Promise<number> {
       `# Chaos run ${date}${SHORT ? ' (short)' : ''}`,
       '',
       `Command: \`npm run chaos${SHORT ? ' -- --short' : ''}\`; machine: ${machine}; ${duration} min.`,
-      `Code: ${tree}.`,
+      `Code: ${tree}; services connected as ${DB_ROLE === 'app' ? 'the paysync_app login role (row-level security)' : 'the database owner'}.`,
       `Stack: ${stack.own ? `separate instance (PostgreSQL 127.0.0.1:${stack.pgPort}, Kafka ${stack.kafkaBrokers})` : 'the shared stack (own database and topic prefix)'}.`,
       `Traffic: ${SHORT ? 15 : 20} simulator changes/s (customer updates, creates, deletes, product updates), 5 % delivered twice, shuffled in windows of 8, each retried like Stripe for up to 90 s; a backfill kept running; reconciliations in report mode.`,
       '',

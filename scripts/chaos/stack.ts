@@ -142,11 +142,19 @@ export function sharedStack(): ChaosStack {
   };
 }
 
-/** A freshly migrated `paysync_chaos_*` database on the stack; `drop()` removes it. */
+/** The services' login role of the stack (scripts/stack/stack-config.mjs; created by `up`). */
+const APP_ROLE = process.env.PAYSYNC_PG_APP_ROLE ?? 'paysync_app';
+const APP_PASSWORD = process.env.PAYSYNC_PG_APP_PASSWORD ?? 'paysync-local-dev';
+
+/**
+ * A freshly migrated `paysync_chaos_*` database on the stack (the services' login role joined to
+ * paysync_runtime, as `npm run db:migrate` with DATABASE_APP_ROLE does); `url` is the owner's,
+ * `appUrl` the login role's (under row-level security); `drop()` removes it.
+ */
 export async function chaosDatabase(
   stack: ChaosStack,
   name: string,
-): Promise<{ url: string; drop: () => Promise<void> }> {
+): Promise<{ url: string; appUrl: string; drop: () => Promise<void> }> {
   if (!/^paysync_chaos_[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: stack.serverUrl('postgres') });
@@ -162,9 +170,14 @@ export async function chaosDatabase(
   await applyMigrations({
     databaseUrl: stack.serverUrl(name),
     migrationsDir: join(repoRoot, 'prisma/migrations'),
+    appRole: APP_ROLE,
   });
+  const appUrl = new URL(stack.serverUrl(name));
+  appUrl.username = APP_ROLE;
+  appUrl.password = APP_PASSWORD;
   return {
     url: stack.serverUrl(name),
+    appUrl: appUrl.toString(),
     drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }
