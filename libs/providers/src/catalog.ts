@@ -128,6 +128,26 @@ export interface ConnectionRateLimit {
 }
 
 /**
+ * Requests per second to one account of `provider` in `mode`: server configuration, else the
+ * provider's documented limit.
+ */
+export function configuredRateLimit(
+  provider: ProviderName,
+  mode: 'test' | 'live',
+  rates: ProviderRateSettings = {},
+): number {
+  const configured =
+    provider === 'stripe'
+      ? mode === 'live'
+        ? rates.stripeRateLimitPerSecondLive
+        : rates.stripeRateLimitPerSecondTest
+      : undefined;
+  const documented = providerCatalog().find((p) => p.name === provider)?.capabilities
+    ?.defaultRateLimitPerSecond[mode];
+  return configured ?? documented ?? 25;
+}
+
+/**
  * The rate limits of a connection's provider calls (sync-runner, recovery). A workspace decides
  * nothing about the shared bucket: its key needs a verified account id and its rate is the
  * server's; `settings.rateLimitPerSecond` can only slow the connection itself down (issue 15).
@@ -142,15 +162,7 @@ export function connectionRateLimit(
   },
   rates: ProviderRateSettings = {},
 ): ConnectionRateLimit {
-  const configured =
-    connection.provider === 'stripe'
-      ? connection.mode === 'live'
-        ? rates.stripeRateLimitPerSecondLive
-        : rates.stripeRateLimitPerSecondTest
-      : undefined;
-  const documented = providerCatalog().find((p) => p.name === connection.provider)?.capabilities
-    ?.defaultRateLimitPerSecond[connection.mode];
-  const ratePerSecond = configured ?? documented ?? 25;
+  const ratePerSecond = configuredRateLimit(connection.provider, connection.mode, rates);
   const account = connection.verifiedProviderAccountId ?? `connection:${connection.id}`;
   const requested = connection.settings.rateLimitPerSecond;
   return {

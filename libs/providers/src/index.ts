@@ -17,6 +17,7 @@ export {
   modeOfApiKey,
   providerCatalog,
   validateCredentials,
+  configuredRateLimit,
   connectionRateLimit,
 } from './catalog.js';
 export type {

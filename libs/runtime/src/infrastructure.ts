@@ -32,6 +32,7 @@ import {
 } from '@paysync/kafka';
 import { createMetricsRegistry, type Logger, type Registry } from '@paysync/observability';
 import {
+  configuredRateLimit,
   connectionRateLimit,
   createProviderFactory,
   type ProviderFactory,
@@ -176,7 +177,8 @@ export function serviceRegistrations<
  *
  * Rate-limit buckets are keyed and rated by connectionRateLimit (a verified account id, else the
  * connection; the server's STRIPE_RATE_LIMIT_PER_SECOND_*), never by what a tenant wrote; the
- * configured rates are applied to existing buckets once, when the factory is first built.
+ * configured rates are applied to existing buckets once, when the factory is first built (which
+ * also resets a rate a tenant's value wrote into a bucket before issue 15 item 4).
  */
 export function providerRegistrations(
   settings: ProviderFactorySettings,
@@ -187,8 +189,8 @@ export function providerRegistrations(
       ({ prisma, logger }: { prisma: Db; logger: Logger }): RateLimiterFactory => {
         const rates = new ProviderRateLimitRepository({ prisma });
         void Promise.all([
-          rates.applyBaseRate('stripe', 'test', connectionRateLimitOf('test', settings)),
-          rates.applyBaseRate('stripe', 'live', connectionRateLimitOf('live', settings)),
+          rates.applyBaseRate('stripe', 'test', configuredRateLimit('stripe', 'test', settings)),
+          rates.applyBaseRate('stripe', 'live', configuredRateLimit('stripe', 'live', settings)),
         ]).catch((err: unknown) =>
           logger.warn({ err }, 'Could not apply the configured provider rate limits'),
         );
@@ -238,12 +240,4 @@ export function asKafkaConsumer<
       enabled: consumersEnabled,
     },
   );
-}
-
-/** The configured rate of a Stripe account bucket in `mode` (what connectionRateLimit uses). */
-function connectionRateLimitOf(mode: 'test' | 'live', settings: ProviderFactorySettings): number {
-  return connectionRateLimit(
-    { id: '', provider: 'stripe', mode, verifiedProviderAccountId: null, settings: {} },
-    settings,
-  ).ratePerSecond;
 }
