@@ -2,6 +2,7 @@ import type { CanonicalChange, EntityType, ProviderName } from '@paysync/contrac
 
 import { mapDbError } from '../errors.js';
 import { ENTITY_TABLES, type EntityTable } from './entity-tables.js';
+import { storable } from './storable-text.js';
 
 import type { Db } from '../client.js';
 
@@ -46,8 +47,9 @@ export class DriftRepository {
         is_deleted: change.deleted,
       };
       for (const column of cols)
+        // Compared in stored form (storable-text.ts): NUL-bearing provider text is not drift.
         record[`c_${column.column}`] =
-          change.data === null ? null : (column.get(change.data as never) ?? null);
+          change.data === null ? null : storable(column.get(change.data as never) ?? null);
       return record;
     });
     const differs = cols

@@ -1,4 +1,5 @@
 import {
+  DriftRepository,
   SyncWriteRepository,
   SyncedEntityReader,
   TenantScope,
@@ -356,6 +357,18 @@ describe('text PostgreSQL cannot store (issue 16 item 6)', () => {
     // A clean newer state clears the original.
     await repo.applyChanges([named('cus_nul_1', V2, 'clean')]);
     expect((await customer(wsA, 'cus_nul_1'))?.raw_original).toBeNull();
+  });
+
+  it('reconciliation compares such an object in its stored form: no drift, no failure', async () => {
+    const change = aCustomerChange({
+      workspaceId: wsA,
+      externalId: 'cus_nul_drift',
+      version: V1,
+      data: aCustomerData({ name: BAD_NAME, metadata: { note: BAD_NOTE } }),
+      raw: badRaw('cus_nul_drift'),
+    });
+    await repo.applyChanges([change]);
+    expect(await new DriftRepository({ prisma }).compare('customer', [change])).toEqual(['same']);
   });
 
   it('a webhook event carrying such an object is applied and its payload kept losslessly', async () => {
