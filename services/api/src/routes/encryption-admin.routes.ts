@@ -21,7 +21,7 @@ export const encryptionAdminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         resourceId: report.activeKeyId,
         details: { ...counts, failures: failures.slice(0, 20) },
       };
-      return report;
+      return { ...report, failures: [...failures] };
     },
   );
 };
