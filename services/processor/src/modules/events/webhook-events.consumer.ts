@@ -91,6 +91,6 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
 }
 
 /** The consumer group of the retry tiers: the processor's group id with `.retry`. */
-export function retryGroupId(groupId: string): string {
+function retryGroupId(groupId: string): string {
   return `${groupId}.retry`;
 }
