@@ -19,7 +19,7 @@ export const DEFAULT_KEY_SCOPES: readonly ApiKeyScope[] = ['read'];
 
 const rank = (scope: ApiKeyScope) => API_KEY_SCOPES.indexOf(scope);
 
-export function isApiKeyScope(value: string): value is ApiKeyScope {
+function isApiKeyScope(value: string): value is ApiKeyScope {
   return (API_KEY_SCOPES as readonly string[]).includes(value);
 }
 
