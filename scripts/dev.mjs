@@ -31,6 +31,13 @@ const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 12111);
 // has connected the first one, and a provider account belongs to one workspace).
 const WALKTHROUGH_SIMULATOR_PORT = 12112;
 
+/** A URL as printed: the password (if any) replaced, never shown. */
+function redactUrl(url) {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 function step(cmd, args, env = process.env) {
   const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
   if (res.status !== 0) {
@@ -67,9 +74,16 @@ function pipeLogs(name, color, stream) {
   });
 }
 
+// Migrations (and the demo's counts) run as the owner; the services connect as the stack's login
+// role, under row-level security as in production (DATABASE_APP_URL overrides it; a DATABASE_URL of
+// your own without DATABASE_APP_URL is used for both).
+const ownerDatabaseUrl = process.env.DATABASE_URL ?? stack.databaseUrl;
+const appDatabaseUrl =
+  process.env.DATABASE_APP_URL ??
+  (process.env.DATABASE_URL ? ownerDatabaseUrl : stack.appDatabaseUrl);
 const env = {
   ...process.env,
-  DATABASE_URL: process.env.DATABASE_URL ?? stack.databaseUrl,
+  DATABASE_URL: appDatabaseUrl,
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? stack.kafkaBrokers,
   ADMIN_API_TOKEN: process.env.ADMIN_API_TOKEN ?? DEV_DEFAULTS.ADMIN_API_TOKEN,
   ENCRYPTION_KEYS: process.env.ENCRYPTION_KEYS ?? DEV_DEFAULTS.ENCRYPTION_KEYS,
@@ -107,7 +121,10 @@ step(process.execPath, ['scripts/stack/stack.mjs', 'up']);
 step(process.execPath, ['scripts/db/generate.mjs']);
 step(tsx, ['--conditions=@paysync/source', 'scripts/db/migrate.ts'], {
   ...process.env,
-  DATABASE_URL: env.DATABASE_URL,
+  DATABASE_URL: ownerDatabaseUrl,
+  ...(appDatabaseUrl !== ownerDatabaseUrl && {
+    DATABASE_APP_ROLE: decodeURIComponent(new URL(appDatabaseUrl).username),
+  }),
 });
 
 const simulatorArgs = [
@@ -214,6 +231,8 @@ const demo = spawn(tsx, ['--conditions=@paysync/source', 'scripts/demo/demo.ts']
   cwd: root,
   env: {
     ...env,
+    // Totals over the whole database: the owner's view, not a tenant's.
+    DATABASE_URL: ownerDatabaseUrl,
     SIMULATOR_URL: `http://127.0.0.1:${SIMULATOR_PORT}`,
     INGRESS_URL: 'http://127.0.0.1:3001',
     API_URL: 'http://127.0.0.1:3000',
@@ -233,7 +252,7 @@ console.log(`
   processor    http://127.0.0.1:3002/metrics
   sync-runner  http://127.0.0.1:3003/metrics
   recovery     http://127.0.0.1:3004/metrics
-  PostgreSQL   ${env.DATABASE_URL}
+  PostgreSQL   ${redactUrl(appDatabaseUrl)} (services; migrations: ${redactUrl(ownerDatabaseUrl)})
   Kafka        ${env.KAFKA_BROKERS}
 Demo: workspace "demo" with a Stripe connection to the simulator; its activity flows as signed
 webhooks through ingress → Kafka → processor → PostgreSQL ([demo] lines below every 5 s).

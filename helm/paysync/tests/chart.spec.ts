@@ -477,6 +477,59 @@ describe('helm chart paysync: trusted proxies and alert wiring (issues 13/14 fol
     }
   });
 
+  it('runs the migrate Job as the table owner and grants the services their role when asked (row-level security); services keep DATABASE_URL', () => {
+    type Env = NonNullable<Container['env']>;
+    const jobEnv = (objects: K8sObject[], args: string[]): Env => {
+      const job = ofKind(objects, 'Job').find(
+        (j) => JSON.stringify(podSpec(j).containers[0]?.args) === JSON.stringify(args),
+      ) as K8sObject;
+      return podSpec(job).containers[0]?.env ?? [];
+    };
+    const keyOf = (env: Env, name: string) =>
+      (env.find((e) => e.name === name)?.valueFrom as { secretKeyRef?: { key: string } })
+        ?.secretKeyRef?.key;
+
+    // Default: one URL for both, no grant.
+    const plain = jobEnv(renders.default as K8sObject[], ['migrate']);
+    expect(keyOf(plain, 'DATABASE_URL')).toBe('DATABASE_URL');
+    expect(plain.map((e) => e.name)).not.toContain('DATABASE_APP_ROLE');
+
+    const split = renderChart(
+      [],
+      [
+        ...withSecrets,
+        'secrets.databaseMigrationUrl=postgresql://owner:sentinel-owner-password@db/paysync',
+        'migrations.ownerUrlSecretKey=DATABASE_MIGRATION_URL',
+        'migrations.appRole=paysync_app',
+      ],
+    ) as K8sObject[];
+    const migrate = jobEnv(split, ['migrate']);
+    expect(keyOf(migrate, 'DATABASE_URL')).toBe('DATABASE_MIGRATION_URL');
+    expect(migrate.find((e) => e.name === 'DATABASE_APP_ROLE')?.value).toBe('paysync_app');
+    expect(keyOf(jobEnv(split, ['topics', 'apply']), 'DATABASE_URL')).toBe('DATABASE_URL');
+    for (const deployment of ofKind(split, 'Deployment')) {
+      expect(keyOf(podSpec(deployment).containers[0]?.env ?? [], 'DATABASE_URL')).toBe(
+        'DATABASE_URL',
+      );
+    }
+    // The owner's password is only in the hooks' Secret.
+    expect(
+      split.filter((o) => JSON.stringify(o).includes('sentinel-owner-password')).map((o) => o.kind),
+    ).toEqual(['Secret']);
+
+    const missing = helm([
+      'template',
+      'paysync',
+      chartDir,
+      ...[...withSecrets, 'migrations.ownerUrlSecretKey=DATABASE_MIGRATION_URL'].flatMap((s) => [
+        '--set',
+        s,
+      ]),
+    ]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/databaseMigrationUrl/);
+  });
+
   interface AlertRule {
     alert?: string;
     record?: string;
