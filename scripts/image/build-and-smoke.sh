@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The image check of CI (issue 13): build the production image from a fresh clone of HEAD with the
 # locally assembled base (scripts/image/base-image.sh, cached), then smoke-test it against the
-# host's local stack (`npm run stack:up`): `migrate` on an empty database, `migrate status`,
+# host's local stack (`npm run stack:up`): `migrate` on an empty database (as the owner, granting
+# the services' login role paysync_app), `migrate status`,
 # `topics apply`, then api and ingress started from the image must answer /ready 200 on their
 # METRICS_PORT (and 404 on PORT), and exit 0 on SIGTERM. Any failure exits non-zero. Prints the
 # build time and the image size.
@@ -106,8 +107,16 @@ passed # non-root user
 
 # 3. Smoke test against the local stack, from inside the image (buildah run: host network).
 "$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qAtc "CREATE DATABASE \"$DB\"" >/dev/null
-ENV_ARGS=(
+# Row-level security (issue 15 item 5): the admin commands run as the owner (`postgres`) and grant
+# paysync_runtime to the services' login role (created by stack:up); the services connect as it.
+APP_ROLE="${PAYSYNC_PG_APP_ROLE:-paysync_app}"
+APP_PASSWORD="${PAYSYNC_PG_APP_PASSWORD:-paysync-local-dev}"
+OWNER_ARGS=(
   --env "DATABASE_URL=postgresql://postgres@127.0.0.1:${PG_PORT}/${DB}"
+  --env "DATABASE_APP_ROLE=$APP_ROLE"
+)
+APP_ARGS=(--env "DATABASE_URL=postgresql://${APP_ROLE}:${APP_PASSWORD}@127.0.0.1:${PG_PORT}/${DB}")
+ENV_ARGS=(
   --env "KAFKA_BROKERS=$KAFKA" --env "KAFKA_TOPIC_PREFIX=$PREFIX" --env "KAFKA_CREATE_TOPICS=false"
   --env "HOST=127.0.0.1" --env "LOG_LEVEL=info"
   --env "ENCRYPTION_KEYS=img:$(head -c 32 /dev/urandom | base64)"
@@ -120,7 +129,7 @@ CTRS+=("$CTR")
 run_in_image() { # run_in_image NAME [--env ...] -- command...
   local name="$1"
   shift
-  "${BUILDAH[@]}" run --isolation chroot "${ENV_ARGS[@]}" "$CTR" "$@" >"$WORK/$name.log" 2>&1 ||
+  "${BUILDAH[@]}" run --isolation chroot "${ENV_ARGS[@]}" "${OWNER_ARGS[@]}" "$CTR" "$@" >"$WORK/$name.log" 2>&1 ||
     { cat "$WORK/$name.log"; log "$name FAILED"; exit 1; }
   grep -E '^\[(migrate|migrate status|topics apply)\]' "$WORK/$name.log" | sed 's/^/[image]   /'
   passed # the admin command succeeded
@@ -130,6 +139,9 @@ free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1
 log "migrate on the empty database $DB"
 run_in_image migrate -- node /app/bin/paysync.mjs migrate
 run_in_image status -- node /app/bin/paysync.mjs migrate status
+member="$("$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$DB" -qAtc "SELECT pg_has_role('$APP_ROLE', 'paysync_runtime', 'MEMBER')")"
+[ "$member" = t ] || { log "migrate did not grant paysync_runtime to $APP_ROLE"; exit 1; }
+passed # the services' login role joined paysync_runtime
 log "topics apply (prefix $PREFIX)"
 run_in_image topics -- node /app/bin/paysync.mjs topics apply
 
@@ -138,7 +150,7 @@ declare -A PORT METRICS PID
 for service in "${SERVICES[@]}"; do
   PORT[$service]="$(free_port)"
   METRICS[$service]="$(free_port)"
-  "${BUILDAH[@]}" run --isolation chroot "${ENV_ARGS[@]}" \
+  "${BUILDAH[@]}" run --isolation chroot "${ENV_ARGS[@]}" "${APP_ARGS[@]}" \
     --env "PORT=${PORT[$service]}" --env "METRICS_PORT=${METRICS[$service]}" \
     "$CTR" -- node /app/bin/paysync.mjs "$service" >"$WORK/$service.log" 2>&1 &
   PID[$service]=$!
