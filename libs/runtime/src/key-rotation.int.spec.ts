@@ -99,8 +99,8 @@ it('stage B, activate B, rotate, remove A: every connection still decrypts', asy
     failed: 0,
     failures: [],
     batches: 3,
-    valuesByKeyId: { B: valueCount(clear) },
   });
+  expect(report.valuesByKeyId).toEqual({ A: 0, B: valueCount(clear) });
   expect(total).toBeLessThan(valueCount(clear));
 
   // A removed from the ring: everything decrypts with B alone.
@@ -187,6 +187,7 @@ it('`paysync keys rotate` re-encrypts, reports counts and writes an audit row', 
     `[keys rotate] active key B: ${valueCount(clear)} re-encrypted, 0 already current, 0 failed (5 connections, 3 batches)`,
   );
   expect(out).toContain(`key B: ${valueCount(clear)} value(s) (active)`);
+  expect(out).toContain('key A: 0 value(s)');
   expect(out.join('\n')).not.toMatch(/sk_test_|whsec_/);
   expect(await run()).toBe(0);
   expect(out.at(-1)).toContain(`0 re-encrypted, ${valueCount(clear)} already current, 0 failed`);

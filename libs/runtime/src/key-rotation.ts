@@ -22,7 +22,10 @@ export interface KeyRotationReport {
   }[];
   /** Transactions committed. */
   readonly batches: number;
-  /** Encrypted values per key id after the run: a key at 0 can leave ENCRYPTION_KEYS. */
+  /**
+   * Encrypted values per key id after the run, every key of the ring included: a key at 0 can
+   * leave ENCRYPTION_KEYS (an id outside the ring: values that cannot be decrypted).
+   */
   readonly valuesByKeyId: Readonly<Record<string, number>>;
 }
 
@@ -114,7 +117,11 @@ export class EncryptionKeyRotation {
       );
       if (rows < batchSize) break;
     }
-    const valuesByKeyId = await this.#repo.countByKeyId();
+    // Every key of the ring is listed, at 0 when nothing uses it any more (it can be retired).
+    const valuesByKeyId = {
+      ...Object.fromEntries(ring.keyIds.map((id) => [id, 0])),
+      ...(await this.#repo.countByKeyId()),
+    };
     const report = {
       activeKeyId: ring.activeKeyId,
       connections,

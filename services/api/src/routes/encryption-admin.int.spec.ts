@@ -82,7 +82,7 @@ it('activate B, rotate, remove A: every connection still decrypts, and the run i
       failed: 0,
       failures: [],
       batches: 2,
-      valuesByKeyId: { B: 6 },
+      valuesByKeyId: { A: 0, B: 6 },
     });
     const again = await activated.inject({
       method: 'POST',
