@@ -112,9 +112,14 @@ describe('paysync migrate', () => {
     const missing = await paysync(['migrate'], {});
     expect(missing.code).toBe(1);
     expect(missing.err.join('\n')).toContain('DATABASE_URL');
-    const unknown = await paysync(['keys', 'rotate'], {});
+    // (`keys rotate` was the unknown example until it became a command, issue 15 item 8.)
+    const unknown = await paysync(['keys', 'destroy'], {});
     expect(unknown.code).toBe(2);
     expect(unknown.out.join('\n')).toContain('topics apply');
+    expect(unknown.out.join('\n')).toContain('keys rotate');
+    const rotate = await paysync(['keys', 'rotate'], {});
+    expect(rotate.code).toBe(1);
+    expect(rotate.err.join('\n')).toMatch(/DATABASE_URL[\s\S]*ENCRYPTION_KEYS/);
   });
 });
 
