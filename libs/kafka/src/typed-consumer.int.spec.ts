@@ -263,3 +263,71 @@ describe('with the retry tiers in a group of their own', () => {
     });
   }, 60_000);
 });
+
+it('a retry group of its own takes over where the group committed on the tiers: nothing is read again', async () => {
+  // Topics of its own: the tiers of the tests above hold messages due in minutes.
+  const ownPrefix = uniqueId('typed-int-adopt-');
+  await ensureTopics(kafka, ALL_TOPICS, ownPrefix);
+  const own = (spec: { name: string }) => topicName(spec, ownPrefix);
+  const groupId = uniqueId('g-');
+  const calls = new Map<number, number>();
+  const deadIds: string[] = [];
+  const make = (retryGroupId?: string) =>
+    new TypedConsumer<Item>({
+      kafka,
+      logger,
+      groupId,
+      topics: [own(TOPICS.webhookReceived)],
+      schema,
+      eachBatch: async (messages) =>
+        messages
+          .filter((r) => r.value.n >= 50)
+          .map((received) => {
+            calls.set(received.value.n, (calls.get(received.value.n) ?? 0) + 1);
+            return { received, error: new Error(`poison ${received.value.n}`) };
+          }),
+      failurePolicy: {
+        kafkaProducer: producer,
+        ...(retryGroupId !== undefined && { retryGroupId }),
+        retryTopics: [own(TOPICS.webhookRetryShort), own(TOPICS.webhookRetryLong)],
+        retryDelaysMs: [50, 50],
+        deadLetterTopic: own(TOPICS.webhookDeadLetter),
+        isTransient: () => false,
+        transientBackoffMaxMs: 1000,
+        // One partition per topic for both messages: the second is read after the first.
+        partitionKey: () => 'one-key',
+        onRouted: async (list) => {
+          for (const r of list)
+            if (r.route.kind === 'dead') deadIds.push(r.received.message.envelope?.id ?? '');
+        },
+      },
+    });
+
+  // Before: one group for everything; a poison goes through both tiers to the DLQ.
+  const before = make();
+  await before.start();
+  const sendOwn = async (payload: Item) => {
+    const envelope = createEnvelope({ type: 'item', payload });
+    await producer.send(own(TOPICS.webhookReceived), [{ key: 'one-key', envelope }]);
+    return envelope.id;
+  };
+  const first = await sendOwn({ n: 50, fail: 'always' });
+  try {
+    await eventually(() => deadIds.includes(first), { what: 'the first poison dead' });
+  } finally {
+    await before.stop();
+  }
+  expect(calls.get(50)).toBe(3);
+
+  // After: the tiers in a group of their own, which starts at the old group's offsets.
+  const after = make(`${groupId}.retry`);
+  await after.start();
+  try {
+    const second = await sendOwn({ n: 51, fail: 'always' });
+    await eventually(() => deadIds.includes(second), { what: 'the second poison dead' });
+  } finally {
+    await after.stop();
+  }
+  expect(calls.get(51)).toBe(3);
+  expect(calls.get(50)).toBe(3); // not read again from the tiers
+}, 60_000);

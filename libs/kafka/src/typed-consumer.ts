@@ -6,6 +6,7 @@ import {
   type KafkaConsumerOptions,
 } from './consumer.js';
 import { FailureRouter, type MessageFailure, type RoutedFailure } from './failure-router.js';
+import { adoptCommittedOffsets } from './group-offsets.js';
 import { readFailureHeaders } from './headers.js';
 import { HANDLER_HEARTBEAT_MS, withHeartbeat } from './heartbeat.js';
 import { retryWhileTransient, waitUntil, type TransientPauseOptions } from './transient-pause.js';
@@ -135,6 +136,8 @@ export type TypedConsumerOptions<T> = EachMessageOptions<T> | EachBatchOptions<T
 export class TypedConsumer<T> {
   /** The main topics' consumer, and the retry tiers' when they have a group of their own. */
   readonly #consumers: readonly KafkaConsumer[];
+  /** Runs before the retry tiers' own consumer starts (see the constructor). */
+  readonly #beforeRetryStart: (() => Promise<void>) | undefined;
 
   constructor(options: TypedConsumerOptions<T>) {
     const { kafka, logger, groupId, topics, fromBeginning, sessionTimeoutMs } = options;
@@ -153,10 +156,32 @@ export class TypedConsumer<T> {
     this.#consumers = consumers.map(
       (c) => new KafkaConsumer({ ...c, handleBatch: keepAlive(c.handleBatch) }),
     );
+    const retryGroupId =
+      'failurePolicy' in options ? options.failurePolicy.retryGroupId : undefined;
+    const retry = consumers[1];
+    // The retry tiers moved to a group of their own: that group starts where this one committed
+    // on them (once, when it has no offsets yet), not at the start of their retention.
+    this.#beforeRetryStart =
+      retryGroupId !== undefined && retry
+        ? () =>
+            adoptCommittedOffsets(kafka, {
+              fromGroupId: groupId,
+              toGroupId: retryGroupId,
+              topics: retry.topics,
+              logger,
+            })
+        : undefined;
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.#consumers.map((c) => c.start()));
+    const [main, ...rest] = this.#consumers;
+    await Promise.all([
+      main?.start(),
+      (async () => {
+        await this.#beforeRetryStart?.();
+        await Promise.all(rest.map((c) => c.start()));
+      })(),
+    ]);
   }
 
   async stop(): Promise<void> {
