@@ -165,6 +165,17 @@ export class Checker {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
+  /** Failed backfill sessions' errors (code and message), with how often each occurred. */
+  async sessionErrors(): Promise<Record<string, number>> {
+    const { rows } = await this.#pool.query<{ e: string; n: string }>(
+      `SELECT coalesce(error->>'code', '?') || ': ' || left(coalesce(error->>'message', ''), 160) AS e,
+              count(*) AS n
+         FROM payment_sync_sessions WHERE workspace_id = $1 AND status = 'failed' GROUP BY 1`,
+      [this.#workspaceId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.e, Number(r.n)]));
+  }
+
   /** Pages committed by the workspace's backfill units (progress marker for the sync-runner). */
   async pages(): Promise<number> {
     const { rows } = await this.#pool.query<{ n: string | null }>(

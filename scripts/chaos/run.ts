@@ -266,7 +266,9 @@ const SCENARIOS: Scenario[] = [
                 created: Math.floor(Date.now() / 1000),
                 livemode: false,
                 email: `poison${i}@example.com`,
-                name: `bad\u0000name ${i}`,
+                name: `poison ${i}`,
+                // Too long for char(3): PostgreSQL refuses it (NUL in text is stored without it).
+                currency: 'not-a-currency',
                 metadata: {},
               },
             },
@@ -590,6 +592,7 @@ async function main(): Promise<number> {
   const byStatus = await checker.logByStatus();
   const stuck = (byStatus.received ?? 0) + (byStatus.failed ?? 0);
   const sessions = await checker.sessions();
+  const sessionErrors = await checker.sessionErrors();
   const reconStatuses = await Promise.all(
     ctx.reconciliations.map((id) => reconciliationStatus(ctx, id).catch(() => 'unknown')),
   );
@@ -725,7 +728,7 @@ async function main(): Promise<number> {
   const duration = ((Date.now() - started) / 60_000).toFixed(1);
   const extras = [
     `duplicates sent ${traffic.duplicatesSent}; deliveries given up after ${90} s of retries ${all.gaveUp} (their changes reach the database through the events poller)`,
-    `backfill sessions ${JSON.stringify(sessions)}; reconciliations (report only) ${reconStatuses.join(', ') || 'none'}`,
+    `backfill sessions ${JSON.stringify(sessions)}${Object.keys(sessionErrors).length ? ` (failed: ${JSON.stringify(sessionErrors)})` : ''}; reconciliations (report only) ${reconStatuses.join(', ') || 'none'}`,
     `event log ${JSON.stringify(byStatus)}`,
   ];
   console.log(`\n${table}\n`);
