@@ -317,10 +317,11 @@ it('runs the scenario: webhooks, rejections, a throttled backfill, a poison even
   });
   expect(unknown.status).toBe(404);
 
-  // One poison event: PostgreSQL refuses \u0000 in text, through both retry tiers to the DLQ.
+  // One poison event: PostgreSQL refuses a currency too long for char(3), through both retry
+  // tiers to the DLQ. (NUL in text is no poison: the write path stores it without the NUL.)
   const poison = aStripeEvent(
     'customer.updated',
-    stripeFixture('customer', { id: 'cus_sim0000000003', name: 'bad\u0000name' }),
+    stripeFixture('customer', { id: 'cus_sim0000000003', currency: 'not-a-currency' }),
     { id: `evt_${uniqueId('poison')}`, created: Math.floor(Date.now() / 1000) },
   );
   expect(await postWebhook({ ...poison, account: sim.accountId })).toBe(200);

@@ -305,12 +305,13 @@ it('one webhook gives one trace: ingress request → produce → consume → app
 }, 120_000);
 
 it('a poison event: its retry-tier hops link to the original webhook trace, and it reaches the DLQ', async () => {
-  // PostgreSQL refuses \u0000 in text: the apply fails, both retry tiers, then the DLQ.
+  // PostgreSQL refuses a currency too long for char(3): the apply fails, both retry tiers, then
+  // the DLQ. (NUL in text is no poison: the write path stores it without the NUL.)
   const objectId = `cus_${uniqueId('poison')}`;
   const event = {
     ...aStripeEvent(
       'customer.updated',
-      stripeFixture('customer', { id: objectId, name: 'bad\u0000name' }),
+      stripeFixture('customer', { id: objectId, currency: 'not-a-currency' }),
       {
         id: `evt_${uniqueId('tp')}`,
         created: Math.floor(Date.now() / 1000),
