@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+
+import { pino } from 'pino';
+
+import type { CanonicalChange, WebhookReceived } from '@paysync/contracts';
+import type { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
+import { ProviderError } from '@paysync/errors';
+import { createEnvelope, type ConsumedMessage } from '@paysync/kafka';
+import { Registry } from '@paysync/observability';
+import type { BillingProvider, ProviderFactory } from '@paysync/providers';
+
+import { aCustomerUpdate, type WebhookTenant } from '../../testing/webhooks.js';
+
+import { EventProcessingService, type WebhookMessage } from './event-processing.service.js';
+import { ProcessorMetrics } from './processor.metrics.js';
+
+// A tie's re-fetch budget (issue 16 item 3): on the webhook topic one short try per connection
+// and batch, then the retry tier; from a retry tier the full-budget client. The write path is a
+// stand-in that reports every event as a tie (`received`) until it is applied authoritatively.
+
+const slow = (): ProviderError =>
+  new ProviderError('PROVIDER_UNAVAILABLE', 'Request aborted due to timeout being reached', {
+    retryable: true,
+  });
+
+interface Calls {
+  inline: string[];
+  retry: string[];
+}
+
+function service(failing: ReadonlySet<string>) {
+  const calls: Calls = { inline: [], retry: [] };
+  const factory =
+    (budget: keyof Calls): ProviderFactory =>
+    (connection) =>
+      ({
+        retrieve: async (entityType, externalId, ctx) => {
+          const id = (connection as { id: string }).id;
+          calls[budget].push(id);
+          if (failing.has(id)) throw slow();
+          return {
+            workspaceId: ctx.workspaceId,
+            source: ctx.source,
+            entityType,
+            externalId,
+            version: Date.now(),
+          } as unknown as CanonicalChange;
+        },
+      }) as Partial<BillingProvider> as BillingProvider;
+  const syncWriteRepository = {
+    applyChanges: async (
+      _changes: readonly CanonicalChange[],
+      opts: {
+        events?: readonly { workspaceId: string; providerEventId: string }[];
+        authoritative?: boolean;
+      },
+    ) => ({
+      outcomes: [],
+      events: (opts.events ?? []).map((e) => ({
+        workspaceId: e.workspaceId,
+        providerEventId: e.providerEventId,
+        status: opts.authoritative ? 'processed' : 'received',
+      })),
+    }),
+    recordFailures: async () => undefined,
+  } as unknown as SyncWriteRepository;
+  const connectionRepository = {
+    getDecrypted: async (_workspaceId: string, id: string) => ({
+      id,
+      provider: 'stripe',
+      apiKey: 'sk_test_unit',
+      settings: {},
+    }),
+  } as unknown as ConnectionRepository;
+  const svc = new EventProcessingService({
+    syncWriteRepository,
+    connectionRepository,
+    providerFactory: factory('retry'),
+    inlineProviderFactory: factory('inline'),
+    processorMetrics: new ProcessorMetrics({ metrics: new Registry() }),
+    logger: pino({ level: 'silent' }),
+    config: { processor: { refetchTies: true } },
+  });
+  return { svc, calls };
+}
+
+function message(webhook: WebhookReceived, offset: number): WebhookMessage {
+  const envelope = createEnvelope({ type: 'webhook.received', payload: webhook });
+  const consumed: ConsumedMessage = {
+    topic: 'billing.webhook.received.v1',
+    partition: 0,
+    offset: String(offset),
+    key: null,
+    headers: {},
+    timestamp: '0',
+    value: null,
+    envelope,
+  };
+  return { valid: true, message: consumed, envelope, value: webhook };
+}
+
+const workspaceId = randomUUID();
+const slowTenant: WebhookTenant = { workspaceId, connectionId: randomUUID() };
+const fastTenant: WebhookTenant = { workspaceId, connectionId: randomUUID() };
+
+const batch = (tenant: WebhookTenant, ids: readonly string[], from = 0) =>
+  ids.map((id, i) => message(aCustomerUpdate(tenant, id, `name ${id}`), from + i));
+
+it("inline: a connection whose re-fetch fails is tried once per batch; all its ties go to the retry tier, other connections' ties are resolved", async () => {
+  const { svc, calls } = service(new Set([slowTenant.connectionId]));
+  const failures = await svc.processBatch(
+    [...batch(slowTenant, ['cus_a', 'cus_b', 'cus_c']), ...batch(fastTenant, ['cus_d'], 3)],
+    { fetch: 'inline' },
+  );
+  expect(calls.inline).toEqual([slowTenant.connectionId, fastTenant.connectionId]);
+  expect(calls.retry).toEqual([]);
+  expect(failures.map((f) => f.received.value.event.objectId)).toEqual(['cus_a', 'cus_b', 'cus_c']);
+  for (const f of failures) {
+    expect(f.error).toBeInstanceOf(ProviderError);
+    expect((f.error as ProviderError).code).toBe('PROVIDER_UNAVAILABLE');
+    expect((f.error as ProviderError).retryable).toBe(true);
+  }
+});
+
+it('retry tier: every tie gets the full-budget client, and a resolved tie is no failure', async () => {
+  const { svc, calls } = service(new Set());
+  const failures = await svc.processBatch(batch(slowTenant, ['cus_a', 'cus_b']), {
+    fetch: 'retry',
+  });
+  expect(failures).toEqual([]);
+  expect(calls.inline).toEqual([]);
+  expect(calls.retry).toEqual([slowTenant.connectionId, slowTenant.connectionId]);
+});
+
+it('retry tier: a provider still failing fails each tie for itself (no batch-wide skip)', async () => {
+  const { svc, calls } = service(new Set([slowTenant.connectionId]));
+  const failures = await svc.processBatch(batch(slowTenant, ['cus_a', 'cus_b']), {
+    fetch: 'retry',
+  });
+  expect(failures).toHaveLength(2);
+  expect(calls.retry).toHaveLength(2);
+});
