@@ -20,7 +20,7 @@ import type { Db, Tx } from '../client.js';
 export type ChangeOutcome = 'applied' | 'stale' | 'unchanged' | 'tie' | 'duplicate' | 'failed';
 
 /** A record the database refused even after the storable-text policy (storable-text.ts). */
-export interface RecordFailure {
+interface RecordFailure {
   /** Its index in the input. */
   readonly index: number;
   readonly entityType: EntityType;

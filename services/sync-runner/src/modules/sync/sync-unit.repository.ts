@@ -45,7 +45,7 @@ export interface FailedRecord {
 }
 
 /** Failed records kept per unit (the count in `failed` goes on). */
-export const MAX_FAILED_RECORDS = 50;
+const MAX_FAILED_RECORDS = 50;
 
 export interface PageCheckpoint {
   readonly cursor: string | null;
