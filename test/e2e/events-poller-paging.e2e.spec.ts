@@ -4,6 +4,7 @@
 // cursor. Real recovery service (its composition root), Kafka and PostgreSQL; the simulator as
 // Stripe. The processor is off: what the poller hands to the pipeline is read from the topic.
 import { TOPICS } from '@paysync/contracts';
+import { withTenant } from '@paysync/db';
 import { createKafka, topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
 import { createLogger } from '@paysync/observability';
@@ -51,7 +52,10 @@ afterAll(async () => {
 
 it('pages through more events than one pass reads, resuming pass after pass, skipping none', async () => {
   const { eventsPoller, connectionRepository } = recovery.diContainer.cradle;
-  const view = (await connectionRepository.list(p.workspaceId))[0]!;
+  // On behalf of the workspace, as a tenant's request would read it (row-level security).
+  const view = (
+    await withTenant(p.workspaceId, () => connectionRepository.list(p.workspaceId))
+  )[0]!;
   // A first pass sets the cursor (nothing to find yet).
   expect(await eventsPoller.pollConnection(view)).toMatchObject({ recovered: 0 });
 

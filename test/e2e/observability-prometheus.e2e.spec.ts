@@ -170,7 +170,7 @@ beforeAll(async () => {
   const { kafkaBrokers } = stackEnv();
   const recoveryGroup = uniqueId('recovery-');
   env = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl,
     KAFKA_BROKERS: kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: uniqueId('obs-'),
     HOST: '127.0.0.1',

@@ -87,7 +87,9 @@ describe('npm run dev', () => {
       cwd: repoRoot,
       env: {
         ...process.env,
+        // Migrations as the owner, the services as the login role (row-level security).
         DATABASE_URL: db.url,
+        DATABASE_APP_URL: db.appUrl,
         KAFKA_BROKERS: kafkaBrokers.join(','),
         KAFKA_TOPIC_PREFIX: prefix,
         PROCESSOR_GROUP_ID: `${prefix}-processor`,

@@ -2,7 +2,8 @@ import { stackEnv, uniqueId, eventually } from '@paysync/testkit';
 
 import { SERVICES, freePort, startServiceProcess, type ServiceName } from '../support/processes.js';
 
-const { databaseUrl, kafkaBrokers } = stackEnv();
+// The services' login role (under row-level security), as in production.
+const { appDatabaseUrl: databaseUrl, kafkaBrokers } = stackEnv();
 
 function baseEnv(port: number): NodeJS.ProcessEnv {
   return {

@@ -75,7 +75,7 @@ it('SIGKILL mid-entity, start again: complete data, no repeated work beyond unco
     requestedBy: 'test',
   });
   const env = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl,
     KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: uniqueId('crash-'),
     SYNC_RUNNER_GROUP_ID: uniqueId('sync-runner-'),

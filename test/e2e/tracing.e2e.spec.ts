@@ -151,7 +151,7 @@ beforeAll(async () => {
   topicPrefix = uniqueId('trace-');
   const ingressPort = await freePort();
   const env = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl,
     KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: topicPrefix,
     HOST: '127.0.0.1',

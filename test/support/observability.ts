@@ -224,7 +224,12 @@ export function promtool(args: readonly string[], cwd = repoRoot) {
  * runs for minutes, and a jest run started meanwhile on a shared machine drops every
  * `paysync_t_*` database it finds as a leftover.
  */
-export async function cloneTemplateDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function cloneTemplateDatabase(): Promise<{
+  url: string;
+  /** As the services' login role (under row-level security). */
+  appUrl: string;
+  drop(): Promise<void>;
+}> {
   const name = uniqueId('paysync_obs_').toLowerCase();
   const adminUrl = new URL(stackEnv().databaseUrl);
   adminUrl.pathname = '/postgres';
@@ -240,8 +245,11 @@ export async function cloneTemplateDatabase(): Promise<{ url: string; drop(): Pr
   await run(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabaseName}"`);
   const url = new URL(stackEnv().databaseUrl);
   url.pathname = `/${name}`;
+  const appUrl = new URL(stackEnv().appDatabaseUrl);
+  appUrl.pathname = `/${name}`;
   return {
     url: url.toString(),
+    appUrl: appUrl.toString(),
     drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }

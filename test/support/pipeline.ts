@@ -45,7 +45,7 @@ export async function startPipeline(
   const db = await createTestDatabase();
   const { kafkaBrokers } = stackEnv();
   const env: Record<string, string> = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl,
     KAFKA_BROKERS: kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: uniqueId('e2e-'),
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
