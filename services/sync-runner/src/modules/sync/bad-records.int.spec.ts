@@ -40,7 +40,7 @@ beforeAll(async () => {
   reader = new SyncedEntityReader({ prisma });
   runner = await buildApp(
     testConfig({
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
       KAFKA_TOPIC_PREFIX: uniqueId('bad-records-'),
       SYNC_RUNNER_GROUP_ID: uniqueId('bad-records-'),
