@@ -1,7 +1,7 @@
 import pg from 'pg';
 
-import { createPrismaClient, withSystem, withTenant, type Db } from '../index.js';
-import { createTestDatabase, type TestDatabase } from '../testing/index.js';
+import { applyMigrations, createPrismaClient, withSystem, withTenant, type Db } from '../index.js';
+import { createTestDatabase, migrationsDir, type TestDatabase } from '../testing/index.js';
 
 /**
  * Row-level security for every tenant table (issue 15 item 5). The tables are found in the catalog
@@ -132,6 +132,25 @@ describe('row-level security on every table with a workspace_id', () => {
     expect(rows).toHaveLength(tables.length);
   });
 
+  it('paysync_system is granted no synced payment data, and nothing on the migration history', async () => {
+    const { rows } = await owner.query<{ t: string; p: string }>(
+      `SELECT t, p FROM unnest($1::text[]) t, unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p
+        WHERE has_table_privilege('paysync_system', t, p)`,
+      [
+        [
+          'customers',
+          'products',
+          'prices',
+          'subscriptions',
+          'invoices',
+          'payment_transactions',
+          '_prisma_migrations',
+        ],
+      ],
+    );
+    expect(rows).toEqual([]);
+  });
+
   it('the runtime role is not the owner, not a superuser and cannot bypass RLS', async () => {
     const { rows } = await app.query<{ rolsuper: boolean; rolbypassrls: boolean; owns: boolean }>(
       `SELECT rolsuper, rolbypassrls,
@@ -257,5 +276,19 @@ describe('the Prisma client carries the scope of the caller to every connection'
     );
     expect(ids.map((r) => r.workspaceId).sort()).toEqual([A, B]);
     expect(await prisma.workspacePaymentConfiguration.count()).toBe(0);
+  });
+});
+
+describe('migrate with DATABASE_APP_ROLE', () => {
+  it('joins the login role to paysync_runtime, and refuses one RLS would not restrict', async () => {
+    const run = (appRole: string) =>
+      applyMigrations({ databaseUrl: db.url, migrationsDir, appRole });
+    await expect(run('paysync_app')).resolves.toMatchObject({ applied: [] });
+    const { rows } = await owner.query<{ member: boolean }>(
+      `SELECT pg_has_role('paysync_app', 'paysync_runtime', 'MEMBER') AS member`,
+    );
+    expect(rows[0]?.member).toBe(true);
+    await expect(run('postgres')).rejects.toThrow(/superuser, BYPASSRLS or owns tables/);
+    await expect(run('paysync_no_such_role')).rejects.toThrow(/does not exist/);
   });
 });
