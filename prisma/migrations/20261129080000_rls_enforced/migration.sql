@@ -31,7 +31,15 @@ GRANT paysync_tenant TO paysync_runtime;
 GRANT USAGE ON SCHEMA public TO paysync_runtime, paysync_system;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO paysync_runtime;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO paysync_runtime, paysync_system;
-REVOKE ALL ON "_prisma_migrations" FROM paysync_runtime, paysync_system;
+-- The history table exists when a runner applies this (ours and `prisma migrate deploy` create it
+-- first); a shadow database of `prisma migrate diff` has none.
+DO $$
+BEGIN
+  IF to_regclass('"_prisma_migrations"') IS NOT NULL THEN
+    REVOKE ALL ON "_prisma_migrations" FROM paysync_runtime, paysync_system;
+  END IF;
+END
+$$;
 -- Tables later migrations create get the same DML grants (when the same role runs them).
 ALTER DEFAULT PRIVILEGES IN SCHEMA public
   GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO paysync_runtime;
