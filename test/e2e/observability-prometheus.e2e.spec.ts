@@ -50,7 +50,7 @@ const ENCRYPTION_KEYS = `t1:${KeyRing.generateKey()}`;
 /** Series Prometheus makes itself, not the services. */
 const PROMETHEUS_OWN = new Set(['up']);
 
-let db: { url: string; drop(): Promise<void> };
+let db: { url: string; appUrl: string; drop(): Promise<void> };
 let prisma: Db;
 let sim: StripeSimulator;
 let prom: { child: ChildProcess; url: string; dir: string } | undefined;
