@@ -161,27 +161,4 @@ export class DriftRepository {
     );
     return rows.map((r) => r.external_id);
   }
-
-  /** Live (not deleted) local external ids after `afterExternalId`, in id order. */
-  async liveIds(
-    workspaceId: string,
-    provider: ProviderName,
-    entityType: EntityType,
-    afterExternalId: string | null,
-    limit: number,
-  ): Promise<string[]> {
-    const table = ENTITY_TABLES[entityType].table;
-    const rows = await this.#prisma.$queryRawUnsafe<{ external_id: string }[]>(
-      `SELECT external_id FROM "${table}"
-        WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
-          AND ($3::text IS NULL OR external_id > $3::text)
-        ORDER BY external_id
-        LIMIT $4`,
-      workspaceId,
-      provider,
-      afterExternalId,
-      limit,
-    );
-    return rows.map((r) => r.external_id);
-  }
 }
