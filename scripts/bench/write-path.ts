@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { CanonicalChange } from '@paysync/contracts';
-import { SyncWriteRepository, createPrismaClient, type Db } from '@paysync/db';
+import { SyncWriteRepository, createPrismaClient, withTenant, type Db } from '@paysync/db';
 
 import { freshDatabase } from './support.js';
 
@@ -48,8 +48,18 @@ export async function writePath(ctx: BenchContext): Promise<ScenarioResult> {
   const n = ctx.count ?? 10_000;
   const runs = ctx.runs ?? 3;
   const database = await freshDatabase(ctx, 'write_path');
+  // BENCH_DB_ROLE=app: as the services run (issue 15 item 5): the stack's login role under
+  // row-level security, every unit of work in withTenant. Default: the owner, no scope.
+  const asApp = process.env.BENCH_DB_ROLE === 'app';
+  const url = new URL(database.url);
+  if (asApp) {
+    url.username = process.env.PAYSYNC_PG_APP_ROLE ?? 'paysync_app';
+    url.password = process.env.PAYSYNC_PG_APP_PASSWORD ?? 'paysync-local-dev';
+  }
+  const scoped = <T>(ws: string, fn: () => Promise<T>): Promise<T> =>
+    asApp ? withTenant(ws, fn) : fn();
   const prisma: Db = createPrismaClient({
-    url: database.url,
+    url: url.toString(),
     poolMax: 4,
     statementTimeoutMs: 120_000,
   });
@@ -64,10 +74,16 @@ export async function writePath(ctx: BenchContext): Promise<ScenarioResult> {
       const ws = (await prisma.workspace.create({ data: { name: `bench-${run}` } })).id;
       version += 1000;
       const insertBatch = changes(ws, n, version);
-      bulk.push(n / (await timeIt(async () => void (await repo.applyChanges(insertBatch)))));
+      bulk.push(
+        n /
+          (await timeIt(() => scoped(ws, async () => void (await repo.applyChanges(insertBatch))))),
+      );
       version += 1000;
       const updateBatch = changes(ws, n, version);
-      bulk.push(n / (await timeIt(async () => void (await repo.applyChanges(updateBatch)))));
+      bulk.push(
+        n /
+          (await timeIt(() => scoped(ws, async () => void (await repo.applyChanges(updateBatch))))),
+      );
 
       // Row by row through the same gated path: one transaction per change.
       const ws2 = (await prisma.workspace.create({ data: { name: `bench-row-${run}` } })).id;
@@ -75,7 +91,8 @@ export async function writePath(ctx: BenchContext): Promise<ScenarioResult> {
       rowByRow.push(
         n /
           (await timeIt(async () => {
-            for (const change of rows) await repo.applyChanges([change]);
+            // One unit of work per change, as a message handler runs it.
+            for (const change of rows) await scoped(ws2, () => repo.applyChanges([change]));
           })),
       );
 
@@ -85,7 +102,8 @@ export async function writePath(ctx: BenchContext): Promise<ScenarioResult> {
       prismaUpsert.push(
         n /
           (await timeIt(async () => {
-            for (const c of ormRows) {
+            for (const c of ormRows) await scoped(ws3, () => ormUpsert(c));
+            async function ormUpsert(c: CanonicalChange<'customer'>): Promise<void> {
               const fields = {
                 email: c.data?.email ?? null,
                 name: c.data?.name ?? null,
@@ -124,6 +142,7 @@ export async function writePath(ctx: BenchContext): Promise<ScenarioResult> {
   const median = (xs: number[]) =>
     [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const result = {
+    role: asApp ? 'paysync_app under RLS, withTenant' : 'owner, no scope',
     rows: n,
     runs,
     bulkRowsPerSec: Math.round(median(bulk)),
