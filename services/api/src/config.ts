@@ -1,13 +1,6 @@
 import { z } from 'zod';
 
-import {
-  bool,
-  envVar,
-  positiveInt,
-  secret,
-  trustedProxies,
-  type ConfigOf,
-} from '@paysync/config';
+import { bool, envVar, positiveInt, secret, trustedProxies, type ConfigOf } from '@paysync/config';
 import { providerConfigSchema } from '@paysync/providers';
 import { serviceConfigSchema } from '@paysync/runtime';
 

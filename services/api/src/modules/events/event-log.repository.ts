@@ -72,7 +72,7 @@ export interface ReplayCandidate extends Omit<StoredEvent, 'payload'> {
 }
 
 /** A stored event with what a replay needs to send it again. */
-export interface StoredEvent {
+interface StoredEvent {
   readonly id: string;
   readonly workspaceId: string;
   readonly provider: ProviderName;

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { pino } from 'pino';
-
 import type { CanonicalChange, WebhookReceived } from '@paysync/contracts';
 import type { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
 import { ProviderError } from '@paysync/errors';
 import { createEnvelope, type ConsumedMessage } from '@paysync/kafka';
-import { Registry } from '@paysync/observability';
+import { Registry, createLogger } from '@paysync/observability';
 import type { BillingProvider, ProviderFactory } from '@paysync/providers';
 
 import { aCustomerUpdate, type WebhookTenant } from '../../testing/webhooks.js';
@@ -78,7 +76,7 @@ function service(failing: ReadonlySet<string>) {
     providerFactory: factory('retry'),
     inlineProviderFactory: factory('inline'),
     processorMetrics: new ProcessorMetrics({ metrics: new Registry() }),
-    logger: pino({ level: 'silent' }),
+    logger: createLogger({ level: 'silent', name: 'processor-spec' }),
     config: { processor: { refetchTies: true } },
   });
   return { svc, calls };
