@@ -21,6 +21,28 @@ export interface ProviderEvent {
   readonly payload: unknown;
 }
 
+/**
+ * An event as the event log stored it (replay): the provider's payload as received, plus what the
+ * log recorded about it. `createdMs` is the recorded provider time, else the receive time.
+ */
+export interface StoredEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly createdMs: number;
+  readonly objectType: string | null;
+  readonly objectId: string | null;
+  readonly payload: unknown;
+}
+
+/**
+ * Replay by refetch: the stored event with its object replaced by the provider's current state (an
+ * event the pipeline maps like any other, dated at the retrieve), and whether the object is gone;
+ * or why there is nothing to refetch.
+ */
+export type RefetchedEvent =
+  | { readonly kind: 'refetched'; readonly event: ProviderEvent; readonly deleted: boolean }
+  | { readonly kind: 'skipped'; readonly reason: string };
+
 /** Who the changes belong to and how they arrived; the adapter knows neither. */
 export interface ChangeContext {
   readonly workspaceId: string;
@@ -55,13 +77,13 @@ export interface ListPage {
 export interface ListEventsParams {
   /** Only events created at or after this time (provider seconds). */
   readonly createdGte: number;
-  /** Opaque cursor from a previous page; absent for the first (newest) page. */
+  /** Opaque cursor from a previous page; absent for the first page. */
   readonly cursor?: string | null;
   readonly limit?: number;
 }
 
 export interface EventsPage {
-  /** Events of the types we sync, newest first as the provider lists them. */
+  /** Events of the types we sync, in the provider's order (Stripe newest, Chargebee oldest first). */
   readonly events: readonly ProviderEvent[];
   /** Every event of the page, synced type or not (for the checked count). */
   readonly listed: number;
@@ -101,11 +123,16 @@ export interface ProviderClientOptions {
   /** Per-request timeout (default 30 s). */
   readonly timeoutMs?: number | undefined;
   readonly webhookToleranceSeconds?: number | undefined;
+  /** The connection's mode, for providers whose keys do not say (Chargebee). */
+  readonly mode?: 'test' | 'live' | undefined;
+  /** The connection's provider settings (`site` for Chargebee); each adapter reads its own. */
+  readonly settings?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**
  * One provider connection (API key, base URL) in paysync's terms (STYLE R33–R34): no vendor SDK
- * type crosses this interface. `createBillingProvider()` is the only switch on provider name.
+ * type crosses this interface. The adapter registry (`registry.ts`) is the only place a provider
+ * name is looked up: everything vendor-specific is behind this interface or a `ProviderAdapter`.
  */
 export interface BillingProvider {
   readonly name: ProviderName;
@@ -117,6 +144,11 @@ export interface BillingProvider {
     secrets: readonly string[],
   ): ProviderEvent;
   mapEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent;
+  /**
+   * Replay by refetch: retrieves the current state of the event's own object and returns the
+   * event rewritten with it (see {@link RefetchedEvent}). Provider failures are thrown.
+   */
+  refetchEvent(event: ProviderEvent, ctx: ChangeContext): Promise<RefetchedEvent>;
   /** One page of every object of a type, oldest cursor first as the provider orders them. */
   listPage(entityType: EntityType, params: ListPageParams, ctx: ChangeContext): Promise<ListPage>;
   /** Current state of one object; a deleted or missing object comes back as a tombstone change. */
@@ -126,8 +158,9 @@ export interface BillingProvider {
     ctx: ChangeContext,
   ): Promise<CanonicalChange>;
   /**
-   * The provider's own event log (Stripe `/v1/events`, kept 30 days), newest first; absent for
-   * providers without one. The recovery service compares it with what arrived by webhook.
+   * The provider's own event log (Stripe `/v1/events`, kept 30 days; Chargebee `/api/v2/events`),
+   * in the provider's order (callers must not assume one); absent for providers without one. The
+   * recovery service compares it with what arrived by webhook.
    */
   listEvents?(params: ListEventsParams): Promise<EventsPage>;
   testConnection(): Promise<ConnectionTestResult>;

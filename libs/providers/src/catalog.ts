@@ -1,15 +1,11 @@
 import type { ProviderName } from '@paysync/contracts';
 import type { FieldError } from '@paysync/errors';
 
-import { STRIPE_EVENT_TYPES } from './stripe/stripe.webhook.js';
+import { registeredAdapter, registeredProviders } from './registry.js';
 
 import type { ProviderCapabilities } from './billing-provider.js';
 
-export const STRIPE_CAPABILITIES: ProviderCapabilities = {
-  entityTypes: ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'],
-  eventTypes: STRIPE_EVENT_TYPES,
-  defaultRateLimitPerSecond: { test: 25, live: 100 },
-};
+export { STRIPE_CAPABILITIES } from './stripe/stripe.capabilities.js';
 
 /** What paysync can do with a provider, without a connection (for `GET /sync/providers`). */
 export interface ProviderInfo {
@@ -19,17 +15,17 @@ export interface ProviderInfo {
   readonly capabilities: ProviderCapabilities | null;
 }
 
-const CATALOG: readonly ProviderInfo[] = [
-  { name: 'stripe', supported: true, capabilities: STRIPE_CAPABILITIES },
-  { name: 'chargebee', supported: false, capabilities: null },
-];
-
+/** Every registered provider (the registry's order), offered or not. */
 export function providerCatalog(): readonly ProviderInfo[] {
-  return CATALOG;
+  return registeredProviders().map((a) => ({
+    name: a.name,
+    supported: a.supported,
+    capabilities: a.supported ? a.capabilities : null,
+  }));
 }
 
 export function isProviderSupported(name: ProviderName): boolean {
-  return CATALOG.some((p) => p.name === name && p.supported);
+  return registeredAdapter(name)?.supported === true;
 }
 
 export interface CredentialInput {
@@ -38,13 +34,10 @@ export interface CredentialInput {
   readonly webhookSecrets?: readonly string[] | undefined;
 }
 
-const STRIPE_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/;
-const STRIPE_WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/=_-]{8,}$/;
-
 /**
  * Checks secrets before they are stored: the shape the provider issues them in, and that an API
- * key's mode matches the connection's. Returns every problem (empty when all is well); never echoes
- * a secret back.
+ * key's mode matches the connection's (the provider's adapter decides). Returns every problem
+ * (empty when all is well); never echoes a secret back.
  */
 export function validateCredentials(
   provider: ProviderName,
@@ -54,51 +47,12 @@ export function validateCredentials(
     webhookSecrets: 'body/webhookSecrets',
   },
 ): FieldError[] {
-  const errors: FieldError[] = [];
-  if (provider !== 'stripe') return errors;
-  if (input.apiKey !== undefined) {
-    const m = STRIPE_KEY.exec(input.apiKey);
-    if (!m) {
-      errors.push({ path: paths.apiKey, message: stripeKeyProblem(input.apiKey) });
-    } else if (input.mode !== undefined && m[2] !== input.mode) {
-      errors.push({
-        path: paths.apiKey,
-        message: `is a ${m[2] ?? ''} mode key but the connection mode is ${input.mode}`,
-      });
-    }
-  }
-  (input.webhookSecrets ?? []).forEach((secret, i) => {
-    if (!STRIPE_WEBHOOK_SECRET.test(secret)) {
-      errors.push({
-        path: `${paths.webhookSecrets}/${i}`,
-        message: 'must be a Stripe webhook signing secret (whsec_…, no whitespace)',
-      });
-    }
-  });
-  return errors;
+  return registeredAdapter(provider)?.validateCredentials(input, paths) ?? [];
 }
 
-/**
- * What is wrong with a string that is not a Stripe secret or restricted key, precisely enough to
- * fix it, without echoing the key.
- */
-function stripeKeyProblem(apiKey: string): string {
-  const prefix = /^(sk|rk)_(test|live)_/.exec(apiKey)?.[0];
-  if (!prefix) {
-    return 'must be a Stripe secret or restricted key: it starts with sk_test_, sk_live_, rk_test_ or rk_live_';
-  }
-  const body = apiKey.slice(prefix.length);
-  if (/[^A-Za-z0-9]/.test(body)) {
-    return `must continue after ${prefix} with letters and digits only (Stripe keys have no _, -, spaces or other characters there)`;
-  }
-  return `must continue after ${prefix} with at least 8 letters or digits (this one has ${body.length})`;
-}
-
-/** The mode a Stripe key belongs to, when it says (`sk_test_…` → test). */
+/** The mode an API key belongs to, when it says (Stripe `sk_test_…` → test). */
 export function modeOfApiKey(provider: ProviderName, apiKey: string): 'test' | 'live' | undefined {
-  if (provider !== 'stripe') return undefined;
-  const m = STRIPE_KEY.exec(apiKey);
-  return m?.[2] === 'live' ? 'live' : m?.[2] === 'test' ? 'test' : undefined;
+  return registeredAdapter(provider)?.modeOfApiKey(apiKey);
 }
 
 /**
@@ -136,14 +90,9 @@ export function configuredRateLimit(
   mode: 'test' | 'live',
   rates: ProviderRateSettings = {},
 ): number {
-  const configured =
-    provider === 'stripe'
-      ? mode === 'live'
-        ? rates.stripeRateLimitPerSecondLive
-        : rates.stripeRateLimitPerSecondTest
-      : undefined;
-  const documented = providerCatalog().find((p) => p.name === provider)?.capabilities
-    ?.defaultRateLimitPerSecond[mode];
+  const adapter = registeredAdapter(provider);
+  const configured = adapter?.configuredRateLimit(mode, rates);
+  const documented = adapter?.capabilities.defaultRateLimitPerSecond[mode];
   return configured ?? documented ?? 25;
 }
 

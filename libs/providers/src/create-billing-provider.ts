@@ -2,7 +2,7 @@ import type { ProviderName } from '@paysync/contracts';
 import { ValidationError } from '@paysync/errors';
 
 import { BaseUrlAllowlist, describeBaseUrl } from './base-url-allowlist.js';
-import { StripeProvider } from './stripe/stripe.provider.js';
+import { providerAdapter } from './registry.js';
 
 import type { BillingProvider, ProviderClientOptions } from './billing-provider.js';
 import type { ProviderRateSettings } from './catalog.js';
@@ -12,16 +12,10 @@ export interface BillingProviderOptions extends ProviderClientOptions {
   readonly provider: ProviderName;
 }
 
-/** The only switch on provider name (STYLE R34). */
+/** A client for `options.provider`, built by its adapter in the registry (STYLE R34). */
 export function createBillingProvider(options: BillingProviderOptions): BillingProvider {
-  switch (options.provider) {
-    case 'stripe':
-      return new StripeProvider(options);
-    case 'chargebee':
-      throw new ValidationError('Chargebee is not supported yet', [
-        { path: 'provider', message: 'not yet supported' },
-      ]);
-  }
+  const { provider, ...clientOptions } = options;
+  return providerAdapter(provider).createClient(clientOptions);
 }
 
 /**
@@ -38,9 +32,14 @@ export function createConnectionProvider(
     readonly id?: string;
     readonly provider: ProviderName;
     readonly apiKey: string;
+    /** The connection's mode (providers whose keys do not say it read it). */
+    readonly mode?: 'test' | 'live' | undefined;
     readonly settings: Readonly<Record<string, unknown>>;
   },
-  options: Omit<BillingProviderOptions, 'provider' | 'apiKey' | 'apiBaseUrl'> & {
+  options: Omit<
+    BillingProviderOptions,
+    'provider' | 'apiKey' | 'apiBaseUrl' | 'mode' | 'settings'
+  > & {
     readonly defaultApiBaseUrl?: string | undefined;
     readonly allowedBaseUrls: BaseUrlAllowlist | readonly string[];
   },
@@ -70,6 +69,8 @@ export function createConnectionProvider(
     ...rest,
     provider: connection.provider,
     apiKey: connection.apiKey,
+    mode: connection.mode,
+    settings: connection.settings,
     apiBaseUrl:
       typeof configured === 'string' && configured.length > 0 ? configured : defaultApiBaseUrl,
   });
@@ -90,6 +91,8 @@ export interface ProviderFactorySettings extends ProviderRateSettings {
   /** API_ALLOWED_PROVIDER_BASE_URLS: what a connection's `settings.apiBaseUrl` may name. */
   readonly allowedBaseUrls: readonly string[];
   readonly stripeMaxAttempts: number;
+  /** Attempts per request for every provider, instead of the configured ones (a tighter budget). */
+  readonly maxAttempts?: number | undefined;
   readonly webhookToleranceSeconds?: number | undefined;
   readonly timeoutMs?: number | undefined;
 }
@@ -101,7 +104,7 @@ export function createProviderFactory(settings: ProviderFactorySettings): Provid
     createConnectionProvider(connection, {
       defaultApiBaseUrl: settings.stripeApiBaseUrl,
       allowedBaseUrls,
-      maxAttempts: settings.stripeMaxAttempts,
+      maxAttempts: settings.maxAttempts ?? settings.stripeMaxAttempts,
       timeoutMs: settings.timeoutMs,
       webhookToleranceSeconds: settings.webhookToleranceSeconds,
       rateLimiter,

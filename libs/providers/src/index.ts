@@ -7,10 +7,20 @@ export type {
   MappedEvent,
   ProviderCapabilities,
   ProviderEvent,
+  RefetchedEvent,
+  StoredEvent,
   WebhookEndpoint,
   EventsPage,
   ListEventsParams,
 } from './billing-provider.js';
+export type { CredentialPaths, ProviderAdapter } from './provider-adapter.js';
+export {
+  providerAdapter,
+  providerAdapters,
+  registeredAdapter,
+  registeredProviders,
+  supportedProviders,
+} from './registry.js';
 export {
   STRIPE_CAPABILITIES,
   isProviderSupported,
@@ -62,7 +72,12 @@ export {
   signStripePayload,
   verifyStripeWebhook,
 } from './stripe/stripe.webhook.js';
-export { claimedAccountId, mapProviderEvent, verifyProviderWebhook } from './webhooks.js';
+export {
+  claimedAccountId,
+  mapProviderEvent,
+  rehydrateProviderEvent,
+  verifyProviderWebhook,
+} from './webhooks.js';
 export { CHARGEBEE_CAPABILITIES, ChargebeeProvider } from './chargebee/chargebee.provider.js';
 export type {
   ChargebeeListPageParams,

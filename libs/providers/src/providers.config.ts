@@ -1,7 +1,7 @@
 import { envVar, positiveInt, url } from '@paysync/config';
 
 import { baseUrlAllowlistSchema } from './base-url-allowlist.js';
-import { STRIPE_CAPABILITIES } from './catalog.js';
+import { STRIPE_CAPABILITIES } from './stripe/stripe.capabilities.js';
 
 /** Provider-call settings a service may tune (per-connection values live on the connection). */
 export const providerConfigSchema = {

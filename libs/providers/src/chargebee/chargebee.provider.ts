@@ -34,6 +34,7 @@ import type {
   ProviderCapabilities,
   ProviderClientOptions,
   ProviderEvent,
+  RefetchedEvent,
   WebhookEndpoint,
 } from '../billing-provider.js';
 
@@ -209,16 +210,32 @@ export class ChargebeeProvider implements BillingProvider {
   }
 
   /**
-   * Replay by refetch: the current state of the event's own resource (a tombstone when it is gone).
+   * Replay by refetch: the event with its own resource replaced by that resource's current state
+   * (its `content` holds only that resource; a resource gone at Chargebee becomes
+   * `{id, deleted: true}` versioned at the retrieve) and `occurred_at` set to the retrieve.
    */
-  async refetchEvent(event: ProviderEvent, ctx: ChangeContext): Promise<MappedEvent> {
+  async refetchEvent(event: ProviderEvent, ctx: ChangeContext): Promise<RefetchedEvent> {
     const resource = primaryResourceOf(event.type);
     const entityType = (Object.keys(RESOURCE_OF) as EntityType[]).find(
       (e) => RESOURCE_OF[e] === resource,
     );
-    if (!entityType || !event.objectId)
-      return { kind: 'ignored', reason: `event ${event.type} has no synced resource to refetch` };
-    return { kind: 'changes', changes: [await this.retrieve(entityType, event.objectId, ctx)] };
+    if (!resource || !entityType || !event.objectId)
+      return { kind: 'skipped', reason: `event ${event.type} has no synced resource to refetch` };
+    const current = await this.retrieve(entityType, event.objectId, ctx);
+    const payload = (event.payload ?? {}) as ChargebeeObject;
+    const object = current.deleted
+      ? { id: event.objectId, deleted: true, resource_version: current.version }
+      : current.raw;
+    const occurredAt = Math.floor(current.version / 1000);
+    return {
+      kind: 'refetched',
+      deleted: current.deleted,
+      event: {
+        ...event,
+        createdMs: occurredAt * 1000,
+        payload: { ...payload, occurred_at: occurredAt, content: { [resource]: object } },
+      },
+    };
   }
 
   /**

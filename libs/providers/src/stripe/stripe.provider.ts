@@ -8,8 +8,8 @@ import Stripe from 'stripe';
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
 import { ProviderError, ValidationError } from '@paysync/errors';
 
-import { STRIPE_CAPABILITIES } from '../catalog.js';
 import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
+import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 import { toChange, type StripeObject } from './stripe.mappers.js';
 import {
   STRIPE_EVENT_TYPES,
@@ -30,6 +30,7 @@ import type {
   ProviderCapabilities,
   ProviderClientOptions,
   ProviderEvent,
+  RefetchedEvent,
   WebhookEndpoint,
 } from '../billing-provider.js';
 
@@ -144,6 +145,33 @@ export class StripeProvider implements BillingProvider {
 
   mapEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent {
     return mapStripeEvent(event, ctx);
+  }
+
+  /**
+   * The event with its `data.object` replaced by the object's current state (retrieved now; a
+   * deleted object becomes a bare `{id, object, deleted}`) and `created` set to the retrieve.
+   */
+  async refetchEvent(event: ProviderEvent, ctx: ChangeContext): Promise<RefetchedEvent> {
+    const mapped = mapStripeEvent(event, ctx);
+    const target = mapped.kind === 'changes' ? mapped.changes[0] : undefined;
+    if (!target) return { kind: 'skipped', reason: 'no synced object to re-fetch' };
+    const current = await this.retrieve(target.entityType, target.externalId, ctx);
+    const payload = (event.payload ?? {}) as StripeObject;
+    const data = payload.data as StripeObject | undefined;
+    const stored = (data?.object ?? {}) as StripeObject;
+    const object = current.deleted
+      ? { id: target.externalId, object: stored.object, deleted: true }
+      : current.raw;
+    const created = Math.floor(current.version / 1000);
+    return {
+      kind: 'refetched',
+      deleted: current.deleted,
+      event: {
+        ...event,
+        createdMs: created * 1000,
+        payload: { ...payload, created, data: { ...data, object } },
+      },
+    };
   }
 
   /**

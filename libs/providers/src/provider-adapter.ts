@@ -1,0 +1,67 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+import type { ProviderName } from '@paysync/contracts';
+import type { FieldError } from '@paysync/errors';
+
+import type {
+  BillingProvider,
+  ChangeContext,
+  MappedEvent,
+  ProviderCapabilities,
+  ProviderClientOptions,
+  ProviderEvent,
+  StoredEvent,
+} from './billing-provider.js';
+import type { CredentialInput, ProviderRateSettings } from './catalog.js';
+
+/** Where {@link ProviderAdapter.validateCredentials} reports each input. */
+export interface CredentialPaths {
+  readonly apiKey: string;
+  readonly webhookSecrets: string;
+}
+
+/**
+ * Everything paysync knows about one billing provider, in one place (issue 17): the registry
+ * (`registry.ts`) maps each provider name to its adapter, and services only ever ask the
+ * registry. Steps that need no API key live here (ingress verifies with the connection's webhook
+ * secrets only; replay rehydrates stored events); steps that call the provider live on the
+ * {@link BillingProvider} client that {@link ProviderAdapter.createClient} builds.
+ */
+export interface ProviderAdapter {
+  readonly name: ProviderName;
+  /**
+   * Offered to workspaces: connections can be created, are polled and reconciled. An adapter may
+   * be registered before it is offered (Chargebee until its connection inputs and e2e exist).
+   */
+  readonly supported: boolean;
+  readonly capabilities: ProviderCapabilities;
+  /** The client for one connection (its key, base URL, mode and provider settings). */
+  createClient(options: ProviderClientOptions): BillingProvider;
+  /**
+   * Verifies a webhook on its raw bytes against any of the connection's `secrets` (Stripe signing
+   * secrets; Chargebee `username:password` Basic credentials). `livemode` is the connection's mode,
+   * for providers whose events do not say. Throws WebhookVerificationError with a code per failure.
+   */
+  verifyWebhook(
+    rawBody: Buffer,
+    headers: IncomingHttpHeaders,
+    secrets: readonly string[],
+    opts: { readonly toleranceSeconds?: number | undefined; readonly livemode: boolean },
+  ): ProviderEvent;
+  /**
+   * The provider account an (unverified) webhook claims to be for, to find which connection's
+   * secrets verify it when the URL names none (Stripe Connect `account`); null when the provider
+   * identifies connections by URL only, or the body says nothing parsable.
+   */
+  claimedAccountId(rawBody: Buffer): string | null;
+  /** What an event means for synced data (pure; no API call). */
+  mapEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent;
+  /** A stored event (replay) back into a ProviderEvent; lenient: never throws. */
+  rehydrateEvent(stored: StoredEvent, opts: { readonly livemode: boolean }): ProviderEvent;
+  /** Problems with credentials before they are stored (never echoing a secret); empty if none. */
+  validateCredentials(input: CredentialInput, paths: CredentialPaths): FieldError[];
+  /** The mode an API key belongs to, when the key says. */
+  modeOfApiKey(apiKey: string): 'test' | 'live' | undefined;
+  /** Requests per second from server configuration for `mode`, when configured. */
+  configuredRateLimit(mode: 'test' | 'live', rates: ProviderRateSettings): number | undefined;
+}
