@@ -260,33 +260,39 @@ export class SyncUnitRepository {
     if (updated !== 1) throw new LeaseLostError(unit.id, 'checkpoint');
   }
 
-  /** Replaces a whole-entity unit by created-time segments (the first keeps this unit's row). */
+  /**
+   * Replaces a whole-entity unit by created-time segments, `ranges` oldest first (segment numbers
+   * follow them). The range at `keep` (default the first) keeps this unit's row, so the claim
+   * that split it goes on with that segment; the others are inserted pending, claimable at once.
+   */
   async split(
     unit: ClaimedUnit,
     ranges: readonly { gte: number | null; lt: number | null }[],
     requests: number,
+    keep = 0,
   ): Promise<ClaimedUnit> {
-    const [first, ...rest] = ranges;
-    if (!first) throw new Error('split needs at least one range');
+    const kept = ranges[keep];
+    if (!kept) throw new Error('split needs at least one range (and keep within them)');
+    const keptSegment = unit.segment + keep;
     return this.#prisma.$transaction(async (tx) => {
       const updated = await tx.$executeRaw`
-        UPDATE sync_units SET created_gte = ${first.gte}, created_lt = ${first.lt},
+        UPDATE sync_units SET created_gte = ${kept.gte}, created_lt = ${kept.lt}, segment = ${keptSegment},
           splittable = false, cursor = NULL, requests = requests + ${requests}, updated_at = now()
         WHERE id = ${unit.id}::uuid AND lease_token = ${unit.leaseToken}::uuid AND status = 'running'`;
       if (updated !== 1) throw new LeaseLostError(unit.id, 'split');
-      let segment = unit.segment;
-      for (const range of rest) {
-        segment++;
+      for (const [i, range] of ranges.entries()) {
+        if (i === keep) continue;
         await tx.$executeRaw`
           INSERT INTO sync_units (session_id, workspace_id, entity_type, segment, created_gte, created_lt, splittable)
-          VALUES (${unit.sessionId}::uuid, ${unit.workspaceId}::uuid, ${unit.entityType}, ${segment},
+          VALUES (${unit.sessionId}::uuid, ${unit.workspaceId}::uuid, ${unit.entityType}, ${unit.segment + i},
                   ${range.gte}, ${range.lt}, false)
           ON CONFLICT (session_id, entity_type, segment) DO NOTHING`;
       }
       return {
         ...unit,
-        createdGte: first.gte,
-        createdLt: first.lt,
+        segment: keptSegment,
+        createdGte: kept.gte,
+        createdLt: kept.lt,
         splittable: false,
         cursor: null,
       };

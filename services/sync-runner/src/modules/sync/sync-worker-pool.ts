@@ -104,7 +104,14 @@ export class SyncWorkerPool {
         if (unit) {
           this.#metrics.activeUnits.inc();
           try {
-            await withTenant(unit.workspaceId, () => this.#runner.run(unit, () => this.#stopping));
+            // A split wakes the idle workers: the new segments start now, not at the next poll.
+            await withTenant(unit.workspaceId, () =>
+              this.#runner.run(
+                unit,
+                () => this.#stopping,
+                () => this.poke(),
+              ),
+            );
           } finally {
             this.#metrics.activeUnits.dec();
           }

@@ -103,7 +103,7 @@ export class UnitRunner {
    * presents the claim's token, so if the lease passed to another claim meanwhile, this run's
    * remaining writes are refused and it stops.
    */
-  async run(claimed: ClaimedUnit, shouldStop: () => boolean): Promise<void> {
+  async run(claimed: ClaimedUnit, shouldStop: () => boolean, onSplit?: () => void): Promise<void> {
     const log = this.#logger.child({
       sessionId: claimed.sessionId,
       unitId: claimed.id,
@@ -143,10 +143,12 @@ export class UnitRunner {
       const provider = this.#providerFactory(connection, limiter);
       log.info({ cursor: unit.cursor, attempt: unit.attempts }, 'Sync unit started');
 
+      let first: ListPage | undefined;
       if (unit.splittable && unit.cursor === null && this.#settings.segments > 1) {
-        unit = await this.#maybeSplit(unit, provider, limiter);
+        ({ unit, first } = await this.#maybeSplit(unit, provider, limiter));
+        onSplit?.();
       }
-      await this.#pages(unit, provider, limiter, lease, shouldStop, log);
+      await this.#pages(unit, provider, limiter, lease, shouldStop, log, first);
     } catch (err) {
       await this.#onError(unit, err, log);
     } finally {
@@ -161,6 +163,7 @@ export class UnitRunner {
     lease: LeaseKeeper,
     shouldStop: () => boolean,
     log: Logger,
+    first?: ListPage,
   ): Promise<void> {
     const ctx = { workspaceId: unit.workspaceId, source: 'backfill' as const };
     const fetch = (cursor: string | null) => {
@@ -184,7 +187,8 @@ export class UnitRunner {
           return page;
         });
     };
-    let pending: Promise<ListPage> = fetch(unit.cursor);
+    // A split unit's first page was fetched while splitting: it is this segment's first page.
+    let pending: Promise<ListPage> = first ? Promise.resolve(first) : fetch(unit.cursor);
     for (;;) {
       const page = await pending;
       const next = page.nextCursor;
@@ -268,40 +272,42 @@ export class UnitRunner {
   }
 
   /**
-   * Splits a whole entity type into created-time segments when its first page says there is more:
-   * finds the oldest object by bisection on `created` (about 30 one-object requests) and cuts
-   * [oldest, newest] into equal ranges, the last one open-ended so objects created meanwhile are
-   * included. The probe page is not written: the segments fetch it again.
+   * Splits a whole entity type into created-time segments when its first page says there is more.
+   * The first page (newest first) is kept: it is the first page of the newest segment, which this
+   * claim goes on with from the page's cursor. The oldest object is located by bisection on
+   * `created` with one-object probes (Stripe cannot list oldest first), stopping as soon as the
+   * interval is a small share of the listed span: the oldest segment is open below, so a coarse
+   * estimate only shifts a little work between segments, never loses any. [oldest, newest] is cut
+   * into equal ranges, oldest first, the newest open above so objects created meanwhile land too.
    */
   async #maybeSplit(
     unit: ClaimedUnit,
     provider: BillingProvider,
     limiter: ProviderRateLimiter,
-  ): Promise<ClaimedUnit> {
+  ): Promise<{ unit: ClaimedUnit; first: ListPage }> {
     const ctx = { workspaceId: unit.workspaceId, source: 'backfill' as const };
     const first = await provider.listPage(unit.entityType, { limit: this.#settings.pageSize }, ctx);
-    let requests = first.requests;
     const created = first.changes.map(createdOf).filter((c): c is number => c !== undefined);
     if (!first.nextCursor || created.length === 0) {
-      return this.#units.split(unit, [{ gte: null, lt: null }], requests);
+      return { unit: await this.#units.split(unit, [{ gte: null, lt: null }], 0), first };
     }
+    const n = this.#settings.segments;
     const newest = Math.max(...created);
-    let lo = EPOCH_FLOOR;
-    let hi = Math.min(...created); // an object exists with created <= hi
-    while (lo < hi) {
+    const pageOldest = Math.min(...created);
+    let requests = 0;
+    let lo = EPOCH_FLOOR; // no object is older than lo
+    let hi = pageOldest; // an object exists with created <= hi
+    while (hi - lo > (newest + 1 - hi) / (2 * n)) {
       const mid = Math.floor((lo + hi) / 2);
       const probe = await provider.listPage(unit.entityType, { limit: 1, createdLt: mid + 1 }, ctx);
       requests += probe.requests;
-      if (probe.changes.length > 0) hi = mid;
+      const found = probe.changes.map(createdOf).find((c) => c !== undefined);
+      if (probe.changes.length > 0) hi = Math.min(mid, found ?? mid);
       else lo = mid + 1;
     }
-    const oldest = lo;
-    const n = this.#settings.segments;
-    const span = Math.max(1, newest + 1 - oldest);
-    const ranges = Array.from({ length: n }, (_, i) => ({
-      gte: i === 0 ? null : oldest + Math.floor((span * i) / n),
-      lt: i === n - 1 ? null : oldest + Math.floor((span * (i + 1)) / n),
-    })).filter((r, i, all) => i === 0 || r.gte !== all[i - 1]?.gte);
+    const oldest = Math.floor((lo + hi) / 2);
+    const ranges = segmentRanges(oldest, newest, pageOldest, n);
+    const top = ranges.at(-1)?.gte ?? null;
     limiter.takeThrottles();
     this.#logger.info(
       {
@@ -309,11 +315,28 @@ export class UnitRunner {
         entityType: unit.entityType,
         oldest,
         newest,
+        probes: requests,
         segments: ranges.length,
       },
       'Sync unit split into segments',
     );
-    return this.#units.split(unit, ranges, requests);
+    const kept = await this.#units.split(unit, ranges, requests, ranges.length - 1);
+    // The first page goes to the newest segment. Its objects older than the segment (only when
+    // the page reaches below it) are listed again by the segment they belong to.
+    const within =
+      top === null
+        ? first
+        : {
+            ...first,
+            changes: first.changes.filter((c) => {
+              const at = createdOf(c);
+              return at === undefined || at >= top;
+            }),
+          };
+    return {
+      unit: kept,
+      first: top !== null && top > pageOldest ? { ...within, nextCursor: null } : within,
+    };
   }
 
   async #onError(unit: ClaimedUnit, err: unknown, log: Logger): Promise<void> {
@@ -368,4 +391,34 @@ export class UnitRunner {
 function createdOf(change: CanonicalChange): number | undefined {
   const created = (change.raw as { created?: unknown } | null)?.created;
   return typeof created === 'number' ? created : undefined;
+}
+
+/**
+ * Created-time ranges, oldest first, that tile the whole line: the first open below, the last
+ * open above. `n` equal cuts of [oldest, newest]; when the first page (newest objects, down to
+ * `pageOldest`) reaches below the newest cut, the newest range starts just above `pageOldest`
+ * instead (every object in it is on that page) and the rest is cut into `n - 1`.
+ */
+export function segmentRanges(
+  oldest: number,
+  newest: number,
+  pageOldest: number,
+  n: number,
+): { gte: number | null; lt: number | null }[] {
+  const cut = (from: number, to: number, parts: number) =>
+    Array.from({ length: parts - 1 }, (_, i) => from + Math.floor(((to - from) * (i + 1)) / parts));
+  let bounds = cut(oldest, newest + 1, n);
+  const top = bounds.at(-1);
+  if (top !== undefined && top > pageOldest) {
+    bounds = [...cut(oldest, pageOldest + 1, n - 1), pageOldest + 1];
+  }
+  const ranges: { gte: number | null; lt: number | null }[] = [];
+  let gte: number | null = null;
+  for (const b of bounds) {
+    if (gte !== null && b <= gte) continue; // an empty range: its neighbour covers the line
+    ranges.push({ gte, lt: b });
+    gte = b;
+  }
+  ranges.push({ gte, lt: null });
+  return ranges;
 }
