@@ -35,6 +35,7 @@ import {
   configuredRateLimit,
   connectionRateLimit,
   createProviderFactory,
+  supportedProviders,
   type ProviderFactory,
   type ProviderFactorySettings,
 } from '@paysync/providers';
@@ -188,10 +189,13 @@ export function providerRegistrations(
     rateLimiterFactory: asFunction(
       ({ prisma, logger }: { prisma: Db; logger: Logger }): RateLimiterFactory => {
         const rates = new ProviderRateLimitRepository({ prisma });
-        void Promise.all([
-          rates.applyBaseRate('stripe', 'test', configuredRateLimit('stripe', 'test', settings)),
-          rates.applyBaseRate('stripe', 'live', configuredRateLimit('stripe', 'live', settings)),
-        ]).catch((err: unknown) =>
+        void Promise.all(
+          supportedProviders().flatMap((provider) =>
+            (['test', 'live'] as const).map((mode) =>
+              rates.applyBaseRate(provider, mode, configuredRateLimit(provider, mode, settings)),
+            ),
+          ),
+        ).catch((err: unknown) =>
           logger.warn({ err }, 'Could not apply the configured provider rate limits'),
         );
         return (connection) =>

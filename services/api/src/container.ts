@@ -58,7 +58,7 @@ export const registerDependencies = serviceRegistrations<Config, ApiCradle>(
     // Someone waits on these calls: few attempts, bounded time (the sync-runner retries more).
     ...providerRegistrations({
       ...config.provider,
-      stripeMaxAttempts: config.api.providerMaxAttempts,
+      maxAttempts: config.api.providerMaxAttempts,
       timeoutMs: config.api.providerTimeoutMs,
     }),
     tenantScope: asClass(TenantScope).singleton(),

@@ -38,7 +38,7 @@ export const registerDependencies = serviceRegistrations<Config, ProcessorCradle
     inlineProviderFactory: asValue(
       createProviderFactory({
         ...config.provider,
-        stripeMaxAttempts: 1,
+        maxAttempts: 1,
         timeoutMs: config.processor.inlineFetchTimeoutMs,
       }),
     ),

@@ -101,8 +101,11 @@ export const webhookRoutes: FastifyPluginAsync = async (app) => {
       throw new RateLimitedError('Too many webhook requests for this connection', 1);
     }
 
+    // The provider's adapter verifies (Stripe: signature; Chargebee: Basic credentials) and
+    // parses; providers whose events do not say test or live take the connection's mode.
     const event = verifyProviderWebhook(provider, rawBody, req.headers, connection.webhookSecrets, {
       toleranceSeconds: settings.webhookToleranceSeconds,
+      livemode: connection.mode === 'live',
     });
 
     const traceparent =

@@ -8,7 +8,11 @@ import {
   type OutgoingMessage,
 } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
-import { mapProviderEvent, type BillingProvider } from '@paysync/providers';
+import {
+  rehydrateProviderEvent,
+  type BillingProvider,
+  type ProviderEvent,
+} from '@paysync/providers';
 
 import type { ProviderFactory } from '../connections/connection.service.js';
 
@@ -62,8 +66,6 @@ interface ReplayPlan {
 
 /** One event's part of the plan: its outcome, and the message when it is replayed. */
 type PlannedEvent = Pick<ReplayItem, 'outcome' | 'reason'> & { message?: OutgoingMessage };
-
-type Payload = Record<string, unknown>;
 
 /** Events already applied (or deliberately skipped): replayed only with `force`. */
 const SETTLED: readonly EventStatus[] = [
@@ -239,13 +241,28 @@ export class ReplayService {
     }
     if (!connection) return skipped(`the workspace has no ${event.provider} connection`);
     if (req.dryRun) return { outcome: 'would_replay', reason: null };
-    const stored = (storedPayload ?? {}) as Payload;
-    const payload =
+    const stored = rehydrateProviderEvent(
+      event.provider,
+      {
+        id: event.providerEventId,
+        type: event.eventType,
+        createdMs: (event.providerCreatedAt ?? event.receivedAt).getTime(),
+        objectType: event.objectType,
+        objectId: event.objectId,
+        payload: storedPayload ?? {},
+      },
+      { livemode: connection.mode === 'live' },
+    );
+    const replayed =
       req.mode === 'refetch'
         ? await this.#refetch(event, stored, connection, await providerOf(connection))
-        : stored;
-    if (typeof payload === 'string') return skipped(payload);
-    const webhook = replayedWebhook(event, payload, connection.id, req.mode);
+        : {
+            ...stored,
+            // The provider's original date, as the event log recorded it.
+            createdMs: event.providerCreatedAt?.getTime() ?? stored.createdMs,
+          };
+    if (typeof replayed === 'string') return skipped(replayed);
+    const webhook = replayedWebhook(event, replayed, connection.id);
     return {
       outcome: 'replayed',
       reason: null,
@@ -301,53 +318,32 @@ export class ReplayService {
   }
 
   /**
-   * The stored event with its object replaced by the provider's current state (retrieved now; a
-   * deleted object becomes a bare `{id, object, deleted}`), dated at the retrieve. Returns why not
-   * when the event names no synced object or the provider cannot answer, and when the object is
-   * not found through a connection that is not the event's own (another account's 404 says
-   * nothing about this object: it must never become a tombstone).
+   * The stored event rewritten by its provider's adapter with its object's current state
+   * (retrieved now, dated at the retrieve). Returns why not when the event names no synced object
+   * or the provider cannot answer, and when the object is not found through a connection that is
+   * not the event's own (another account's 404 says nothing about this object: it must never
+   * become a tombstone).
    */
   async #refetch(
     event: ReplayCandidate,
-    payload: Payload,
+    stored: ProviderEvent,
     connection: ConnectionView,
     provider: BillingProvider,
-  ): Promise<Payload | string> {
+  ): Promise<ProviderEvent | string> {
     const ctx = { workspaceId: event.workspaceId, source: 'replay' as const };
-    const mapped = mapProviderEvent(
-      {
-        provider: event.provider,
-        id: event.providerEventId,
-        type: event.eventType,
-        createdMs: typeof payload.created === 'number' ? payload.created * 1000 : 0,
-        livemode: payload.livemode === true,
-        accountId: null,
-        apiVersion: null,
-        objectType: null,
-        objectId: null,
-        payload,
-      },
-      ctx,
-    );
-    const target = mapped.kind === 'changes' ? mapped.changes[0] : undefined;
-    if (!target) return 'no synced object to re-fetch';
-    let current;
+    let refetched;
     try {
-      current = await provider.retrieve(target.entityType, target.externalId, ctx);
+      refetched = await provider.refetchEvent(stored, ctx);
     } catch (err) {
       return `the provider could not be asked: ${err instanceof AppError ? err.message : 'unexpected error'}`;
     }
-    if (current.deleted && event.connectionId !== connection.id) {
+    if (refetched.kind === 'skipped') return refetched.reason;
+    if (refetched.deleted && event.connectionId !== connection.id) {
       return event.connectionId === null
         ? 'not found, and the event does not record its connection: not deleted'
         : `not found through connection ${connection.id}, which is not the event's own: not deleted`;
     }
-    const data = payload.data as Payload | undefined;
-    const stored = (data?.object ?? {}) as Payload;
-    const object = current.deleted
-      ? { id: target.externalId, object: stored.object, deleted: true }
-      : current.raw;
-    return { ...payload, created: Math.floor(current.version / 1000), data: { ...data, object } };
+    return refetched.event;
   }
 }
 
@@ -401,16 +397,14 @@ function connectionFor(
 }
 
 /**
- * The `billing.webhook.received.v1` message that replays a stored event with `payload`. A
- * refetched payload is dated at its retrieve; a stored one keeps the provider's original date.
+ * The `billing.webhook.received.v1` message that replays a stored event as `replayed` (its
+ * stored payload dated as the provider dated it, or the refetched one dated at its retrieve).
  */
 function replayedWebhook(
   event: ReplayCandidate,
-  payload: Payload,
+  replayed: ProviderEvent,
   connectionId: string,
-  mode: ReplayRequest['mode'],
 ): WebhookReceived {
-  const created = typeof payload.created === 'number' ? payload.created * 1000 : undefined;
   return {
     provider: event.provider,
     workspaceId: event.workspaceId,
@@ -420,16 +414,13 @@ function replayedWebhook(
     event: {
       id: event.providerEventId,
       type: event.eventType,
-      createdMs:
-        mode === 'refetch' && created !== undefined
-          ? created
-          : (event.providerCreatedAt?.getTime() ?? created ?? event.receivedAt.getTime()),
-      livemode: payload.livemode === true,
-      accountId: typeof payload.account === 'string' ? payload.account : null,
-      apiVersion: typeof payload.api_version === 'string' ? payload.api_version : null,
+      createdMs: replayed.createdMs,
+      livemode: replayed.livemode,
+      accountId: replayed.accountId,
+      apiVersion: replayed.apiVersion,
       objectType: event.objectType,
       objectId: event.objectId,
-      payload,
+      payload: replayed.payload,
     },
   };
 }

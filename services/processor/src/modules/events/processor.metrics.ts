@@ -1,9 +1,10 @@
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@paysync/observability';
-import { STRIPE_EVENT_TYPES } from '@paysync/providers';
+import { registeredProviders } from '@paysync/providers';
 
-const MAPPED_EVENT_TYPES: Readonly<Record<string, ReadonlySet<string>>> = {
-  stripe: new Set<string>(STRIPE_EVENT_TYPES),
-};
+/** The event types each registered provider's adapter maps (its capabilities). */
+const MAPPED_EVENT_TYPES: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
+  registeredProviders().map((a) => [a.name, new Set<string>(a.capabilities.eventTypes)]),
+);
 
 /**
  * The `type` label value for an event: a type we map, else `other`. Tenants sign their own events,

@@ -8,7 +8,7 @@ import {
 import { webhookReceivedMessage, topicName, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 import {
-  providerCatalog,
+  supportedProviders,
   type BillingProvider,
   type ProviderEvent,
   type ProviderFactory,
@@ -44,23 +44,23 @@ const OVERLAP_SECONDS = 60;
 export const MAX_EVENTS_PER_PASS = 10_000;
 const REMEMBERED = 50_000;
 const CONNECTION_PAGE = 100;
-const SUPPORTED_PROVIDERS = providerCatalog()
-  .filter((p) => p.supported)
-  .map((p) => p.name);
+/** The providers offered to workspaces (the registry in @paysync/providers says which). */
+const SUPPORTED_PROVIDERS = supportedProviders();
 
 /**
- * Event gap detection: lists each active connection's provider events (Stripe `/v1/events`)
- * since its cursor and looks them up in the event log; an event no webhook delivered is handed to
+ * Event gap detection: lists each active connection's provider events (the provider's event
+ * log, through its adapter's `listEvents`) since its cursor and looks them up in the event log; an event no webhook delivered is handed to
  * the normal pipeline (`billing.webhook.received.v1`, source `reconcile`), where it is applied
  * exactly like a webhook (deduplicated, version-gated). `paysync_events_gap_total` counts them.
  * The cursor only moves past events older than the grace period, so an event still on its way by
  * webhook is not taken for a gap; events published but not yet processed are remembered and not
  * published twice.
  *
- * The provider lists newest first. A pass reads at most `MAX_EVENTS_PER_PASS` events of a
- * connection; when more were created since the cursor, the pass stores the provider cursor it
- * stopped at and the next pass continues from there, down to the cursor, before the cursor
- * moves (to the newest event the whole listing checked). Nothing since the cursor is skipped.
+ * Nothing here assumes an order (Stripe lists newest first, Chargebee oldest first). A pass reads
+ * at most `MAX_EVENTS_PER_PASS` events of a connection; when more were created since the cursor,
+ * the pass stores the provider cursor it stopped at and the next pass continues from there, to
+ * the end of the listing, before the cursor moves (to the newest event the whole listing
+ * checked). Nothing since the cursor is skipped.
  */
 export class EventsPoller {
   readonly #connections: ConnectionRepository;
@@ -198,9 +198,9 @@ export class EventsPoller {
   }
 
   /**
-   * The provider's events since `since` (newest first, from `after` when resuming), at most
+   * The provider's events since `since` (in the provider's order, from `after` when resuming), at most
    * `MAX_EVENTS_PER_PASS` listed, keeping those old enough to have arrived by webhook; `next` is
-   * where the listing continues, null when it reached `since`.
+   * where the listing continues, null when it reached its end.
    */
   async #listSettled(
     listEvents: NonNullable<BillingProvider['listEvents']>,
