@@ -103,10 +103,41 @@ export interface WebhookEndpoint {
   readonly created: boolean;
 }
 
+/** A provider's documented request budget: `requests` per `perMs`, at most `burst` at once. */
+export interface RateBudget {
+  readonly requests: number;
+  readonly perMs: number;
+  readonly burst: number;
+}
+
+/**
+ * What a provider can do and how it behaves, as data: callers decide by these, never by the
+ * provider's name (issue 17).
+ */
 export interface ProviderCapabilities {
   readonly entityTypes: readonly EntityType[];
   readonly eventTypes: readonly string[];
   readonly defaultRateLimitPerSecond: { readonly test: number; readonly live: number };
+  /** The documented budget per account (Stripe) or site (Chargebee), by mode. */
+  readonly rateBudget: { readonly test: RateBudget; readonly live: RateBudget };
+  /**
+   * Entity types whose lists take created-time segments (`createdGte`/`createdLt`); the others
+   * must be listed whole (a segmented `listPage` of them is a ValidationError).
+   */
+  readonly segmentableEntityTypes: readonly EntityType[];
+  /** No object of the provider is older than this (seconds): the floor of an oldest-object search. */
+  readonly oldestObjectSeconds: number;
+  /** How `listEvents` pages (for information: callers must not depend on an order). */
+  readonly eventsOrder: 'newest_first' | 'oldest_first';
+  /**
+   * How a webhook endpoint comes to exist: `api` (registerWebhookEndpoint creates it) or `manual`
+   * (registerWebhookEndpoint returns the URL and generated credentials to paste at the provider).
+   */
+  readonly webhookSetup: 'api' | 'manual';
+  /** What a connection's webhook secrets are: signing secrets, or Basic `username:password`. */
+  readonly webhookSecretKind: 'signing_secret' | 'basic_credentials';
+  /** How long the provider may keep redelivering one event (its retry schedule): dedupe at least that long. */
+  readonly webhookRetryWindowMs: number;
 }
 
 /** What a provider client is built from, whatever the provider (each client may add its own). */

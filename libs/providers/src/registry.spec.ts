@@ -183,3 +183,52 @@ describe('the registry is the only place a provider name is switched on', () => 
     expect(literal.test("'stripe-signature'")).toBe(false);
   });
 });
+
+describe('capabilities say what callers must not infer from a name', () => {
+  it('Stripe: every type segmentable, webhooks by API with signing secrets', () => {
+    expect(providerAdapters.stripe.capabilities).toMatchObject({
+      segmentableEntityTypes: providerAdapters.stripe.capabilities.entityTypes,
+      eventsOrder: 'newest_first',
+      webhookSetup: 'api',
+      webhookSecretKind: 'signing_secret',
+      rateBudget: { test: { requests: 25, perMs: 1000 }, live: { requests: 100, perMs: 1000 } },
+    });
+  });
+
+  it('Chargebee: items and item prices are listed whole, webhooks pasted with Basic credentials, a per-minute budget', () => {
+    const caps = providerAdapters.chargebee.capabilities;
+    expect(caps.segmentableEntityTypes).not.toContain('product');
+    expect(caps.segmentableEntityTypes).not.toContain('price');
+    expect(caps).toMatchObject({
+      eventsOrder: 'oldest_first',
+      webhookSetup: 'manual',
+      webhookSecretKind: 'basic_credentials',
+      rateBudget: { test: { requests: 150, perMs: 60_000, burst: 1 } },
+    });
+    expect(caps.webhookRetryWindowMs).toBeGreaterThanOrEqual((3 * 24 + 7) * 3_600_000);
+  });
+
+  it('Chargebee credentials: Basic username:password webhook credentials, key mode by prefix', () => {
+    const paths = { apiKey: 'body/apiKey', webhookSecrets: 'body/webhookSecrets' };
+    const { validateCredentials, modeOfApiKey } = providerAdapters.chargebee;
+    expect(
+      validateCredentials(
+        { mode: 'test', apiKey: 'test_abcdefgh12', webhookSecrets: ['paysync:0123456789abcdef'] },
+        paths,
+      ),
+    ).toEqual([]);
+    expect(
+      validateCredentials(
+        { mode: 'test', apiKey: 'live_abcdefgh12', webhookSecrets: ['whsec_abc', 'u:short', ':p'] },
+        paths,
+      ).map((e) => e.path),
+    ).toEqual([
+      'body/apiKey',
+      'body/webhookSecrets/0',
+      'body/webhookSecrets/1',
+      'body/webhookSecrets/2',
+    ]);
+    expect(modeOfApiKey('live_abc')).toBe('live');
+    expect(modeOfApiKey('abc')).toBeUndefined();
+  });
+});

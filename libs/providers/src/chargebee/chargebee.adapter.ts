@@ -1,4 +1,4 @@
-import { ValidationError } from '@paysync/errors';
+import { ValidationError, type FieldError } from '@paysync/errors';
 
 import { CHARGEBEE_CAPABILITIES, ChargebeeProvider } from './chargebee.provider.js';
 import {
@@ -45,9 +45,41 @@ export const chargebeeAdapter: ProviderAdapter = {
       objectId: stored.objectId,
       payload: stored.payload,
     },
-  // Basic credential pairs and site checks come with the connection inputs (see above).
-  validateCredentials: () => [],
-  modeOfApiKey: (apiKey) =>
-    apiKey.startsWith('live_') ? 'live' : apiKey.startsWith('test_') ? 'test' : undefined,
+  validateCredentials(input, paths) {
+    const errors: FieldError[] = [];
+    if (input.apiKey !== undefined) {
+      const keyMode = modeOfKey(input.apiKey);
+      if (input.apiKey.length < 8 || /\s/.test(input.apiKey)) {
+        errors.push({
+          path: paths.apiKey,
+          message: 'must be a Chargebee API key (at least 8 characters, no whitespace)',
+        });
+      } else if (keyMode !== undefined && input.mode !== undefined && keyMode !== input.mode) {
+        errors.push({
+          path: paths.apiKey,
+          message: `is a ${keyMode} site key but the connection mode is ${input.mode}`,
+        });
+      }
+    }
+    // Chargebee signs nothing: a webhook secret is the endpoint's HTTP Basic credential.
+    (input.webhookSecrets ?? []).forEach((credential, i) => {
+      const at = credential.indexOf(':');
+      const password = at < 0 ? '' : credential.slice(at + 1);
+      if (at < 1 || password.length < 16 || /\s/.test(credential)) {
+        errors.push({
+          path: `${paths.webhookSecrets}/${i}`,
+          message:
+            'must be HTTP Basic credentials username:password (no whitespace, a password of at least 16 characters)',
+        });
+      }
+    });
+    return errors;
+  },
+  modeOfApiKey: (apiKey) => modeOfKey(apiKey),
   configuredRateLimit: () => undefined,
 };
+
+/** Chargebee keys say their mode only by an optional `live_`/`test_` prefix. */
+function modeOfKey(apiKey: string): 'test' | 'live' | undefined {
+  return apiKey.startsWith('live_') ? 'live' : apiKey.startsWith('test_') ? 'test' : undefined;
+}

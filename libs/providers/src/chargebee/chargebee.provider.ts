@@ -52,6 +52,21 @@ export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
     test: CHARGEBEE_TEST_RATE_PER_MINUTE / 60,
     live: CHARGEBEE_LIVE_RATE_PER_MINUTE / 60,
   },
+  // Per minute, no burst (see the limiter below).
+  rateBudget: {
+    test: { requests: CHARGEBEE_TEST_RATE_PER_MINUTE, perMs: 60_000, burst: 1 },
+    live: { requests: CHARGEBEE_LIVE_RATE_PER_MINUTE, perMs: 60_000, burst: 1 },
+  },
+  // The lists with a creation-time filter (CREATED_FILTER); items and item prices have none.
+  segmentableEntityTypes: ['customer', 'subscription', 'invoice', 'payment_transaction'],
+  // 2011-01-01 (Chargebee started in 2011; an assumption, not a documented bound).
+  oldestObjectSeconds: 1_293_840_000,
+  eventsOrder: 'oldest_first',
+  // No API registers a webhook: the URL and Basic credentials are pasted into Chargebee.
+  webhookSetup: 'manual',
+  webhookSecretKind: 'basic_credentials',
+  // Up to 7 retries over about 3 days 7 hours.
+  webhookRetryWindowMs: (3 * 24 + 7) * 3_600_000,
 };
 
 /**
