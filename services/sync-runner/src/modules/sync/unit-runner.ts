@@ -307,7 +307,6 @@ export class UnitRunner {
     }
     const oldest = Math.floor((lo + hi) / 2);
     const ranges = segmentRanges(oldest, newest, pageOldest, n);
-    const top = ranges.at(-1)?.gte ?? null;
     limiter.takeThrottles();
     this.#logger.info(
       {
@@ -320,23 +319,10 @@ export class UnitRunner {
       },
       'Sync unit split into segments',
     );
+    // Every object of the first page is in the newest range (it starts at or below the page's
+    // oldest), so the page is that segment's first page and the segment goes on from its cursor.
     const kept = await this.#units.split(unit, ranges, requests, ranges.length - 1);
-    // The first page goes to the newest segment. Its objects older than the segment (only when
-    // the page reaches below it) are listed again by the segment they belong to.
-    const within =
-      top === null
-        ? first
-        : {
-            ...first,
-            changes: first.changes.filter((c) => {
-              const at = createdOf(c);
-              return at === undefined || at >= top;
-            }),
-          };
-    return {
-      unit: kept,
-      first: top !== null && top > pageOldest ? { ...within, nextCursor: null } : within,
-    };
+    return { unit: kept, first };
   }
 
   async #onError(unit: ClaimedUnit, err: unknown, log: Logger): Promise<void> {
@@ -395,9 +381,9 @@ function createdOf(change: CanonicalChange): number | undefined {
 
 /**
  * Created-time ranges, oldest first, that tile the whole line: the first open below, the last
- * open above. `n` equal cuts of [oldest, newest]; when the first page (newest objects, down to
- * `pageOldest`) reaches below the newest cut, the newest range starts just above `pageOldest`
- * instead (every object in it is on that page) and the rest is cut into `n - 1`.
+ * open above. `n` equal cuts of [oldest, newest]; the newest range starts at or below `pageOldest`
+ * (the first page's oldest object), so the first page lies wholly in it: when the page reaches
+ * below the newest cut, the newest range starts at `pageOldest` and the rest is cut into `n - 1`.
  */
 export function segmentRanges(
   oldest: number,
@@ -410,7 +396,7 @@ export function segmentRanges(
   let bounds = cut(oldest, newest + 1, n);
   const top = bounds.at(-1);
   if (top !== undefined && top > pageOldest) {
-    bounds = [...cut(oldest, pageOldest + 1, n - 1), pageOldest + 1];
+    bounds = [...cut(oldest, pageOldest, n - 1), pageOldest];
   }
   const ranges: { gte: number | null; lt: number | null }[] = [];
   let gte: number | null = null;
