@@ -2,10 +2,11 @@ import type { ProviderName } from '@paysync/contracts';
 import { ValidationError } from '@paysync/errors';
 
 import { BaseUrlAllowlist, describeBaseUrl } from './base-url-allowlist.js';
-import { providerAdapter } from './registry.js';
+import { providerAdapter, registeredAdapter } from './registry.js';
 
 import type { BillingProvider, ProviderClientOptions } from './billing-provider.js';
 import type { ProviderRateSettings } from './catalog.js';
+import type { ProviderServiceSettings } from './provider-adapter.js';
 import type { RateLimiter } from './http/token-bucket.js';
 
 export interface BillingProviderOptions extends ProviderClientOptions {
@@ -86,8 +87,7 @@ export type ProviderFactory = (
 ) => BillingProvider;
 
 /** A service's provider-call settings (`config.provider`, plus its own budgets). */
-export interface ProviderFactorySettings extends ProviderRateSettings {
-  readonly stripeApiBaseUrl?: string | undefined;
+export interface ProviderFactorySettings extends ProviderRateSettings, ProviderServiceSettings {
   /** API_ALLOWED_PROVIDER_BASE_URLS: what a connection's `settings.apiBaseUrl` may name. */
   readonly allowedBaseUrls: readonly string[];
   readonly stripeMaxAttempts: number;
@@ -102,7 +102,8 @@ export function createProviderFactory(settings: ProviderFactorySettings): Provid
   const allowedBaseUrls = new BaseUrlAllowlist(settings.allowedBaseUrls);
   return (connection, rateLimiter) =>
     createConnectionProvider(connection, {
-      defaultApiBaseUrl: settings.stripeApiBaseUrl,
+      // Each provider's own service-wide base URL (STRIPE_API_BASE_URL is Stripe's only).
+      defaultApiBaseUrl: registeredAdapter(connection.provider)?.configuredApiBaseUrl(settings),
       allowedBaseUrls,
       maxAttempts: settings.maxAttempts ?? settings.stripeMaxAttempts,
       timeoutMs: settings.timeoutMs,

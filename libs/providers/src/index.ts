@@ -13,7 +13,11 @@ export type {
   EventsPage,
   ListEventsParams,
 } from './billing-provider.js';
-export type { CredentialPaths, ProviderAdapter } from './provider-adapter.js';
+export type {
+  CredentialPaths,
+  ProviderAdapter,
+  ProviderServiceSettings,
+} from './provider-adapter.js';
 export {
   providerAdapter,
   providerAdapters,

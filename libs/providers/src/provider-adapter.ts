@@ -14,6 +14,11 @@ import type {
 } from './billing-provider.js';
 import type { CredentialInput, ProviderRateSettings } from './catalog.js';
 
+/** A service's provider settings an adapter may read (from `config.provider`). */
+export interface ProviderServiceSettings {
+  readonly stripeApiBaseUrl?: string | undefined;
+}
+
 /** Where {@link ProviderAdapter.validateCredentials} reports each input. */
 export interface CredentialPaths {
   readonly apiKey: string;
@@ -64,4 +69,9 @@ export interface ProviderAdapter {
   modeOfApiKey(apiKey: string): 'test' | 'live' | undefined;
   /** Requests per second from server configuration for `mode`, when configured. */
   configuredRateLimit(mode: 'test' | 'live', rates: ProviderRateSettings): number | undefined;
+  /**
+   * The service-wide base URL for this provider's connections without `settings.apiBaseUrl` (an
+   * egress proxy: `STRIPE_API_BASE_URL`), when configured; else the provider's own API.
+   */
+  configuredApiBaseUrl(settings: ProviderServiceSettings): string | undefined;
 }

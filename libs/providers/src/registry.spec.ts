@@ -69,6 +69,12 @@ describe('the provider adapter registry (issue 17)', () => {
     ).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 
+  it('gives STRIPE_API_BASE_URL to Stripe connections only', () => {
+    const settings = { stripeApiBaseUrl: 'http://stripe-proxy.internal:8080' };
+    expect(providerAdapters.stripe.configuredApiBaseUrl(settings)).toBe(settings.stripeApiBaseUrl);
+    expect(providerAdapters.chargebee.configuredApiBaseUrl(settings)).toBeUndefined();
+  });
+
   it('asks the adapter which account a webhook claims (Stripe Connect only)', () => {
     const body = Buffer.from(JSON.stringify({ account: 'acct_1' }));
     expect(claimedAccountId('stripe', body)).toBe('acct_1');

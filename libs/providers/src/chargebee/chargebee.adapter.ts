@@ -77,6 +77,8 @@ export const chargebeeAdapter: ProviderAdapter = {
   },
   modeOfApiKey: (apiKey) => modeOfKey(apiKey),
   configuredRateLimit: () => undefined,
+  // STRIPE_API_BASE_URL is Stripe's: a Chargebee connection calls its site unless it names a URL.
+  configuredApiBaseUrl: () => undefined,
 };
 
 /** Chargebee keys say their mode only by an optional `live_`/`test_` prefix. */

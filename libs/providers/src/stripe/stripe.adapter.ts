@@ -36,6 +36,7 @@ export const stripeAdapter: ProviderAdapter = {
   },
   configuredRateLimit: (mode, rates) =>
     mode === 'live' ? rates.stripeRateLimitPerSecondLive : rates.stripeRateLimitPerSecondTest,
+  configuredApiBaseUrl: (settings) => settings.stripeApiBaseUrl,
 };
 
 /**
