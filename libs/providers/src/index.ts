@@ -7,6 +7,7 @@ export type {
   MappedEvent,
   ProviderCapabilities,
   ProviderEvent,
+  RateBudget,
   RefetchedEvent,
   StoredEvent,
   WebhookEndpoint,
