@@ -54,6 +54,8 @@ export interface HealthPluginOptions {
    * app (`onReady`) and closes with it, instead of on the app's own port.
    */
   readonly listen?: { readonly host: string; readonly port: number } | undefined;
+  /** False when the app's own port is bound to loopback only: no start-up warning then. */
+  readonly publicPort?: boolean;
 }
 
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
@@ -78,7 +80,7 @@ async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
  */
 const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
   app: FastifyInstance,
-  { registry, checks, checkTimeoutMs = 2000, listen },
+  { registry, checks, checkTimeoutMs = 2000, listen, publicPort = true },
 ) => {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -142,7 +144,7 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
 
-  if (!listen) {
+  if (!listen && publicPort) {
     app.log.warn(
       'METRICS_PORT is unset: /live, /ready and /metrics are served on PORT without authentication; set METRICS_PORT (the Helm chart does) so only the cluster reaches them',
     );

@@ -91,6 +91,8 @@ export async function createServiceApp<C extends InfrastructureCradle>(
       health?.metricsPort === undefined
         ? undefined
         : { host: http?.host ?? '0.0.0.0', port: health.metricsPort },
+    // A server bound to loopback only (tests, local tools) has no public PORT to warn about.
+    publicPort: !/^(127\.|::1$|localhost$)/.test(http?.host ?? '0.0.0.0'),
   });
   registerReadinessGauge(cradle.metrics, checks);
   await app.register(requestTracing);
