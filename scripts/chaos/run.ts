@@ -753,7 +753,7 @@ async function main(): Promise<number> {
       '',
       mdTable,
       '',
-      'Recovery = from the end of the fault (component restarted, storm cleared) until every service is ready, every accepted event has a final status in the event log, the outbox is empty (and, for the sync-runner, the backfill commits pages again; for recovery and the 429 storm, the running reconciliation finishes). Lost = accepted events not applied in effect + objects missing or stale against the simulator after the window, counted in the scenario of their last change.',
+      'Recovery = from the end of the fault (component restarted, storm cleared) until every service is ready, every accepted event has a final status in the event log, the outbox is empty (and, for the sync-runner, the backfill commits pages again; for recovery, the running reconciliation is held by another replica or finished; for the 429 storm, the reconciliation started before it finishes, completed or failed). Lost = accepted events not applied in effect + objects missing or stale against the simulator after the window, counted in the scenario of their last change.',
       '',
       ...checks.map(([name, ok, detail]) => `- ${ok ? 'ok' : '**FAIL**'} ${name}: ${detail}`),
       ...extras.map((e) => `- ${e}`),
