@@ -244,7 +244,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'poison-event flood',
-    faults: '100 events PostgreSQL cannot store (NUL)',
+    faults: '100 events PostgreSQL cannot store (currency too long for char(3))',
     async inject({ traffic, sim }) {
       for (let i = 0; i < 100; i++) {
         const id = `cus_chaospoison${i}`;
