@@ -1,26 +1,19 @@
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import {
-  ConnectionRepository,
-  SyncSessionRepository,
   SyncWriteRepository,
   SyncedEntityReader,
-  createPrismaClient,
   withTenant,
   type ConnectionView,
   type Db,
+  type SyncSessionRepository,
 } from '@paysync/db';
-import {
-  aCustomerChange,
-  aCustomerData,
-  createTestDatabase,
-  type TestDatabase,
-} from '@paysync/db/testing';
+import { aCustomerChange, aCustomerData } from '@paysync/db/testing';
 import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
-import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
+import { eventually, uniqueId } from '@paysync/testkit';
 
 import { buildApp } from '../../app.js';
-import { testConfig } from '../../testing/test-config.js';
+import { BackfillHarness } from '../../testing/backfill-harness.js';
 
 const KEYS = `t1:${KeyRing.generateKey()}`;
 const SEED: SeedCounts = {
@@ -41,66 +34,39 @@ const EXPECTED: Record<EntityType, number> = {
   payment_transaction: 50,
 };
 
-let db: TestDatabase;
+let h: BackfillHarness;
 let prisma: Db;
 let sim: StripeSimulator;
 let simUrl: string;
 let runner: Awaited<ReturnType<typeof buildApp>>;
-let connections: ConnectionRepository;
 let sessions: SyncSessionRepository;
 let reader: SyncedEntityReader;
 
-async function tenant(
+const tenant = (
   name: string,
-  apiKey = `sk_test_${uniqueId('k')}`,
-  rateLimitPerSecond = 200,
-): Promise<ConnectionView> {
-  const workspaceId = (await prisma.workspace.create({ data: { name } })).id;
-  return connections.create({
-    workspaceId,
-    provider: 'stripe',
-    mode: 'test',
-    apiKey,
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond },
+  apiKey?: string,
+  rateLimitPerSecond?: number,
+): Promise<ConnectionView> =>
+  h.tenant(name, {
+    apiBaseUrl: simUrl,
+    ...(apiKey !== undefined && { apiKey }),
+    ...(rateLimitPerSecond !== undefined && { rateLimitPerSecond }),
   });
-}
 
-async function start(c: ConnectionView, entityTypes: readonly EntityType[] = ENTITY_TYPES) {
-  return sessions.createIfIdle({
-    workspaceId: c.workspaceId,
-    configurationId: c.id,
-    provider: 'stripe',
-    entityTypes,
-    requestedBy: 'test',
-  });
-}
+const start = (c: ConnectionView, entityTypes: readonly EntityType[] = ENTITY_TYPES) =>
+  h.startSession(c, entityTypes);
 
-async function finished(sessionId: string, timeoutMs = 60_000) {
-  return eventually(
-    async () => {
-      const s = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: sessionId } });
-      return ['completed', 'failed', 'cancelled'].includes(s.status) ? s : undefined;
-    },
-    { timeoutMs, what: `session ${sessionId} to finish` },
-  );
-}
+const finished = (sessionId: string) => h.finished(sessionId);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 30_000 });
+  h = await BackfillHarness.open(KEYS);
+  prisma = h.prisma;
+  sessions = h.sessions;
   sim = new StripeSimulator({ seed: SEED });
   simUrl = await sim.start();
-  connections = new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(KEYS) });
-  sessions = new SyncSessionRepository({ prisma });
   reader = new SyncedEntityReader({ prisma });
   runner = await buildApp(
-    testConfig({
-      DATABASE_URL: db.appUrl,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: uniqueId('sync-'),
-      SYNC_RUNNER_GROUP_ID: uniqueId('sync-runner-'),
-      ENCRYPTION_KEYS: KEYS,
-      API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
+    h.runnerConfig('sync', simUrl, {
       SYNC_POLL_INTERVAL_MS: '100',
       SYNC_RETRY_BACKOFF_MS: '100',
       SYNC_SEGMENTS_PER_ENTITY: '4',
@@ -112,9 +78,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runner?.close();
-  await prisma?.$disconnect();
   await sim?.stop();
-  await db?.drop();
+  await h?.close();
 });
 
 afterEach(() => {

@@ -1,18 +1,9 @@
 import { KeyRing } from '@paysync/crypto';
-import {
-  ConnectionRepository,
-  SyncSessionRepository,
-  SyncedEntityReader,
-  createPrismaClient,
-  type ConnectionView,
-  type Db,
-} from '@paysync/db';
-import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
+import { SyncedEntityReader } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
-import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
 import { buildApp } from '../../app.js';
-import { testConfig } from '../../testing/test-config.js';
+import { BackfillHarness } from '../../testing/backfill-harness.js';
 
 // Issue 16 item 6: one provider object PostgreSQL cannot store never fails a backfill. Text it
 // cannot hold (NUL, lone surrogates) is stored per the write path's policy (storable-text.ts);
@@ -21,31 +12,19 @@ import { testConfig } from '../../testing/test-config.js';
 const KEYS = `t1:${KeyRing.generateKey()}`;
 const CUSTOMERS = 100;
 
-let db: TestDatabase;
-let prisma: Db;
+let h: BackfillHarness;
 let sim: StripeSimulator;
 let simUrl: string;
 let runner: Awaited<ReturnType<typeof buildApp>>;
-let connections: ConnectionRepository;
-let sessions: SyncSessionRepository;
 let reader: SyncedEntityReader;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 30_000 });
+  h = await BackfillHarness.open(KEYS);
   sim = new StripeSimulator({ seed: { customers: CUSTOMERS } });
   simUrl = await sim.start();
-  connections = new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(KEYS) });
-  sessions = new SyncSessionRepository({ prisma });
-  reader = new SyncedEntityReader({ prisma });
+  reader = new SyncedEntityReader({ prisma: h.prisma });
   runner = await buildApp(
-    testConfig({
-      DATABASE_URL: db.appUrl,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: uniqueId('bad-records-'),
-      SYNC_RUNNER_GROUP_ID: uniqueId('bad-records-'),
-      ENCRYPTION_KEYS: KEYS,
-      API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
+    h.runnerConfig('bad-records', simUrl, {
       SYNC_POLL_INTERVAL_MS: '100',
       // One page of 100: the bad record shares its page with 99 good ones.
       SYNC_SEGMENTS_PER_ENTITY: '1',
@@ -57,36 +36,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runner?.close();
-  await prisma?.$disconnect();
   await sim?.stop();
-  await db?.drop();
+  await h?.close();
 });
 
 async function syncCustomers(name: string) {
-  const workspaceId = (await prisma.workspace.create({ data: { name } })).id;
-  const c: ConnectionView = await connections.create({
-    workspaceId,
-    provider: 'stripe',
-    mode: 'test',
-    apiKey: `sk_test_${uniqueId('k')}`,
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 200 },
-  });
-  const session = await sessions.createIfIdle({
-    workspaceId,
-    configurationId: c.id,
-    provider: 'stripe',
-    entityTypes: ['customer'],
-    requestedBy: 'test',
-  });
+  const c = await h.tenant(name, { apiBaseUrl: simUrl });
+  const workspaceId = c.workspaceId;
+  const session = await h.startSession(c);
   runner.diContainer.cradle.syncWorkerPool.poke();
-  const done = await eventually(
-    async () => {
-      const s = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } });
-      return ['completed', 'failed', 'cancelled'].includes(s.status) ? s : undefined;
-    },
-    { timeoutMs: 60_000, what: 'the session to finish' },
-  );
-  return { workspaceId, done, view: await sessions.get(workspaceId, session.id) };
+  const done = await h.finished(session.id, { what: 'the session to finish' });
+  return { workspaceId, done, view: await h.sessions.get(workspaceId, session.id) };
 }
 
 it('a page with one NUL / lone-surrogate record among 99 good ones lands 100 rows; the original is recoverable', async () => {

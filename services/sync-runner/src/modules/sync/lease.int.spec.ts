@@ -1,21 +1,20 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { KeyRing } from '@paysync/crypto';
 import {
-  ConnectionRepository,
-  SyncSessionRepository,
   SyncWriteRepository,
-  createPrismaClient,
   type ConnectionView,
   type Db,
+  type SyncSessionRepository,
 } from '@paysync/db';
-import { aCustomerChange, createTestDatabase, type TestDatabase } from '@paysync/db/testing';
+import { aCustomerChange } from '@paysync/db/testing';
 import { StripeSimulator } from '@paysync/simulator';
-import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
 import { buildApp } from '../../app.js';
-import { testConfig } from '../../testing/test-config.js';
+import {
+  BackfillHarness,
+  ProviderProxy,
+  type ProxyAnswer,
+} from '../../testing/backfill-harness.js';
 import { LeaseLostError, SyncUnitRepository } from './sync-unit.repository.js';
 
 // Issue 16 item 4: a lease belongs to one claim (a token), not to a replica. A worker stuck in a
@@ -25,61 +24,36 @@ import { LeaseLostError, SyncUnitRepository } from './sync-unit.repository.js';
 const KEYS = `t1:${KeyRing.generateKey()}`;
 const CUSTOMERS = 240;
 
-let db: TestDatabase;
+let h: BackfillHarness;
 let prisma: Db;
 let sim: StripeSimulator;
 let simUrl: string;
 let proxy: HoldingProxy;
-let connections: ConnectionRepository;
 let sessions: SyncSessionRepository;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 30_000 });
+  h = await BackfillHarness.open(KEYS);
+  prisma = h.prisma;
+  sessions = h.sessions;
   sim = new StripeSimulator({ seed: { customers: CUSTOMERS } });
   simUrl = await sim.start();
   proxy = await HoldingProxy.start(simUrl);
-  connections = new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(KEYS) });
-  sessions = new SyncSessionRepository({ prisma });
 }, 60_000);
 
 afterAll(async () => {
   await proxy?.stop();
-  await prisma?.$disconnect();
   await sim?.stop();
-  await db?.drop();
+  await h?.close();
 });
 
-async function tenant(name: string, baseUrl: string): Promise<ConnectionView> {
-  const workspaceId = (await prisma.workspace.create({ data: { name } })).id;
-  return connections.create({
-    workspaceId,
-    provider: 'stripe',
-    mode: 'test',
-    apiKey: `sk_test_${uniqueId('k')}`,
-    settings: { apiBaseUrl: baseUrl, rateLimitPerSecond: 200 },
-  });
-}
+const tenant = (name: string, apiBaseUrl: string): Promise<ConnectionView> =>
+  h.tenant(name, { apiBaseUrl });
 
-async function startSession(c: ConnectionView) {
-  return sessions.createIfIdle({
-    workspaceId: c.workspaceId,
-    configurationId: c.id,
-    provider: 'stripe',
-    entityTypes: ['customer'],
-    requestedBy: 'test',
-  });
-}
+const startSession = (c: ConnectionView) => h.startSession(c);
 
 async function runner(env: Record<string, string>) {
   const app = await buildApp(
-    testConfig({
-      DATABASE_URL: db.appUrl,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: uniqueId('lease-'),
-      SYNC_RUNNER_GROUP_ID: uniqueId('lease-runner-'),
-      ENCRYPTION_KEYS: KEYS,
-      API_ALLOWED_PROVIDER_BASE_URLS: `${simUrl},${proxy.url}`,
+    h.runnerConfig('lease', `${simUrl},${proxy.url}`, {
       SYNC_POLL_INTERVAL_MS: '50',
       SYNC_RETRY_BACKOFF_MS: '100',
       SYNC_SEGMENTS_PER_ENTITY: '3',
@@ -92,15 +66,7 @@ async function runner(env: Record<string, string>) {
   return app;
 }
 
-async function finished(sessionId: string) {
-  return eventually(
-    async () => {
-      const s = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: sessionId } });
-      return ['completed', 'failed', 'cancelled'].includes(s.status) ? s : undefined;
-    },
-    { timeoutMs: 60_000, what: `session ${sessionId} to finish` },
-  );
-}
+const finished = (sessionId: string) => h.finished(sessionId);
 
 /** The customer units of a session, in segment order. */
 const unitsOf = (sessionId: string) =>
@@ -285,45 +251,51 @@ interface Hold {
   answer(status: number, body: unknown): void;
 }
 
+/** A registered hold: which request, who to tell it arrived, what to do with it. */
+interface Pending {
+  readonly match: (url: URL) => boolean;
+  readonly arrive: (url: URL) => void;
+  readonly gate: Promise<ProxyAnswer | 'forward'>;
+}
+
 /**
- * An HTTP proxy (127.0.0.1) in front of the simulator that passes every request through, except
+ * A {@link ProviderProxy} in front of the simulator that passes every request through, except
  * the next one matching a registered hold: that one waits until the test forwards or answers it
  * (a provider call that hangs for as long as the test wants).
  */
 class HoldingProxy {
-  readonly #server: Server;
-  readonly #target: string;
-  readonly #holds: {
-    match: (url: URL) => boolean;
-    arrive: (url: URL) => void;
-    gate: Promise<{ status: number; body: unknown } | 'forward'>;
-  }[] = [];
+  readonly #proxy: ProviderProxy;
+  readonly #holds: Pending[];
 
-  private constructor(server: Server, target: string) {
-    this.#server = server;
-    this.#target = target;
+  private constructor(proxy: ProviderProxy, holds: Pending[]) {
+    this.#proxy = proxy;
+    this.#holds = holds;
   }
 
   static async start(target: string): Promise<HoldingProxy> {
-    const server = createServer();
-    const proxy = new HoldingProxy(server, target);
-    server.on(
-      'request',
-      (req: IncomingMessage, res: ServerResponse) => void proxy.handle(req, res),
-    );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return proxy;
+    const holds: Pending[] = [];
+    const proxy = await ProviderProxy.start(target, {
+      intercept: async (url) => {
+        const index = holds.findIndex((h) => h.match(url));
+        if (index < 0) return undefined;
+        const [hold] = holds.splice(index, 1);
+        hold!.arrive(url);
+        const how = await hold!.gate;
+        return how === 'forward' ? undefined : how;
+      },
+    });
+    return new HoldingProxy(proxy, holds);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this.#proxy.url;
   }
 
   hold(match: (url: URL) => boolean): Hold {
     let arrive!: (url: URL) => void;
-    let open!: (how: { status: number; body: unknown } | 'forward') => void;
+    let open!: (how: ProxyAnswer | 'forward') => void;
     const arrived = new Promise<URL>((resolve) => (arrive = resolve));
-    const gate = new Promise<{ status: number; body: unknown } | 'forward'>((r) => (open = r));
+    const gate = new Promise<ProxyAnswer | 'forward'>((r) => (open = r));
     this.#holds.push({ match, arrive, gate });
     return {
       arrived,
@@ -332,46 +304,7 @@ class HoldingProxy {
     };
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.#target);
-    const index = this.#holds.findIndex((h) => h.match(url));
-    if (index >= 0) {
-      const [hold] = this.#holds.splice(index, 1);
-      hold!.arrive(url);
-      const how = await hold!.gate;
-      if (how !== 'forward') {
-        res.writeHead(how.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(how.body));
-        return;
-      }
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))
-        headers[k] = v;
-    try {
-      const upstream = await fetch(url, {
-        method: req.method ?? 'GET',
-        headers,
-        ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
-      });
-      const body = Buffer.from(await upstream.arrayBuffer());
-      const out: Record<string, string> = {};
-      upstream.headers.forEach((v, k) => {
-        if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k))
-          out[k] = v;
-      });
-      res.writeHead(upstream.status, out);
-      res.end(body);
-    } catch {
-      res.writeHead(502).end();
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise((resolve) => this.#server.close(resolve));
+  stop(): Promise<void> {
+    return this.#proxy.stop();
   }
 }
