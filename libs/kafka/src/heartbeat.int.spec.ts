@@ -1,31 +1,22 @@
-import { pino } from 'pino';
 import { z } from 'zod';
 
-import { ALL_TOPICS, TOPICS } from '@paysync/contracts';
+import { TOPICS } from '@paysync/contracts';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
-import {
-  KafkaProducer,
-  TypedConsumer,
-  createEnvelope,
-  createKafka,
-  ensureTopics,
-  topicName,
-} from './index.js';
+import { TypedConsumer, createEnvelope } from './index.js';
+import { localKafka } from './testing/index.js';
 
 // A handler slower than the group's session timeout, against the local broker (issue 16 item 3).
 // kafkajs heartbeats only between batches: without the handler's own heartbeats the broker drops
 // the member mid-batch, the commit fails, and the batch is delivered again, and again, each time
 // as slow: the partition never moves. With them the batch is handled once and committed.
-const logger = pino({ level: 'silent' });
-const prefix = uniqueId('heartbeat-int-');
-const kafka = createKafka(
-  { brokers: stackEnv().kafkaBrokers, connectionTimeoutMs: 3000 },
-  logger,
-  'heartbeat-int',
-);
-const producer = new KafkaProducer({ kafka, logger, produceTimeoutMs: 10_000 });
-const topic = topicName(TOPICS.syncCommand, prefix);
+const local = localKafka({
+  brokers: stackEnv().kafkaBrokers,
+  prefix: uniqueId('heartbeat-int-'),
+  service: 'heartbeat-int',
+});
+const { logger, kafka, producer } = local;
+const topic = local.topic(TOPICS.syncCommand);
 const schema = z.object({ n: z.number() });
 
 /** The broker's smallest session timeout (group.min.session.timeout.ms). */
@@ -33,13 +24,9 @@ const SESSION_TIMEOUT_MS = 6000;
 /** How long the first message's handler takes: a slow dependency, above the session timeout. */
 const SLOW_MS = SESSION_TIMEOUT_MS + 3000;
 
-beforeAll(async () => {
-  await ensureTopics(kafka, ALL_TOPICS, prefix);
-}, 60_000);
+beforeAll(() => local.ensureTopics(), 60_000);
 
-afterAll(async () => {
-  await producer.disconnect();
-});
+afterAll(() => local.close());
 
 /** Runs a consumer whose handler is slow for `n === slow`; counts the calls per message. */
 async function run(n: number, heartbeatIntervalMs: number | undefined) {

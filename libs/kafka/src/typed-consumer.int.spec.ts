@@ -1,4 +1,3 @@
-import { pino } from 'pino';
 import { z } from 'zod';
 
 import { ALL_TOPICS, FAILURE_HEADERS, TOPICS } from '@paysync/contracts';
@@ -6,28 +5,26 @@ import { DependencyUnavailableError } from '@paysync/errors';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
 import {
-  KafkaProducer,
   TypedConsumer,
   createEnvelope,
-  createKafka,
   ensureTopics,
   topicName,
+  type ConsumerFailurePolicy,
+  type HandlerFailure,
   type Received,
   type RoutedMessage,
+  type ValidMessage,
 } from './index.js';
-import { TopicProbe } from './testing/index.js';
+import { TopicProbe, localKafka } from './testing/index.js';
 
 // The generic consumer against the local broker: typed values in, and under a failure policy
 // the retry tiers, the DLQ and the pause on an outage, as the processor relies on them.
-const logger = pino({ level: 'silent' });
-const prefix = uniqueId('typed-int-');
-const kafka = createKafka(
-  { brokers: stackEnv().kafkaBrokers, connectionTimeoutMs: 3000 },
-  logger,
-  'typed-int',
-);
-const producer = new KafkaProducer({ kafka, logger, produceTimeoutMs: 10_000 });
-const topic = (spec: { name: string }) => topicName(spec, prefix);
+const local = localKafka({
+  brokers: stackEnv().kafkaBrokers,
+  prefix: uniqueId('typed-int-'),
+  service: 'typed-int',
+});
+const { logger, kafka, producer, topic } = local;
 const schema = z.object({ n: z.number(), fail: z.enum(['never', 'always', 'outage']) });
 type Item = z.infer<typeof schema>;
 
@@ -35,7 +32,7 @@ let dlq: TopicProbe;
 let retryShort: TopicProbe;
 
 beforeAll(async () => {
-  await ensureTopics(kafka, ALL_TOPICS, prefix);
+  await local.ensureTopics();
   dlq = await TopicProbe.start(kafka, topic(TOPICS.webhookDeadLetter));
   retryShort = await TopicProbe.start(kafka, topic(TOPICS.webhookRetryShort));
 }, 60_000);
@@ -43,7 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await dlq?.stop();
   await retryShort?.stop();
-  await producer.disconnect();
+  await local.close();
 });
 
 async function send(topicSpec: { name: string }, ...payloads: unknown[]) {
@@ -53,6 +50,33 @@ async function send(topicSpec: { name: string }, ...payloads: unknown[]) {
     envelopes.map((envelope) => ({ key: 'same-key', envelope })),
   );
   return envelopes.map((e) => e.id);
+}
+
+/**
+ * A batch consumer of the main topic (a group of its own) whose failures go through the two retry
+ * tiers to the DLQ, keyed by item; `policy` sets the delays, what is transient and the hooks.
+ */
+function tieredConsumer(
+  eachBatch: (messages: readonly ValidMessage<Item>[]) => Promise<HandlerFailure<Item>[]>,
+  policy: Pick<ConsumerFailurePolicy<Item>, 'retryDelaysMs' | 'isTransient'> &
+    Partial<Pick<ConsumerFailurePolicy<Item>, 'retryGroupId' | 'onRouted' | 'onPause'>>,
+): TypedConsumer<Item> {
+  return new TypedConsumer<Item>({
+    kafka,
+    logger,
+    groupId: uniqueId('g-'),
+    topics: [topic(TOPICS.webhookReceived)],
+    schema,
+    eachBatch,
+    failurePolicy: {
+      kafkaProducer: producer,
+      retryTopics: [topic(TOPICS.webhookRetryShort), topic(TOPICS.webhookRetryLong)],
+      deadLetterTopic: topic(TOPICS.webhookDeadLetter),
+      transientBackoffMaxMs: 1000,
+      partitionKey: (item) => `item-${item.n}`,
+      ...policy,
+    },
+  });
 }
 
 it('one at a time: hands typed values and invalid messages, with the reason, to the handler', async () => {
@@ -88,13 +112,8 @@ describe('with a failure policy', () => {
   let consumer: TypedConsumer<Item>;
 
   beforeAll(async () => {
-    consumer = new TypedConsumer<Item>({
-      kafka,
-      logger,
-      groupId: uniqueId('g-'),
-      topics: [topic(TOPICS.webhookReceived)],
-      schema,
-      eachBatch: async (messages) => {
+    consumer = tieredConsumer(
+      async (messages) => {
         const failures = [];
         for (const received of messages) {
           const { n, fail } = received.value;
@@ -106,20 +125,15 @@ describe('with a failure policy', () => {
         }
         return failures;
       },
-      failurePolicy: {
-        kafkaProducer: producer,
-        retryTopics: [topic(TOPICS.webhookRetryShort), topic(TOPICS.webhookRetryLong)],
+      {
         retryDelaysMs: [200, 400],
-        deadLetterTopic: topic(TOPICS.webhookDeadLetter),
         isTransient: (err) => err instanceof DependencyUnavailableError,
-        transientBackoffMaxMs: 1000,
-        partitionKey: (item) => `item-${item.n}`,
         onRouted: async (list) => {
           routed.push(...list);
         },
         onPause: ({ delayMs }) => pauses.push(delayMs),
       },
-    });
+    );
     await consumer.start();
   });
 
@@ -214,13 +228,8 @@ describe('with the retry tiers in a group of their own', () => {
   let consumer: TypedConsumer<Item>;
 
   beforeAll(async () => {
-    consumer = new TypedConsumer<Item>({
-      kafka,
-      logger,
-      groupId: uniqueId('g-'),
-      topics: [topic(TOPICS.webhookReceived)],
-      schema,
-      eachBatch: async (messages) => {
+    consumer = tieredConsumer(
+      async (messages) => {
         const failures = [];
         for (const received of messages) {
           const { n, fail } = received.value;
@@ -230,18 +239,13 @@ describe('with the retry tiers in a group of their own', () => {
         }
         return failures;
       },
-      failurePolicy: {
-        kafkaProducer: producer,
+      {
         retryGroupId: uniqueId('g-retry-'),
-        retryTopics: [topic(TOPICS.webhookRetryShort), topic(TOPICS.webhookRetryLong)],
         // Far longer than the test waits: the failed message sits in the tier, held until then.
         retryDelaysMs: [120_000, 120_000],
-        deadLetterTopic: topic(TOPICS.webhookDeadLetter),
         isTransient: () => false,
-        transientBackoffMaxMs: 1000,
-        partitionKey: (item) => `item-${item.n}`,
       },
-    });
+    );
     await consumer.start();
   });
 
