@@ -1,11 +1,11 @@
 // The five services as real processes (`node --import tsx`, as the e2e harness starts them), each
 // in its own process group so SIGKILL takes down all of it, on a fixed port per service so a
 // restarted ingress keeps the webhook URL. Logs go to one file per service.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
-import { freePort } from '@paysync/testkit';
+import { freePort, spawnServiceFromSource } from '@paysync/testkit';
 
 import { repoRoot } from './stack.js';
 
@@ -48,26 +48,10 @@ export class ServiceFleet {
       log = createWriteStream(join(this.#logDir, `${service}.log`), { flags: 'a' });
       this.#logs.set(service, log);
     }
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@paysync/source',
-        join(repoRoot, 'services', service, 'src/main.ts'),
-      ],
-      {
-        cwd: repoRoot,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          ...this.#env,
-          PORT: String(this.ports.get(service)),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
+    const child = spawnServiceFromSource(repoRoot, service, {
+      ...this.#env,
+      PORT: String(this.ports.get(service)),
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

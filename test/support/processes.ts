@@ -1,6 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { spawnServiceFromSource } from '@paysync/testkit';
 
 /** A free TCP port on loopback (one copy, in @paysync/testkit). */
 export { freePort } from '@paysync/testkit';
@@ -18,32 +20,13 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts a service as a real process from source (`node --import tsx`). */
+/** Starts a service as a real process from source (`node --import tsx`, its own process group). */
 export function startServiceProcess(service: ServiceName, env: NodeJS.ProcessEnv): ServiceProcess {
-  // `node --import tsx`, not the tsx CLI: the CLI relays signals to a child and SIGKILLs it when
-  // the child does not acknowledge within 30 ms, which a loaded machine turns into a flaky 143.
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=@paysync/source',
-      join(repoRoot, 'services', service, 'src/main.ts'),
-    ],
-    {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        // Test connections point at simulators on free loopback ports (every service checks it).
-        API_ALLOWED_PROVIDER_BASE_URLS: 'http://127.0.0.1:*',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so kill('SIGKILL') takes down anything it started too.
-      detached: true,
-    },
-  );
+  const child = spawnServiceFromSource(repoRoot, service, {
+    // Test connections point at simulators on free loopback ports (every service checks it).
+    API_ALLOWED_PROVIDER_BASE_URLS: 'http://127.0.0.1:*',
+    ...env,
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

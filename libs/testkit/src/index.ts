@@ -1,3 +1,4 @@
 export { eventually } from './eventually.js';
 export { freePort } from './net.js';
 export { stackEnv, uniqueId } from './stack.js';
+export { spawnServiceFromSource } from './process.js';
