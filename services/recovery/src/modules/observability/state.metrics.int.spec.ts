@@ -1,41 +1,19 @@
-import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
-import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
-import { stackEnv, uniqueId } from '@paysync/testkit';
-
-import { buildApp } from '../../app.js';
-import { testConfig } from '../../testing/test-config.js';
+import { startRecoveryHarness, type RecoveryHarness } from '../../testing/recovery-harness.js';
 
 // The state gauges read PostgreSQL through the session and dead-letter repositories at scrape
 // time: counts per status (absent ones 0) and the ETA of running sessions.
-const KEYS = `t1:${KeyRing.generateKey()}`;
-let db: TestDatabase;
-let prisma: Db;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let h: RecoveryHarness;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await buildApp(
-    testConfig({
-      DATABASE_URL: db.appUrl,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: uniqueId('state-'),
-      ENCRYPTION_KEYS: KEYS,
-      KAFKA_CONSUMERS_ENABLED: 'false',
-    }),
-  );
-  await app.ready();
-  prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
+  h = await startRecoveryHarness({ name: 'state' });
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
+  await h?.close();
 });
 
 async function gauge(name: string): Promise<Record<string, number>> {
-  const metric = app.diContainer.cradle.metrics.getSingleMetric(name);
+  const metric = h.app.diContainer.cradle.metrics.getSingleMetric(name);
   const { values } = await (metric as NonNullable<typeof metric>).get();
   return Object.fromEntries(
     values.map((v) => [Object.values(v.labels).join('/'), v.value] as const),
@@ -43,17 +21,11 @@ async function gauge(name: string): Promise<Record<string, number>> {
 }
 
 it('reports sessions and dead letters per status and the ETA of running sessions', async () => {
-  const workspaceId = (await prisma.workspace.create({ data: { name: 'state' } })).id;
-  const configurationId = (
-    await new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(KEYS) }).create({
-      workspaceId,
-      provider: 'stripe',
-      mode: 'test',
-      apiKey: 'sk_test_statemetrics01',
-    })
-  ).id;
+  const { workspaceId, configurationId } = await h.stripeConnection('state', {
+    apiKey: 'sk_test_statemetrics01',
+  });
   const session = (status: 'running' | 'failed' | 'completed') =>
-    prisma.paymentSyncSession.create({
+    h.prisma.paymentSyncSession.create({
       data: { workspaceId, configurationId, provider: 'stripe', entityTypes: ['customer'], status },
     });
   const halfDone = await session('running');
@@ -62,7 +34,7 @@ it('reports sessions and dead letters per status and the ETA of running sessions
   await session('completed');
   await session('completed');
   const startedAt = new Date(Date.now() - 100_000);
-  await prisma.syncUnit.createMany({
+  await h.prisma.syncUnit.createMany({
     data: [
       {
         sessionId: halfDone.id,
@@ -90,7 +62,7 @@ it('reports sessions and dead letters per status and the ETA of running sessions
       },
     ],
   });
-  await prisma.deadLetter.create({
+  await h.prisma.deadLetter.create({
     data: {
       workspaceId,
       provider: 'stripe',

@@ -1,22 +1,20 @@
 import { jest } from '@jest/globals';
 
 import type { CanonicalChange } from '@paysync/contracts';
-import { KeyRing } from '@paysync/crypto';
 import {
-  ConnectionRepository,
   ReconciliationRepository,
   SyncWriteRepository,
-  createPrismaClient,
   type Db,
   type EntityDrift,
 } from '@paysync/db';
-import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { StripeProvider } from '@paysync/providers';
 import { BASE_CREATED, StripeSimulator, simId } from '@paysync/simulator';
-import { stackEnv, uniqueId } from '@paysync/testkit';
 
-import { buildApp } from '../../app.js';
-import { testConfig } from '../../testing/test-config.js';
+import {
+  startRecoveryHarness,
+  type RecoveryApp,
+  type RecoveryHarness,
+} from '../../testing/recovery-harness.js';
 
 import { Reconciler } from './reconciler.js';
 
@@ -24,13 +22,12 @@ import { Reconciler } from './reconciler.js';
 // local rows and provider pages of 3, so drift falls on both sides of many window and page
 // boundaries: objects gone at the provider, objects missing locally, a changed one, a second that
 // holds more local rows than a window, and a local row without a created time.
-const KEYS = `t1:${KeyRing.generateKey()}`;
 const WINDOW = 5;
 const API_KEY = 'sk_test_reconcileStream1';
-let db: TestDatabase;
+let h: RecoveryHarness;
 let prisma: Db;
 let sim: StripeSimulator;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: RecoveryApp;
 let reconciler: Reconciler;
 let workspaceId: string;
 let configurationId: string;
@@ -39,31 +36,18 @@ let windowSizes: { gte: number | null; lt: number | null; rows: number }[];
 const customer = (i: number) => simId('customers', i);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   sim = new StripeSimulator({ seed: { customers: 60 } });
   const simUrl = await sim.start();
-  app = await buildApp(
-    testConfig({
-      DATABASE_URL: db.appUrl,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: uniqueId('reconcile-stream-'),
-      ENCRYPTION_KEYS: KEYS,
-      API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
-      KAFKA_CONSUMERS_ENABLED: 'false', // the test runs the reconciler itself
-    }),
-  );
-  await app.ready();
-  prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
-  workspaceId = (await prisma.workspace.create({ data: { name: 'reconcile-stream' } })).id;
-  configurationId = (
-    await new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(KEYS) }).create({
-      workspaceId,
-      provider: 'stripe',
-      mode: 'test',
-      apiKey: API_KEY,
-      settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },
-    })
-  ).id;
+  h = await startRecoveryHarness({
+    name: 'reconcile-stream',
+    // KAFKA_CONSUMERS_ENABLED false (the harness's default): the test runs the reconciler itself.
+    env: { API_ALLOWED_PROVIDER_BASE_URLS: simUrl },
+  });
+  ({ prisma, app } = h);
+  ({ workspaceId, configurationId } = await h.stripeConnection('reconcile-stream', {
+    apiKey: API_KEY,
+    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },
+  }));
 
   const c = app.diContainer.cradle;
   const driftRepository = c.driftRepository;
@@ -123,10 +107,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await app?.close();
+  await h?.close();
   await sim?.stop();
-  await prisma?.$disconnect();
-  await db?.drop();
 });
 
 async function reconcile(repair: boolean): Promise<EntityDrift> {

@@ -1,63 +1,49 @@
 import { TOPICS } from '@paysync/contracts';
-import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
-import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
+import type { Db } from '@paysync/db';
 import { topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
-import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
-import { buildApp } from '../../app.js';
-import { testConfig } from '../../testing/test-config.js';
+import {
+  startRecoveryHarness,
+  type RecoveryApp,
+  type RecoveryHarness,
+} from '../../testing/recovery-harness.js';
 
 // The watchdog against real PostgreSQL and Kafka: which sessions it resumes (stalled, transiently
 // failed, after their backoff, up to the cap) and which it leaves for a human.
-const KEYS = `t1:${KeyRing.generateKey()}`;
-let db: TestDatabase;
+let h: RecoveryHarness;
 let prisma: Db;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: RecoveryApp;
 let probe: TopicProbe;
 let workspaceId: string;
 let configurationId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const prefix = uniqueId('watchdog-');
-  app = await buildApp(
-    testConfig({
-      DATABASE_URL: db.appUrl,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      ENCRYPTION_KEYS: KEYS,
+  h = await startRecoveryHarness({
+    name: 'watchdog',
+    env: {
       // The loops do not run by themselves here: the test calls the watchdog.
       KAFKA_CONSUMERS_ENABLED: 'false',
       RECOVERY_SESSION_STALLED_AFTER_MS: '60000',
       RECOVERY_SESSION_RESUME_DELAY_MS: '1000',
       RECOVERY_SESSION_AUTO_RESUME_MAX: '2',
-    }),
-  );
-  await app.ready();
+    },
+  });
+  ({ prisma, app } = h);
   await app.diContainer.cradle.topicBootstrap.whenReady();
   probe = await TopicProbe.start(
     app.diContainer.cradle.kafka,
-    topicName(TOPICS.syncCommand, prefix),
+    topicName(TOPICS.syncCommand, h.prefix),
   );
-  prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
-  workspaceId = (await prisma.workspace.create({ data: { name: 'watchdog' } })).id;
-  configurationId = (
-    await new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(KEYS) }).create({
-      workspaceId,
-      provider: 'stripe',
-      mode: 'test',
-      apiKey: 'sk_test_watchdog0001',
-    })
-  ).id;
+  ({ workspaceId, configurationId } = await h.stripeConnection('watchdog', {
+    apiKey: 'sk_test_watchdog0001',
+  }));
 }, 60_000);
 
 afterAll(async () => {
   await probe?.stop();
-  await app?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
+  await h?.close();
 });
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
