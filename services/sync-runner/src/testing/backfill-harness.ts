@@ -13,8 +13,11 @@ import {
 import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
-import type { Config } from '../config.js';
+import { buildApp } from '../app.js';
+
 import { testConfig } from './test-config.js';
+
+export type SyncRunnerApp = Awaited<ReturnType<typeof buildApp>>;
 
 /** A sync session row as the test reads it once finished. */
 export interface FinishedSession {
@@ -25,8 +28,7 @@ export interface FinishedSession {
 
 /**
  * The database side of a sync-runner int test: a fresh test database, a Prisma client on it,
- * Stripe connections (encrypted with `keys`) and sync sessions, and the runner config that
- * points at them. `close()` disconnects and drops the database.
+ * Stripe connections (encrypted with `keys`) and sync sessions, and sync-runners on them. `close()` disconnects and drops the database.
  */
 export class BackfillHarness {
   readonly db: TestDatabase;
@@ -46,8 +48,8 @@ export class BackfillHarness {
     this.sessions = new SyncSessionRepository({ prisma: this.prisma });
   }
 
-  /** `keys`: the ENCRYPTION_KEYS of the connections and of the runners started on them. */
-  static async open(keys: string): Promise<BackfillHarness> {
+  /** `keys`: the ENCRYPTION_KEYS of the connections and of the runners (a fresh key unless given). */
+  static async open(keys = `t1:${KeyRing.generateKey()}`): Promise<BackfillHarness> {
     return new BackfillHarness(await createTestDatabase(), keys);
   }
 
@@ -98,19 +100,27 @@ export class BackfillHarness {
   }
 
   /**
-   * Runner config on this database and the local Kafka (topics and group unique to `name`),
-   * allowed to call `providerBaseUrls`; `env` sets the rest.
+   * A sync-runner (ready) on this database and the local Kafka (topics and group unique to
+   * `name`), allowed to call `providerBaseUrls`; `env` sets the rest. The caller closes it.
    */
-  runnerConfig(name: string, providerBaseUrls: string, env: Record<string, string>): Config {
-    return testConfig({
-      DATABASE_URL: this.db.appUrl,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: uniqueId(`${name}-`),
-      SYNC_RUNNER_GROUP_ID: uniqueId(`${name}-runner-`),
-      ENCRYPTION_KEYS: this.#keys,
-      API_ALLOWED_PROVIDER_BASE_URLS: providerBaseUrls,
-      ...env,
-    });
+  async startRunner(
+    name: string,
+    providerBaseUrls: string,
+    env: Record<string, string>,
+  ): Promise<SyncRunnerApp> {
+    const app = await buildApp(
+      testConfig({
+        DATABASE_URL: this.db.appUrl,
+        KAFKA_BROKERS: stackEnv().kafkaBrokers.join(','),
+        KAFKA_TOPIC_PREFIX: uniqueId(`${name}-`),
+        SYNC_RUNNER_GROUP_ID: uniqueId(`${name}-runner-`),
+        ENCRYPTION_KEYS: this.#keys,
+        API_ALLOWED_PROVIDER_BASE_URLS: providerBaseUrls,
+        ...env,
+      }),
+    );
+    await app.ready();
+    return app;
   }
 
   async close(): Promise<void> {

@@ -1,16 +1,17 @@
-import { KeyRing } from '@paysync/crypto';
 import { SyncedEntityReader, type Db } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
 
-import { buildApp } from '../../app.js';
-import { BackfillHarness, ProviderProxy } from '../../testing/backfill-harness.js';
+import {
+  BackfillHarness,
+  ProviderProxy,
+  type SyncRunnerApp,
+} from '../../testing/backfill-harness.js';
 
 // Issue 18 (backfill): segment boundaries come from the first page and a short bisection with
 // one-object probes; the first page is the newest segment's first page (not fetched twice). The
 // API calls of a backfill stay within 10 % of the minimal number of pages, and every object is
 // listed by exactly one page.
 
-const KEYS = `t1:${KeyRing.generateKey()}`;
 const CUSTOMERS = 10_000;
 const PAGE = 100;
 const THREE_YEARS = 3 * 365 * 86_400;
@@ -19,7 +20,7 @@ let h: BackfillHarness;
 let prisma: Db;
 let sim: StripeSimulator;
 let recorder: ProviderProxy;
-let runner: Awaited<ReturnType<typeof buildApp>>;
+let runner: SyncRunnerApp;
 
 /** The customer list requests through the recorder, and how often each object was listed. */
 let requests = 0;
@@ -37,22 +38,19 @@ function recordListing(req: { method?: string }, url: URL, upstream: Response, b
 }
 
 beforeAll(async () => {
-  h = await BackfillHarness.open(KEYS);
+  h = await BackfillHarness.open();
   prisma = h.prisma;
   sim = new StripeSimulator({
     seed: { customers: CUSTOMERS },
     createdStepSeconds: Math.floor(THREE_YEARS / CUSTOMERS),
   });
   recorder = await ProviderProxy.start(await sim.start(), { observe: recordListing });
-  runner = await buildApp(
-    h.runnerConfig('calls', recorder.url, {
-      SYNC_POLL_INTERVAL_MS: '100',
-      SYNC_SEGMENTS_PER_ENTITY: '4',
-      SYNC_PAGE_SIZE: String(PAGE),
-      SYNC_RUNNER_CONCURRENCY: '4',
-    }),
-  );
-  await runner.ready();
+  runner = await h.startRunner('calls', recorder.url, {
+    SYNC_POLL_INTERVAL_MS: '100',
+    SYNC_SEGMENTS_PER_ENTITY: '4',
+    SYNC_PAGE_SIZE: String(PAGE),
+    SYNC_RUNNER_CONCURRENCY: '4',
+  });
 }, 60_000);
 
 afterAll(async () => {

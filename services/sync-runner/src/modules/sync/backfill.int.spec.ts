@@ -1,5 +1,4 @@
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
-import { KeyRing } from '@paysync/crypto';
 import {
   SyncWriteRepository,
   SyncedEntityReader,
@@ -12,10 +11,8 @@ import { aCustomerChange, aCustomerData } from '@paysync/db/testing';
 import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
 import { eventually, uniqueId } from '@paysync/testkit';
 
-import { buildApp } from '../../app.js';
-import { BackfillHarness } from '../../testing/backfill-harness.js';
+import { BackfillHarness, type SyncRunnerApp } from '../../testing/backfill-harness.js';
 
-const KEYS = `t1:${KeyRing.generateKey()}`;
 const SEED: SeedCounts = {
   customers: 450,
   products: 12,
@@ -38,7 +35,7 @@ let h: BackfillHarness;
 let prisma: Db;
 let sim: StripeSimulator;
 let simUrl: string;
-let runner: Awaited<ReturnType<typeof buildApp>>;
+let runner: SyncRunnerApp;
 let sessions: SyncSessionRepository;
 let reader: SyncedEntityReader;
 
@@ -59,21 +56,18 @@ const start = (c: ConnectionView, entityTypes: readonly EntityType[] = ENTITY_TY
 const finished = (sessionId: string) => h.finished(sessionId);
 
 beforeAll(async () => {
-  h = await BackfillHarness.open(KEYS);
+  h = await BackfillHarness.open();
   prisma = h.prisma;
   sessions = h.sessions;
   sim = new StripeSimulator({ seed: SEED });
   simUrl = await sim.start();
   reader = new SyncedEntityReader({ prisma });
-  runner = await buildApp(
-    h.runnerConfig('sync', simUrl, {
-      SYNC_POLL_INTERVAL_MS: '100',
-      SYNC_RETRY_BACKOFF_MS: '100',
-      SYNC_SEGMENTS_PER_ENTITY: '4',
-      SYNC_RUNNER_CONCURRENCY: '6',
-    }),
-  );
-  await runner.ready();
+  runner = await h.startRunner('sync', simUrl, {
+    SYNC_POLL_INTERVAL_MS: '100',
+    SYNC_RETRY_BACKOFF_MS: '100',
+    SYNC_SEGMENTS_PER_ENTITY: '4',
+    SYNC_RUNNER_CONCURRENCY: '6',
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -1,37 +1,31 @@
-import { KeyRing } from '@paysync/crypto';
 import { SyncedEntityReader } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
 
-import { buildApp } from '../../app.js';
-import { BackfillHarness } from '../../testing/backfill-harness.js';
+import { BackfillHarness, type SyncRunnerApp } from '../../testing/backfill-harness.js';
 
 // Issue 16 item 6: one provider object PostgreSQL cannot store never fails a backfill. Text it
 // cannot hold (NUL, lone surrogates) is stored per the write path's policy (storable-text.ts);
 // a record it still refuses is left out, counted and listed in the session's progress.
 
-const KEYS = `t1:${KeyRing.generateKey()}`;
 const CUSTOMERS = 100;
 
 let h: BackfillHarness;
 let sim: StripeSimulator;
 let simUrl: string;
-let runner: Awaited<ReturnType<typeof buildApp>>;
+let runner: SyncRunnerApp;
 let reader: SyncedEntityReader;
 
 beforeAll(async () => {
-  h = await BackfillHarness.open(KEYS);
+  h = await BackfillHarness.open();
   sim = new StripeSimulator({ seed: { customers: CUSTOMERS } });
   simUrl = await sim.start();
   reader = new SyncedEntityReader({ prisma: h.prisma });
-  runner = await buildApp(
-    h.runnerConfig('bad-records', simUrl, {
-      SYNC_POLL_INTERVAL_MS: '100',
-      // One page of 100: the bad record shares its page with 99 good ones.
-      SYNC_SEGMENTS_PER_ENTITY: '1',
-      SYNC_PAGE_SIZE: '100',
-    }),
-  );
-  await runner.ready();
+  runner = await h.startRunner('bad-records', simUrl, {
+    SYNC_POLL_INTERVAL_MS: '100',
+    // One page of 100: the bad record shares its page with 99 good ones.
+    SYNC_SEGMENTS_PER_ENTITY: '1',
+    SYNC_PAGE_SIZE: '100',
+  });
 }, 60_000);
 
 afterAll(async () => {

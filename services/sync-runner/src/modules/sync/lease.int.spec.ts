@@ -1,4 +1,3 @@
-import { KeyRing } from '@paysync/crypto';
 import {
   SyncWriteRepository,
   type ConnectionView,
@@ -9,7 +8,6 @@ import { aCustomerChange } from '@paysync/db/testing';
 import { StripeSimulator } from '@paysync/simulator';
 import { eventually } from '@paysync/testkit';
 
-import { buildApp } from '../../app.js';
 import {
   BackfillHarness,
   ProviderProxy,
@@ -21,7 +19,6 @@ import { LeaseLostError, SyncUnitRepository } from './sync-unit.repository.js';
 // provider call past its lease loses the unit to another worker of the same replica; whatever it
 // does afterwards (write its late page, fail the unit) is refused, and the session ends complete.
 
-const KEYS = `t1:${KeyRing.generateKey()}`;
 const CUSTOMERS = 240;
 
 let h: BackfillHarness;
@@ -32,7 +29,7 @@ let proxy: HoldingProxy;
 let sessions: SyncSessionRepository;
 
 beforeAll(async () => {
-  h = await BackfillHarness.open(KEYS);
+  h = await BackfillHarness.open();
   prisma = h.prisma;
   sessions = h.sessions;
   sim = new StripeSimulator({ seed: { customers: CUSTOMERS } });
@@ -51,20 +48,15 @@ const tenant = (name: string, apiBaseUrl: string): Promise<ConnectionView> =>
 
 const startSession = (c: ConnectionView) => h.startSession(c);
 
-async function runner(env: Record<string, string>) {
-  const app = await buildApp(
-    h.runnerConfig('lease', `${simUrl},${proxy.url}`, {
-      SYNC_POLL_INTERVAL_MS: '50',
-      SYNC_RETRY_BACKOFF_MS: '100',
-      SYNC_SEGMENTS_PER_ENTITY: '3',
-      SYNC_PAGE_SIZE: '20',
-      SYNC_RUNNER_CONCURRENCY: '4',
-      ...env,
-    }),
-  );
-  await app.ready();
-  return app;
-}
+const runner = (env: Record<string, string>) =>
+  h.startRunner('lease', `${simUrl},${proxy.url}`, {
+    SYNC_POLL_INTERVAL_MS: '50',
+    SYNC_RETRY_BACKOFF_MS: '100',
+    SYNC_SEGMENTS_PER_ENTITY: '3',
+    SYNC_PAGE_SIZE: '20',
+    SYNC_RUNNER_CONCURRENCY: '4',
+    ...env,
+  });
 
 const finished = (sessionId: string) => h.finished(sessionId);
 
