@@ -7,12 +7,16 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
-import { SyncSessionRepository, SyncedEntityReader } from '@paysync/db';
+import { SyncedEntityReader } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
 import { freePort } from '@paysync/testkit';
 
-import { benchConnection, freshDatabase } from './support.js';
+import {
+  backfillExpectation,
+  benchConnection,
+  freshDatabase,
+  runBackfillSession,
+} from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -40,13 +44,7 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
     prices: Math.round(customers / 5),
     subscriptions: Math.round(customers / 2),
   };
-  const expected: Partial<Record<EntityType, number>> = {
-    customer: seed.customers,
-    product: seed.products,
-    price: seed.prices,
-    subscription: seed.subscriptions,
-  };
-  const entityTypes = ENTITY_TYPES.filter((t) => expected[t] !== undefined);
+  const { expected, entityTypes } = backfillExpectation(seed);
 
   const database = await freshDatabase(ctx, 'backfill');
   const databaseUrl = database.url;
@@ -85,25 +83,11 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
     },
   );
   try {
-    const session = await new SyncSessionRepository({ prisma }).createIfIdle({
-      workspaceId,
-      configurationId: connection.id,
-      provider: 'stripe',
-      entityTypes,
-      requestedBy: 'bench',
-    });
-    const deadline = Date.now() + 3_600_000;
-    let status = 'pending';
-    while (Date.now() < deadline) {
-      status = (await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } }))
-        .status;
-      if (status !== 'pending' && status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const { sessionId, status } = await runBackfillSession(prisma, connection, entityTypes, 500);
     const rss = runner.pid ? peakRssMiB(runner.pid) : 0;
     if (status !== 'completed') throw new Error(`session ended ${status}`);
-    const done = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } });
-    const units = await prisma.syncUnit.findMany({ where: { sessionId: session.id } });
+    const done = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: sessionId } });
+    const units = await prisma.syncUnit.findMany({ where: { sessionId } });
     const reader = new SyncedEntityReader({ prisma });
     const table = [
       ['entity type', 'records', 'in db', 'seconds', 'records/s', 'requests', 'segments'],

@@ -20,13 +20,19 @@ import { createInterface } from 'node:readline';
 
 import pg from 'pg';
 
-import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
-import { SyncSessionRepository, SyncedEntityReader, type Db } from '@paysync/db';
+import { SyncedEntityReader, type Db } from '@paysync/db';
 import { StripeSimulator, runLoad, type CollectionName, type LoadReport } from '@paysync/simulator';
 import { freePort } from '@paysync/testkit';
 
 import { CpuMeter, pidListeningOn } from './proc.js';
-import { benchConnection, benchServiceEnv, freshDatabase, waitReady } from './support.js';
+import {
+  backfillExpectation,
+  benchConnection,
+  benchServiceEnv,
+  freshDatabase,
+  runBackfillSession,
+  waitReady,
+} from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
@@ -508,12 +514,15 @@ const apiCalls = (sim: StripeSimulator): number =>
     .filter(([k]) => !k.includes('/v1/account'))
     .reduce((n, [, v]) => n + v, 0);
 
-async function paysyncBackfill(
+/** One system's backfill of `seed` through a simulator with `latencyMs` and an account `rate`. */
+type BackfillRun = (
   ctx: BenchContext,
   seed: ReturnType<typeof backfillSeed>,
   latencyMs: number,
   rate: number,
-): Promise<{ seconds: number; records: number; calls: number; cpu: number }> {
+) => Promise<{ seconds: number; records: number; calls: number; cpu: number }>;
+
+const paysyncBackfill: BackfillRun = async (ctx, seed, latencyMs, rate) => {
   const database = await freshDatabase(ctx, 'peers_backfill');
   const sim = backfillSimulator(seed, latencyMs);
   const simUrl = await sim.start();
@@ -535,44 +544,21 @@ async function paysyncBackfill(
   });
   try {
     await waitReady(port);
-    const expected: Partial<Record<EntityType, number>> = {
-      product: seed.products,
-      price: seed.prices,
-      customer: seed.customers,
-      subscription: seed.subscriptions,
-    };
-    const entityTypes = ENTITY_TYPES.filter((t) => expected[t] !== undefined);
+    const { expected, entityTypes } = backfillExpectation(seed);
     sim.requestCounts.clear();
     const meter = new CpuMeter({ runner: { pid: runner.pid } });
     meter.start();
-    const session = await new SyncSessionRepository({ prisma }).createIfIdle({
-      workspaceId,
-      configurationId: connection.id,
-      provider: 'stripe',
-      entityTypes,
-      requestedBy: 'bench',
-    });
-    let status = 'pending';
-    await until(
-      'the paysync backfill',
-      async () => {
-        status = (await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } }))
-          .status;
-        return status !== 'pending' && status !== 'running';
-      },
-      3_600_000,
-      200,
-    );
+    const { sessionId, status } = await runBackfillSession(prisma, connection, entityTypes, 200);
     const cpu = Object.values(meter.stop()).reduce((a, b) => a + b, 0);
     if (status !== 'completed') {
       const failed = await prisma.paymentSyncSession.findUniqueOrThrow({
-        where: { id: session.id },
+        where: { id: sessionId },
       });
       throw new Error(
         `paysync backfill ended ${status}: ${JSON.stringify(failed.error ?? failed)}`,
       );
     }
-    const done = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } });
+    const done = await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: sessionId } });
     const reader = new SyncedEntityReader({ prisma });
     let records = 0;
     for (const t of entityTypes) {
@@ -588,14 +574,9 @@ async function paysyncBackfill(
     await sim.stop();
     await database.drop();
   }
-}
+};
 
-async function peerBackfill(
-  ctx: BenchContext,
-  seed: ReturnType<typeof backfillSeed>,
-  latencyMs: number,
-  rate: number,
-): Promise<{ seconds: number; records: number; calls: number; cpu: number }> {
+const peerBackfill: BackfillRun = async (ctx, seed, latencyMs, rate) => {
   const database = await peerDatabase(ctx, 'bf');
   const sim = backfillSimulator(seed, latencyMs);
   const simUrl = await sim.start();
@@ -636,7 +617,7 @@ async function peerBackfill(
     await sim.stop();
     await database.drop();
   }
-}
+};
 
 async function backfillPart(
   ctx: BenchContext,

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 
 import pg from 'pg';
 
+import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
+  SyncSessionRepository,
   applyMigrations,
   createPrismaClient,
   type ConnectionView,
@@ -102,4 +104,48 @@ export async function waitReady(port: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`service on ${port} not ready`);
+}
+
+/**
+ * What a backfill of `seed` must land: the count per entity type, and those entity types in the
+ * order a session lists them.
+ */
+export function backfillExpectation(
+  seed: Record<'customers' | 'products' | 'prices' | 'subscriptions', number>,
+): { expected: Partial<Record<EntityType, number>>; entityTypes: EntityType[] } {
+  const expected: Partial<Record<EntityType, number>> = {
+    customer: seed.customers,
+    product: seed.products,
+    price: seed.prices,
+    subscription: seed.subscriptions,
+  };
+  return { expected, entityTypes: ENTITY_TYPES.filter((t) => expected[t] !== undefined) };
+}
+
+/**
+ * Starts a backfill session of the bench connection and polls (every `pollMs`, one hour at the
+ * most) until it is neither pending nor running; returns its id and that last status.
+ */
+export async function runBackfillSession(
+  prisma: Db,
+  connection: ConnectionView,
+  entityTypes: readonly EntityType[],
+  pollMs: number,
+): Promise<{ sessionId: string; status: string }> {
+  const session = await new SyncSessionRepository({ prisma }).createIfIdle({
+    workspaceId: connection.workspaceId,
+    configurationId: connection.id,
+    provider: 'stripe',
+    entityTypes,
+    requestedBy: 'bench',
+  });
+  const deadline = Date.now() + 3_600_000;
+  let status = 'pending';
+  while (Date.now() < deadline) {
+    status = (await prisma.paymentSyncSession.findUniqueOrThrow({ where: { id: session.id } }))
+      .status;
+    if (status !== 'pending' && status !== 'running') break;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return { sessionId: session.id, status };
 }
