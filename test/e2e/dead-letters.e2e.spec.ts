@@ -1,17 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 
-import {
-  FAILURE_HEADERS,
-  TOPICS,
-  WEBHOOK_RECEIVED,
-  webhookPartitionKey,
-  type WebhookReceived,
-} from '@paysync/contracts';
+import { TOPICS } from '@paysync/contracts';
 import { SyncedEntityReader } from '@paysync/db';
-import { createEnvelope, topicName } from '@paysync/kafka';
-import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
+import { topicName } from '@paysync/kafka';
 import { eventually, uniqueId } from '@paysync/testkit';
 
+import {
+  aCustomerUpdate,
+  aWebhookDeadLetter,
+} from '../../services/processor/src/testing/webhooks.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
 import { startRecovery } from '../support/services.js';
 
@@ -37,54 +34,20 @@ afterAll(async () => {
 });
 
 function deadLetter(customerId: string, name: string, errorCode: string) {
-  const event = aStripeEvent(
-    'customer.updated',
-    stripeFixture('customer', { id: customerId, name }),
-    {
-      id: `evt_${uniqueId('dl')}`,
-      created: Math.floor(Date.now() / 1000),
-    },
+  const webhook = aCustomerUpdate(
+    { workspaceId: p.workspaceId, connectionId: p.connection.id },
+    customerId,
+    name,
+    { eventId: `evt_${uniqueId('dl')}` },
   );
-  const webhook: WebhookReceived = {
-    provider: 'stripe',
-    workspaceId: p.workspaceId,
-    connectionId: p.connection.id,
-    receivedAt: new Date().toISOString(),
-    source: 'webhook',
-    event: {
-      id: event.id as string,
-      type: 'customer.updated',
-      createdMs: (event.created as number) * 1000,
-      livemode: false,
-      accountId: null,
-      apiVersion: '2026-10-28.endive',
-      objectType: 'customer',
-      objectId: customerId,
-      payload: event,
-    },
-  };
   return {
     eventId: webhook.event.id,
-    message: {
-      key: webhookPartitionKey(webhook),
-      envelope: createEnvelope({
-        type: WEBHOOK_RECEIVED,
-        workspaceId: p.workspaceId,
-        payload: webhook,
-      }),
-      headers: {
-        [FAILURE_HEADERS.attempt]: '3',
-        [FAILURE_HEADERS.originalTopic]: topicName(
-          TOPICS.webhookReceived,
-          p.env.KAFKA_TOPIC_PREFIX ?? '',
-        ),
-        [FAILURE_HEADERS.originalPartition]: '0',
-        [FAILURE_HEADERS.originalOffset]: '42',
-        [FAILURE_HEADERS.errorClass]: errorCode,
-        [FAILURE_HEADERS.errorCode]: errorCode,
-        [FAILURE_HEADERS.errorMessage]: `${errorCode} (simulated)`,
-      },
-    },
+    message: aWebhookDeadLetter(webhook, {
+      topicPrefix: p.env.KAFKA_TOPIC_PREFIX ?? '',
+      originalOffset: '42',
+      errorCode,
+      errorMessage: `${errorCode} (simulated)`,
+    }),
   };
 }
 

@@ -3,22 +3,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  FAILURE_HEADERS,
-  TOPICS,
-  WEBHOOK_RECEIVED,
-  webhookPartitionKey,
-  type WebhookReceived,
-} from '@paysync/contracts';
+import { TOPICS } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
-import { KafkaProducer, createEnvelope, createKafka, topicName } from '@paysync/kafka';
+import { KafkaProducer, createKafka, topicName } from '@paysync/kafka';
 import { createLogger } from '@paysync/observability';
 import { signStripePayload } from '@paysync/providers';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 import { StripeSimulator } from '@paysync/simulator';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
+import {
+  aCustomerUpdate,
+  aWebhookDeadLetter,
+} from '../../services/processor/src/testing/webhooks.js';
 import {
   RULES_FILE,
   cloneTemplateDatabase,
@@ -241,29 +239,9 @@ afterAll(async () => {
 
 /** A dead letter with a retryable cause, as the processor writes it: recovery re-drives it. */
 async function publishRetryableDeadLetter(): Promise<void> {
-  const event = aStripeEvent(
-    'customer.updated',
-    stripeFixture('customer', { id: 'cus_obs_redrive', name: 're-driven' }),
-    { id: `evt_${uniqueId('rd')}`, created: Math.floor(Date.now() / 1000) },
-  );
-  const webhook: WebhookReceived = {
-    provider: 'stripe',
-    workspaceId,
-    connectionId,
-    receivedAt: new Date().toISOString(),
-    source: 'webhook',
-    event: {
-      id: event.id as string,
-      type: 'customer.updated',
-      createdMs: (event.created as number) * 1000,
-      livemode: false,
-      accountId: null,
-      apiVersion: '2026-10-28.endive',
-      objectType: 'customer',
-      objectId: 'cus_obs_redrive',
-      payload: event,
-    },
-  };
+  const webhook = aCustomerUpdate({ workspaceId, connectionId }, 'cus_obs_redrive', 're-driven', {
+    eventId: `evt_${uniqueId('rd')}`,
+  });
   const logger = createLogger({ level: 'silent', name: 'observability-e2e' });
   const kafka = createKafka(
     { brokers: stackEnv().kafkaBrokers, connectionTimeoutMs: 3000 },
@@ -273,22 +251,12 @@ async function publishRetryableDeadLetter(): Promise<void> {
   const producer = new KafkaProducer({ kafka, logger, produceTimeoutMs: 15_000 });
   try {
     await producer.send(topicName(TOPICS.webhookDeadLetter, env.KAFKA_TOPIC_PREFIX ?? ''), [
-      {
-        key: webhookPartitionKey(webhook),
-        envelope: createEnvelope({ type: WEBHOOK_RECEIVED, workspaceId, payload: webhook }),
-        headers: {
-          [FAILURE_HEADERS.attempt]: '3',
-          [FAILURE_HEADERS.originalTopic]: topicName(
-            TOPICS.webhookReceived,
-            env.KAFKA_TOPIC_PREFIX ?? '',
-          ),
-          [FAILURE_HEADERS.originalPartition]: '0',
-          [FAILURE_HEADERS.originalOffset]: '1',
-          [FAILURE_HEADERS.errorClass]: 'PROVIDER_UNAVAILABLE',
-          [FAILURE_HEADERS.errorCode]: 'PROVIDER_UNAVAILABLE',
-          [FAILURE_HEADERS.errorMessage]: 'PROVIDER_UNAVAILABLE (scenario)',
-        },
-      },
+      aWebhookDeadLetter(webhook, {
+        topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+        originalOffset: '1',
+        errorCode: 'PROVIDER_UNAVAILABLE',
+        errorMessage: 'PROVIDER_UNAVAILABLE (scenario)',
+      }),
     ]);
   } finally {
     await producer.disconnect();

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 
-import type { WebhookReceived } from '@paysync/contracts';
+import {
+  FAILURE_HEADERS,
+  TOPICS,
+  WEBHOOK_RECEIVED,
+  webhookPartitionKey,
+  type WebhookReceived,
+} from '@paysync/contracts';
+import { createEnvelope, topicName, type OutgoingMessage } from '@paysync/kafka';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 
 /** Whom a test webhook belongs to. */
@@ -54,4 +61,37 @@ export function aCustomerUpdate(
     stripeFixture('customer', { id, name }),
     options,
   );
+}
+
+/**
+ * `webhook` as the processor dead-letters it after its last attempt (3): under its partition key,
+ * with the failure headers of `errorCode`, read from partition 0 of the received topic under
+ * `topicPrefix` at `originalOffset`.
+ */
+export function aWebhookDeadLetter(
+  webhook: WebhookReceived,
+  {
+    topicPrefix,
+    originalOffset,
+    errorCode,
+    errorMessage,
+  }: { topicPrefix: string; originalOffset: string; errorCode: string; errorMessage: string },
+): OutgoingMessage {
+  return {
+    key: webhookPartitionKey(webhook),
+    envelope: createEnvelope({
+      type: WEBHOOK_RECEIVED,
+      workspaceId: webhook.workspaceId,
+      payload: webhook,
+    }),
+    headers: {
+      [FAILURE_HEADERS.attempt]: '3',
+      [FAILURE_HEADERS.originalTopic]: topicName(TOPICS.webhookReceived, topicPrefix),
+      [FAILURE_HEADERS.originalPartition]: '0',
+      [FAILURE_HEADERS.originalOffset]: originalOffset,
+      [FAILURE_HEADERS.errorClass]: errorCode,
+      [FAILURE_HEADERS.errorCode]: errorCode,
+      [FAILURE_HEADERS.errorMessage]: errorMessage,
+    },
+  };
 }
