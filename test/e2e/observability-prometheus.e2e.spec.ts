@@ -8,7 +8,6 @@ import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
 import { KafkaProducer, createKafka, topicName } from '@paysync/kafka';
 import { createLogger } from '@paysync/observability';
-import { signStripePayload } from '@paysync/providers';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 import { StripeSimulator } from '@paysync/simulator';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
@@ -34,6 +33,7 @@ import {
   type ServiceName,
   type ServiceProcess,
 } from '../support/processes.js';
+import { postSignedWebhook } from '../support/webhooks.js';
 
 // The strong check: the five services run as processes against the real Kafka and PostgreSQL, a
 // real Prometheus (Debian's package) scrapes them and evaluates our rules while a short scenario
@@ -129,17 +129,11 @@ const api = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
 };
 
 async function postWebhook(payload: Record<string, unknown>, secret = webhookSecret) {
-  const body = JSON.stringify(payload);
-  const res = await fetch(`${procs.get('ingress')?.url}/webhooks/stripe/${connectionId}`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'stripe-signature': signStripePayload(body, secret, Math.floor(Date.now() / 1000)),
-    },
-  });
-  await res.arrayBuffer();
-  return res.status;
+  return postSignedWebhook(
+    `${procs.get('ingress')?.url}/webhooks/stripe/${connectionId}`,
+    JSON.stringify(payload),
+    secret,
+  );
 }
 
 beforeAll(async () => {

@@ -13,12 +13,12 @@ import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, SyncWriteRepository, TenantScope } from '@paysync/db';
 import { createKafka, topicName } from '@paysync/kafka';
 import { createLogger } from '@paysync/observability';
-import { signStripePayload } from '@paysync/providers';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
 import { EventLogRepository } from '../../services/api/src/modules/events/event-log.repository.js';
 import { testConfig as ingressConfig } from '../../services/ingress/src/testing/test-config.js';
 import { TEST_ENCRYPTION_KEYS, startPipeline, type Pipeline } from '../support/pipeline.js';
+import { postSignedWebhook } from '../support/webhooks.js';
 
 const MIB = 1_048_576;
 let p: Pipeline;
@@ -90,18 +90,7 @@ function ofSize(event: ReturnType<typeof customerEvent>, bytes: number): string 
   return body;
 }
 
-async function post(url: string, body: string, secret: string): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'stripe-signature': signStripePayload(body, secret, Math.floor(Date.now() / 1000)),
-    },
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const post = postSignedWebhook;
 
 const settled = ['processed', 'skipped_duplicate', 'skipped_stale', 'ignored'];
 

@@ -6,13 +6,13 @@ import { TOPICS } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
 import { topicName } from '@paysync/kafka';
-import { signStripePayload } from '@paysync/providers';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 import { StripeSimulator } from '@paysync/simulator';
 import { eventually, stackEnv, uniqueId } from '@paysync/testkit';
 
 import { cloneTemplateDatabase } from '../support/observability.js';
 import { freePort, repoRoot, type ServiceName } from '../support/processes.js';
+import { postSignedWebhook } from '../support/webhooks.js';
 
 // One webhook through real ingress and processor processes, each with the OpenTelemetry SDK loaded
 // by its instrumentation.ts and exporting OTLP/HTTP (JSON) to a receiver in this test. The spans
@@ -198,16 +198,13 @@ it('one webhook gives one trace: ingress request → produce → consume → app
     ),
     account: sim.accountId,
   };
-  const body = JSON.stringify(event);
-  const res = await fetch(`${ingressUrl}/webhooks/stripe/${connectionId}`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'stripe-signature': signStripePayload(body, webhookSecret, Math.floor(Date.now() / 1000)),
-    },
-  });
-  expect(res.status).toBe(200);
+  expect(
+    await postSignedWebhook(
+      `${ingressUrl}/webhooks/stripe/${connectionId}`,
+      JSON.stringify(event),
+      webhookSecret,
+    ),
+  ).toBe(200);
   const topic = topicName(TOPICS.webhookReceived, topicPrefix);
 
   const byName = (service: string, name: string) =>
@@ -319,16 +316,13 @@ it('a poison event: its retry-tier hops link to the original webhook trace, and 
     ),
     account: sim.accountId,
   };
-  const body = JSON.stringify(event);
-  const res = await fetch(`${ingressUrl}/webhooks/stripe/${connectionId}`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'stripe-signature': signStripePayload(body, webhookSecret, Math.floor(Date.now() / 1000)),
-    },
-  });
-  expect(res.status).toBe(200);
+  expect(
+    await postSignedWebhook(
+      `${ingressUrl}/webhooks/stripe/${connectionId}`,
+      JSON.stringify(event),
+      webhookSecret,
+    ),
+  ).toBe(200);
   const topic = (spec: { name: string }) => topicName(spec, topicPrefix);
   const ofPoison = (s: Span) =>
     String(s.attributes['messaging.kafka.message.key'] ?? '').endsWith(`:${objectId}`);
