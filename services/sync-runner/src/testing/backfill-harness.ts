@@ -19,6 +19,9 @@ import { testConfig } from './test-config.js';
 
 export type SyncRunnerApp = Awaited<ReturnType<typeof buildApp>>;
 
+/** What a test started besides the database: a runner (`close`), a proxy or simulator (`stop`). */
+export type Closable = { close(): Promise<unknown> } | { stop(): Promise<unknown> };
+
 /** A sync session row as the test reads it once finished. */
 export interface FinishedSession {
   readonly id: string;
@@ -123,7 +126,16 @@ export class BackfillHarness {
     return app;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes or stops `first` in order (runners, proxies, simulators; undefined where a `beforeAll`
+   * did not get that far), then disconnects and drops the database.
+   */
+  async close(...first: (Closable | undefined)[]): Promise<void> {
+    for (const c of first) {
+      if (c === undefined) continue;
+      if ('close' in c) await c.close();
+      else await c.stop();
+    }
     await this.prisma.$disconnect();
     await this.db.drop();
   }

@@ -53,12 +53,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  await runner?.close();
-  await recorder?.stop();
-  await sim?.stop();
-  await h?.close();
-});
+afterAll(() => h?.close(runner, recorder, sim));
 
 it('a backfill of 10,000 customers over three years costs at most 1.1 × the minimal pages, each object listed once', async () => {
   const c = await h.tenant('calls', { apiBaseUrl: recorder.url, rateLimitPerSecond: 500 });

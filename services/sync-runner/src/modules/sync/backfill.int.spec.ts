@@ -70,11 +70,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  await runner?.close();
-  await sim?.stop();
-  await h?.close();
-});
+afterAll(() => h?.close(runner, sim));
 
 afterEach(() => {
   sim.faults = { latencyMs: 0, rate429: 0, rate500: 0, rateReset: 0, retryAfterSeconds: 1 };

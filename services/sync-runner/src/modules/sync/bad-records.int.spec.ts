@@ -28,11 +28,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  await runner?.close();
-  await sim?.stop();
-  await h?.close();
-});
+afterAll(() => h?.close(runner, sim));
 
 async function syncCustomers(name: string) {
   const c = await h.tenant(name, { apiBaseUrl: simUrl });

@@ -37,11 +37,7 @@ beforeAll(async () => {
   proxy = await HoldingProxy.start(simUrl);
 }, 60_000);
 
-afterAll(async () => {
-  await proxy?.stop();
-  await sim?.stop();
-  await h?.close();
-});
+afterAll(() => h?.close(proxy, sim));
 
 const tenant = (name: string, apiBaseUrl: string): Promise<ConnectionView> =>
   h.tenant(name, { apiBaseUrl });
