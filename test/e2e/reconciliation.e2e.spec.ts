@@ -6,10 +6,8 @@ import { StripeProvider } from '@paysync/providers';
 import { simId } from '@paysync/simulator';
 import { eventually, uniqueId } from '@paysync/testkit';
 
-import { buildApp as buildApi } from '../../services/api/src/app.js';
-import { testConfig as apiConfig } from '../../services/api/src/testing/test-config.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
-import { startRecovery } from '../support/services.js';
+import { adminCaller, startApi, startRecovery } from '../support/services.js';
 
 // Drift made the way it happens in production: webhooks the provider never delivered (the
 // simulator drops them) and changes that never emit one (silent mutations and deletes). The
@@ -24,10 +22,7 @@ let recovery: FastifyInstance;
 
 beforeAll(async () => {
   p = await startPipeline({ seed: { customers: 150, products: 10, prices: 20 } });
-  api = await buildApi(
-    apiConfig({ ...p.env, ADMIN_API_TOKEN: ADMIN, API_RECOVERY_GROUP_ID: RECOVERY_GROUP }),
-  );
-  await api.ready();
+  api = await startApi({ ...p.env, API_RECOVERY_GROUP_ID: RECOVERY_GROUP }, ADMIN);
   recovery = await startRecovery({
     ...p.env,
     RECOVERY_GROUP_ID: RECOVERY_GROUP,
@@ -63,12 +58,7 @@ async function backfill(): Promise<void> {
 }
 
 const call = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
-  api.inject({
-    method,
-    url: `/api/v1/workspaces/${p.workspaceId}${url}`,
-    headers: { authorization: `Bearer ${ADMIN}` },
-    ...(payload && { payload }),
-  });
+  adminCaller(api, ADMIN, p.workspaceId)(method, url, payload);
 
 interface Drift {
   providerCount: number;

@@ -4,14 +4,17 @@
 import type { FastifyInstance } from 'fastify';
 
 import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, SyncWriteRepository, SyncedEntityReader } from '@paysync/db';
-import { anEvent } from '@paysync/db/testing';
+import { ConnectionRepository, SyncedEntityReader } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
 import { eventually, uniqueId } from '@paysync/testkit';
 
-import { buildApp as buildApi } from '../../services/api/src/app.js';
-import { testConfig as apiConfig } from '../../services/api/src/testing/test-config.js';
-import { TEST_ENCRYPTION_KEYS, startPipeline, type Pipeline } from '../support/pipeline.js';
+import {
+  TEST_ENCRYPTION_KEYS,
+  recordDeadEvent,
+  startPipeline,
+  type Pipeline,
+} from '../support/pipeline.js';
+import { adminCaller, startApi } from '../support/services.js';
 
 const ADMIN = `admin-${'c'.repeat(40)}`;
 let p: Pipeline;
@@ -42,8 +45,7 @@ beforeAll(async () => {
   await connections.linkProviderAccount(b, simB.accountId);
   connectionB = b.id;
   simB.addWebhookEndpoint(`${p.ingressUrl}/webhooks/stripe/${b.id}`, secret);
-  api = await buildApi(apiConfig({ ...p.env, ADMIN_API_TOKEN: ADMIN }));
-  await api.ready();
+  api = await startApi(p.env, ADMIN);
   reader = new SyncedEntityReader({ prisma: p.prisma });
 }, 60_000);
 
@@ -55,12 +57,7 @@ afterAll(async () => {
 });
 
 const replay = (payload: Record<string, unknown>) =>
-  api.inject({
-    method: 'POST',
-    url: `/api/v1/workspaces/${p.workspaceId}/webhooks/replay`,
-    headers: { authorization: `Bearer ${ADMIN}` },
-    payload,
-  });
+  adminCaller(api, ADMIN, p.workspaceId)('POST', '/webhooks/replay', payload);
 
 const customer = (id: string) => reader.findByExternalId(p.workspaceId, 'customer', 'stripe', id);
 
@@ -119,23 +116,12 @@ it('a 404 from a connection that is not the event’s own never tombstones', asy
     what: 'the object synced',
   });
   const legacy = simB.events.find((e) => (e.data as { object: { id: string } }).object.id === id)!;
-  await new SyncWriteRepository({ prisma: p.prisma }).recordFailures([
-    {
-      event: anEvent({
-        workspaceId: p.workspaceId,
-        providerEventId: `${legacy.id as string}_legacy`,
-        eventType: 'customer.updated',
-        objectType: 'customer',
-        objectId: id,
-        payload: { ...legacy, id: `${legacy.id as string}_legacy`, type: 'customer.updated' },
-        providerCreatedAt: new Date(),
-      }),
-      status: 'dead',
-      attempt: 3,
-      errorClass: 'PROVIDER_UNAVAILABLE',
-      message: 'simulated',
-    },
-  ]);
+  await recordDeadEvent(p, {
+    providerEventId: `${legacy.id as string}_legacy`,
+    objectId: id,
+    payload: { ...legacy, id: `${legacy.id as string}_legacy`, type: 'customer.updated' },
+    providerCreatedAt: new Date(),
+  });
   const stored = await p.prisma.paymentSyncEvent.findFirstOrThrow({
     where: { workspaceId: p.workspaceId, providerEventId: `${legacy.id as string}_legacy` },
   });

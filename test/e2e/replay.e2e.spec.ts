@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 
-import { SyncWriteRepository, SyncedEntityReader } from '@paysync/db';
-import { anEvent } from '@paysync/db/testing';
+import { SyncedEntityReader } from '@paysync/db';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 import { eventually } from '@paysync/testkit';
 
-import { buildApp as buildApi } from '../../services/api/src/app.js';
-import { testConfig as apiConfig } from '../../services/api/src/testing/test-config.js';
-import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { recordDeadEvent, startPipeline, type Pipeline } from '../support/pipeline.js';
+import { adminCaller, startApi } from '../support/services.js';
 
 // Replay through the real pipeline: the api publishes stored events, the processor applies them.
 const ADMIN = `admin-${'r'.repeat(40)}`;
@@ -16,8 +14,7 @@ let api: FastifyInstance;
 
 beforeAll(async () => {
   p = await startPipeline();
-  api = await buildApi(apiConfig({ ...p.env, ADMIN_API_TOKEN: ADMIN }));
-  await api.ready();
+  api = await startApi(p.env, ADMIN);
 }, 60_000);
 
 afterAll(async () => {
@@ -26,12 +23,7 @@ afterAll(async () => {
 });
 
 const replay = (payload: Record<string, unknown>) =>
-  api.inject({
-    method: 'POST',
-    url: `/api/v1/workspaces/${p.workspaceId}/webhooks/replay`,
-    headers: { authorization: `Bearer ${ADMIN}` },
-    payload,
-  });
+  adminCaller(api, ADMIN, p.workspaceId)('POST', '/webhooks/replay', payload);
 
 async function deadEvent(customerId: string, name: string) {
   const event = aStripeEvent(
@@ -39,23 +31,12 @@ async function deadEvent(customerId: string, name: string) {
     stripeFixture('customer', { id: customerId, name }),
     { created: Math.floor(Date.now() / 1000) },
   );
-  await new SyncWriteRepository({ prisma: p.prisma }).recordFailures([
-    {
-      event: anEvent({
-        workspaceId: p.workspaceId,
-        providerEventId: event.id as string,
-        eventType: 'customer.updated',
-        objectType: 'customer',
-        objectId: customerId,
-        payload: event,
-        providerCreatedAt: new Date((event.created as number) * 1000),
-      }),
-      status: 'dead',
-      attempt: 3,
-      errorClass: 'PROVIDER_UNAVAILABLE',
-      message: 'simulated',
-    },
-  ]);
+  await recordDeadEvent(p, {
+    providerEventId: event.id as string,
+    objectId: customerId,
+    payload: event,
+    providerCreatedAt: new Date((event.created as number) * 1000),
+  });
   return event.id as string;
 }
 

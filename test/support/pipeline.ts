@@ -2,11 +2,12 @@ import type { TopicSpec } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
+  SyncWriteRepository,
   createPrismaClient,
   type ConnectionView,
   type Db,
 } from '@paysync/db';
-import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
+import { anEvent, createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { createKafka, topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
 import { createLogger } from '@paysync/observability';
@@ -146,4 +147,28 @@ export function pipelineTopicProbe(
     't',
   );
   return TopicProbe.start(kafka, topicName(topic, p.env.KAFKA_TOPIC_PREFIX as string));
+}
+
+/**
+ * Records a `customer.updated` event of the pipeline's workspace as dead after three attempts (a
+ * provider outage), as the processor leaves one: what a replay picks up.
+ */
+export async function recordDeadEvent(
+  p: Pipeline,
+  event: { providerEventId: string; objectId: string; payload: unknown; providerCreatedAt: Date },
+): Promise<void> {
+  await new SyncWriteRepository({ prisma: p.prisma }).recordFailures([
+    {
+      event: anEvent({
+        workspaceId: p.workspaceId,
+        eventType: 'customer.updated',
+        objectType: 'customer',
+        ...event,
+      }),
+      status: 'dead',
+      attempt: 3,
+      errorClass: 'PROVIDER_UNAVAILABLE',
+      message: 'simulated',
+    },
+  ]);
 }

@@ -1,5 +1,9 @@
+import type { FastifyInstance, InjectOptions } from 'fastify';
+
 import { uniqueId } from '@paysync/testkit';
 
+import { buildApp as buildApi } from '../../services/api/src/app.js';
+import { testConfig as apiConfig } from '../../services/api/src/testing/test-config.js';
 import { buildApp as buildRecovery } from '../../services/recovery/src/app.js';
 import { testConfig as recoveryConfig } from '../../services/recovery/src/testing/test-config.js';
 import { buildApp as buildSyncRunner } from '../../services/sync-runner/src/app.js';
@@ -25,3 +29,24 @@ export async function startRecovery(env: Record<string, string>) {
   await recovery.ready();
   return recovery;
 }
+
+/** An api on `env` whose admin token is `adminToken`. */
+export async function startApi(env: Record<string, string>, adminToken: string) {
+  const api = await buildApi(apiConfig({ ...env, ADMIN_API_TOKEN: adminToken }));
+  await api.ready();
+  return api;
+}
+
+/**
+ * Calls `api`'s routes of workspace `workspaceId` (`path` below `/api/v1/workspaces/<id>`) as the
+ * admin, in process.
+ */
+export const adminCaller =
+  (api: FastifyInstance, adminToken: string, workspaceId: string) =>
+  (method: 'GET' | 'POST', path: string, payload?: Record<string, unknown>) =>
+    api.inject({
+      method,
+      url: `/api/v1/workspaces/${workspaceId}${path}`,
+      headers: { authorization: `Bearer ${adminToken}` },
+      ...(payload && { payload: payload as InjectOptions['payload'] }),
+    });
