@@ -3,13 +3,12 @@
 // from a connection that is not the event's own never becomes a tombstone.
 import type { FastifyInstance } from 'fastify';
 
-import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, SyncedEntityReader } from '@paysync/db';
+import { SyncedEntityReader } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
-import { eventually, uniqueId } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
 import {
-  TEST_ENCRYPTION_KEYS,
+  addPipelineAccount,
   recordDeadEvent,
   startPipeline,
   type Pipeline,
@@ -28,23 +27,13 @@ beforeAll(async () => {
   p = await startPipeline({ seed: { customers: 5 } });
   // Seeded beyond the first account's ids: an object created here is a 404 there.
   simB = new StripeSimulator({ accountId: 'acct_simsecond000002', seed: { customers: 40 } });
-  const simBUrl = await simB.start();
-  const secret = `whsec_${uniqueId('b')}`;
-  const connections = new ConnectionRepository({
-    prisma: p.prisma,
-    keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
-  });
-  const b = await connections.create({
-    workspaceId: p.workspaceId,
-    provider: 'stripe',
-    mode: 'test',
-    apiKey: 'sk_test_second_account_0002',
-    webhookSecrets: [secret],
-    settings: { apiBaseUrl: simBUrl },
-  });
-  await connections.linkProviderAccount(b, simB.accountId);
-  connectionB = b.id;
-  simB.addWebhookEndpoint(`${p.ingressUrl}/webhooks/stripe/${b.id}`, secret);
+  await simB.start();
+  connectionB = (
+    await addPipelineAccount(p, simB, {
+      workspaceId: p.workspaceId,
+      apiKey: 'sk_test_second_account_0002',
+    })
+  ).id;
   api = await startApi(p.env, ADMIN);
   reader = new SyncedEntityReader({ prisma: p.prisma });
 }, 60_000);

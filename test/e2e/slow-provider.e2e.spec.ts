@@ -7,14 +7,13 @@
 // the newest state when a retried event comes back after a newer one. Real ingress, processor,
 // Kafka and PostgreSQL; only Stripe is the simulator.
 import { TOPICS, type WebhookReceived } from '@paysync/contracts';
-import { KeyRing } from '@paysync/crypto';
-import { ConnectionRepository, SyncedEntityReader } from '@paysync/db';
+import { SyncedEntityReader } from '@paysync/db';
 import type { TopicProbe } from '@paysync/kafka/testing';
 import { StripeSimulator } from '@paysync/simulator';
-import { eventually, uniqueId } from '@paysync/testkit';
+import { eventually } from '@paysync/testkit';
 
 import {
-  TEST_ENCRYPTION_KEYS,
+  addPipelineAccount,
   pipelineTopicProbe,
   startPipeline,
   type Pipeline,
@@ -50,23 +49,12 @@ beforeAll(async () => {
   });
   // Tenant B: another workspace, its own account.
   simB = new StripeSimulator({ accountId: 'acct_simtenantb00002', seed: { customers: 30 } });
-  const simBUrl = await simB.start();
+  await simB.start();
   workspaceB = (await p.prisma.workspace.create({ data: { name: 'tenant-b' } })).id;
-  const secret = `whsec_${uniqueId('b')}`;
-  const connections = new ConnectionRepository({
-    prisma: p.prisma,
-    keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
-  });
-  const b = await connections.create({
+  await addPipelineAccount(p, simB, {
     workspaceId: workspaceB,
-    provider: 'stripe',
-    mode: 'test',
     apiKey: 'sk_test_tenant_b_key_0002',
-    webhookSecrets: [secret],
-    settings: { apiBaseUrl: simBUrl },
   });
-  await connections.linkProviderAccount(b, simB.accountId);
-  simB.addWebhookEndpoint(`${p.ingressUrl}/webhooks/stripe/${b.id}`, secret);
   webhooks = await pipelineTopicProbe(p, TOPICS.webhookReceived);
   retryShort = await pipelineTopicProbe(p, TOPICS.webhookRetryShort);
 }, 60_000);

@@ -59,23 +59,15 @@ export async function startPipeline(
   const sim = new StripeSimulator({
     seed: opts.seed ?? { customers: 20, products: 5, prices: 10 },
   });
-  const simUrl = await sim.start();
+  await sim.start();
 
   const workspaceId = (await prisma.workspace.create({ data: { name: 'pipeline' } })).id;
   const webhookSecret = `whsec_${uniqueId('s')}`;
-  const connections = new ConnectionRepository({
-    prisma,
-    keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
-  });
-  const connection = await connections.create({
+  const connection = await connectSimulator(prisma, sim, {
     workspaceId,
-    provider: 'stripe',
-    mode: 'test',
     apiKey: 'sk_test_pipeline_key_0001',
-    webhookSecrets: [webhookSecret],
-    settings: { apiBaseUrl: simUrl },
+    webhookSecret,
   });
-  await connections.linkProviderAccount(connection, sim.accountId);
 
   const ingress = await buildIngress(ingressConfig(env));
   // Topics exist before any test subscribes a probe to them.
@@ -171,4 +163,48 @@ export async function recordDeadEvent(
       message: 'simulated',
     },
   ]);
+}
+
+/**
+ * A test-mode Stripe connection of `workspaceId` to the simulator `sim` (started), signed with
+ * `webhookSecret` and linked to the simulator's account.
+ */
+async function connectSimulator(
+  prisma: Db,
+  sim: StripeSimulator,
+  {
+    workspaceId,
+    apiKey,
+    webhookSecret,
+  }: { workspaceId: string; apiKey: string; webhookSecret: string },
+): Promise<ConnectionView> {
+  const connections = new ConnectionRepository({
+    prisma,
+    keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
+  });
+  const connection = await connections.create({
+    workspaceId,
+    provider: 'stripe',
+    mode: 'test',
+    apiKey,
+    webhookSecrets: [webhookSecret],
+    settings: { apiBaseUrl: sim.url },
+  });
+  await connections.linkProviderAccount(connection, sim.accountId);
+  return connection;
+}
+
+/**
+ * Another Stripe account on the pipeline: a connection of `workspaceId` to the simulator `sim`
+ * (started) with a webhook secret of its own, and `sim`'s webhooks sent to the pipeline's ingress.
+ */
+export async function addPipelineAccount(
+  p: Pipeline,
+  sim: StripeSimulator,
+  { workspaceId, apiKey }: { workspaceId: string; apiKey: string },
+): Promise<ConnectionView> {
+  const webhookSecret = `whsec_${uniqueId('b')}`;
+  const connection = await connectSimulator(p.prisma, sim, { workspaceId, apiKey, webhookSecret });
+  sim.addWebhookEndpoint(`${p.ingressUrl}/webhooks/stripe/${connection.id}`, webhookSecret);
+  return connection;
 }
