@@ -189,21 +189,25 @@ afterAll(async () => {
   await new Promise((resolve) => receiver?.close(resolve));
 }, 60_000);
 
-it('one webhook gives one trace: ingress request → produce → consume → apply → commit', async () => {
+/** A signed `customer.updated` webhook (event `eventId`) of the simulator's account, to ingress. */
+function postCustomerUpdate(customer: Record<string, unknown>, eventId: string): Promise<number> {
   const event = {
-    ...aStripeEvent(
-      'customer.updated',
-      stripeFixture('customer', { id: 'cus_sim0000000001', name: 'Traced' }),
-      { id: `evt_${uniqueId('tr')}`, created: Math.floor(Date.now() / 1000) },
-    ),
+    ...aStripeEvent('customer.updated', stripeFixture('customer', customer), {
+      id: eventId,
+      created: Math.floor(Date.now() / 1000),
+    }),
     account: sim.accountId,
   };
+  return postSignedWebhook(
+    `${ingressUrl}/webhooks/stripe/${connectionId}`,
+    JSON.stringify(event),
+    webhookSecret,
+  );
+}
+
+it('one webhook gives one trace: ingress request → produce → consume → apply → commit', async () => {
   expect(
-    await postSignedWebhook(
-      `${ingressUrl}/webhooks/stripe/${connectionId}`,
-      JSON.stringify(event),
-      webhookSecret,
-    ),
+    await postCustomerUpdate({ id: 'cus_sim0000000001', name: 'Traced' }, `evt_${uniqueId('tr')}`),
   ).toBe(200);
   const topic = topicName(TOPICS.webhookReceived, topicPrefix);
 
@@ -305,23 +309,8 @@ it('a poison event: its retry-tier hops link to the original webhook trace, and 
   // PostgreSQL refuses a currency too long for char(3): the apply fails, both retry tiers, then
   // the DLQ. (NUL in text is no poison: the write path stores it without the NUL.)
   const objectId = `cus_${uniqueId('poison')}`;
-  const event = {
-    ...aStripeEvent(
-      'customer.updated',
-      stripeFixture('customer', { id: objectId, currency: 'not-a-currency' }),
-      {
-        id: `evt_${uniqueId('tp')}`,
-        created: Math.floor(Date.now() / 1000),
-      },
-    ),
-    account: sim.accountId,
-  };
   expect(
-    await postSignedWebhook(
-      `${ingressUrl}/webhooks/stripe/${connectionId}`,
-      JSON.stringify(event),
-      webhookSecret,
-    ),
+    await postCustomerUpdate({ id: objectId, currency: 'not-a-currency' }, `evt_${uniqueId('tp')}`),
   ).toBe(200);
   const topic = (spec: { name: string }) => topicName(spec, topicPrefix);
   const ofPoison = (s: Span) =>
