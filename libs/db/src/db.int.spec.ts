@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 import { DbHealth, applyMigrations, createPrismaClient, mapDbError, type Db } from './index.js';
-import { createTestDatabase, migrationsDir, type TestDatabase } from './testing/index.js';
+import {
+  createTestDatabase,
+  createTestPrisma,
+  migrationsDir,
+  type TestDatabase,
+  type TestPrisma,
+} from './testing/index.js';
 
 describe('migrations', () => {
   let db: TestDatabase;
@@ -93,16 +99,13 @@ describe('migrations', () => {
 });
 
 describe('Prisma client', () => {
-  let db: TestDatabase;
+  let t: TestPrisma;
   let prisma: Db;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 10_000 });
+    t = await createTestPrisma();
+    prisma = t.prisma;
   });
-  afterAll(async () => {
-    await prisma.$disconnect();
-    await db.drop();
-  });
+  afterAll(() => t.close());
 
   it('round-trips a row through the pg adapter', async () => {
     const created = await prisma.workspace.create({ data: { name: 'Acme' } });

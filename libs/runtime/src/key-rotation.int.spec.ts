@@ -6,13 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { KeyRing } from '@paysync/crypto';
-import {
-  ConnectionRepository,
-  SecretRotationRepository,
-  createPrismaClient,
-  type Db,
-} from '@paysync/db';
-import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
+import { ConnectionRepository, SecretRotationRepository, type Db } from '@paysync/db';
+import { createTestPrisma, type TestDatabase, type TestPrisma } from '@paysync/db/testing';
 import { createLogger } from '@paysync/observability';
 
 import { runAdminCommand } from './cli/admin.js';
@@ -23,16 +18,14 @@ const A = KeyRing.generateKey();
 const B = KeyRing.generateKey();
 const logger = createLogger({ level: 'silent', name: 'key-rotation-test' });
 
-let db: TestDatabase;
+let t: TestPrisma;
 let prisma: Db;
+let db: TestDatabase;
 beforeEach(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 2, statementTimeoutMs: 30_000 });
+  t = await createTestPrisma({ poolMax: 2, statementTimeoutMs: 30_000 });
+  ({ prisma, db } = t);
 });
-afterEach(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+afterEach(() => t.close());
 
 const ring = (spec: string, active?: string) => KeyRing.fromString(spec, active);
 const connections = (keyRing: KeyRing) => new ConnectionRepository({ prisma, keyRing });

@@ -1,26 +1,18 @@
-import {
-  PgRateLimiter,
-  ProviderRateLimitRepository,
-  createPrismaClient,
-  type Db,
-} from '../index.js';
-import { createTestDatabase, type TestDatabase } from '../testing/index.js';
+import { PgRateLimiter, ProviderRateLimitRepository, type Db } from '../index.js';
+import { createTestPrisma, type TestPrisma } from '../testing/index.js';
 
 // The shared provider rate-limit buckets against real PostgreSQL (issue 15 item 4): an acquire
 // never writes a stored rate; only server configuration (applyBaseRate) does; a connection cap is
 // a bucket of its own that slows only its connection.
-let db: TestDatabase;
+let t: TestPrisma;
 let prisma: Db;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 10_000 });
+  t = await createTestPrisma();
+  prisma = t.prisma;
 });
 
-afterAll(async () => {
-  await prisma?.$disconnect();
-  await db?.drop();
-});
+afterAll(() => t?.close());
 
 const row = (key: string) => prisma.providerRateLimit.findUniqueOrThrow({ where: { key } });
 

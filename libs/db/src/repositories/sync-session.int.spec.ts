@@ -3,24 +3,23 @@ import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
   SyncSessionRepository,
-  createPrismaClient,
   type Db,
   type SyncSessionStatus,
 } from '../index.js';
-import { createTestDatabase, type TestDatabase } from '../testing/index.js';
+import { createTestPrisma, type TestPrisma } from '../testing/index.js';
 
 // The one writer of payment_sync_sessions against real PostgreSQL: each status change is a
 // state-machine event written as a compare-and-set, so a change from a status the event may not
 // leave changes nothing.
-let db: TestDatabase;
+let t: TestPrisma;
 let prisma: Db;
 let sessions: SyncSessionRepository;
 let connections: ConnectionRepository;
 let workspaceId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 10_000 });
+  t = await createTestPrisma();
+  prisma = t.prisma;
   sessions = new SyncSessionRepository({ prisma });
   connections = new ConnectionRepository({
     prisma,
@@ -29,10 +28,7 @@ beforeAll(async () => {
   workspaceId = (await prisma.workspace.create({ data: { name: 'sessions' } })).id;
 });
 
-afterAll(async () => {
-  await prisma?.$disconnect();
-  await db?.drop();
-});
+afterAll(() => t?.close());
 
 async function aConnection(): Promise<string> {
   const connection = await connections.create({

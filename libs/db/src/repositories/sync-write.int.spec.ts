@@ -3,7 +3,6 @@ import {
   SyncWriteRepository,
   SyncedEntityReader,
   TenantScope,
-  createPrismaClient,
   type Db,
 } from '../index.js';
 import {
@@ -11,15 +10,15 @@ import {
   aCustomerData,
   aProductChange,
   anEvent,
-  createTestDatabase,
-  type TestDatabase,
+  createTestPrisma,
+  type TestPrisma,
 } from '../testing/index.js';
 
 const V1 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const V2 = V1 + 1000;
 const V3 = V1 + 2000;
 
-let db: TestDatabase;
+let t: TestPrisma;
 let prisma: Db;
 let repo: SyncWriteRepository;
 let reader: SyncedEntityReader;
@@ -27,18 +26,15 @@ let wsA: string;
 let wsB: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient({ url: db.url, poolMax: 8, statementTimeoutMs: 30_000 });
+  t = await createTestPrisma({ poolMax: 8, statementTimeoutMs: 30_000 });
+  prisma = t.prisma;
   repo = new SyncWriteRepository({ prisma });
   reader = new SyncedEntityReader({ prisma });
   wsA = (await prisma.workspace.create({ data: { name: 'A' } })).id;
   wsB = (await prisma.workspace.create({ data: { name: 'B' } })).id;
 });
 
-afterAll(async () => {
-  await prisma.$disconnect();
-  await db.drop();
-});
+afterAll(() => t.close());
 
 async function customer(workspaceId: string, externalId: string) {
   return reader.findByExternalId(workspaceId, 'customer', 'stripe', externalId);

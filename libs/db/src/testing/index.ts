@@ -1,3 +1,8 @@
 export { aCustomerChange, aCustomerData, aProductChange, anEvent } from './builders.js';
-export { createTestDatabase, migrationsDir, templateDatabaseName } from './test-database.js';
-export type { TestDatabase } from './test-database.js';
+export {
+  createTestDatabase,
+  createTestPrisma,
+  migrationsDir,
+  templateDatabaseName,
+} from './test-database.js';
+export type { TestDatabase, TestPrisma } from './test-database.js';

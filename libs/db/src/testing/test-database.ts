@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
+import { createPrismaClient, type Db } from '../client.js';
+
 /** prisma/migrations of this repository. */
 export const migrationsDir = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -66,6 +68,31 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/** A fresh test database and a Prisma client on it (the superuser, no row-level security). */
+export interface TestPrisma {
+  readonly db: TestDatabase;
+  readonly prisma: Db;
+  /** Disconnects the client and drops the database. */
+  close(): Promise<void>;
+}
+
+/** {@link createTestDatabase} with a Prisma client on it, for a spec's `beforeAll`/`beforeEach`. */
+export async function createTestPrisma({
+  poolMax = 4,
+  statementTimeoutMs = 10_000,
+}: { poolMax?: number; statementTimeoutMs?: number } = {}): Promise<TestPrisma> {
+  const db = await createTestDatabase();
+  const prisma = createPrismaClient({ url: db.url, poolMax, statementTimeoutMs });
+  return {
+    db,
+    prisma,
+    async close() {
+      await prisma.$disconnect();
+      await db.drop();
     },
   };
 }
