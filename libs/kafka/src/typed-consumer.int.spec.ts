@@ -79,6 +79,25 @@ function tieredConsumer(
   });
 }
 
+/**
+ * The batch handler of the tiered consumers: an item `take` lets through is handled (its `n`
+ * recorded in `handled`) or, if it always fails, returned as a poison failure; `take` may throw.
+ */
+function handleItems(
+  messages: readonly ValidMessage<Item>[],
+  handled: number[],
+  take: (item: Item) => boolean,
+): HandlerFailure<Item>[] {
+  const failures: HandlerFailure<Item>[] = [];
+  for (const received of messages) {
+    const { n, fail } = received.value;
+    if (!take(received.value)) continue;
+    if (fail === 'always') failures.push({ received, error: new Error(`poison ${n}`) });
+    else handled.push(n);
+  }
+  return failures;
+}
+
 it('one at a time: hands typed values and invalid messages, with the reason, to the handler', async () => {
   const seen: Received<Item>[] = [];
   const consumer = new TypedConsumer<Item>({
@@ -113,18 +132,13 @@ describe('with a failure policy', () => {
 
   beforeAll(async () => {
     consumer = tieredConsumer(
-      async (messages) => {
-        const failures = [];
-        for (const received of messages) {
-          const { n, fail } = received.value;
+      async (messages) =>
+        handleItems(messages, handled, ({ fail }) => {
           if (fail === 'outage' && outages++ < 2) {
             throw new DependencyUnavailableError('DB_UNAVAILABLE', 'database unavailable');
           }
-          if (fail === 'always') failures.push({ received, error: new Error(`poison ${n}`) });
-          else handled.push(n);
-        }
-        return failures;
-      },
+          return true;
+        }),
       {
         retryDelaysMs: [200, 400],
         isTransient: (err) => err instanceof DependencyUnavailableError,
@@ -229,16 +243,8 @@ describe('with the retry tiers in a group of their own', () => {
 
   beforeAll(async () => {
     consumer = tieredConsumer(
-      async (messages) => {
-        const failures = [];
-        for (const received of messages) {
-          const { n, fail } = received.value;
-          if (n < 40) continue; // the other describe's messages on the same topic
-          if (fail === 'always') failures.push({ received, error: new Error(`poison ${n}`) });
-          else handled.push(n);
-        }
-        return failures;
-      },
+      // n < 40: the other describe's messages on the same topic.
+      async (messages) => handleItems(messages, handled, ({ n }) => n >= 40),
       {
         retryGroupId: uniqueId('g-retry-'),
         // Far longer than the test waits: the failed message sits in the tier, held until then.
