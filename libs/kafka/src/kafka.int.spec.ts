@@ -26,6 +26,13 @@ const settings = {
 };
 const kafka = createKafka(settings, logger, 'kafka-int');
 
+/** A consumer of `topic` in group `groupId` (a new one unless given) with `handleBatch`. */
+const consumerOf = (
+  topic: string,
+  handleBatch: (messages: readonly ConsumedMessage[]) => Promise<void>,
+  groupId = uniqueId('group-'),
+) => new KafkaConsumer({ kafka, logger, groupId, topics: [topic], handleBatch });
+
 describe('Kafka lib against the local broker', () => {
   beforeAll(async () => {
     await ensureTopics(kafka, ALL_TOPICS, settings.topicPrefix);
@@ -60,15 +67,13 @@ describe('Kafka lib against the local broker', () => {
     const producer = new KafkaProducer({ kafka, logger, produceTimeoutMs: 10_000 });
     const groupId = uniqueId('group-');
     const seen: ConsumedMessage[] = [];
-    const consumer = new KafkaConsumer({
-      kafka,
-      logger,
-      groupId,
-      topics: [topic],
-      handleBatch: async (messages) => {
+    const consumer = consumerOf(
+      topic,
+      async (messages) => {
         seen.push(...messages);
       },
-    });
+      groupId,
+    );
     await consumer.start();
     try {
       const envelopes = Array.from({ length: 5 }, (_, i) =>
@@ -123,16 +128,10 @@ describe('Kafka lib against the local broker', () => {
     const producer = new KafkaProducer({ kafka, logger, produceTimeoutMs: 10_000 });
     let attempts = 0;
     const handled: string[] = [];
-    const consumer = new KafkaConsumer({
-      kafka,
-      logger,
-      groupId: uniqueId('group-'),
-      topics: [topic],
-      handleBatch: async (messages) => {
-        attempts++;
-        if (attempts === 1) throw new Error('transient failure');
-        handled.push(...messages.map((m) => m.envelope!.id));
-      },
+    const consumer = consumerOf(topic, async (messages) => {
+      attempts++;
+      if (attempts === 1) throw new Error('transient failure');
+      handled.push(...messages.map((m) => m.envelope!.id));
     });
     await consumer.start();
     try {
@@ -153,14 +152,8 @@ describe('Kafka lib against the local broker', () => {
     await raw.send({ topic, messages: [{ key: 'k', value: 'not json' }] });
     await raw.disconnect();
     const received: ConsumedMessage[] = [];
-    const consumer = new KafkaConsumer({
-      kafka,
-      logger,
-      groupId: uniqueId('group-'),
-      topics: [topic],
-      handleBatch: async (messages) => {
-        received.push(...messages);
-      },
+    const consumer = consumerOf(topic, async (messages) => {
+      received.push(...messages);
     });
     await consumer.start();
     try {
