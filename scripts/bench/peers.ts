@@ -15,6 +15,7 @@
 // better). `--only webhooks,burst,backfill` picks parts. Writes bench-results/peers-<date>.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -224,11 +225,7 @@ async function peerDatabase(
   };
 }
 
-async function peerTarget(
-  ctx: BenchContext,
-  sim: StripeSimulator,
-  simUrl: string,
-): Promise<WebhookTarget> {
+async function peerTarget(ctx: BenchContext, simUrl: string): Promise<WebhookTarget> {
   const database = await peerDatabase(ctx, 'wh');
   const secret = `whsec_peer_${Date.now()}`;
   const port = await freePort();
@@ -243,7 +240,6 @@ async function peerTarget(
   await firstJsonLine(child, 60_000);
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
-  void sim;
   return {
     name: 'peer',
     url: `http://127.0.0.1:${port}/webhooks`,
@@ -684,7 +680,7 @@ export async function peers(ctx: BenchContext): Promise<ScenarioResult> {
           run % 2 === 1 ? (['peer', 'paysync'] as const) : (['paysync', 'peer'] as const);
         for (const who of order) {
           const target =
-            who === 'peer' ? await peerTarget(ctx, sim, simUrl) : await paysyncTarget(ctx, simUrl);
+            who === 'peer' ? await peerTarget(ctx, simUrl) : await paysyncTarget(ctx, simUrl);
           try {
             if (only.has('webhooks')) await webhooksPart(ctx, results, run, target, count);
             if (only.has('burst')) await burstPart(results, run, target, burst);
@@ -704,7 +700,7 @@ export async function peers(ctx: BenchContext): Promise<ScenarioResult> {
   const markdown = [
     `# paysync vs @stripe/sync-engine ${PEER_VERSION} — medians of ${runs} run(s)`,
     '',
-    `Machine: ${(await import('node:os')).cpus().length} cores, ${(await import('node:os')).cpus()[0]?.model}, node ${process.version}; ${date}.`,
+    `Machine: ${cpus().length} cores, ${cpus()[0]?.model}, node ${process.version}; ${date}.`,
     `Command: \`npm run bench -- peers ${args.filter((a) => a !== 'peers').join(' ')}\`. Same PostgreSQL (the stack's), same simulator as Stripe, same pre-signed load generator.`,
     '',
     `| ${table[0]?.join(' | ')} |`,

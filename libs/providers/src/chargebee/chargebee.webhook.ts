@@ -13,6 +13,7 @@ import {
 
 import type { CanonicalChange } from '@paysync/contracts';
 import type { ChangeContext, MappedEvent, ProviderEvent } from '../billing-provider.js';
+import { parseWebhookJson } from '../webhook-body.js';
 
 /**
  * Event types we sync (Chargebee API v2, Product Catalog 2.0). Every other type — credit notes
@@ -141,17 +142,7 @@ export function parseChargebeeEvent(
   rawBody: Buffer,
   { livemode = false }: { livemode?: boolean } = {},
 ): ProviderEvent {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody.toString('utf8'));
-  } catch (err) {
-    throw new WebhookVerificationError(
-      'WEBHOOK_PAYLOAD_INVALID',
-      'Webhook body is not valid JSON',
-      undefined,
-      { cause: err },
-    );
-  }
+  const json = parseWebhookJson(rawBody, 'Webhook body');
   const event = chargebeeEventToProviderEvent(json, { livemode });
   if (!event) {
     throw new WebhookVerificationError(

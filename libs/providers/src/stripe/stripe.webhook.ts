@@ -6,6 +6,7 @@ import { WebhookVerificationError } from '@paysync/errors';
 import { objectVersion, toChange, type StripeObject } from './stripe.mappers.js';
 
 import type { ChangeContext, MappedEvent, ProviderEvent } from '../billing-provider.js';
+import { parseWebhookJson } from '../webhook-body.js';
 
 export const STRIPE_SIGNATURE_HEADER = 'stripe-signature';
 /** Stripe's recommended tolerance; enforced in both directions (the SDK's low-level path skips it). */
@@ -109,17 +110,7 @@ export function verifyStripeWebhook(
 
 /** Parses a Stripe event body (already authenticated) into our ProviderEvent. */
 export function parseStripeEvent(rawBody: Buffer): ProviderEvent {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody.toString('utf8'));
-  } catch (err) {
-    throw new WebhookVerificationError(
-      'WEBHOOK_PAYLOAD_INVALID',
-      'Signed body is not valid JSON',
-      undefined,
-      { cause: err },
-    );
-  }
+  const json = parseWebhookJson(rawBody, 'Signed body');
   const event = json as StripeObject | null;
   if (
     !event ||
