@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
-import { runChargebeeCli } from './cli.js';
+import { runChargebeeCli, type ChargebeeLoadReport } from './cli.js';
 import type { ChargebeeSimulator } from './simulator.js';
 
 const quiet = () => {
@@ -99,5 +101,71 @@ describe('Chargebee simulator CLI', () => {
     } finally {
       await sim?.stop();
     }
+  });
+
+  it('load delivers changes of a simulated site with Basic credentials, duplicates included', async () => {
+    const { lines, io } = quiet();
+    const before = received.length;
+    const code = await runChargebeeCli(
+      'load',
+      [],
+      new Map([
+        ['url', url],
+        ['user', 'u'],
+        ['password', 'p'],
+        ['count', '40'],
+        ['objects', '5'],
+        ['duplicates', '0.5'],
+        ['reorder', '4'],
+        ['types', 'customer_changed,invoice_updated'],
+      ]),
+      io,
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(lines.join('\n')) as ChargebeeLoadReport;
+    const arrived = received.slice(before);
+    expect(report.events).toBe(40);
+    expect(report.deliveries.duplicated).toBeGreaterThan(0);
+    expect(report.deliveries.delivered).toBe(40 + report.deliveries.duplicated);
+    expect(arrived).toHaveLength(report.deliveries.delivered);
+    expect(new Set(arrived.map((r) => r.body.id)).size).toBe(40);
+    expect(new Set(arrived.map((r) => r.body.event_type))).toEqual(
+      new Set(['customer_changed', 'invoice_updated']),
+    );
+    expect(arrived.every((r) => r.headers.authorization === `Basic ${btoa('u:p')}`)).toBe(true);
+    // 40 changes over 5 customers and 5 invoices: each object changed 4 times, versions growing.
+    const versions = arrived
+      .map((r) => r.body.content as Record<string, { id: string; resource_version: number }>)
+      .map((c) => c.customer ?? c.invoice);
+    expect(new Set(versions.map((v) => v?.id)).size).toBe(10);
+    expect(new Set(versions.map((v) => v?.resource_version)).size).toBe(40);
+  });
+
+  it('load exits 1 when deliveries fail and 2 for an event type without a resource', async () => {
+    const { io } = quiet();
+    const flags = (more: [string, string][]) =>
+      new Map([['url', url], ['user', 'u'], ['password', 'wrong'], ['count', '3'], ...more]);
+    expect(await runChargebeeCli('load', [], flags([]), io)).toBe(1);
+    expect(await runChargebeeCli('load', [], flags([['types', 'coupon_created']]), io)).toBe(2);
+  });
+
+  it('npm run sim dispatches --provider chargebee to this CLI', async () => {
+    const before = received.length;
+    const root = join(import.meta.dirname, '../../../..');
+    const child = spawn(
+      process.execPath,
+      [
+        ...['--import', 'tsx', '--conditions=@paysync/source', 'libs/simulator/src/cli.ts'],
+        ...['trigger', 'subscription_changed', '--provider', 'chargebee'],
+        ...['--url', url, '--user', 'u', '--password', 'p'],
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ type: 'subscription_changed', status: 200 });
+    expect(received.slice(before).map((r) => r.body.event_type)).toEqual(['subscription_changed']);
   });
 });

@@ -1,15 +1,26 @@
-// The Chargebee simulator from the command line. Meant to be reached as
-// `npm run sim -- <command> --provider chargebee …` once libs/simulator/src/cli.ts dispatches here
-// (see docs/providers/chargebee.md); usable directly through `runChargebeeCli`.
+// The Chargebee simulator from the command line: `npm run sim -- <command> --provider chargebee …`
+// (libs/simulator/src/cli.ts dispatches here); usable directly through `runChargebeeCli`.
 //
 //   serve   [--port 12112] [--site paysync-sim-test] [--api-key test_sim_key]
 //           [--customer N] [--item N] [--item_price N] [--subscription N] [--invoice N]
 //           [--transaction N] [--credit_note N] [--rate-per-minute 150] [--latency MS]
 //           [--webhook-url URL --webhook-user U --webhook-password P]
 //   trigger <event_type> --url URL --user U --password P   (one event, HTTP Basic, e.g. customer_changed)
-import { WebhookSender } from '../webhook-sender.js';
+//   load    --url URL --user U --password P [--count 1000] [--objects 100] [--rate 0 (events/s)]
+//           [--duplicates 0.05] [--reorder 10 (shuffle window)]
+//           [--types customer_changed,subscription_changed,invoice_updated,transaction_updated]
+//           (changes to a simulated site, each delivered as its webhook with HTTP Basic; reports
+//           what the target answered)
+import { WebhookSender, type DeliveryStats } from '../webhook-sender.js';
 import { ChargebeeSimulator, chargebeeWebhookHeaders } from './simulator.js';
 import { CHARGEBEE_RESOURCES, type ChargebeeResource } from './store.js';
+
+const LOAD_TYPES = [
+  'customer_changed',
+  'subscription_changed',
+  'invoice_updated',
+  'transaction_updated',
+] as const;
 
 export interface ChargebeeCliIo {
   readonly log: (line: string) => void;
@@ -72,7 +83,7 @@ export async function runChargebeeCli(
       }
       // A one-object site makes a realistic resource for the event's content.
       const sim = new ChargebeeSimulator({ seed: { [resource]: 1 } });
-      const object = sim.getObject(resource, firstId(sim, resource));
+      const object = sim.getObject(resource, idsOf(sim, resource, 1)[0] ?? '');
       const event = sim.trigger(type, { [resource]: object ?? {} });
       const sender = new WebhookSender({ headers: chargebeeWebhookHeaders });
       try {
@@ -95,19 +106,119 @@ export async function runChargebeeCli(
         sender.close();
       }
     }
+    case 'load': {
+      const url = flags.get('url');
+      const types = flags.get('types')?.split(',').filter(Boolean) ?? [...LOAD_TYPES];
+      const unknown = types.filter((t) => resourceOf(t) === undefined);
+      if (!url || types.length === 0 || unknown.length > 0) {
+        io.error(
+          `usage: load --url URL --user U --password P [--count N] [--types a_changed,b_updated]${unknown.length > 0 ? ` (no resource for ${unknown.join(', ')})` : ''}`,
+        );
+        return 2;
+      }
+      const report = await runChargebeeLoad({
+        url,
+        username: flags.get('user') ?? '',
+        password: flags.get('password') ?? '',
+        count: num('count', 1000),
+        objects: num('objects', 100),
+        ratePerSecond: num('rate', 0),
+        duplicateRate: num('duplicates', 0),
+        reorderWindow: num('reorder', 0),
+        types,
+      });
+      io.log(JSON.stringify(report, null, 2));
+      return report.deliveries.failed === 0 ? 0 : 1;
+    }
     default:
       io.error(
-        'usage: paysync-sim serve|trigger --provider chargebee (see libs/simulator/src/chargebee/cli.ts)',
+        'usage: paysync-sim serve|trigger|load --provider chargebee (see libs/simulator/src/chargebee/cli.ts)',
       );
       return 2;
   }
 }
 
-function firstId(sim: ChargebeeSimulator, resource: ChargebeeResource): string {
+export interface ChargebeeLoadOptions {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  /** Changes (events) to make; duplicates come on top. */
+  readonly count: number;
+  /** Objects per resource the changes cycle through. */
+  readonly objects: number;
+  /** Upper bound on changes per second (0 = as fast as the target answers). */
+  readonly ratePerSecond: number;
+  readonly duplicateRate: number;
+  /** Deliveries shuffled this many at a time (0 = in order). */
+  readonly reorderWindow: number;
+  /** Event types, round robin (`*_deleted` deletes the object: later changes to it are skipped). */
+  readonly types: readonly string[];
+}
+
+export interface ChargebeeLoadReport {
+  readonly events: number;
+  readonly skipped: number;
+  readonly durationMs: number;
+  readonly deliveredPerSecond: number;
+  readonly deliveries: DeliveryStats;
+}
+
+/**
+ * A stream of real changes to a simulated site (every one a new `resource_version`), each delivered
+ * to `url` as Chargebee delivers webhooks: HTTP Basic, duplicates and reordering as asked.
+ */
+export async function runChargebeeLoad(opts: ChargebeeLoadOptions): Promise<ChargebeeLoadReport> {
+  const objects = Math.max(1, opts.objects);
+  const resources = [...new Set(opts.types.map((t) => resourceOf(t) as ChargebeeResource))];
+  const sim = new ChargebeeSimulator({
+    seed: Object.fromEntries(resources.map((r) => [r, objects])),
+    randomSeed: Date.now() % 2 ** 31,
+  });
+  sim.setDelivery({ duplicateRate: opts.duplicateRate, reorderWindow: opts.reorderWindow });
+  sim.addWebhookEndpoint(opts.url, opts.username, opts.password);
+  const ids = new Map(resources.map((r) => [r, idsOf(sim, r, objects)]));
+  const started = performance.now();
+  const interval = opts.ratePerSecond > 0 ? 1000 / opts.ratePerSecond : 0;
+  let skipped = 0;
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      if (interval > 0) {
+        const wait = started + i * interval - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      const type = opts.types[i % opts.types.length] as string;
+      const resource = resourceOf(type) as ChargebeeResource;
+      const id = ids.get(resource)?.[Math.floor(i / opts.types.length) % objects] ?? '';
+      const current = sim.getObject(resource, id);
+      if (!current || current.deleted === true) {
+        skipped++;
+        continue;
+      }
+      if (type.endsWith('_deleted')) sim.delete(resource, id);
+      else if (type === 'subscription_cancelled') sim.cancelSubscription(id);
+      else sim.update(resource, id, {}, { eventType: type });
+    }
+    await sim.webhooks.flush();
+  } finally {
+    await sim.stop();
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const deliveries = structuredClone(sim.webhooks.stats);
+  return {
+    events: sim.events.length,
+    skipped,
+    durationMs,
+    deliveredPerSecond: Math.round((deliveries.delivered / Math.max(1, durationMs)) * 1000),
+    deliveries,
+  };
+}
+
+/** The ids of the first `count` objects of `resource`, in creation order. */
+function idsOf(sim: ChargebeeSimulator, resource: ChargebeeResource, count: number): string[] {
   const page = sim.stores[resource].list({
-    limit: 1,
+    limit: count,
     sortBy: 'created_at',
     includeDeleted: false,
   });
-  return 'rows' in page ? String(page.rows[0]?.id) : '';
+  return 'rows' in page ? page.rows.map((row) => String(row.id)) : [];
 }
