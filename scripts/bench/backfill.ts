@@ -3,38 +3,34 @@
 // every count verified in the database. `--count N` customers (products N/10, prices N/5,
 // subscriptions N/2); `--latency MS --rate R` adds provider latency and a per-account limit and
 // reports how close the run comes to the limit's ceiling (records/s ÷ (R × 100)).
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
+// `--provider chargebee`: a Chargebee site at the test-site limit instead (backfill-chargebee.ts).
 import { SyncedEntityReader } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
 import { freePort } from '@paysync/testkit';
 
+import { backfillChargebee } from './backfill-chargebee.js';
 import {
   backfillExpectation,
   benchConnection,
   freshDatabase,
+  peakRssMiB,
   runBackfillSession,
+  startSyncRunner,
+  stopProcess,
 } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
-const root = join(import.meta.dirname, '../..');
 const args = process.argv.slice(2);
 const flag = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : undefined;
 };
 
-/** Peak resident set (VmHWM) of a process, in MiB. */
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
-
 export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
+  const provider = args.includes('--provider') ? args[args.indexOf('--provider') + 1] : 'stripe';
+  if (provider === 'chargebee') return backfillChargebee(ctx);
+  if (provider !== 'stripe') throw new Error(`--provider ${provider}: stripe or chargebee`);
   const customers = ctx.count ?? 100_000;
   const latencyMs = flag('latency') ?? 0;
   const rate = flag('rate') ?? 1000;
@@ -57,31 +53,16 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
     settings: { apiBaseUrl: simUrl, rateLimitPerSecond: rate },
   });
 
-  const port = await freePort();
-  // node --import tsx: the measured pid is the sync-runner itself, not a wrapper.
-  const runner = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@paysync/source', 'services/sync-runner/src/main.ts'],
-    {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: databaseUrl,
-        KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
-        KAFKA_TOPIC_PREFIX: `bench-${process.pid}-`,
-        SYNC_RUNNER_GROUP_ID: `bench-${process.pid}`,
-        ENCRYPTION_KEYS: keys,
-        SYNC_POLL_INTERVAL_MS: '200',
-        API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
-        // The account limit is server configuration; the connection's own rate can only lower it.
-        STRIPE_RATE_LIMIT_PER_SECOND_TEST: String(rate),
-      },
+  const runner = startSyncRunner(ctx, {
+    databaseUrl,
+    keys,
+    port: await freePort(),
+    env: {
+      API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
+      // The account limit is server configuration; the connection's own rate can only lower it.
+      STRIPE_RATE_LIMIT_PER_SECOND_TEST: String(rate),
     },
-  );
+  });
   try {
     const { sessionId, status } = await runBackfillSession(prisma, connection, entityTypes, 500);
     const rss = runner.pid ? peakRssMiB(runner.pid) : 0;
@@ -153,8 +134,7 @@ export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
       },
     };
   } finally {
-    runner.kill('SIGTERM');
-    await new Promise((r) => runner.once('exit', r));
+    await stopProcess(runner);
     await prisma.$disconnect();
     await sim.stop();
     await database.drop();

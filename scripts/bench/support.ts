@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import pg from 'pg';
 
-import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
+import { ENTITY_TYPES, type EntityType, type ProviderName } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import {
   ConnectionRepository,
@@ -39,13 +40,15 @@ export async function freshDatabase(
 
 /**
  * A Prisma client on the scenario's database, a fresh encryption key ring (`<keyId>:<key>`, also
- * what the services get as ENCRYPTION_KEYS), a workspace named `bench` and one test-mode Stripe
- * connection in it.
+ * what the services get as ENCRYPTION_KEYS), a workspace named `bench` and one test-mode
+ * connection in it (Stripe unless `connection.provider` says otherwise).
  */
 export async function benchConnection(
   databaseUrl: string,
   keyId: string,
-  connection: Omit<CreateConnectionInput, 'workspaceId' | 'provider' | 'mode'>,
+  connection: Omit<CreateConnectionInput, 'workspaceId' | 'provider' | 'mode'> & {
+    readonly provider?: ProviderName;
+  },
 ): Promise<{ prisma: Db; keys: string; workspaceId: string; connection: ConnectionView }> {
   const keys = `${keyId}:${KeyRing.generateKey()}`;
   const prisma = createPrismaClient({ url: databaseUrl, poolMax: 4, statementTimeoutMs: 60_000 });
@@ -123,6 +126,57 @@ export function backfillExpectation(
 }
 
 /**
+ * A real sync-runner process on the scenario's database (`node --import tsx`: its pid is the
+ * sync-runner itself, not a wrapper, so its RSS can be read); stderr shown, stdout dropped.
+ */
+export function startSyncRunner(
+  ctx: BenchContext,
+  {
+    databaseUrl,
+    keys,
+    port,
+    env = {},
+  }: { databaseUrl: string; keys: string; port: number; env?: Record<string, string> },
+): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@paysync/source', 'services/sync-runner/src/main.ts'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: ctx.kafkaBrokers.join(','),
+        KAFKA_TOPIC_PREFIX: `bench-${process.pid}-`,
+        SYNC_RUNNER_GROUP_ID: `bench-${process.pid}`,
+        ENCRYPTION_KEYS: keys,
+        SYNC_POLL_INTERVAL_MS: '200',
+        ...env,
+      },
+    },
+  );
+}
+
+/** Stops a process started by the bench and waits for it to exit. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Peak resident set (VmHWM) of a process, in MiB. */
+export function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+/**
  * Starts a backfill session of the bench connection and polls (every `pollMs`, one hour at the
  * most) until it is neither pending nor running; returns its id and that last status.
  */
@@ -135,7 +189,7 @@ export async function runBackfillSession(
   const session = await new SyncSessionRepository({ prisma }).createIfIdle({
     workspaceId: connection.workspaceId,
     configurationId: connection.id,
-    provider: 'stripe',
+    provider: connection.provider,
     entityTypes,
     requestedBy: 'bench',
   });
