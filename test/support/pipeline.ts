@@ -1,18 +1,14 @@
-import type { TopicSpec } from '@paysync/contracts';
+import type { ProviderName, TopicSpec } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
-import {
-  ConnectionRepository,
-  SyncWriteRepository,
-  createPrismaClient,
-  type ConnectionView,
-  type Db,
-} from '@paysync/db';
+import { SyncWriteRepository, createPrismaClient, type ConnectionView, type Db } from '@paysync/db';
 import { anEvent, createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { createKafka, topicName } from '@paysync/kafka';
 import { TopicProbe } from '@paysync/kafka/testing';
 import { createLogger } from '@paysync/observability';
 import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
 import { stackEnv, uniqueId } from '@paysync/testkit';
+
+import { StripeSim, connectSim, type ProviderSim } from './providers.js';
 
 import { buildApp as buildIngress } from '../../services/ingress/src/app.js';
 import { testConfig as ingressConfig } from '../../services/ingress/src/testing/test-config.js';
@@ -21,19 +17,31 @@ import { testConfig as processorConfig } from '../../services/processor/src/test
 
 export const TEST_ENCRYPTION_KEYS = `t1:${KeyRing.generateKey()}`;
 
-export interface Pipeline {
+/** The pipeline of either provider (the provider column, support/providers.ts). */
+export interface ProviderPipeline {
   readonly db: TestDatabase;
   readonly prisma: Db;
-  readonly sim: StripeSimulator;
+  readonly sim: ProviderSim;
   readonly ingress: Awaited<ReturnType<typeof buildIngress>>;
   readonly processor: Awaited<ReturnType<typeof buildProcessor>>;
   readonly ingressUrl: string;
   readonly workspaceId: string;
   readonly connection: ConnectionView;
+  /** The connection's webhook secret: Stripe's signing secret, Chargebee's Basic credential. */
   readonly webhookSecret: string;
   readonly webhookUrl: string;
   readonly env: Record<string, string>;
   close(): Promise<void>;
+}
+
+/** The Stripe pipeline: its simulator is the Stripe simulator itself. */
+export interface Pipeline extends Omit<ProviderPipeline, 'sim'> {
+  readonly sim: StripeSimulator;
+}
+
+export interface PipelineOptions {
+  env?: Record<string, string>;
+  processor?: boolean;
 }
 
 /**
@@ -41,8 +49,23 @@ export interface Pipeline {
  * Kafka and a fresh database, with a simulator whose webhooks point at the ingress.
  */
 export async function startPipeline(
-  opts: { seed?: SeedCounts; env?: Record<string, string>; processor?: boolean } = {},
+  opts: { seed?: SeedCounts } & PipelineOptions = {},
 ): Promise<Pipeline> {
+  const sim = new StripeSimulator({
+    seed: opts.seed ?? { customers: 20, products: 5, prices: 10 },
+  });
+  const p = await startProviderPipeline(new StripeSim(sim), opts);
+  return { ...p, sim };
+}
+
+/**
+ * {@link startPipeline} for a simulator of either provider (not started yet): a connection of the
+ * pipeline's workspace to it, its webhooks sent to the ingress route of its provider.
+ */
+export async function startProviderPipeline(
+  sim: ProviderSim,
+  opts: PipelineOptions = {},
+): Promise<ProviderPipeline> {
   const db = await createTestDatabase();
   const { kafkaBrokers } = stackEnv();
   const env: Record<string, string> = {
@@ -56,16 +79,13 @@ export async function startPipeline(
     ...opts.env,
   };
   const prisma = createPrismaClient({ url: db.url, poolMax: 4, statementTimeoutMs: 30_000 });
-  const sim = new StripeSimulator({
-    seed: opts.seed ?? { customers: 20, products: 5, prices: 10 },
-  });
   await sim.start();
 
   const workspaceId = (await prisma.workspace.create({ data: { name: 'pipeline' } })).id;
-  const webhookSecret = `whsec_${uniqueId('s')}`;
-  const connection = await connectSimulator(prisma, sim, {
+  const webhookSecret =
+    sim.provider === 'stripe' ? `whsec_${uniqueId('s')}` : sim.newWebhookSecret();
+  const connection = await connectSim(prisma, TEST_ENCRYPTION_KEYS, sim, {
     workspaceId,
-    apiKey: 'sk_test_pipeline_key_0001',
     webhookSecret,
   });
 
@@ -80,7 +100,7 @@ export async function startPipeline(
     }),
   );
   await processor.ready();
-  const webhookUrl = `${ingressUrl}/webhooks/stripe/${connection.id}`;
+  const webhookUrl = `${ingressUrl}/webhooks/${sim.provider}/${connection.id}`;
   sim.addWebhookEndpoint(webhookUrl, webhookSecret);
 
   return {
@@ -97,7 +117,6 @@ export async function startPipeline(
     env,
     async close() {
       await sim.stop();
-      sim.webhooks.close();
       await ingress.close();
       await processor.close();
       await prisma.$disconnect();
@@ -130,7 +149,7 @@ export function pipelineEvent(
 
 /** Reads the pipeline's `topic` (under its prefix) from now on, through a Kafka client of its own. */
 export function pipelineTopicProbe(
-  p: Pipeline,
+  p: Pick<ProviderPipeline, 'env'>,
   topic: Pick<TopicSpec, 'name'>,
 ): Promise<TopicProbe> {
   const kafka = createKafka(
@@ -146,16 +165,24 @@ export function pipelineTopicProbe(
  * provider outage), as the processor leaves one: what a replay picks up.
  */
 export async function recordDeadEvent(
-  p: Pipeline,
-  event: { providerEventId: string; objectId: string; payload: unknown; providerCreatedAt: Date },
+  p: Pick<ProviderPipeline, 'prisma' | 'workspaceId'>,
+  event: {
+    providerEventId: string;
+    objectId: string;
+    payload: unknown;
+    providerCreatedAt: Date;
+    /** The stored type; Stripe's `customer.updated` unless given. */
+    eventType?: string;
+    provider?: ProviderName;
+  },
 ): Promise<void> {
   await new SyncWriteRepository({ prisma: p.prisma }).recordFailures([
     {
       event: anEvent({
         workspaceId: p.workspaceId,
-        eventType: 'customer.updated',
         objectType: 'customer',
         ...event,
+        eventType: event.eventType ?? 'customer.updated',
       }),
       status: 'dead',
       attempt: 3,
@@ -166,45 +193,36 @@ export async function recordDeadEvent(
 }
 
 /**
- * A test-mode Stripe connection of `workspaceId` to the simulator `sim` (started), signed with
- * `webhookSecret` and linked to the simulator's account.
- */
-async function connectSimulator(
-  prisma: Db,
-  sim: StripeSimulator,
-  {
-    workspaceId,
-    apiKey,
-    webhookSecret,
-  }: { workspaceId: string; apiKey: string; webhookSecret: string },
-): Promise<ConnectionView> {
-  const connections = new ConnectionRepository({
-    prisma,
-    keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
-  });
-  const connection = await connections.create({
-    workspaceId,
-    provider: 'stripe',
-    mode: 'test',
-    apiKey,
-    webhookSecrets: [webhookSecret],
-    settings: { apiBaseUrl: sim.url },
-  });
-  await connections.linkProviderAccount(connection, sim.accountId);
-  return connection;
-}
-
-/**
  * Another Stripe account on the pipeline: a connection of `workspaceId` to the simulator `sim`
  * (started) with a webhook secret of its own, and `sim`'s webhooks sent to the pipeline's ingress.
  */
 export async function addPipelineAccount(
-  p: Pipeline,
+  p: Pick<ProviderPipeline, 'prisma' | 'ingressUrl'>,
   sim: StripeSimulator,
   { workspaceId, apiKey }: { workspaceId: string; apiKey: string },
 ): Promise<ConnectionView> {
-  const webhookSecret = `whsec_${uniqueId('b')}`;
-  const connection = await connectSimulator(p.prisma, sim, { workspaceId, apiKey, webhookSecret });
-  sim.addWebhookEndpoint(`${p.ingressUrl}/webhooks/stripe/${connection.id}`, webhookSecret);
+  return addProviderAccount(p, new StripeSim(sim, apiKey), { workspaceId });
+}
+
+/**
+ * {@link addPipelineAccount} for a simulator of either provider (started): a connection of
+ * `workspaceId` with a webhook secret of its own, and `sim`'s webhooks sent to the pipeline's
+ * ingress.
+ */
+export async function addProviderAccount(
+  p: Pick<ProviderPipeline, 'prisma' | 'ingressUrl'>,
+  sim: ProviderSim,
+  { workspaceId }: { workspaceId: string },
+): Promise<ConnectionView> {
+  const webhookSecret =
+    sim.provider === 'stripe' ? `whsec_${uniqueId('b')}` : sim.newWebhookSecret();
+  const connection = await connectSim(p.prisma, TEST_ENCRYPTION_KEYS, sim, {
+    workspaceId,
+    webhookSecret,
+  });
+  sim.addWebhookEndpoint(
+    `${p.ingressUrl}/webhooks/${sim.provider}/${connection.id}`,
+    webhookSecret,
+  );
   return connection;
 }

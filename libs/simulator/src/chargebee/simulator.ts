@@ -102,6 +102,8 @@ export class ChargebeeSimulator {
   readonly #runTag = randomBytes(3).toString('hex');
   #lastVersion = 0;
   #frozenSeconds: number | undefined;
+  #frozenVersion: number | undefined;
+  #failListing: { resource: ChargebeeResource; afterPages: number; served: number } | undefined;
   readonly #counters: Record<ChargebeeResource, number>;
 
   constructor(options: ChargebeeSimulatorOptions = {}) {
@@ -156,6 +158,26 @@ export class ChargebeeSimulator {
 
   freezeClock(seconds: number | undefined): void {
     this.#frozenSeconds = seconds;
+  }
+
+  /**
+   * Testing hook: every change gets `resource_version` `ms` (undefined: growing again), so two
+   * changes tie on the version the way two Stripe changes in one second tie on `created`.
+   */
+  freezeVersion(ms: number | undefined): void {
+    this.#frozenVersion = ms;
+  }
+
+  /**
+   * Testing hook: lists of `resource` serve `afterPages` pages, then answer 500 until
+   * `clearListingFailure()` (a listing that breaks half-way).
+   */
+  failListing(resource: ChargebeeResource, afterPages: number): void {
+    this.#failListing = { resource, afterPages, served: 0 };
+  }
+
+  clearListingFailure(): void {
+    this.#failListing = undefined;
   }
 
   /** The next `count` API requests fail with `status` (0 = connection reset). */
@@ -286,7 +308,11 @@ export class ChargebeeSimulator {
   #stamp(object: SimObject): SimObject {
     const now = this.nowSeconds();
     this.#lastVersion = Math.max(now * 1000, this.#lastVersion + 1);
-    return { ...object, updated_at: now, resource_version: this.#lastVersion };
+    return {
+      ...object,
+      updated_at: now,
+      resource_version: this.#frozenVersion ?? this.#lastVersion,
+    };
   }
 
   /** What Chargebee puts in an event's `content` for a change of `resource`. */
@@ -391,6 +417,12 @@ export class ChargebeeSimulator {
       const resource = CHARGEBEE_RESOURCES.find((r) => RESOURCE_PATH[r] === path);
       if (!resource)
         return error(404, 'resource_not_found', `Sorry, we couldn't find that resource`);
+      const listing = this.#failListing;
+      if (method === 'GET' && !id && listing?.resource === resource) {
+        if (listing.served >= listing.afterPages)
+          return error(500, 'internal_error', 'Simulated listing failure');
+        listing.served++;
+      }
       if (method === 'GET' && !id) return this.#list(resource, params, send, error);
       if (method === 'GET' && id && !action) {
         const object = this.stores[resource].get(id);

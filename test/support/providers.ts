@@ -1,0 +1,517 @@
+import { randomBytes } from 'node:crypto';
+
+import type { EntityType, ProviderName } from '@paysync/contracts';
+import { KeyRing } from '@paysync/crypto';
+import { ConnectionRepository, type ConnectionView, type Db } from '@paysync/db';
+import { signStripePayload } from '@paysync/providers';
+import {
+  ChargebeeSimulator,
+  StripeSimulator,
+  simId,
+  type ChargebeeResource,
+  type CollectionName,
+  type DeliveryOptions,
+  type Faults,
+  type SimObject,
+} from '@paysync/simulator';
+
+// The provider column of the e2e suites (issue 17): one simulator of either provider behind one
+// interface, so a suite written once runs for a Stripe account and for a Chargebee site. Each
+// implementation says how its provider names things (collections, ids, event types, the version
+// an event carries) and how its webhooks are authenticated (Stripe: a signature; Chargebee: HTTP
+// Basic credentials); the suites name only canonical entity types.
+
+/** The canonical entity types a simulator of either provider holds. */
+export type SimEntity = Extract<
+  EntityType,
+  'customer' | 'product' | 'price' | 'subscription' | 'invoice' | 'payment_transaction'
+>;
+
+/** Seed counts by canonical entity type. */
+export type NeutralSeed = Partial<Record<SimEntity, number>>;
+
+/** How an object changed, in the provider's event vocabulary. */
+export type ChangeKind = 'created' | 'updated' | 'deleted';
+
+export interface SimEventSummary {
+  readonly id: string;
+  /** When the provider says it happened (seconds). */
+  readonly at: number;
+  readonly objectId: string | undefined;
+}
+
+/** A simulator of one provider, as the provider-neutral suites drive it. */
+export interface ProviderSim {
+  readonly provider: ProviderName;
+  /** Stripe account id or Chargebee site: who the events come from. */
+  readonly accountId: string;
+  readonly url: string;
+  /** Requests the simulator's API served, by pattern (its own spelling; see `retrieves`). */
+  readonly requestCounts: Map<string, number>;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+  /** The id of the `i`-th seeded object of `entity`. */
+  id(entity: SimEntity, i: number): string;
+  create(entity: SimEntity, fields?: SimObject): SimObject;
+  update(entity: SimEntity, id: string, fields: SimObject, opts?: { silent?: boolean }): SimObject;
+  delete(entity: SimEntity, id: string, opts?: { silent?: boolean }): SimObject;
+  getObject(entity: SimEntity, id: string): SimObject | undefined;
+  /** The fields that give a customer the canonical `name`. */
+  customerName(name: string): SimObject;
+  /** Number of events emitted so far. */
+  readonly eventCount: number;
+  /** Events emitted since the first `from` ones. */
+  eventsSince(from: number): SimEventSummary[];
+  lastEventId(): string;
+  setDelivery(options: Partial<DeliveryOptions>): void;
+  /**
+   * Freezes (or with undefined releases) the provider's notion of "now" as far as versions go:
+   * changes made meanwhile tie on the version the provider's events carry (Stripe: the event's
+   * second; Chargebee: `resource_version`).
+   */
+  freezeVersions(seconds: number | undefined): void;
+  faults: Faults;
+  failNext(count: number, status: 429 | 500 | 0): void;
+  failListing(entity: SimEntity, afterPages: number): void;
+  clearListingFailure(): void;
+  /** Single-object retrieves of `entity` served so far. */
+  retrieves(entity: SimEntity): number;
+  /** List requests of `entity` served so far. */
+  lists(entity: SimEntity): number;
+  /** A webhook secret for a connection: a Stripe signing secret, a Chargebee Basic credential. */
+  newWebhookSecret(): string;
+  /** Webhooks of every change go to `url`, authenticated with `secret`. */
+  addWebhookEndpoint(url: string, secret: string): void;
+  /** An API key this simulator accepts. */
+  readonly apiKey: string;
+  /** The connection settings that point paysync at this simulator. */
+  connectionSettings(): Record<string, unknown>;
+  /**
+   * An event body as the provider would send it: `object` changed (`kind`) at `at` seconds
+   * (default now; for Chargebee also the object's `resource_version`).
+   */
+  event(
+    kind: ChangeKind,
+    entity: SimEntity,
+    object: SimObject,
+    opts?: { id?: string; at?: number },
+  ): Record<string, unknown>;
+  /** An event of a type paysync does not sync. */
+  unsyncedEvent(): Record<string, unknown>;
+  /** The headers that authenticate `body` with `secret` at ingress. */
+  authHeaders(body: string, secret: string): Record<string, string>;
+  /** The stored event type of a customer update (e.g. for recorded dead events). */
+  readonly customerUpdatedType: string;
+}
+
+const randomEventId = (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+// ------------------------------------------------------------------------------------ Stripe
+
+const STRIPE_COLLECTION: Record<SimEntity, CollectionName> = {
+  customer: 'customers',
+  product: 'products',
+  price: 'prices',
+  subscription: 'subscriptions',
+  invoice: 'invoices',
+  payment_transaction: 'charges',
+};
+
+const STRIPE_EVENT_PREFIX: Record<SimEntity, string> = {
+  customer: 'customer',
+  product: 'product',
+  price: 'price',
+  subscription: 'customer.subscription',
+  invoice: 'invoice',
+  payment_transaction: 'charge',
+};
+
+/** A Stripe account (a {@link StripeSimulator}) as a {@link ProviderSim}. */
+export class StripeSim implements ProviderSim {
+  readonly provider = 'stripe' as const;
+  readonly raw: StripeSimulator;
+  readonly apiKey: string;
+  readonly customerUpdatedType = 'customer.updated';
+
+  constructor(raw: StripeSimulator, apiKey = 'sk_test_pipeline_key_0001') {
+    this.raw = raw;
+    this.apiKey = apiKey;
+  }
+
+  get accountId() {
+    return this.raw.accountId;
+  }
+  get url() {
+    return this.raw.url;
+  }
+  get requestCounts() {
+    return this.raw.requestCounts;
+  }
+  get faults() {
+    return this.raw.faults;
+  }
+  set faults(f: Faults) {
+    this.raw.faults = f;
+  }
+  get eventCount() {
+    return this.raw.events.length;
+  }
+
+  start() {
+    return this.raw.start();
+  }
+  async stop() {
+    await this.raw.stop();
+    this.raw.webhooks.close();
+  }
+  id(entity: SimEntity, i: number) {
+    return simId(STRIPE_COLLECTION[entity], i);
+  }
+  create(entity: SimEntity, fields: SimObject = {}) {
+    return this.raw.create(STRIPE_COLLECTION[entity], fields);
+  }
+  update(entity: SimEntity, id: string, fields: SimObject, opts: { silent?: boolean } = {}) {
+    return this.raw.update(STRIPE_COLLECTION[entity], id, fields, opts);
+  }
+  delete(entity: SimEntity, id: string, opts: { silent?: boolean } = {}) {
+    return this.raw.delete(STRIPE_COLLECTION[entity], id, opts);
+  }
+  getObject(entity: SimEntity, id: string) {
+    return this.raw.getObject(STRIPE_COLLECTION[entity], id);
+  }
+  customerName(name: string): SimObject {
+    return { name };
+  }
+  eventsSince(from: number): SimEventSummary[] {
+    return this.raw.events.slice(from).map((e) => ({
+      id: e.id,
+      at: e.created,
+      objectId: (e.data as { object?: { id?: string } } | undefined)?.object?.id,
+    }));
+  }
+  lastEventId() {
+    const event = this.raw.events.at(-1);
+    if (!event) throw new Error('the simulator emitted no event');
+    return event.id;
+  }
+  setDelivery(options: Partial<DeliveryOptions>) {
+    this.raw.setDelivery(options);
+  }
+  freezeVersions(seconds: number | undefined) {
+    this.raw.freezeClock(seconds);
+  }
+  failNext(count: number, status: 429 | 500 | 0) {
+    this.raw.failNext(count, status);
+  }
+  failListing(entity: SimEntity, afterPages: number) {
+    this.raw.failListing(STRIPE_COLLECTION[entity], afterPages);
+  }
+  clearListingFailure() {
+    this.raw.clearListingFailure();
+  }
+  retrieves(entity: SimEntity) {
+    return this.raw.requestCounts.get(`GET /v1/${STRIPE_COLLECTION[entity]}/:id`) ?? 0;
+  }
+  lists(entity: SimEntity) {
+    return this.raw.requestCounts.get(`GET /v1/${STRIPE_COLLECTION[entity]}`) ?? 0;
+  }
+  newWebhookSecret() {
+    return `whsec_${randomBytes(12).toString('hex')}`;
+  }
+  addWebhookEndpoint(url: string, secret: string) {
+    this.raw.addWebhookEndpoint(url, secret);
+  }
+  connectionSettings() {
+    return { apiBaseUrl: this.raw.url };
+  }
+  event(
+    kind: ChangeKind,
+    entity: SimEntity,
+    object: SimObject,
+    { id = randomEventId('evt_'), at = nowSeconds() }: { id?: string; at?: number } = {},
+  ) {
+    return {
+      id,
+      object: 'event',
+      type: `${STRIPE_EVENT_PREFIX[entity]}.${kind}`,
+      created: at,
+      livemode: false,
+      api_version: '2026-10-28.endive',
+      account: this.raw.accountId,
+      data: { object },
+    };
+  }
+  unsyncedEvent() {
+    return {
+      id: randomEventId('evt_'),
+      object: 'event',
+      type: 'radar.early_fraud_warning.created',
+      created: nowSeconds(),
+      livemode: false,
+      api_version: '2026-10-28.endive',
+      account: this.raw.accountId,
+      data: { object: { id: 'issfr_1', object: 'radar.early_fraud_warning' } },
+    };
+  }
+  authHeaders(body: string, secret: string): Record<string, string> {
+    return { 'stripe-signature': signStripePayload(body, secret, nowSeconds()) };
+  }
+}
+
+// ------------------------------------------------------------------------------------ Chargebee
+
+const CHARGEBEE_RESOURCE: Record<SimEntity, ChargebeeResource> = {
+  customer: 'customer',
+  product: 'item',
+  price: 'item_price',
+  subscription: 'subscription',
+  invoice: 'invoice',
+  payment_transaction: 'transaction',
+};
+
+const CHARGEBEE_ID_PREFIX: Record<ChargebeeResource, string> = {
+  customer: 'cbsim_cus_',
+  item: 'cbsim_item_',
+  item_price: 'cbsim_ip_',
+  subscription: 'cbsim_sub_',
+  invoice: 'cbsim_inv_',
+  transaction: 'cbsim_txn_',
+  credit_note: 'cbsim_cn_',
+};
+
+const CHARGEBEE_PATH: Record<ChargebeeResource, string> = {
+  customer: 'customers',
+  item: 'items',
+  item_price: 'item_prices',
+  subscription: 'subscriptions',
+  invoice: 'invoices',
+  transaction: 'transactions',
+  credit_note: 'credit_notes',
+};
+
+function chargebeeEventType(resource: ChargebeeResource, kind: ChangeKind): string {
+  if (kind === 'created')
+    return resource === 'invoice' ? 'invoice_generated' : `${resource}_created`;
+  if (kind === 'deleted') return `${resource}_deleted`;
+  return resource === 'customer' || resource === 'subscription'
+    ? `${resource}_changed`
+    : `${resource}_updated`;
+}
+
+/** A Chargebee site (a {@link ChargebeeSimulator}) as a {@link ProviderSim}. */
+export class ChargebeeSim implements ProviderSim {
+  readonly provider = 'chargebee' as const;
+  readonly raw: ChargebeeSimulator;
+  readonly apiKey: string;
+  readonly customerUpdatedType = 'customer_changed';
+
+  constructor(raw: ChargebeeSimulator, apiKey = 'test_sim_key') {
+    this.raw = raw;
+    this.apiKey = apiKey;
+    raw.addApiKey(apiKey);
+  }
+
+  get accountId() {
+    return this.raw.site;
+  }
+  get url() {
+    return this.raw.url;
+  }
+  get requestCounts() {
+    return this.raw.requestCounts;
+  }
+  get faults() {
+    return this.raw.faults;
+  }
+  set faults(f: Faults) {
+    this.raw.faults = f;
+  }
+  get eventCount() {
+    return this.raw.events.length;
+  }
+
+  start() {
+    return this.raw.start();
+  }
+  async stop() {
+    await this.raw.stop();
+  }
+  id(entity: SimEntity, i: number) {
+    const resource = CHARGEBEE_RESOURCE[entity];
+    return `${CHARGEBEE_ID_PREFIX[resource]}${i.toString().padStart(8, '0')}`;
+  }
+  create(entity: SimEntity, fields: SimObject = {}) {
+    return this.raw.create(CHARGEBEE_RESOURCE[entity], fields);
+  }
+  update(entity: SimEntity, id: string, fields: SimObject, opts: { silent?: boolean } = {}) {
+    return this.raw.update(CHARGEBEE_RESOURCE[entity], id, fields, opts);
+  }
+  delete(entity: SimEntity, id: string, opts: { silent?: boolean } = {}) {
+    return this.raw.delete(CHARGEBEE_RESOURCE[entity], id, opts);
+  }
+  getObject(entity: SimEntity, id: string) {
+    const object = this.raw.getObject(CHARGEBEE_RESOURCE[entity], id);
+    return object?.deleted === true ? undefined : object;
+  }
+  customerName(name: string): SimObject {
+    // The canonical name is "first last"; a customer with only a first name is named by it.
+    return { first_name: name, last_name: undefined };
+  }
+  eventsSince(from: number): SimEventSummary[] {
+    return this.raw.events.slice(from).map((e) => {
+      const resource = Object.keys(e.content)[0];
+      return {
+        id: e.id,
+        at: e.occurred_at,
+        objectId: resource ? (e.content[resource]?.id as string | undefined) : undefined,
+      };
+    });
+  }
+  lastEventId() {
+    const event = this.raw.events.at(-1);
+    if (!event) throw new Error('the simulator emitted no event');
+    return event.id;
+  }
+  setDelivery(options: Partial<DeliveryOptions>) {
+    this.raw.setDelivery(options);
+  }
+  freezeVersions(seconds: number | undefined) {
+    this.raw.freezeClock(seconds);
+    this.raw.freezeVersion(seconds === undefined ? undefined : seconds * 1000);
+  }
+  failNext(count: number, status: 429 | 500 | 0) {
+    this.raw.failNext(count, status);
+  }
+  failListing(entity: SimEntity, afterPages: number) {
+    this.raw.failListing(CHARGEBEE_RESOURCE[entity], afterPages);
+  }
+  clearListingFailure() {
+    this.raw.clearListingFailure();
+  }
+  retrieves(entity: SimEntity) {
+    const path = CHARGEBEE_PATH[CHARGEBEE_RESOURCE[entity]];
+    return this.raw.requestCounts.get(`GET /api/v2/${path}/:id`) ?? 0;
+  }
+  lists(entity: SimEntity) {
+    const path = CHARGEBEE_PATH[CHARGEBEE_RESOURCE[entity]];
+    return this.raw.requestCounts.get(`GET /api/v2/${path}`) ?? 0;
+  }
+  newWebhookSecret() {
+    return `paysync:${randomBytes(16).toString('hex')}`;
+  }
+  addWebhookEndpoint(url: string, secret: string) {
+    const at = secret.indexOf(':');
+    this.raw.addWebhookEndpoint(url, secret.slice(0, at), secret.slice(at + 1));
+  }
+  connectionSettings() {
+    return { site: this.raw.site, apiBaseUrl: this.raw.url };
+  }
+  event(
+    kind: ChangeKind,
+    entity: SimEntity,
+    object: SimObject,
+    { id = randomEventId('ev_e2e_'), at = nowSeconds() }: { id?: string; at?: number } = {},
+  ) {
+    const resource = CHARGEBEE_RESOURCE[entity];
+    return {
+      id,
+      occurred_at: at,
+      source: 'api',
+      object: 'event',
+      api_version: 'v2',
+      event_type: chargebeeEventType(resource, kind),
+      // The object as it was at `at`: Chargebee versions every change by `resource_version`.
+      content: {
+        [resource]: {
+          ...object,
+          updated_at: at,
+          resource_version: at * 1000,
+          ...(kind === 'deleted' && { deleted: true }),
+        },
+      },
+    };
+  }
+  unsyncedEvent() {
+    return {
+      id: randomEventId('ev_e2e_'),
+      occurred_at: nowSeconds(),
+      source: 'api',
+      object: 'event',
+      api_version: 'v2',
+      event_type: 'gift_scheduled',
+      content: { gift: { id: 'gift_1', status: 'scheduled' } },
+    };
+  }
+  authHeaders(_body: string, secret: string): Record<string, string> {
+    return { authorization: `Basic ${Buffer.from(secret, 'utf8').toString('base64')}` };
+  }
+}
+
+// ------------------------------------------------------------------------------------ cases
+
+/** One row of the provider column: how to make a simulator of that provider. */
+export interface ProviderCase {
+  readonly provider: ProviderName;
+  /** A simulator (not started) seeded with `seed`; `tag` tells several apart (account / site). */
+  newSim(seed: NeutralSeed, opts?: { tag?: string; apiKey?: string }): ProviderSim;
+}
+
+export const stripeCase: ProviderCase = {
+  provider: 'stripe',
+  newSim(seed, { tag, apiKey } = {}) {
+    const collections = Object.fromEntries(
+      Object.entries(seed).map(([entity, n]) => [STRIPE_COLLECTION[entity as SimEntity], n]),
+    );
+    return new StripeSim(
+      new StripeSimulator({
+        seed: collections,
+        ...(tag && { accountId: `acct_sim${tag.padEnd(12, '0').slice(0, 12)}` }),
+      }),
+      apiKey,
+    );
+  },
+};
+
+export const chargebeeCase: ProviderCase = {
+  provider: 'chargebee',
+  newSim(seed, { tag, apiKey } = {}) {
+    const resources = Object.fromEntries(
+      Object.entries(seed).map(([entity, n]) => [CHARGEBEE_RESOURCE[entity as SimEntity], n]),
+    );
+    return new ChargebeeSim(
+      new ChargebeeSimulator({
+        seed: resources,
+        ...(tag && { site: `paysync-sim-${tag}-test` }),
+      }),
+      apiKey,
+    );
+  },
+};
+
+/** The provider column: `describe.each(PROVIDER_CASES)('$provider', (c) => …)`. */
+export const PROVIDER_CASES: readonly ProviderCase[] = [stripeCase, chargebeeCase];
+
+/**
+ * A test-mode connection of `workspaceId` to the simulator `sim` (started), its webhooks
+ * authenticated with `webhookSecret`; a Stripe connection is linked to the simulator's account.
+ */
+export async function connectSim(
+  prisma: Db,
+  keys: string,
+  sim: ProviderSim,
+  { workspaceId, webhookSecret }: { workspaceId: string; webhookSecret?: string },
+): Promise<ConnectionView> {
+  const connections = new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(keys) });
+  const connection = await connections.create({
+    workspaceId,
+    provider: sim.provider,
+    mode: 'test',
+    apiKey: sim.apiKey,
+    ...(webhookSecret !== undefined && { webhookSecrets: [webhookSecret] }),
+    settings: sim.connectionSettings(),
+  });
+  // Stripe events name their account (Connect); Chargebee events name no site.
+  if (sim.provider === 'stripe') await connections.linkProviderAccount(connection, sim.accountId);
+  return connection;
+}
