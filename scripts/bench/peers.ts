@@ -12,7 +12,10 @@
 //              wall time, records/s, API calls, share of the limit's ceiling (25 × 100 records/s)
 //
 // `--runs N` (default 3) repeats everything; the table holds medians and the ratio (>1: paysync
-// better). `--only webhooks,burst,backfill` picks parts. Writes bench-results/peers-<date>.md.
+// better). `--only webhooks,burst,backfill` picks parts, `--systems paysync` (or `peer`) one side,
+// `--concurrency 1,64` the webhook levels. `--cpu-prof DIR` runs paysync's ingress and processor
+// under `node --cpu-prof` (profiles written to DIR when they stop; summarise them with
+// `node --import tsx scripts/bench/cpuprofile.ts DIR`). Writes bench-results/peers-<date>.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -128,8 +131,19 @@ function spawnNode(nodeArgs: string[], env: Record<string, string>, cwd = root):
 }
 
 function startPaysync(service: string, env: Record<string, string>): ChildProcess {
+  const profileDir = flag('cpu-prof');
+  const profile = profileDir
+    ? // One file per thread (the loader hooks run in a worker): CPU.<date>.<pid>.<thread>.
+      ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, service)}`]
+    : [];
   const child = spawnNode(
-    ['--import', 'tsx', '--conditions=@paysync/source', `services/${service}/src/main.ts`],
+    [
+      ...profile,
+      '--import',
+      'tsx',
+      '--conditions=@paysync/source',
+      `services/${service}/src/main.ts`,
+    ],
     env,
   );
   child.stdout?.resume();
@@ -379,7 +393,8 @@ async function webhooksPart(
 ): Promise<void> {
   const stack = stackPids(ctx);
   await send(target, `r${run}warm${target.name[1]}x`, 300, 8);
-  for (const c of [1, 16, 64]) {
+  const levels = (flag('concurrency') ?? '1,16,64').split(',').map(Number);
+  for (const c of levels) {
     const runId = `r${run}c${c}${target.name[1]}x`;
     const meter = new CpuMeter({
       ...Object.fromEntries(Object.entries(target.procs).map(([k, pid]) => [k, { pid }])),
@@ -392,6 +407,7 @@ async function webhooksPart(
     const rows = await target.committed(runId, report.objects, 600_000);
     const committedAt = performance.now();
     const cpu = meter.stop();
+    const calls = meter.syscalls();
     if (rows !== report.objects)
       throw new Error(`${target.name} c${c}: ${rows} rows for ${report.objects} objects`);
     const who = target.name;
@@ -405,19 +421,29 @@ async function webhooksPart(
       who,
       (report.accepted / (committedAt - started)) * 1000,
     );
-    if (c === 64) {
+    // Where the time goes, at one event per round trip (c1) and under load (c64).
+    if (c === 1 || c === 64) {
+      const key = c === 64 ? '' : `c${c}.`;
       for (const [proc, seconds] of Object.entries(cpu))
         results.add(
-          `cpu.${proc}`,
-          `c64 CPU ms per event: ${proc === 'peer' ? 'the peer process' : proc}`,
+          `${key}cpu.${proc}`,
+          `c${c} CPU ms per event: ${proc === 'peer' ? 'the peer process' : proc}`,
           'lower',
           who,
           (seconds / report.accepted) * 1000,
         );
+      for (const [proc, n] of Object.entries(calls))
+        results.add(
+          `${key}io.${proc}`,
+          `c${c} read+write syscalls per event: ${proc === 'peer' ? 'the peer process' : proc}`,
+          'lower',
+          who,
+          n / report.accepted,
+        );
       const total = Object.values(cpu).reduce((a, b) => a + b, 0);
       results.add(
-        'cpu.total',
-        'c64 CPU ms per event, all processes',
+        `${key}cpu.total`,
+        `c${c} CPU ms per event, all processes`,
         'lower',
         who,
         (total / report.accepted) * 1000,
@@ -678,7 +704,8 @@ export async function peers(ctx: BenchContext): Promise<ScenarioResult> {
         // Alternate who goes first, so neither always gets the warmer machine.
         const order =
           run % 2 === 1 ? (['peer', 'paysync'] as const) : (['paysync', 'peer'] as const);
-        for (const who of order) {
+        const systems = new Set((flag('systems') ?? 'peer,paysync').split(','));
+        for (const who of order.filter((w) => systems.has(w))) {
           const target =
             who === 'peer' ? await peerTarget(ctx, simUrl) : await paysyncTarget(ctx, simUrl);
           try {

@@ -86,6 +86,18 @@ export function pidListeningOn(port: number): number | undefined {
   return undefined;
 }
 
+/** Read and write system calls made so far by `pid` (/proc/<pid>/io: syscr + syscw), or 0. */
+export function syscalls(pid: number): number {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return (
+      Number(/syscr:\s+(\d+)/.exec(io)?.[1] ?? 0) + Number(/syscw:\s+(\d+)/.exec(io)?.[1] ?? 0)
+    );
+  } catch {
+    return 0;
+  }
+}
+
 /** Peak resident set (VmHWM) of a process, in MiB. */
 export function peakRssMiB(pid: number): number {
   try {
@@ -100,6 +112,7 @@ export function peakRssMiB(pid: number): number {
 export class CpuMeter {
   readonly #procs: Record<string, { pid: number; tree: boolean }>;
   #before: Record<string, number> = {};
+  #syscallsBefore: Record<string, number> = {};
 
   constructor(procs: Record<string, { pid: number | undefined; tree?: boolean }>) {
     this.#procs = Object.fromEntries(
@@ -111,6 +124,27 @@ export class CpuMeter {
 
   start(): void {
     this.#before = this.#read();
+    this.#syscallsBefore = this.#readSyscalls();
+  }
+
+  /**
+   * Read/write system calls per process since `start()` (processes measured as a tree, such as
+   * PostgreSQL, are left out: their backends come and go). On a VM a loopback write is costly, so
+   * this says where the CPU time goes as much as the profile does.
+   */
+  syscalls(): Record<string, number> {
+    const after = this.#readSyscalls();
+    return Object.fromEntries(
+      Object.entries(after).map(([name, n]) => [name, n - (this.#syscallsBefore[name] ?? 0)]),
+    );
+  }
+
+  #readSyscalls(): Record<string, number> {
+    return Object.fromEntries(
+      Object.entries(this.#procs)
+        .filter(([, p]) => !p.tree)
+        .map(([name, p]) => [name, syscalls(p.pid)]),
+    );
   }
 
   /** CPU seconds per process since `start()`. */
