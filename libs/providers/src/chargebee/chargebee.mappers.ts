@@ -1,3 +1,4 @@
+import { ValidationError } from '@paysync/errors';
 import type {
   CanonicalChange,
   CanonicalCustomer,
@@ -237,8 +238,8 @@ export function isChargebeeResourceName(name: unknown): name is ChargebeeResourc
   return typeof name === 'string' && Object.hasOwn(CHARGEBEE_RESOURCES, name);
 }
 
-/** Entity type → the Chargebee resource it is synced from. */
-export const RESOURCE_OF: Record<EntityType, ChargebeeResourceName> = {
+/** Entity type → the Chargebee resource it is synced from (types Chargebee does not sync are absent). */
+export const RESOURCE_OF: Partial<Record<EntityType, ChargebeeResourceName>> = {
   customer: 'customer',
   product: 'item',
   price: 'item_price',
@@ -246,6 +247,16 @@ export const RESOURCE_OF: Record<EntityType, ChargebeeResourceName> = {
   invoice: 'invoice',
   payment_transaction: 'transaction',
 };
+
+/** The Chargebee resource of `entityType`; a ValidationError for a type Chargebee does not sync. */
+export function resourceOf(entityType: EntityType): ChargebeeResourceName {
+  const resource = RESOURCE_OF[entityType];
+  if (!resource)
+    throw new ValidationError(`Chargebee does not sync ${entityType}`, [
+      { path: 'entityType', message: 'not synced for this provider' },
+    ]);
+  return resource;
+}
 
 /**
  * The version of a Chargebee resource: `resource_version` (ms), else `updated_at` (s) × 1000, else

@@ -10,6 +10,7 @@ import { ProviderError, ValidationError } from '@paysync/errors';
 import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
 import {
   RESOURCE_OF,
+  resourceOf,
   toChange,
   type ChargebeeObject,
   type ChargebeeResourceName,
@@ -264,7 +265,7 @@ export class ChargebeeProvider implements BillingProvider {
     params: ChargebeeListPageParams,
     ctx: ChangeContext,
   ): Promise<ListPage> {
-    const resource = RESOURCE_OF[entityType];
+    const resource = resourceOf(entityType);
     const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
     const segmented = params.createdGte !== undefined || params.createdLt !== undefined;
     const createdField = resource ? CREATED_FILTER[resource] : undefined;
@@ -307,7 +308,7 @@ export class ChargebeeProvider implements BillingProvider {
     externalId: string,
     ctx: ChangeContext,
   ): Promise<CanonicalChange> {
-    const resource = RESOURCE_OF[entityType];
+    const resource = resourceOf(entityType);
     const api = this.#resource(resource);
     try {
       const { result } = await this.#call(`retrieve ${resource}`, () => api.retrieve(externalId));
@@ -382,7 +383,16 @@ export class ChargebeeProvider implements BillingProvider {
    */
   registerWebhookEndpoint(url: string): Promise<WebhookEndpoint> {
     const credential = `paysync:${randomBytes(24).toString('base64url')}`;
-    return Promise.resolve({ id: `manual:${url}`, url, secret: credential, created: false });
+    return Promise.resolve({
+      id: `manual:${url}`,
+      url,
+      secret: credential,
+      created: false,
+      instructions:
+        'In Chargebee, open Settings → Configure Chargebee → Webhooks and add a webhook: paste this URL, ' +
+        'turn on "Protect webhook URL with basic authentication" and enter this username and password ' +
+        '(they are shown only once).',
+    });
   }
 
   get #live(): boolean {

@@ -4,11 +4,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { ENTITY_TYPES, type CanonicalChange, type EntityType } from '@paysync/contracts';
+import { type CanonicalChange, type EntityType } from '@paysync/contracts';
 
 import { eventually, freePort } from '@paysync/testkit';
 
 import { StripeProvider } from '../index.js';
+import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 
 // stripe-stateful-mock is an independent fake of the Stripe API (nobody here wrote it): our listing
 // and pagination code must work against it too, not only against our own simulator.
@@ -140,7 +141,7 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     child.kill('SIGTERM');
   });
 
-  it.each(ENTITY_TYPES)(
+  it.each(STRIPE_CAPABILITIES.entityTypes)(
     'accepts our list request for %s (with a cursor and created bounds) and we map its answer',
     async (type) => {
       const page = await provider.listPage(

@@ -60,7 +60,7 @@ type Listable =
   'customers' | 'products' | 'prices' | 'subscriptions' | 'invoices' | 'paymentIntents' | 'charges';
 
 /** Which Stripe list endpoints make up each entity type (payments: intents, then charges). */
-const LISTS: Record<EntityType, readonly Listable[]> = {
+const LISTS: Partial<Record<EntityType, readonly Listable[]>> = {
   customer: ['customers'],
   product: ['products'],
   price: ['prices'],
@@ -184,7 +184,7 @@ export class StripeProvider implements BillingProvider {
     params: ListPageParams,
     ctx: ChangeContext,
   ): Promise<ListPage> {
-    const lists = LISTS[entityType];
+    const lists = listsOf(entityType);
     const [listName, after] = parseCursor(params.cursor, lists);
     const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
     const created =
@@ -423,7 +423,17 @@ function parseCursor(
 function retrieveList(entityType: EntityType, externalId: string): Listable {
   if (entityType === 'payment_transaction')
     return externalId.startsWith('pi_') ? 'paymentIntents' : 'charges';
-  return LISTS[entityType][0] as Listable;
+  return listsOf(entityType)[0] as Listable;
+}
+
+/** The list endpoints of `entityType`; a ValidationError for a type without a Stripe list yet. */
+function listsOf(entityType: EntityType): readonly Listable[] {
+  const lists = LISTS[entityType];
+  if (!lists)
+    throw new ValidationError(`Stripe listing of ${entityType} is not supported`, [
+      { path: 'entityType', message: 'not listable' },
+    ]);
+  return lists;
 }
 
 /** The response's `Date` header in ms (second resolution); our clock if it is missing. */

@@ -22,6 +22,8 @@ function columnSchema(column: CanonicalColumn<EntityType>): TSchema {
     case 'bigint':
     case 'integer':
       return Nullable(Type.Integer());
+    case 'float8':
+      return Nullable(Type.Number());
     case 'boolean':
       return Nullable(Type.Boolean());
     case 'timestamptz':

@@ -22,7 +22,7 @@ const SEED: SeedCounts = {
   payment_intents: 25,
   charges: 25,
 };
-const EXPECTED: Record<EntityType, number> = {
+const EXPECTED: Partial<Record<EntityType, number>> = {
   customer: 450,
   product: 12,
   price: 30,
@@ -30,6 +30,8 @@ const EXPECTED: Record<EntityType, number> = {
   invoice: 40,
   payment_transaction: 50,
 };
+/** The types this suite seeds, in dependency order. */
+const SEEDED_TYPES = ENTITY_TYPES.filter((t) => EXPECTED[t] !== undefined);
 
 let h: BackfillHarness;
 let prisma: Db;
@@ -50,7 +52,7 @@ const tenant = (
     ...(rateLimitPerSecond !== undefined && { rateLimitPerSecond }),
   });
 
-const start = (c: ConnectionView, entityTypes: readonly EntityType[] = ENTITY_TYPES) =>
+const start = (c: ConnectionView, entityTypes: readonly EntityType[] = SEEDED_TYPES) =>
   h.startSession(c, entityTypes);
 
 const finished = (sessionId: string) => h.finished(sessionId);
@@ -88,7 +90,7 @@ it('lands exactly the provider’s objects for all six entity types, in parallel
   const done = await finished(session.id);
   expect(done.status).toBe('completed');
   expect(done.error).toBeNull();
-  for (const t of ENTITY_TYPES) {
+  for (const t of SEEDED_TYPES) {
     expect([t, await reader.count(c.workspaceId, t)]).toEqual([t, EXPECTED[t]]);
   }
   // A sample of field values, straight from the simulator's own API.

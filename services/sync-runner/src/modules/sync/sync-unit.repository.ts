@@ -17,6 +17,23 @@ const DEPENDS_ON: Readonly<Record<EntityType, readonly EntityType[]>> = {
   subscription: ['customer', 'product', 'price'],
   invoice: ['customer', 'subscription'],
   payment_transaction: ['customer', 'invoice'],
+  refund: ['payment_transaction'],
+  dispute: ['payment_transaction'],
+  credit_note: ['invoice'],
+  coupon: [],
+  promotion_code: ['coupon'],
+  discount: ['coupon', 'customer', 'subscription'],
+  payment_method: ['customer'],
+  subscription_item: ['subscription'],
+  subscription_schedule: ['customer', 'subscription'],
+  invoice_line_item: ['invoice'],
+  tax_id: ['customer'],
+  checkout_session: ['customer', 'subscription'],
+  payout: [],
+  balance_transaction: [],
+  early_fraud_warning: ['payment_transaction'],
+  review: ['payment_transaction'],
+  setup_intent: ['customer'],
 };
 
 export interface ClaimedUnit {
