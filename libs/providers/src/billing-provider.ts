@@ -98,9 +98,14 @@ export interface ConnectionTestResult {
 export interface WebhookEndpoint {
   readonly id: string;
   readonly url: string;
-  /** Signing secret; only present when the endpoint was just created. */
+  /**
+   * Signing secret (Stripe), or generated Basic `username:password` credentials (a `manual`
+   * {@link ProviderCapabilities.webhookSetup}); only present when the endpoint was just created.
+   */
   readonly secret: string | null;
   readonly created: boolean;
+  /** For a `manual` setup: where at the provider to paste the URL and credentials. */
+  readonly instructions?: string | undefined;
 }
 
 /** A provider's documented request budget: `requests` per `perMs`, at most `burst` at once. */

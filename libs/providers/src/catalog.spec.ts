@@ -1,3 +1,5 @@
+import type { ProviderName } from '@paysync/contracts';
+
 import {
   isProviderSupported,
   modeOfApiKey,
@@ -6,13 +8,16 @@ import {
 } from './catalog.js';
 
 describe('provider catalog', () => {
-  it('lists Stripe as supported with its capabilities, Chargebee as known only', () => {
+  // Chargebee is offered now (issue 17, "turn it on"): it was listed as known only before.
+  it('lists Stripe and Chargebee as supported with their capabilities', () => {
     expect(providerCatalog().map((p) => [p.name, p.supported])).toEqual([
       ['stripe', true],
-      ['chargebee', false],
+      ['chargebee', true],
     ]);
+    expect(providerCatalog()[1]?.capabilities).toMatchObject({ webhookSetup: 'manual' });
     expect(isProviderSupported('stripe')).toBe(true);
-    expect(isProviderSupported('chargebee')).toBe(false);
+    expect(isProviderSupported('chargebee')).toBe(true);
+    expect(isProviderSupported('paddle' as ProviderName)).toBe(false);
   });
 });
 

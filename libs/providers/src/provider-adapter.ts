@@ -36,7 +36,7 @@ export interface ProviderAdapter {
   readonly name: ProviderName;
   /**
    * Offered to workspaces: connections can be created, are polled and reconciled. An adapter may
-   * be registered before it is offered (Chargebee until its connection inputs and e2e exist).
+   * be registered before it is offered (refused with VALIDATION_FAILED everywhere until then).
    */
   readonly supported: boolean;
   readonly capabilities: ProviderCapabilities;
@@ -65,6 +65,11 @@ export interface ProviderAdapter {
   rehydrateEvent(stored: StoredEvent, opts: { readonly livemode: boolean }): ProviderEvent;
   /** Problems with credentials before they are stored (never echoing a secret); empty if none. */
   validateCredentials(input: CredentialInput, paths: CredentialPaths): FieldError[];
+  /**
+   * Problems with a connection's provider settings (`path` is where they are, e.g.
+   * `body/settings`): settings the provider needs (Chargebee's `site`). Absent: none needed.
+   */
+  validateSettings?(settings: Readonly<Record<string, unknown>>, path: string): FieldError[];
   /** The mode an API key belongs to, when the key says. */
   modeOfApiKey(apiKey: string): 'test' | 'live' | undefined;
   /** Requests per second from server configuration for `mode`, when configured. */

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { PROVIDERS } from '@paysync/contracts';
+import { PROVIDERS, type ProviderName } from '@paysync/contracts';
 
 import { createBillingProvider, createConnectionProvider } from './create-billing-provider.js';
 import {
@@ -21,22 +21,26 @@ describe('the provider adapter registry (issue 17)', () => {
     for (const name of PROVIDERS) expect(providerAdapters[name].name).toBe(name);
   });
 
-  it('offers Stripe; Chargebee is registered but refused until its adapter says supported', () => {
-    expect(supportedProviders()).toEqual(['stripe']);
+  // Chargebee is offered since its adapter says supported (issue 17, "turn it on"): this test
+  // asserted its refusal before; now it asserts it is offered and that an unknown name is refused.
+  it('offers Stripe and Chargebee; an unknown provider is refused everywhere', () => {
+    expect(supportedProviders()).toEqual(['stripe', 'chargebee']);
     expect(providerAdapter('stripe')).toBe(providerAdapters.stripe);
+    expect(providerAdapter('chargebee')).toBe(providerAdapters.chargebee);
     expect(registeredAdapter('chargebee')?.name).toBe('chargebee');
     expect(registeredAdapter('paddle')).toBeUndefined();
+    const unknown = 'paddle' as ProviderName;
     for (const refuse of [
-      () => providerAdapter('chargebee'),
-      () => createBillingProvider({ provider: 'chargebee', apiKey: 'test_key' }),
-      () => verifyProviderWebhook('chargebee', Buffer.from('{}'), {}, []),
+      () => providerAdapter(unknown),
+      () => createBillingProvider({ provider: unknown, apiKey: 'test_key' }),
+      () => verifyProviderWebhook(unknown, Buffer.from('{}'), {}, []),
     ]) {
       expect(refuse).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     }
     expect(() =>
       mapProviderEvent(
         {
-          provider: 'chargebee',
+          provider: unknown,
           id: 'ev_1',
           type: 'customer_created',
           createdMs: 0,
@@ -50,6 +54,24 @@ describe('the provider adapter registry (issue 17)', () => {
         { workspaceId: 'w', source: 'webhook' },
       ),
     ).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    // Chargebee now verifies its own way: Basic credentials, none sent here.
+    expect(() => verifyProviderWebhook('chargebee', Buffer.from('{}'), {}, [])).toThrow(
+      expect.objectContaining({ code: 'WEBHOOK_SIGNATURE_MISSING' }),
+    );
+  });
+
+  it('asks the adapter which settings a connection needs (Chargebee: its site)', () => {
+    const { chargebee, stripe } = providerAdapters;
+    expect(chargebee.validateSettings?.({ site: 'acme-test' }, 'body/settings')).toEqual([]);
+    expect(chargebee.validateSettings?.({}, 'body/settings')).toEqual([
+      { path: 'body/settings/site', message: 'is required for Chargebee' },
+    ]);
+    expect(
+      chargebee
+        .validateSettings?.({ site: 'acme.chargebee.com' }, 'body/settings')
+        ?.map((e) => e.path),
+    ).toEqual(['body/settings/site']);
+    expect(stripe.validateSettings?.({}, 'body/settings') ?? []).toEqual([]);
   });
 
   it('builds clients through the adapter: Stripe from the key, Chargebee needs settings.site', () => {

@@ -9,14 +9,17 @@ import {
 
 import type { ProviderAdapter } from '../provider-adapter.js';
 
+/** A Chargebee site name: the first label of `<site>.chargebee.com`. */
+const SITE = /^[a-z0-9][a-z0-9-]{0,62}$/i;
+
 /**
- * Chargebee in the provider registry. Registered but not yet offered (`supported: false`): a
- * connection needs inputs the API does not take yet (`settings.site`, Basic credential pairs;
- * docs/providers/chargebee.md, "Interface changes needed" 1 and 9), and its e2e suites are to come.
+ * Chargebee in the provider registry, offered to workspaces: a connection takes `settings.site`
+ * and the API key, and its webhook secrets are HTTP Basic `username:password` credentials
+ * (docs/providers/chargebee.md).
  */
 export const chargebeeAdapter: ProviderAdapter = {
   name: 'chargebee',
-  supported: false,
+  supported: true,
   capabilities: CHARGEBEE_CAPABILITIES,
   createClient(options) {
     const site = options.settings?.site;
@@ -74,6 +77,18 @@ export const chargebeeAdapter: ProviderAdapter = {
       }
     });
     return errors;
+  },
+  validateSettings(settings, path) {
+    const site = settings.site;
+    if (site === undefined) return [{ path: `${path}/site`, message: 'is required for Chargebee' }];
+    return typeof site === 'string' && SITE.test(site)
+      ? []
+      : [
+          {
+            path: `${path}/site`,
+            message: 'must be the Chargebee site name (acme-test for acme-test.chargebee.com)',
+          },
+        ];
   },
   modeOfApiKey: (apiKey) => modeOfKey(apiKey),
   configuredRateLimit: () => undefined,

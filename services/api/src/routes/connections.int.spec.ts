@@ -118,13 +118,38 @@ it.each([
   expect(res.body).not.toContain('whsec_has space');
 });
 
-it('chargebee is known but not supported yet', async () => {
+// Chargebee is offered now (issue 17, "turn it on"): it was refused with PROVIDER_NOT_SUPPORTED.
+// An unknown provider is still refused (the `paypal` row above); Chargebee's lifecycle is in
+// connections-chargebee.int.spec.ts.
+it('chargebee needs its site, and Basic credentials rather than signing secrets', async () => {
   const res = await t.h.call(t.ws.apiKey, {
     method: 'POST',
     url: `${t.base}/sync/config`,
-    payload: { provider: 'chargebee', apiKey: 'cb_test_key' },
+    payload: {
+      provider: 'chargebee',
+      apiKey: 'test_cbConnectionKey01',
+      webhookSecrets: ['whsec_notBasicCredentials01'],
+    },
   });
-  expectProblem(res, 400, 'PROVIDER_NOT_SUPPORTED');
+  const body = expectProblem(res, 400, 'VALIDATION_FAILED');
+  expect(body.errors?.map((e) => e.path).sort()).toEqual([
+    'body/settings/site',
+    'body/webhookSecrets/0',
+  ]);
+});
+
+it('stripe takes no Basic webhook credentials', async () => {
+  const res = await t.h.call(t.ws.apiKey, {
+    method: 'POST',
+    url: `${t.base}/sync/config`,
+    payload: {
+      provider: 'stripe',
+      apiKey: API_KEY,
+      webhookCredentials: [{ username: 'paysync', password: 'a-password-of-16-chars' }],
+    },
+  });
+  const body = expectProblem(res, 400, 'VALIDATION_FAILED');
+  expect(body.errors?.map((e) => e.path)).toEqual(['body/webhookCredentials']);
 });
 
 describe('test: a working key', () => {

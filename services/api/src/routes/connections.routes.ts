@@ -71,7 +71,12 @@ export const connectionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         configId,
         req.body.url,
       );
-      req.auditNote = { resourceId: configId, details: { ...result } };
+      // The credentials of a manual setup are a secret: never in the audit trail.
+      const { credentials, ...rest } = result;
+      req.auditNote = {
+        resourceId: configId,
+        details: { ...rest, credentialsIssued: credentials !== null },
+      };
       return result;
     },
   );

@@ -17,8 +17,26 @@ import { listOf, resourceParams } from './common.schemas.js';
 const Secret = (description: string) =>
   Type.String({ minLength: 1, maxLength: 512, description: `${description} (write-only)` });
 
+/** HTTP Basic credentials a provider sends webhooks with (providers whose secrets are those). */
+const Credential = (description: string) =>
+  Type.Object(
+    {
+      username: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^:\\s]+$' }),
+      password: Type.String({ minLength: 16, maxLength: 256, pattern: '^\\S+$' }),
+    },
+    { additionalProperties: false, description: `${description} (write-only)` },
+  );
+
 const Settings = Type.Object(
   {
+    site: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        description:
+          'The provider’s name for the account, where its API needs one: the Chargebee site (acme-test for acme-test.chargebee.com); required for Chargebee',
+      }),
+    ),
     apiBaseUrl: Type.Optional(
       Type.String({
         format: 'uri',
@@ -62,7 +80,7 @@ const Connection = Type.Object({
   mode: Mode,
   apiKeyHint: Type.String({ description: 'Last characters of the API key' }),
   webhookSecretCount: Type.Integer({
-    description: 'Accepted webhook signing secrets (2 while rotating)',
+    description: 'Accepted webhook signing secrets or Basic credentials (2 while rotating)',
   }),
   settings: Settings,
   isActive: Type.Boolean(),
@@ -97,9 +115,16 @@ export const createConnectionSchema = {
     {
       provider: Provider,
       mode: Type.Optional(Mode),
-      apiKey: Secret('Provider API key (Stripe sk_… or rk_…)'),
+      apiKey: Secret('Provider API key (Stripe sk_… or rk_…; a Chargebee site’s API key)'),
       webhookSecret: Type.Optional(Secret('Webhook signing secret (Stripe whsec_…)')),
-      webhookSecrets: Type.Optional(Type.Array(Secret('Webhook signing secret'), { maxItems: 5 })),
+      webhookSecrets: Type.Optional(
+        Type.Array(Secret('Webhook signing secret, or Basic credentials username:password'), {
+          maxItems: 5,
+        }),
+      ),
+      webhookCredentials: Type.Optional(
+        Type.Array(Credential('Webhook Basic credentials (Chargebee)'), { maxItems: 2 }),
+      ),
       accountId: Type.Optional(
         Type.String({
           minLength: 1,
@@ -143,6 +168,12 @@ export const updateConnectionSchema = {
       apiKey: Type.Optional(Secret('Provider API key')),
       webhookSecrets: Type.Optional(Type.Array(Secret('Webhook signing secret'), { maxItems: 5 })),
       addWebhookSecret: Type.Optional(Secret('Webhook signing secret to accept as well')),
+      webhookCredentials: Type.Optional(
+        Type.Array(Credential('Webhook Basic credentials (Chargebee)'), { maxItems: 2 }),
+      ),
+      addWebhookCredential: Type.Optional(
+        Credential('Webhook Basic credentials to accept as well (Chargebee)'),
+      ),
       retireOldWebhookSecrets: Type.Optional(Type.Boolean()),
       settings: Type.Optional(Settings),
       isActive: Type.Optional(Type.Boolean()),
@@ -180,8 +211,13 @@ export const testConnectionSchema = {
 export const registerWebhookEndpointSchema = {
   operationId: 'registerWebhookEndpoint',
   tags: ['connections'],
-  summary: 'Register our webhook URL with the provider and store the signing secret it returns',
-  description: 'Idempotent: a second call finds the endpoint already registered for the URL.',
+  summary: 'Register our webhook URL with the provider and store the secret it returns',
+  description:
+    'Idempotent: a second call finds the endpoint already registered for the URL. ' +
+    'Providers with an API for it (`setup: api`, Stripe) create the endpoint and its signing ' +
+    'secret is stored, never answered. Providers without one (`setup: manual`, Chargebee) get ' +
+    'generated HTTP Basic `credentials`, stored encrypted and answered only by the call that made ' +
+    'them: paste the URL and the credentials where `instructions` say.',
   params: ConfigParams,
   body: Type.Object(
     { url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }) },
@@ -193,6 +229,17 @@ export const registerWebhookEndpointSchema = {
       url: Type.String(),
       created: Type.Boolean(),
       secretStored: Type.Boolean(),
+      setup: Type.Union([Type.Literal('api'), Type.Literal('manual')]),
+      credentials: Nullable(
+        Type.Object(
+          { username: Type.String(), password: Type.String() },
+          {
+            description:
+              'The generated Basic credentials of a manual setup: answered once, write-only after',
+          },
+        ),
+      ),
+      instructions: Nullable(Type.String({ description: 'Where to paste a manual setup' })),
     }),
     ...ERROR_RESPONSES,
     ...PROVIDER_RESPONSE,

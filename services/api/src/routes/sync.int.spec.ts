@@ -240,9 +240,21 @@ it('lists providers with capabilities', async () => {
     url: `/api/v1/workspaces/${w.id}/sync/providers`,
   });
   const providers = res.json<{ data: { name: string; supported: boolean }[] }>().data;
+  // Chargebee is offered now (issue 17, "turn it on"); it was listed unsupported, without capabilities.
   expect(providers).toEqual([
     expect.objectContaining({ name: 'stripe', supported: true }),
-    expect.objectContaining({ name: 'chargebee', supported: false, capabilities: null }),
+    expect.objectContaining({
+      name: 'chargebee',
+      supported: true,
+      capabilities: expect.objectContaining({
+        webhookSetup: 'manual',
+        defaultRateLimitPerSecond: { test: 2.5, live: 2.5 },
+        rateBudget: {
+          test: { requests: 150, perMs: 60_000, burst: 1 },
+          live: { requests: 150, perMs: 60_000, burst: 1 },
+        },
+      }),
+    }),
   ]);
 });
 

@@ -26,6 +26,11 @@ export function presentProvider(p: ProviderInfo) {
       entityTypes: [...p.capabilities.entityTypes],
       eventTypes: [...p.capabilities.eventTypes],
       defaultRateLimitPerSecond: { ...p.capabilities.defaultRateLimitPerSecond },
+      rateBudget: {
+        test: { ...p.capabilities.rateBudget.test },
+        live: { ...p.capabilities.rateBudget.live },
+      },
+      webhookSetup: p.capabilities.webhookSetup,
     },
   };
 }

@@ -160,6 +160,12 @@ export const listRecoverableSessionsSchema = {
   },
 };
 
+const Budget = Type.Object({
+  requests: Type.Integer(),
+  perMs: Type.Integer(),
+  burst: Type.Integer(),
+});
+
 export const listProvidersSchema = {
   operationId: 'listProviders',
   tags: ['sync'],
@@ -174,9 +180,20 @@ export const listProvidersSchema = {
           Type.Object({
             entityTypes: Type.Array(EntityTypeSchema),
             eventTypes: Type.Array(Type.String()),
+            // A number: Chargebee's 150/min is 2.5/s.
             defaultRateLimitPerSecond: Type.Object({
-              test: Type.Integer(),
-              live: Type.Integer(),
+              test: Type.Number(),
+              live: Type.Number(),
+            }),
+            rateBudget: Type.Object(
+              { test: Budget, live: Budget },
+              {
+                description: 'The provider’s documented budget: requests per perMs, burst at once',
+              },
+            ),
+            webhookSetup: Type.Union([Type.Literal('api'), Type.Literal('manual')], {
+              description:
+                'api: registering the webhook creates it at the provider; manual: paste the URL and the answered Basic credentials there',
             }),
           }),
         ),

@@ -27,6 +27,25 @@ const BODY_LIMIT = 4096;
 const RATE_LIMIT = 5;
 const TOLERANCE_SECONDS = 300;
 const SECRET = 'whsec_ingress_int_spec_secret';
+const CB_CREDENTIAL = 'paysync:ingress-int-spec-password-0001';
+
+/** A Chargebee event (customer_changed) and its HTTP Basic header. */
+function aChargebeeEvent(): Record<string, unknown> {
+  const id = uniqueId('cus_');
+  return {
+    id: uniqueId('ev_'),
+    object: 'event',
+    occurred_at: Math.floor(Date.now() / 1000),
+    source: 'admin_console',
+    api_version: 'v2',
+    event_type: 'customer_changed',
+    webhook_status: 'not_configured',
+    content: {
+      customer: { id, object: 'customer', first_name: 'Ingress', resource_version: Date.now() },
+    },
+  };
+}
+const basic = (credential: string) => `Basic ${Buffer.from(credential).toString('base64')}`;
 
 let db: TestDatabase;
 let prisma: Db;
@@ -83,12 +102,15 @@ afterAll(async () => {
 async function aConnection(
   opts: { provider?: 'stripe' | 'chargebee'; accountId?: string } = {},
 ): Promise<ConnectionView> {
+  const chargebee = opts.provider === 'chargebee';
   return connections.create({
     workspaceId,
     provider: opts.provider ?? 'stripe',
     mode: 'test',
     apiKey: 'sk_test_ingress_int_spec_0001',
-    webhookSecrets: [SECRET],
+    // Chargebee's webhook secrets are HTTP Basic credentials.
+    webhookSecrets: [chargebee ? CB_CREDENTIAL : SECRET],
+    ...(chargebee && { settings: { site: 'ingress-int-test' } }),
     providerAccountId: opts.accountId ?? null,
   });
 }
@@ -343,13 +365,30 @@ const REJECTIONS: Rejection[] = [
       return refusedPost(anEvent(), { body, headers: { 'stripe-signature': signed(body) } });
     },
   },
+  // Chargebee is offered now (issue 17, "turn it on"): its connections verified nothing before
+  // (refused as VALIDATION_FAILED); now their webhooks need the connection's Basic credentials.
   {
-    reason: 'a connection of a provider paysync cannot verify yet (chargebee)',
+    reason: 'Chargebee: no Basic credentials',
     status: 400,
-    code: 'VALIDATION_FAILED',
+    code: 'WEBHOOK_SIGNATURE_MISSING',
     send: async () => {
       const chargebee = await aConnection({ provider: 'chargebee' });
-      return refusedPost(anEvent(), { url: `/webhooks/chargebee/${chargebee.id}` });
+      return refusedPost(aChargebeeEvent(), {
+        url: `/webhooks/chargebee/${chargebee.id}`,
+        headers: {},
+      });
+    },
+  },
+  {
+    reason: 'Chargebee: a wrong password',
+    status: 400,
+    code: 'WEBHOOK_SIGNATURE_INVALID',
+    send: async () => {
+      const chargebee = await aConnection({ provider: 'chargebee' });
+      return refusedPost(aChargebeeEvent(), {
+        url: `/webhooks/chargebee/${chargebee.id}`,
+        headers: { authorization: basic('paysync:not-the-password-0000') },
+      });
     },
   },
 ];
@@ -449,6 +488,36 @@ describe('ingress accepts a verified webhook and hands it to Kafka', () => {
       connectionId: connect.id,
       workspaceId,
       event: { id: event.id, type: 'some.future_event', accountId },
+    });
+  });
+
+  it('POST /webhooks/chargebee/:connectionId with the connection’s Basic credentials: 200, on the topic in the connection’s mode', async () => {
+    const chargebee = await aConnection({ provider: 'chargebee' });
+    const event = aChargebeeEvent();
+    const res = await fetch(`${baseUrl}/webhooks/chargebee/${chargebee.id}`, {
+      method: 'POST',
+      body: JSON.stringify(event),
+      headers: { 'content-type': 'application/json', authorization: basic(CB_CREDENTIAL) },
+    });
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: true, eventId: event.id });
+    const message = await onTopic(event.id as string);
+    const customer = (event.content as { customer: { id: string } }).customer;
+    expect(message.envelope).toMatchObject({
+      idempotencyKey: `chargebee:${event.id as string}`,
+      payload: {
+        provider: 'chargebee',
+        connectionId: chargebee.id,
+        event: {
+          id: event.id,
+          type: 'customer_changed',
+          livemode: false,
+          accountId: null,
+          objectType: 'customer',
+          objectId: customer.id,
+        },
+      },
     });
   });
 

@@ -12,6 +12,7 @@ import {
   BaseUrlAllowlist,
   isProviderSupported,
   modeOfApiKey,
+  registeredAdapter,
   validateCredentials,
   type ProviderFactory,
 } from '@paysync/providers';
@@ -31,6 +32,14 @@ export interface ConnectionServiceDeps {
 export interface ConnectionSettings {
   readonly apiBaseUrl?: string;
   readonly rateLimitPerSecond?: number;
+  /** The provider's name for the account where the API needs it (a Chargebee site). */
+  readonly site?: string;
+}
+
+/** HTTP Basic credentials a provider sends its webhooks with (stored as `username:password`). */
+export interface WebhookCredential {
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface CreateConnectionBody {
@@ -39,6 +48,8 @@ export interface CreateConnectionBody {
   readonly apiKey: string;
   readonly webhookSecret?: string;
   readonly webhookSecrets?: string[];
+  /** Basic credentials, for providers whose webhook secrets are those (capabilities). */
+  readonly webhookCredentials?: WebhookCredential[];
   readonly accountId?: string;
   readonly settings?: ConnectionSettings;
 }
@@ -50,10 +61,28 @@ export interface UpdateConnectionBody {
   readonly webhookSecrets?: string[];
   /** Adds one secret and keeps the others: how a rotation starts. */
   readonly addWebhookSecret?: string;
+  /** Replaces every accepted webhook credential (Basic-credential providers). */
+  readonly webhookCredentials?: WebhookCredential[];
+  /** Adds one Basic credential and keeps the others: how a rotation starts. */
+  readonly addWebhookCredential?: WebhookCredential;
   /** Keeps only the newest secret: how a rotation ends. */
   readonly retireOldWebhookSecrets?: boolean;
   readonly settings?: ConnectionSettings;
   readonly isActive?: boolean;
+}
+
+/** What registering a webhook endpoint answers (credentials only once, never readable after). */
+export interface WebhookEndpointOutcome {
+  readonly endpointId: string;
+  readonly url: string;
+  readonly created: boolean;
+  readonly secretStored: boolean;
+  /** `api`: the provider registered it; `manual`: paste `url` and `credentials` at the provider. */
+  readonly setup: 'api' | 'manual';
+  /** The generated Basic credentials of a manual setup, answered this once; else null. */
+  readonly credentials: WebhookCredential | null;
+  /** For a manual setup: where at the provider to paste them. */
+  readonly instructions: string | null;
 }
 
 export interface ConnectionTestOutcome {
@@ -92,12 +121,21 @@ export class ConnectionService {
   async create(workspaceId: string, body: CreateConnectionBody): Promise<ConnectionView> {
     this.#assertSupported(body.provider);
     const mode = body.mode ?? modeOfApiKey(body.provider, body.apiKey) ?? 'test';
+    const kindErrors = credentialKindErrors(
+      body.provider,
+      body.webhookCredentials,
+      'body/webhookCredentials',
+    );
     const webhookSecrets = [
       ...(body.webhookSecrets ?? []),
       ...(body.webhookSecret !== undefined ? [body.webhookSecret] : []),
+      // Checked as secrets only when the provider takes Basic credentials at all.
+      ...(kindErrors.length === 0 ? (body.webhookCredentials ?? []).map(basicSecret) : []),
     ];
     this.#assertValid([
+      ...kindErrors,
       ...validateCredentials(body.provider, { mode, apiKey: body.apiKey, webhookSecrets }),
+      ...providerSettingsErrors(body.provider, body.settings ?? {}, 'body/settings'),
       ...this.#settingsErrors(body.settings),
       ...liveOverHttp(mode, body.settings, 'body/settings/apiBaseUrl'),
     ]);
@@ -125,39 +163,69 @@ export class ConnectionService {
     const current = await this.#connections.getDecrypted(workspaceId, id);
     const mode = body.mode ?? current.mode;
     const apiKey = body.apiKey ?? current.apiKey;
+    // Basic credentials are webhook secrets written `username:password`.
+    const replaced = body.webhookSecrets ?? body.webhookCredentials?.map(basicSecret) ?? undefined;
+    const added =
+      body.addWebhookSecret ??
+      (body.addWebhookCredential !== undefined
+        ? basicSecret(body.addWebhookCredential)
+        : undefined);
     let webhookSecrets: string[] | undefined;
-    if (body.webhookSecrets !== undefined) webhookSecrets = [...body.webhookSecrets];
-    if (body.addWebhookSecret !== undefined) {
-      webhookSecrets = [...(webhookSecrets ?? current.webhookSecrets), body.addWebhookSecret];
+    if (replaced !== undefined) webhookSecrets = [...replaced];
+    if (added !== undefined) {
+      webhookSecrets = [...(webhookSecrets ?? current.webhookSecrets), added];
     }
     if (body.retireOldWebhookSecrets) {
       webhookSecrets = (webhookSecrets ?? [...current.webhookSecrets]).slice(-1);
     }
+    const secretsPath =
+      body.webhookSecrets !== undefined
+        ? 'body/webhookSecrets'
+        : body.webhookCredentials !== undefined
+          ? 'body/webhookCredentials'
+          : body.addWebhookCredential !== undefined
+            ? 'body/addWebhookCredential'
+            : 'body/addWebhookSecret';
+    const kindErrors = credentialKindErrors(
+      current.provider,
+      body.webhookCredentials ??
+        (body.addWebhookCredential !== undefined ? [body.addWebhookCredential] : undefined),
+      body.webhookCredentials !== undefined
+        ? 'body/webhookCredentials'
+        : 'body/addWebhookCredential',
+    );
     const errors = [
+      ...kindErrors,
       ...validateCredentials(
         current.provider,
         {
           mode,
           apiKey: body.apiKey ?? (body.mode !== undefined ? apiKey : undefined),
+          // Credentials the provider does not take at all are not checked as secrets too.
           webhookSecrets:
-            body.webhookSecrets ??
-            (body.addWebhookSecret !== undefined ? [body.addWebhookSecret] : undefined),
+            kindErrors.length > 0
+              ? undefined
+              : (replaced ?? (added !== undefined ? [added] : undefined)),
         },
         {
           apiKey: body.apiKey !== undefined ? 'body/apiKey' : 'body/mode',
-          webhookSecrets:
-            body.webhookSecrets !== undefined ? 'body/webhookSecrets' : 'body/addWebhookSecret',
+          webhookSecrets: secretsPath,
         },
       ),
+      ...(body.settings !== undefined
+        ? providerSettingsErrors(current.provider, body.settings, 'body/settings')
+        : []),
       ...this.#settingsErrors(body.settings),
       ...liveOverHttp(
         mode,
         body.settings ?? (current.settings as ConnectionSettings),
         body.settings !== undefined ? 'body/settings/apiBaseUrl' : 'body/mode',
       ),
-    ].map((e) =>
-      e.path.startsWith('body/addWebhookSecret/') ? { ...e, path: 'body/addWebhookSecret' } : e,
-    );
+      // One added secret or credential: no index in its path.
+    ].map((e) => ({
+      ...e,
+      path: e.path.replace(/^(body\/addWebhook(?:Secret|Credential))\/\d+/, '$1'),
+    }));
     this.#assertValid(errors);
     const connection = await this.#connections.update(workspaceId, id, {
       ...(body.apiKey !== undefined && { apiKey: body.apiKey }),
@@ -238,29 +306,53 @@ export class ConnectionService {
     }
   }
 
-  /** Registers (or finds) the provider webhook endpoint for `url` and stores its secret. */
+  /**
+   * Registers (or finds) the provider webhook endpoint for `url` and stores its secret, as the
+   * provider's capabilities say: `api` — the provider creates the endpoint and returns a signing
+   * secret, which is stored and never answered; `manual` — the provider has no API for it, so the
+   * adapter generates Basic credentials, which are stored (encrypted, beside any others: a
+   * rotation) and answered this once with the URL and where to paste them. A second call for the
+   * same URL of a manual setup answers no new credentials (rotate with `addWebhookCredential`).
+   */
   async registerWebhookEndpoint(
     workspaceId: string,
     id: string,
     url: string,
-  ): Promise<{ endpointId: string; url: string; created: boolean; secretStored: boolean }> {
+  ): Promise<WebhookEndpointOutcome> {
     const connection = await this.#connections.getDecrypted(workspaceId, id);
     if (connection.mode === 'live' && !url.startsWith('https://')) {
       throw new ValidationError('A live connection needs an https webhook URL', [
         { path: 'body/url', message: 'must be https for a live connection' },
       ]);
     }
-    const endpoint = await this.#providerFactory(connection).registerWebhookEndpoint(url);
-    await this.#connections.setWebhookEndpoint(workspaceId, id, endpoint.id, endpoint.secret);
+    const provider = this.#providerFactory(connection);
+    const capabilities = provider.capabilities();
+    const endpoint = await provider.registerWebhookEndpoint(url);
+    const manual = capabilities.webhookSetup === 'manual';
+    // A manual endpoint already set up for this URL keeps its credentials.
+    const secret = manual && connection.webhookEndpointId === endpoint.id ? null : endpoint.secret;
+    await this.#connections.setWebhookEndpoint(workspaceId, id, endpoint.id, secret);
     this.#logger.info(
-      { workspaceId, connectionId: id, endpointId: endpoint.id, created: endpoint.created },
+      {
+        workspaceId,
+        connectionId: id,
+        endpointId: endpoint.id,
+        created: endpoint.created,
+        setup: capabilities.webhookSetup,
+      },
       'Webhook endpoint registered',
     );
     return {
       endpointId: endpoint.id,
       url: endpoint.url,
       created: endpoint.created,
-      secretStored: endpoint.secret !== null,
+      secretStored: secret !== null,
+      setup: capabilities.webhookSetup,
+      credentials:
+        manual && secret !== null && capabilities.webhookSecretKind === 'basic_credentials'
+          ? splitBasicSecret(secret)
+          : null,
+      instructions: manual ? (endpoint.instructions ?? null) : null,
     };
   }
 
@@ -305,6 +397,52 @@ export class ConnectionService {
 }
 
 const LIVE_OVER_HTTP = 'a live connection’s apiBaseUrl must be https';
+
+/** Basic credentials as the webhook secret they are stored as. */
+function basicSecret(c: WebhookCredential): string {
+  return `${c.username}:${c.password}`;
+}
+
+/** A stored `username:password` secret back as credentials (the username has no colon). */
+function splitBasicSecret(secret: string): WebhookCredential {
+  const at = secret.indexOf(':');
+  return { username: secret.slice(0, at), password: secret.slice(at + 1) };
+}
+
+/**
+ * Basic credentials are for providers whose webhook secrets are Basic credentials (capabilities),
+ * and a username has no colon (it ends at the first one).
+ */
+function credentialKindErrors(
+  provider: ProviderName,
+  credentials: readonly WebhookCredential[] | undefined,
+  path: string,
+): FieldError[] {
+  if (credentials === undefined) return [];
+  const kind = registeredAdapter(provider)?.capabilities.webhookSecretKind;
+  if (kind !== 'basic_credentials') {
+    return [
+      {
+        path,
+        message: `is for providers that send webhooks with Basic credentials; ${provider} uses signing secrets (webhookSecrets)`,
+      },
+    ];
+  }
+  return credentials.flatMap((c, i) =>
+    c.username.includes(':')
+      ? [{ path: `${path}/${i}/username`, message: 'must not contain a colon' }]
+      : [],
+  );
+}
+
+/** What the provider's adapter says about the connection's settings (Chargebee needs a site). */
+function providerSettingsErrors(
+  provider: ProviderName,
+  settings: ConnectionSettings,
+  path: string,
+): FieldError[] {
+  return registeredAdapter(provider)?.validateSettings?.({ ...settings }, path) ?? [];
+}
 
 /**
  * A live key travels only over TLS (issue 15 item 9): an `http` base URL is for the simulator and
