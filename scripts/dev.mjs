@@ -30,6 +30,8 @@ const SIMULATOR_PORT = Number(process.env.SIMULATOR_PORT ?? 12111);
 // A second simulated Stripe account, free for the README's API walk-through (the demo workspace
 // has connected the first one, and a provider account belongs to one workspace).
 const WALKTHROUGH_SIMULATOR_PORT = 12112;
+// A simulated Chargebee site beside the Stripe account, run by the demo (scripts/demo/chargebee.ts).
+const CHARGEBEE_SIMULATOR_PORT = Number(process.env.CHARGEBEE_SIMULATOR_PORT ?? 12113);
 
 /** A URL as printed: the password (if any) replaced, never shown. */
 function redactUrl(url) {
@@ -90,7 +92,7 @@ const env = {
   // The demo connection points at the simulator; the api accepts only listed base URLs.
   API_ALLOWED_PROVIDER_BASE_URLS:
     process.env.API_ALLOWED_PROVIDER_BASE_URLS ??
-    `http://127.0.0.1:${SIMULATOR_PORT},http://127.0.0.1:${WALKTHROUGH_SIMULATOR_PORT}`,
+    `http://127.0.0.1:${SIMULATOR_PORT},http://127.0.0.1:${WALKTHROUGH_SIMULATOR_PORT},http://127.0.0.1:${CHARGEBEE_SIMULATOR_PORT}`,
   HOST: process.env.HOST ?? '127.0.0.1',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -225,8 +227,9 @@ try {
 // shutdown() exits the process; nothing below runs once a service failed.
 if (stopping) await new Promise(() => {});
 
-// Demo data: a workspace with a Stripe connection to the simulator and steady activity whose
-// webhooks flow through ingress → Kafka → processor → PostgreSQL, summarised every 5 s.
+// Demo data: a workspace with a Stripe connection to the simulator and a Chargebee connection to a
+// simulated Chargebee site, and steady activity at both whose webhooks flow through ingress →
+// Kafka → processor → PostgreSQL, summarised per provider every 5 s.
 const demo = spawn(tsx, ['--conditions=@paysync/source', 'scripts/demo/demo.ts'], {
   cwd: root,
   env: {
@@ -234,6 +237,7 @@ const demo = spawn(tsx, ['--conditions=@paysync/source', 'scripts/demo/demo.ts']
     // Totals over the whole database: the owner's view, not a tenant's.
     DATABASE_URL: ownerDatabaseUrl,
     SIMULATOR_URL: `http://127.0.0.1:${SIMULATOR_PORT}`,
+    CHARGEBEE_SIMULATOR_PORT: String(CHARGEBEE_SIMULATOR_PORT),
     INGRESS_URL: 'http://127.0.0.1:3001',
     API_URL: 'http://127.0.0.1:3000',
   },
@@ -249,12 +253,15 @@ console.log(`
   ingress      http://127.0.0.1:3001   (webhooks: POST /webhooks/{provider}/{connectionId})
   simulator    http://127.0.0.1:${SIMULATOR_PORT}   (fake Stripe; GET /_sim/stats)
   simulator-2  http://127.0.0.1:${WALKTHROUGH_SIMULATOR_PORT}   (a second fake Stripe account, for the README walk-through)
+  chargebee    http://127.0.0.1:${CHARGEBEE_SIMULATOR_PORT}   (fake Chargebee site paysync-demo-test, 150 requests/min, run by the demo; GET /_sim/stats)
   processor    http://127.0.0.1:3002/metrics
   sync-runner  http://127.0.0.1:3003/metrics
   recovery     http://127.0.0.1:3004/metrics
   PostgreSQL   ${redactUrl(appDatabaseUrl)} (services; migrations: ${redactUrl(ownerDatabaseUrl)})
   Kafka        ${env.KAFKA_BROKERS}
-Demo: workspace "demo" with a Stripe connection to the simulator; its activity flows as signed
-webhooks through ingress → Kafka → processor → PostgreSQL ([demo] lines below every 5 s).
+Demo: workspace "demo" with a Stripe connection to the simulator and a Chargebee connection to
+the fake Chargebee site; both are backfilled, then their activity flows as webhooks (Stripe
+signed, Chargebee with HTTP Basic credentials) through ingress → Kafka → processor → PostgreSQL
+([demo] lines below every 5 s: rows and events per provider).
 Ctrl-C stops the services.
 `);

@@ -50,6 +50,16 @@ export function chargebeeBenchSeed(total: number): Record<ChargebeeResource, num
   return { credit_note: 0, ...seed } as Record<ChargebeeResource, number>;
 }
 
+/** The most requests any sliding 60 s window held (what the site's limit counts). */
+function peakPerMinute(times: readonly number[]): number {
+  let peak = 0;
+  for (let lo = 0, hi = 0; hi < times.length; hi++) {
+    while ((times[lo] as number) <= (times[hi] as number) - 60_000) lo++;
+    peak = Math.max(peak, hi - lo + 1);
+  }
+  return peak;
+}
+
 export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResult> {
   const ratePerMinute = flag('rate-per-minute') ?? 150;
   const latencyMs = flag('latency') ?? 0;
@@ -128,6 +138,10 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
     const share = perSecond / ceiling;
     const firstCall = api[0]?.atMs ?? 0;
     const lastCall = api.at(-1)?.atMs ?? 0;
+    const peak = peakPerMinute(api.map((r) => r.atMs));
+    const throttledAt = api
+      .filter((r) => r.status === 429)
+      .map((r) => Math.round((r.atMs - firstCall) / 100) / 10);
     table.push([
       'total',
       String(total),
@@ -142,7 +156,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
       `ceiling ${Math.round(ceiling)}/s`,
       `${(100 * share).toFixed(1)}% of ceiling`,
       `calls ${((lastCall - firstCall) / 1000).toFixed(1)} s`,
-      `min calls ${Math.ceil(total / PAGE)}`,
+      `peak ${peak}/60 s`,
       `RSS ${rss} MiB`,
       `latency ${latencyMs} ms`,
     ]);
@@ -161,6 +175,8 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
         apiCalls: api.length,
         minimumCalls: Math.ceil(total / PAGE),
         throttled,
+        throttledAtSeconds: throttledAt,
+        peakRequestsPer60s: peak,
         callSpanSeconds: (lastCall - firstCall) / 1000,
         peakRssMiB: rss,
         units: units.length,

@@ -1,16 +1,21 @@
 // The demo half of `npm run dev`: set up through the management API exactly as a user would
 // (README's curl walk-through): a workspace, a Stripe connection pointed at the simulator, a
 // connection test, the webhook endpoint registered (the simulator returns the signing secret,
-// stored encrypted). Then steady provider activity and, every few seconds, what reached
-// PostgreSQL as the read API serves it.
-import { ENTITY_TYPES } from '@paysync/contracts';
-import { SyncedEntityReader, createPrismaClient } from '@paysync/db';
+// stored encrypted); beside it a Chargebee connection to a simulated Chargebee site (chargebee.ts:
+// site + key, test, webhook URL with generated Basic credentials). Each is backfilled, then
+// reconciled; steady activity at both providers flows in as webhooks, and every few seconds the
+// demo prints what reached PostgreSQL, per provider.
+import { ENTITY_TYPES, type ProviderName } from '@paysync/contracts';
+import { ENTITY_TABLES, createPrismaClient } from '@paysync/db';
+
+import { startChargebeeDemo, type ChargebeeDemo } from './chargebee.js';
 
 const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:55432/paysync';
 const simulatorUrl = env.SIMULATOR_URL ?? 'http://127.0.0.1:12111';
 const ingressUrl = env.INGRESS_URL ?? 'http://127.0.0.1:3001';
 const apiUrl = env.API_URL ?? 'http://127.0.0.1:3000';
+const chargebeePort = Number(env.CHARGEBEE_SIMULATOR_PORT ?? 12113);
 const adminToken = env.ADMIN_API_TOKEN ?? '';
 const API_KEY = 'sk_test_paysyncDemoKey';
 
@@ -56,13 +61,12 @@ if (existing) {
   key = created.apiKey;
 }
 const ws = `/workspaces/${workspaceId}`;
-const connections = await api<Page<{ id: string; settings: { apiBaseUrl?: string } }>>(
-  key,
-  'GET',
-  `${ws}/sync/config`,
-);
+const connections = await api<
+  Page<{ id: string; provider: string; settings: { apiBaseUrl?: string } }>
+>(key, 'GET', `${ws}/sync/config`);
 const connectionId =
-  connections.data.find((c) => c.settings.apiBaseUrl === simulatorUrl)?.id ??
+  connections.data.find((c) => c.provider === 'stripe' && c.settings.apiBaseUrl === simulatorUrl)
+    ?.id ??
   (
     await api<{ id: string }>(key, 'POST', `${ws}/sync/config`, {
       provider: 'stripe',
@@ -88,15 +92,38 @@ console.log(
 console.log(
   `read API: curl -H 'authorization: Bearer ${key}' ${apiUrl}/api/v1${ws}/customers?limit=5`,
 );
-// A backfill of everything the simulator holds, run by the sync-runner (409: one is running).
-const sync = await fetch(`${apiUrl}/api/v1${ws}/sync/stripe/initial`, {
-  method: 'POST',
-  headers: { authorization: `Bearer ${key}` },
-});
-const syncBody = (await sync.json()) as { sessionId?: string; code?: string };
-if (syncBody.sessionId) {
+// The Chargebee site beside the Stripe account (the Stripe demo goes on if it cannot start).
+let chargebee: ChargebeeDemo | undefined;
+try {
+  chargebee = await startChargebeeDemo({
+    api,
+    key,
+    workspacePath: ws,
+    ingressUrl,
+    port: chargebeePort,
+  });
+} catch (err) {
+  console.error(`Chargebee demo not started: ${(err as Error).message}`);
+}
+
+/**
+ * A backfill of everything the provider holds, run by the sync-runner (409: one is running), then
+ * a reconciliation once it completed.
+ */
+async function backfill(provider: ProviderName): Promise<void> {
+  const sync = await fetch(`${apiUrl}/api/v1${ws}/sync/${provider}/initial`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+  });
+  const syncBody = (await sync.json()) as { sessionId?: string; code?: string };
+  if (!syncBody.sessionId) {
+    console.log(`${provider} backfill not started: ${syncBody.code ?? sync.status}`);
+    return;
+  }
   const sessionId = syncBody.sessionId;
-  console.log(`backfill session ${sessionId} started (GET ${ws}/sync/sessions/${sessionId})`);
+  console.log(
+    `${provider} backfill session ${sessionId} started (GET ${ws}/sync/sessions/${sessionId})`,
+  );
   const watch = setInterval(() => {
     void api<{ status: string; progress: Record<string, { fetched?: number }> }>(
       key,
@@ -109,29 +136,29 @@ if (syncBody.sessionId) {
         const fetched = Object.entries(s.progress)
           .map(([t, p]) => `${t}=${p.fetched ?? 0}`)
           .join(' ');
-        console.log(`backfill session ${s.status}: fetched ${fetched}`);
-        if (s.status === 'completed') void reconcile();
+        console.log(`${provider} backfill session ${s.status}: fetched ${fetched}`);
+        if (s.status === 'completed') void reconcile(provider);
       })
       .catch((err: unknown) => console.error(`session watch failed: ${(err as Error).message}`));
   }, 2000);
-} else {
-  console.log(`backfill not started: ${syncBody.code ?? sync.status}`);
 }
+await backfill('stripe');
+if (chargebee) await backfill('chargebee');
 
 /** After the backfill: the recovery service compares the data with the provider (report only). */
-async function reconcile(): Promise<void> {
+async function reconcile(provider: ProviderName): Promise<void> {
   const started = await api<{ reconciliationId?: string; code?: string }>(
     key,
     'POST',
     `${ws}/sync/reconcile`,
-    { provider: 'stripe' },
+    { provider },
   ).catch((err: unknown) => ({ code: (err as Error).message, reconciliationId: undefined }));
   if (!started.reconciliationId) {
-    console.log(`reconciliation not started: ${started.code ?? 'unknown'}`);
+    console.log(`${provider} reconciliation not started: ${started.code ?? 'unknown'}`);
     return;
   }
   const id = started.reconciliationId;
-  console.log(`reconciliation ${id} requested (GET ${ws}/sync/reconciliations/${id})`);
+  console.log(`${provider} reconciliation ${id} requested (GET ${ws}/sync/reconciliations/${id})`);
   const poll = setInterval(() => {
     void api<{ status: string; totals: Record<string, number> }>(
       key,
@@ -143,7 +170,7 @@ async function reconcile(): Promise<void> {
         clearInterval(poll);
         const t = r.totals;
         console.log(
-          `reconciliation ${r.status}: missing=${t.missing} stale=${t.stale} deleted=${t.deleted} ` +
+          `${provider} reconciliation ${r.status}: missing=${t.missing} stale=${t.stale} deleted=${t.deleted} ` +
             '(webhooks still in flight count as drift for a moment; rows an earlier `npm run dev` ' +
             'created in a simulator that has since restarted empty are gone at the provider: deleted)',
         );
@@ -193,27 +220,65 @@ const activity = setInterval(() => {
   );
 }, 400);
 
-const reader = new SyncedEntityReader({ prisma });
+/** The workspace's rows per provider and entity type (every synced table). */
+async function rowCounts(): Promise<Map<string, Map<string, number>>> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const t of ENTITY_TYPES) {
+    const rows = await prisma.$queryRawUnsafe<{ provider: string; n: number }[]>(
+      `SELECT provider::text AS provider, count(*)::int AS n FROM "${ENTITY_TABLES[t].table}" WHERE workspace_id = $1::uuid GROUP BY provider`,
+      workspace.id,
+    );
+    for (const { provider, n } of rows) {
+      const mine = counts.get(provider) ?? new Map<string, number>();
+      mine.set(t, n);
+      counts.set(provider, mine);
+    }
+  }
+  return counts;
+}
+
+/** The six entity types both providers sync are always shown; others once they have rows. */
+const SHOWN: readonly string[] = [
+  'customer',
+  'product',
+  'price',
+  'subscription',
+  'invoice',
+  'payment_transaction',
+];
+const providers: readonly ProviderName[] = chargebee ? ['stripe', 'chargebee'] : ['stripe'];
 const summary = setInterval(() => {
   void (async () => {
-    const counts = await Promise.all(
-      ENTITY_TYPES.map(async (t) => `${t}=${await reader.count(workspace.id, t)}`),
-    );
+    const counts = await rowCounts();
     const events = await prisma.paymentSyncEvent.groupBy({
-      by: ['status'],
+      by: ['provider', 'status'],
       where: { workspaceId: workspace.id },
       _count: true,
     });
-    console.log(
-      `rows: ${counts.join(' ')} | events: ${events.map((e) => `${e.status}=${e._count}`).join(' ') || 'none yet'}`,
-    );
+    for (const provider of providers) {
+      const mine = counts.get(provider) ?? new Map<string, number>();
+      const rows = ENTITY_TYPES.filter((t) => SHOWN.includes(t) || (mine.get(t) ?? 0) > 0)
+        .map((t) => `${t}=${mine.get(t) ?? 0}`)
+        .join(' ');
+      const byStatus = events
+        .filter((e) => e.provider === provider)
+        .map((e) => `${e.status}=${e._count}`)
+        .join(' ');
+      const deliveries =
+        provider === 'chargebee' && chargebee
+          ? ` | Basic-auth webhooks delivered=${chargebee.sim.webhooks.stats.delivered} failed=${chargebee.sim.webhooks.stats.failed}`
+          : '';
+      console.log(
+        `${provider.padEnd(9)} rows: ${rows} | events: ${byStatus || 'none yet'}${deliveries}`,
+      );
+    }
   })().catch((err: unknown) => console.error(`summary failed: ${(err as Error).message}`));
 }, 5000);
 
 const stop = () => {
   clearInterval(activity);
   clearInterval(summary);
-  void prisma.$disconnect().then(() => process.exit(0));
+  void Promise.all([chargebee?.stop(), prisma.$disconnect()]).then(() => process.exit(0));
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
