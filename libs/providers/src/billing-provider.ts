@@ -163,6 +163,20 @@ export interface ProviderClientOptions {
   readonly mode?: 'test' | 'live' | undefined;
   /** The connection's provider settings (`site` for Chargebee); each adapter reads its own. */
   readonly settings?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Stripe Connect: the connected account (`acct_…`) every call of this client acts for (the
+   * `Stripe-Account` header, the platform's key); the changes it returns carry it as `accountId`.
+   * Absent: the connection's own account.
+   */
+  readonly accountId?: string | null | undefined;
+}
+
+/** One page of a Connect platform's connected accounts (Stripe `GET /v1/accounts`). */
+export interface ConnectedAccountsPage {
+  readonly accountIds: readonly string[];
+  /** The next page's cursor; null when this was the last page. */
+  readonly nextCursor: string | null;
+  readonly requests: number;
 }
 
 /**
@@ -199,6 +213,14 @@ export interface BillingProvider {
    * recovery service compares it with what arrived by webhook.
    */
   listEvents?(params: ListEventsParams): Promise<EventsPage>;
+  /**
+   * Stripe Connect: one page of the platform's connected accounts, oldest cursor first as the
+   * provider orders them; absent for providers without sub-accounts.
+   */
+  listConnectedAccounts?(params: {
+    readonly cursor?: string | null;
+    readonly limit?: number;
+  }): Promise<ConnectedAccountsPage>;
   testConnection(): Promise<ConnectionTestResult>;
   /** Registers (or finds) the webhook endpoint for `url` with the event types we sync. */
   registerWebhookEndpoint(url: string): Promise<WebhookEndpoint>;

@@ -36,10 +36,12 @@ export function createConnectionProvider(
     /** The connection's mode (providers whose keys do not say it read it). */
     readonly mode?: 'test' | 'live' | undefined;
     readonly settings: Readonly<Record<string, unknown>>;
+    /** Stripe Connect: the connected account the client acts for (absent: the connection's own). */
+    readonly accountId?: string | null | undefined;
   },
   options: Omit<
     BillingProviderOptions,
-    'provider' | 'apiKey' | 'apiBaseUrl' | 'mode' | 'settings'
+    'provider' | 'apiKey' | 'apiBaseUrl' | 'mode' | 'settings' | 'accountId'
   > & {
     readonly defaultApiBaseUrl?: string | undefined;
     readonly allowedBaseUrls: BaseUrlAllowlist | readonly string[];
@@ -72,6 +74,7 @@ export function createConnectionProvider(
     apiKey: connection.apiKey,
     mode: connection.mode,
     settings: connection.settings,
+    ...(connection.accountId && { accountId: connection.accountId }),
     apiBaseUrl:
       typeof configured === 'string' && configured.length > 0 ? configured : defaultApiBaseUrl,
   });

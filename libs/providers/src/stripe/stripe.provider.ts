@@ -78,6 +78,8 @@ export class StripeProvider implements BillingProvider {
   readonly #tolerance: number | undefined;
   readonly #apiVersion: string;
   readonly #maxRetryAfterMs: number;
+  /** Stripe Connect: the connected account this client acts for (`Stripe-Account`). */
+  readonly #accountId: string | null;
 
   constructor({
     apiKey,
@@ -89,6 +91,7 @@ export class StripeProvider implements BillingProvider {
     webhookToleranceSeconds,
     apiVersion,
     maxRetryAfterMs,
+    accountId,
   }: StripeProviderOptions) {
     if (!/^(sk|rk)_(test|live)_\S+$/.test(apiKey)) {
       throw new ValidationError(
@@ -113,6 +116,8 @@ export class StripeProvider implements BillingProvider {
       maxNetworkRetries: 0,
       timeout: timeoutMs ?? 30_000,
       telemetry: false,
+      // Stripe Connect: every request acts for the connected account, with the platform's key.
+      ...(accountId && { stripeAccount: accountId }),
       ...(base && {
         host: base.hostname,
         port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
@@ -127,6 +132,33 @@ export class StripeProvider implements BillingProvider {
     this.#maxAttempts = maxAttempts ?? 8;
     this.#tolerance = webhookToleranceSeconds;
     this.#maxRetryAfterMs = maxRetryAfterMs ?? 60_000;
+    this.#accountId = accountId ?? null;
+  }
+
+  /** A change of the connected account this client acts for carries it (Stripe Connect). */
+  #ofAccount(change: CanonicalChange): CanonicalChange {
+    return this.#accountId ? { ...change, accountId: this.#accountId } : change;
+  }
+
+  /** Stripe Connect: one page of the platform's connected accounts (`GET /v1/accounts`). */
+  async listConnectedAccounts(params: {
+    readonly cursor?: string | null;
+    readonly limit?: number;
+  }): Promise<{ accountIds: string[]; nextCursor: string | null; requests: number }> {
+    const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
+    const { result, attempts } = await this.#call('list accounts', () =>
+      this.#stripe.accounts.list({
+        limit,
+        ...(params.cursor && { starting_after: params.cursor }),
+      }),
+    );
+    const accountIds = result.data.map((a) => a.id);
+    const lastId = accountIds.at(-1);
+    return {
+      accountIds,
+      nextCursor: result.has_more && lastId ? lastId : null,
+      requests: attempts,
+    };
   }
 
   capabilities(): ProviderCapabilities {
@@ -212,7 +244,8 @@ export class StripeProvider implements BillingProvider {
     const data = result.data as StripeObject[];
     const changes = data
       .map((o) => toChange(o, { version, ctx }))
-      .filter((c): c is CanonicalChange => c !== null);
+      .filter((c): c is CanonicalChange => c !== null)
+      .map((c) => this.#ofAccount(c));
     const lastId = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : null;
     let nextCursor: string | null = null;
     if (result.has_more && lastId) nextCursor = `${listName}:${lastId}`;
@@ -245,11 +278,11 @@ export class StripeProvider implements BillingProvider {
           `Stripe returned an unexpected object for ${externalId}`,
           { retryable: false },
         );
-      return change;
+      return this.#ofAccount(change);
     } catch (err) {
       if (err instanceof ProviderError && err.details?.statusCode === 404) {
         // Gone at the provider: a tombstone at the time we learned it.
-        return {
+        return this.#ofAccount({
           workspaceId: ctx.workspaceId,
           provider: 'stripe',
           entityType,
@@ -260,7 +293,7 @@ export class StripeProvider implements BillingProvider {
           raw: { id: externalId, deleted: true },
           livemode: this.#mode === 'live',
           source: ctx.source,
-        } as CanonicalChange;
+        } as CanonicalChange);
       }
       throw err;
     }
