@@ -5,7 +5,8 @@
 // 20 %, invoices 22 %, transactions 22 %, each rounded to whole pages. Reports records/s, the API
 // calls and 429s the site served, and the share of the ceiling reached; every count is verified
 // in the database. `--rate-per-minute R` (default 150) and `--latency MS` (default 0) change the
-// site's limit and answer time.
+// site's limit and answer time; `--pace-per-minute P` (default R) sets paysync's configured rate
+// for the site (CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST), e.g. a little under the site's limit.
 import type { EntityType } from '@paysync/contracts';
 import { SyncedEntityReader } from '@paysync/db';
 import { ChargebeeSimulator, type ChargebeeResource } from '@paysync/simulator';
@@ -62,6 +63,7 @@ function peakPerMinute(times: readonly number[]): number {
 
 export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResult> {
   const ratePerMinute = flag('rate-per-minute') ?? 150;
+  const pacePerMinute = flag('pace-per-minute') ?? ratePerMinute;
   const latencyMs = flag('latency') ?? 0;
   const seed = chargebeeBenchSeed(ctx.count ?? 20_000);
   const expected = new Map(MIX.map(([resource, entityType]) => [entityType, seed[resource]]));
@@ -92,7 +94,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
     env: {
       API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
       // The site's budget is server configuration, as Stripe's per-second rates are.
-      CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST: String(ratePerMinute),
+      CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST: String(pacePerMinute),
     },
   });
   try {
@@ -152,7 +154,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
       String(throttled),
     ]);
     table.push([
-      `site limit ${ratePerMinute}/min`,
+      `site limit ${ratePerMinute}/min, paced ${pacePerMinute}/min`,
       `ceiling ${Math.round(ceiling)}/s`,
       `${(100 * share).toFixed(1)}% of ceiling`,
       `calls ${((lastCall - firstCall) / 1000).toFixed(1)} s`,
@@ -166,6 +168,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
         provider: 'chargebee',
         seed,
         ratePerMinute,
+        pacePerMinute,
         latencyMs,
         ceilingPerSecond: ceiling,
         seconds,

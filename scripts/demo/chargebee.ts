@@ -5,6 +5,7 @@
 // Configure Chargebee → Webhooks). Then a trickle of changes at the site, each delivered as a
 // Basic-auth webhook to ingress.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 
 import { ChargebeeSimulator, type ChargebeeResource } from '@paysync/simulator';
 
@@ -47,6 +48,12 @@ export async function startChargebeeDemo({
   readonly ingressUrl: string;
   readonly port: number;
 }): Promise<ChargebeeDemo> {
+  // The simulator's server would throw an unhandled EADDRINUSE: a busy port is an error here.
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () => reject(new Error(`port ${port} is in use`)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
   // Chargebee's own limit for a test site: 150 requests a minute (the sync-runner paces to it).
   const sim = new ChargebeeSimulator({
     site: SITE,
