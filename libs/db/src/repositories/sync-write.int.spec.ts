@@ -269,6 +269,56 @@ describe('a mixed batch across two workspaces', () => {
   });
 });
 
+describe('Stripe Connect: the provider account of a row (issue 19 item 3)', () => {
+  const accountOf = async (id: string) =>
+    (await customer(wsA, id))?.provider_account_id as string | null | undefined;
+
+  it("a full upsert writes the change's account; one without an account keeps the stored one", async () => {
+    const id = 'cus_connect_1';
+    expect(
+      (await repo.applyChanges([{ ...named(id, V1, 'first'), accountId: 'acct_connected_a' }]))
+        .outcomes,
+    ).toEqual(['applied']);
+    expect(await accountOf(id)).toBe('acct_connected_a');
+    expect((await repo.applyChanges([named(id, V2, 'second')])).outcomes).toEqual(['applied']);
+    expect(await accountOf(id)).toBe('acct_connected_a');
+    expect((await customer(wsA, id))?.name).toBe('second');
+    expect(
+      (await repo.applyChanges([{ ...named(id, V3, 'third'), accountId: null }])).outcomes,
+    ).toEqual(['applied']);
+    expect(await accountOf(id)).toBe('acct_connected_a');
+  });
+
+  it('a bare tombstone writes its account (a new row) and keeps a stored one', async () => {
+    expect(
+      (
+        await repo.applyChanges([
+          { ...tombstone('cus_connect_2', V1), accountId: 'acct_connected_b' },
+        ])
+      ).outcomes,
+    ).toEqual(['applied']);
+    expect(await accountOf('cus_connect_2')).toBe('acct_connected_b');
+    await repo.applyChanges([
+      { ...named('cus_connect_3', V1, 'x'), accountId: 'acct_connected_c' },
+    ]);
+    expect((await repo.applyChanges([tombstone('cus_connect_3', V2)])).outcomes).toEqual([
+      'applied',
+    ]);
+    expect(await accountOf('cus_connect_3')).toBe('acct_connected_c');
+    expect((await customer(wsA, 'cus_connect_3'))?.deleted_at).not.toBeNull();
+  });
+
+  it("the connection's own objects (no account) stay null; a stale change writes no account", async () => {
+    await repo.applyChanges([named('cus_connect_4', V2, 'own')]);
+    expect(await accountOf('cus_connect_4')).toBeNull();
+    expect(
+      (await repo.applyChanges([{ ...named('cus_connect_4', V1, 'old'), accountId: 'acct_x' }]))
+        .outcomes,
+    ).toEqual(['stale']);
+    expect(await accountOf('cus_connect_4')).toBeNull();
+  });
+});
+
 describe('tenant scope (row-level security)', () => {
   it('hides workspace A rows from workspace B even without a WHERE clause', async () => {
     const scope = new TenantScope({ prisma });

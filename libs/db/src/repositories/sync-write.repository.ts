@@ -114,7 +114,9 @@ export interface SyncWriteRepositoryDeps {
  * - equal version with different content is a `tie`, never a silent drop or overwrite;
  * - a provider event already processed (unique per workspace + provider + event id) is a
  *   `duplicate` and writes nothing; one that failed earlier may be applied again.
- * Every row carries its own workspace id, and every statement matches on it.
+ * Every row carries its own workspace id, and every statement matches on it. A change's
+ * `accountId` (Stripe Connect: the connected account) is written to `provider_account_id` by full
+ * upserts and tombstones alike; a change without one keeps the account already stored.
  *
  * Text PostgreSQL cannot store (NUL, lone surrogates) is made storable in every provider-text
  * column and the original kept losslessly beside it (`raw_original`, `payload_original`): see
@@ -455,9 +457,9 @@ export class SyncWriteRepository {
     const colList = cols.map((c) => `"${c.column}"`).join(', ');
     const rows = await tx.$queryRawUnsafe<ReturnedKey[]>(
       `INSERT INTO "${table.table}" AS t
-         (workspace_id, provider, external_id, source_version, raw, raw_original, last_event_id, synced_via, livemode, deleted_at, ${colList}, updated_at)
+         (workspace_id, provider, external_id, source_version, raw, raw_original, last_event_id, synced_via, livemode, provider_account_id, deleted_at, ${colList}, updated_at)
        SELECT i.workspace_id, i.provider::payment_provider, i.external_id, i.source_version, i.raw, i.raw_original, i.last_event_id,
-              i.synced_via::sync_source, i.livemode,
+              i.synced_via::sync_source, i.livemode, i.provider_account_id,
               CASE WHEN i.is_deleted THEN to_timestamp(i.source_version / 1000.0) END,
               ${cols.map((c) => `i."c_${c.column}"`).join(', ')}, now()
          FROM jsonb_to_recordset($1::jsonb)
@@ -469,6 +471,7 @@ export class SyncWriteRepository {
          last_event_id = EXCLUDED.last_event_id,
          synced_via = EXCLUDED.synced_via,
          livemode = EXCLUDED.livemode,
+         provider_account_id = COALESCE(EXCLUDED.provider_account_id, t.provider_account_id),
          deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL ELSE COALESCE(t.deleted_at, EXCLUDED.deleted_at) END,
          ${cols.map((c) => `"${c.column}" = EXCLUDED."${c.column}"`).join(',\n         ')},
          updated_at = now()
@@ -487,14 +490,15 @@ export class SyncWriteRepository {
   ): Promise<number[]> {
     const rows = await tx.$queryRawUnsafe<ReturnedKey[]>(
       `INSERT INTO "${table.table}" AS t
-         (workspace_id, provider, external_id, source_version, raw, raw_original, last_event_id, synced_via, livemode, deleted_at, updated_at)
+         (workspace_id, provider, external_id, source_version, raw, raw_original, last_event_id, synced_via, livemode, provider_account_id, deleted_at, updated_at)
        SELECT i.workspace_id, i.provider::payment_provider, i.external_id, i.source_version, i.raw, i.raw_original, i.last_event_id,
-              i.synced_via::sync_source, i.livemode, to_timestamp(i.source_version / 1000.0), now()
+              i.synced_via::sync_source, i.livemode, i.provider_account_id, to_timestamp(i.source_version / 1000.0), now()
          FROM jsonb_to_recordset($1::jsonb) AS i(${BASE_RECORD_COLUMNS})
        ON CONFLICT (workspace_id, provider, external_id) DO UPDATE SET
          source_version = EXCLUDED.source_version,
          last_event_id = EXCLUDED.last_event_id,
          synced_via = EXCLUDED.synced_via,
+         provider_account_id = COALESCE(EXCLUDED.provider_account_id, t.provider_account_id),
          deleted_at = COALESCE(t.deleted_at, EXCLUDED.deleted_at),
          updated_at = now()
        ${gate}
@@ -622,6 +626,7 @@ const BASE_RECORD_COLUMNS = [
   'synced_via text',
   'livemode boolean',
   'is_deleted boolean',
+  'provider_account_id text',
 ].join(', ');
 
 function baseRecord(change: CanonicalChange): Record<string, unknown> {
@@ -637,6 +642,9 @@ function baseRecord(change: CanonicalChange): Record<string, unknown> {
     synced_via: change.source,
     livemode: change.livemode,
     is_deleted: change.deleted,
+    // Stripe Connect: the connected account the object belongs to. A change without one keeps
+    // the stored account (an object never moves between accounts).
+    provider_account_id: change.accountId ? storableString(change.accountId) : null,
   };
 }
 
