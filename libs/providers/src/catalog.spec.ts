@@ -1,6 +1,8 @@
 import type { ProviderName } from '@paysync/contracts';
 
 import {
+  configuredBucket,
+  connectionRateLimit,
   isProviderSupported,
   modeOfApiKey,
   providerCatalog,
@@ -70,5 +72,63 @@ describe('validateCredentials (Stripe)', () => {
     expect(modeOfApiKey('stripe', 'sk_live_abcdefgh12')).toBe('live');
     expect(modeOfApiKey('stripe', 'rk_test_abcdefgh12')).toBe('test');
     expect(modeOfApiKey('stripe', 'nope')).toBeUndefined();
+  });
+});
+
+describe('per-minute budgets reach the shared bucket (Chargebee: 150 per 60,000 ms, burst 1)', () => {
+  const site = {
+    id: 'c0ffee00-0000-4000-8000-0000000000cb',
+    provider: 'chargebee' as const,
+    mode: 'test' as const,
+    verifiedProviderAccountId: 'acme-test' as string | null,
+    settings: {} as Record<string, unknown>,
+  };
+
+  it('a tested site shares one bucket per site and mode: 2.5/s, burst 1', () => {
+    expect(configuredBucket('chargebee', 'test')).toEqual({ ratePerSecond: 2.5, burst: 1 });
+    expect(connectionRateLimit(site)).toEqual({
+      key: 'chargebee:acme-test:test',
+      ratePerSecond: 2.5,
+      burst: 1,
+    });
+    // Not yet tested: the connection's own bucket, at the same pace.
+    expect(connectionRateLimit({ ...site, verifiedProviderAccountId: null })).toEqual({
+      key: `chargebee:connection:${site.id}:test`,
+      ratePerSecond: 2.5,
+      burst: 1,
+    });
+  });
+
+  it('CHARGEBEE_RATE_LIMIT_PER_MINUTE_* set the rate per mode, still without a burst', () => {
+    const rates = { chargebeeRateLimitPerMinuteTest: 300, chargebeeRateLimitPerMinuteLive: 1000 };
+    expect(connectionRateLimit(site, rates)).toMatchObject({ ratePerSecond: 5, burst: 1 });
+    expect(connectionRateLimit({ ...site, mode: 'live' }, rates)).toEqual({
+      key: 'chargebee:acme-test:live',
+      ratePerSecond: 1000 / 60,
+      burst: 1,
+    });
+    // Stripe's settings are Stripe's.
+    expect(connectionRateLimit(site, { stripeRateLimitPerSecondTest: 7 }).ratePerSecond).toBe(2.5);
+  });
+
+  it('a connection cap only lowers it', () => {
+    expect(connectionRateLimit({ ...site, settings: { rateLimitPerSecond: 1 } })).toEqual({
+      key: 'chargebee:acme-test:test',
+      ratePerSecond: 2.5,
+      burst: 1,
+      connectionCap: { key: `chargebee:connection:${site.id}:test:cap:1`, ratePerSecond: 1 },
+    });
+    expect(connectionRateLimit({ ...site, settings: { rateLimitPerSecond: 5 } })).toEqual({
+      key: 'chargebee:acme-test:test',
+      ratePerSecond: 2.5,
+      burst: 1,
+    });
+  });
+
+  it('per-second budgets keep their bucket as before: no burst given (a second’s worth)', () => {
+    expect(configuredBucket('stripe', 'test')).toEqual({ ratePerSecond: 25, burst: undefined });
+    expect(
+      connectionRateLimit({ ...site, provider: 'stripe', verifiedProviderAccountId: 'acct_1' }),
+    ).toStrictEqual({ key: 'stripe:acct_1:test', ratePerSecond: 25 });
   });
 });

@@ -57,11 +57,14 @@ export function modeOfApiKey(provider: ProviderName, apiKey: string): 'test' | '
 
 /**
  * Request rates per provider and mode from server configuration (`STRIPE_RATE_LIMIT_PER_SECOND_*`,
- * default: the provider's documented limits). Never a tenant's value.
+ * `CHARGEBEE_RATE_LIMIT_PER_MINUTE_*`; default: the provider's documented limits). Never a
+ * tenant's value.
  */
 export interface ProviderRateSettings {
   readonly stripeRateLimitPerSecondTest?: number | undefined;
   readonly stripeRateLimitPerSecondLive?: number | undefined;
+  readonly chargebeeRateLimitPerMinuteTest?: number | undefined;
+  readonly chargebeeRateLimitPerMinuteLive?: number | undefined;
 }
 
 /** The token buckets one connection's requests go through (see PgRateLimiter in @paysync/db). */
@@ -74,6 +77,11 @@ export interface ConnectionRateLimit {
   readonly key: string;
   /** From server configuration for the provider and mode, never from the connection. */
   readonly ratePerSecond: number;
+  /**
+   * The bucket's capacity when the provider's budget says (see {@link configuredBucket});
+   * absent: a second's worth of requests (PgRateLimiter's default).
+   */
+  readonly burst?: number;
   /**
    * A lower rate the connection's own settings ask for (`settings.rateLimitPerSecond`), in a
    * bucket of its own whose key names the rate (so no caller ever changes a stored rate).
@@ -96,10 +104,42 @@ export function configuredRateLimit(
   return configured ?? documented ?? 25;
 }
 
+/** How the shared bucket of one provider account refills and how many requests it holds. */
+export interface BucketRate {
+  /** Steady refill: the budget's `requests` per `perMs`, as requests per second. */
+  readonly ratePerSecond: number;
+  /**
+   * Capacity, for budgets counted over a window longer than a second (Chargebee's minute): the
+   * budget's `burst`, since the provider counts every request of the window and a burst at its
+   * start spends what its end needs (a 429). Undefined for per-second budgets, whose buckets keep
+   * a second's worth (Stripe's behaviour since issue 15).
+   */
+  readonly burst: number | undefined;
+}
+
+/**
+ * The shared bucket of one account of `provider` in `mode`: the rate of {@link configuredRateLimit}
+ * and the burst of the provider's `capabilities.rateBudget` when its window is longer than a
+ * second (e.g. Chargebee 150 per 60,000 ms ⇒ 2.5/s, burst 1).
+ */
+export function configuredBucket(
+  provider: ProviderName,
+  mode: 'test' | 'live',
+  rates: ProviderRateSettings = {},
+): BucketRate {
+  const budget = registeredAdapter(provider)?.capabilities.rateBudget[mode];
+  return {
+    ratePerSecond: configuredRateLimit(provider, mode, rates),
+    burst: budget && budget.perMs > 1000 ? budget.burst : undefined,
+  };
+}
+
 /**
  * The rate limits of a connection's provider calls (sync-runner, recovery). A workspace decides
- * nothing about the shared bucket: its key needs a verified account id and its rate is the
- * server's; `settings.rateLimitPerSecond` can only slow the connection itself down (issue 15).
+ * nothing about the shared bucket: its key needs a verified account id (Stripe's account, the
+ * Chargebee site: `chargebee:<site>:<mode>`, once a connection test confirmed it) and its rate
+ * and burst are the server's; `settings.rateLimitPerSecond` can only slow the connection itself
+ * down (issue 15).
  */
 export function connectionRateLimit(
   connection: {
@@ -111,12 +151,13 @@ export function connectionRateLimit(
   },
   rates: ProviderRateSettings = {},
 ): ConnectionRateLimit {
-  const ratePerSecond = configuredRateLimit(connection.provider, connection.mode, rates);
+  const { ratePerSecond, burst } = configuredBucket(connection.provider, connection.mode, rates);
   const account = connection.verifiedProviderAccountId ?? `connection:${connection.id}`;
   const requested = connection.settings.rateLimitPerSecond;
   return {
     key: `${connection.provider}:${account}:${connection.mode}`,
     ratePerSecond,
+    ...(burst !== undefined && { burst }),
     ...(typeof requested === 'number' &&
       Number.isFinite(requested) &&
       requested > 0 &&

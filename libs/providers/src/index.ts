@@ -32,10 +32,12 @@ export {
   modeOfApiKey,
   providerCatalog,
   validateCredentials,
+  configuredBucket,
   configuredRateLimit,
   connectionRateLimit,
 } from './catalog.js';
 export type {
+  BucketRate,
   ConnectionRateLimit,
   CredentialInput,
   ProviderInfo,

@@ -72,7 +72,10 @@ export interface ProviderAdapter {
   validateSettings?(settings: Readonly<Record<string, unknown>>, path: string): FieldError[];
   /** The mode an API key belongs to, when the key says. */
   modeOfApiKey(apiKey: string): 'test' | 'live' | undefined;
-  /** Requests per second from server configuration for `mode`, when configured. */
+  /**
+   * Requests per second from server configuration for `mode`, when configured (a per-minute
+   * setting divided by 60).
+   */
   configuredRateLimit(mode: 'test' | 'live', rates: ProviderRateSettings): number | undefined;
   /**
    * The service-wide base URL for this provider's connections without `settings.apiBaseUrl` (an

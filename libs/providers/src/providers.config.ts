@@ -1,6 +1,7 @@
 import { envVar, positiveInt, url } from '@paysync/config';
 
 import { baseUrlAllowlistSchema } from './base-url-allowlist.js';
+import { CHARGEBEE_CAPABILITIES } from './chargebee/chargebee.provider.js';
 import { STRIPE_CAPABILITIES } from './stripe/stripe.capabilities.js';
 
 /** Provider-call settings a service may tune (per-connection values live on the connection). */
@@ -29,6 +30,16 @@ export const providerConfigSchema = {
     'STRIPE_RATE_LIMIT_PER_SECOND_LIVE',
     positiveInt().default(STRIPE_CAPABILITIES.defaultRateLimitPerSecond.live),
     'Requests per second to one live-mode Stripe account, shared by every replica (Stripe allows 100 read requests). A connection may ask for less (settings.rateLimitPerSecond), never more',
+  ),
+  chargebeeRateLimitPerMinuteTest: envVar(
+    'CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST',
+    positiveInt().default(CHARGEBEE_CAPABILITIES.rateBudget.test.requests),
+    'Requests per minute to one Chargebee test site, shared by every replica (Chargebee allows 150). Paced evenly with no burst (150/min ⇒ one request every 400 ms): Chargebee counts the past 60 s. A connection may ask for less (settings.rateLimitPerSecond), never more',
+  ),
+  chargebeeRateLimitPerMinuteLive: envVar(
+    'CHARGEBEE_RATE_LIMIT_PER_MINUTE_LIVE',
+    positiveInt().default(CHARGEBEE_CAPABILITIES.rateBudget.live.requests),
+    'Requests per minute to one Chargebee live site, shared by every replica (by plan: Starter 150, Performance 1,000, Enterprise 3,500; the default is the smallest). Paced evenly with no burst. A connection may ask for less (settings.rateLimitPerSecond), never more',
   ),
   webhookToleranceSeconds: envVar(
     'WEBHOOK_TOLERANCE_SECONDS',

@@ -32,7 +32,7 @@ import {
 } from '@paysync/kafka';
 import { createMetricsRegistry, type Logger, type Registry } from '@paysync/observability';
 import {
-  configuredRateLimit,
+  configuredBucket,
   connectionRateLimit,
   createProviderFactory,
   supportedProviders,
@@ -177,7 +177,8 @@ export function serviceRegistrations<
  * `settings` adds service-specific budgets (the api's shorter timeouts).
  *
  * Rate-limit buckets are keyed and rated by connectionRateLimit (a verified account id, else the
- * connection; the server's STRIPE_RATE_LIMIT_PER_SECOND_*), never by what a tenant wrote; the
+ * connection; the server's STRIPE_RATE_LIMIT_PER_SECOND_* / CHARGEBEE_RATE_LIMIT_PER_MINUTE_*, with a
+ * per-minute budget's burst of 1), never by what a tenant wrote; the
  * configured rates are applied to existing buckets once, when the factory is first built (which
  * also resets a rate a tenant's value wrote into a bucket before issue 15 item 4).
  */
@@ -191,9 +192,10 @@ export function providerRegistrations(
         const rates = new ProviderRateLimitRepository({ prisma });
         void Promise.all(
           supportedProviders().flatMap((provider) =>
-            (['test', 'live'] as const).map((mode) =>
-              rates.applyBaseRate(provider, mode, configuredRateLimit(provider, mode, settings)),
-            ),
+            (['test', 'live'] as const).map((mode) => {
+              const { ratePerSecond, burst } = configuredBucket(provider, mode, settings);
+              return rates.applyBaseRate(provider, mode, ratePerSecond, burst);
+            }),
           ),
         ).catch((err: unknown) =>
           logger.warn({ err }, 'Could not apply the configured provider rate limits'),

@@ -29,7 +29,12 @@ export interface PgRateLimiterDeps {
   readonly key: string;
   /** Server configuration's rate for the provider and mode; stored when the bucket is created. */
   readonly ratePerSecond: number;
-  readonly burst?: number;
+  /**
+   * Requests the bucket holds (default: a second's worth). A budget counted per minute
+   * (Chargebee: 150 per 60 s ⇒ 2.5/s) uses 1: the provider counts the past 60 s, so a burst at
+   * the start of a minute spends what its end needs.
+   */
+  readonly burst?: number | undefined;
   /** A lower rate the connection asked for, in a bucket of its own (its key names the rate). */
   readonly connectionCap?: { readonly key: string; readonly ratePerSecond: number } | undefined;
 }
@@ -126,12 +131,18 @@ export class ProviderRateLimitRepository {
 
   /**
    * Sets the base rate (and burst) of every shared bucket of `provider` and `mode` whose stored
-   * rate differs from the configured one: how a changed STRIPE_RATE_LIMIT_PER_SECOND_* reaches
-   * buckets created before (a service applies it at start-up). Connection caps
-   * (`…:<mode>:cap:<rate>`) keep the rate their key names. Returns the buckets changed.
+   * rate or burst differs from the configured one: how a changed STRIPE_RATE_LIMIT_PER_SECOND_*
+   * (CHARGEBEE_RATE_LIMIT_PER_MINUTE_*) reaches buckets created before (a service applies it at
+   * start-up). `burst` defaults to a second's worth; a per-minute budget passes its own (1).
+   * Connection caps (`…:<mode>:cap:<rate>`) keep the rate their key names. Returns the buckets
+   * changed.
    */
-  async applyBaseRate(provider: string, mode: string, ratePerSecond: number): Promise<number> {
-    const burst = Math.max(1, Math.ceil(ratePerSecond));
+  async applyBaseRate(
+    provider: string,
+    mode: string,
+    ratePerSecond: number,
+    burst: number = Math.max(1, Math.ceil(ratePerSecond)),
+  ): Promise<number> {
     return this.#prisma.$executeRaw`
       UPDATE provider_rate_limits SET
         base_rate_per_second = ${ratePerSecond},
@@ -140,6 +151,7 @@ export class ProviderRateLimitRepository {
           WHEN throttled_at IS NULL OR clock_timestamp() - throttled_at > interval '60 seconds'
           THEN ${ratePerSecond} ELSE LEAST(rate_per_second, ${ratePerSecond}) END,
         tokens = LEAST(tokens, ${burst})
-      WHERE key LIKE ${`${provider}:%:${mode}`} AND base_rate_per_second <> ${ratePerSecond}`;
+      WHERE key LIKE ${`${provider}:%:${mode}`}
+        AND (base_rate_per_second <> ${ratePerSecond} OR burst <> ${burst})`;
   }
 }

@@ -91,7 +91,14 @@ export const chargebeeAdapter: ProviderAdapter = {
         ];
   },
   modeOfApiKey: (apiKey) => modeOfKey(apiKey),
-  configuredRateLimit: () => undefined,
+  // CHARGEBEE_RATE_LIMIT_PER_MINUTE_*: Chargebee budgets per minute; the bucket refills per second.
+  configuredRateLimit(mode, rates) {
+    const perMinute =
+      mode === 'live'
+        ? rates.chargebeeRateLimitPerMinuteLive
+        : rates.chargebeeRateLimitPerMinuteTest;
+    return perMinute === undefined ? undefined : perMinute / 60;
+  },
   // STRIPE_API_BASE_URL is Stripe's: a Chargebee connection calls its site unless it names a URL.
   configuredApiBaseUrl: () => undefined,
 };
