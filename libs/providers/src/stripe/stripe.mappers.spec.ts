@@ -176,7 +176,7 @@ describe('toChange', () => {
   });
 
   it('ignores objects we do not sync', () => {
-    expect(toChange(stripeFixture('coupon'), { version: 1, ctx })).toBeNull();
+    expect(toChange(stripeFixture('transfer'), { version: 1, ctx })).toBeNull();
   });
 
   it('versions by the object’s `updated` when present, else the event time, in ms', () => {

@@ -143,7 +143,7 @@ describe('mapStripeEvent', () => {
     charge: 'payment_transaction',
   };
 
-  it.each(STRIPE_EVENT_TYPES.map((t) => [t]))('maps %s to one canonical change', (type) => {
+  it.each(STRIPE_EVENT_TYPES.map((t) => [t]))('maps %s to its canonical change', (type) => {
     const prefix = type.slice(0, type.lastIndexOf('.'));
     const object = stripeFixture(fixtureFor[prefix] as string);
     const raw = aStripeEvent(type, object, { account: 'acct_connected', created: 1_764_000_123 });
@@ -157,7 +157,10 @@ describe('mapStripeEvent', () => {
     const mapped = mapStripeEvent(parsed, ctx);
     expect(mapped.kind).toBe('changes');
     if (mapped.kind !== 'changes') return;
-    expect(mapped.changes).toHaveLength(1);
+    // Subscriptions and invoices bring their items and lines along (issue 19); the rest one change.
+    const nested = { 'customer.subscription': 'items', invoice: 'lines' }[prefix];
+    const children = nested ? (object[nested] as { data: unknown[] }).data.length : 0;
+    expect(mapped.changes).toHaveLength(1 + children);
     expect(mapped.changes[0]).toMatchObject({
       entityType: entityFor[prefix],
       externalId: object.id,
@@ -169,10 +172,7 @@ describe('mapStripeEvent', () => {
   });
 
   it('returns a typed ignored result for event types we do not sync', () => {
-    const raw = aStripeEvent('radar.early_fraud_warning.created', {
-      id: 'issfr_1',
-      object: 'radar.early_fraud_warning',
-    });
+    const raw = aStripeEvent('transfer.created', { id: 'tr_1', object: 'transfer' });
     const parsed = verifyStripeWebhook(
       Buffer.from(JSON.stringify(raw)),
       { 'stripe-signature': signStripePayload(JSON.stringify(raw), SECRET, nowS) },
@@ -181,7 +181,7 @@ describe('mapStripeEvent', () => {
     );
     expect(mapStripeEvent(parsed, ctx)).toEqual({
       kind: 'ignored',
-      reason: 'event type radar.early_fraud_warning.created is not synced',
+      reason: 'event type transfer.created is not synced',
     });
   });
 });

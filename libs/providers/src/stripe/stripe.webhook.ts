@@ -5,6 +5,8 @@ import { WebhookVerificationError } from '@paysync/errors';
 
 import { objectVersion, toChange, type StripeObject } from './stripe.mappers.js';
 
+import type { CanonicalChange, EntityType } from '@paysync/contracts';
+
 import type { ChangeContext, MappedEvent, ProviderEvent } from '../billing-provider.js';
 import { parseWebhookJson } from '../webhook-body.js';
 
@@ -195,7 +197,71 @@ export const STRIPE_EVENT_TYPES = [
   'charge.expired',
 ] as const;
 
-const SYNCED = new Set<string>(STRIPE_EVENT_TYPES);
+/**
+ * Event types of the types added by issue 19 (docs/providers/stripe-objects.md), by entity type.
+ * Their child objects (subscription items, invoice lines) come with the parents' events above.
+ */
+export const STRIPE_BREADTH_EVENT_TYPES = {
+  refund: ['refund.created', 'refund.updated', 'refund.failed', 'charge.refund.updated'],
+  dispute: [
+    'charge.dispute.created',
+    'charge.dispute.updated',
+    'charge.dispute.closed',
+    'charge.dispute.funds_reinstated',
+    'charge.dispute.funds_withdrawn',
+  ],
+  credit_note: ['credit_note.created', 'credit_note.updated', 'credit_note.voided'],
+  coupon: ['coupon.created', 'coupon.updated', 'coupon.deleted'],
+  promotion_code: ['promotion_code.created', 'promotion_code.updated'],
+  discount: ['customer.discount.created', 'customer.discount.updated', 'customer.discount.deleted'],
+  payment_method: [
+    'payment_method.attached',
+    'payment_method.updated',
+    'payment_method.automatically_updated',
+    'payment_method.detached',
+  ],
+  subscription_schedule: [
+    'subscription_schedule.created',
+    'subscription_schedule.updated',
+    'subscription_schedule.aborted',
+    'subscription_schedule.canceled',
+    'subscription_schedule.completed',
+    'subscription_schedule.expiring',
+    'subscription_schedule.released',
+  ],
+  tax_id: ['customer.tax_id.created', 'customer.tax_id.updated', 'customer.tax_id.deleted'],
+  checkout_session: [
+    'checkout.session.completed',
+    'checkout.session.expired',
+    'checkout.session.async_payment_succeeded',
+    'checkout.session.async_payment_failed',
+  ],
+  payout: [
+    'payout.created',
+    'payout.updated',
+    'payout.paid',
+    'payout.failed',
+    'payout.canceled',
+    'payout.reconciliation_completed',
+  ],
+  early_fraud_warning: ['radar.early_fraud_warning.created', 'radar.early_fraud_warning.updated'],
+  review: ['review.opened', 'review.closed'],
+  setup_intent: [
+    'setup_intent.created',
+    'setup_intent.succeeded',
+    'setup_intent.setup_failed',
+    'setup_intent.canceled',
+    'setup_intent.requires_action',
+  ],
+} as const satisfies Partial<Record<EntityType, readonly string[]>>;
+
+/** Every event type the mapper understands (the capabilities subscribe to the synced ones). */
+const MAPPED_EVENT_TYPES: readonly string[] = [
+  ...STRIPE_EVENT_TYPES,
+  ...Object.values(STRIPE_BREADTH_EVENT_TYPES).flat(),
+];
+
+const SYNCED = new Set<string>(MAPPED_EVENT_TYPES);
 
 /** What a verified Stripe event means for synced data. Unknown types are `ignored`, not errors. */
 export function mapStripeEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent {
@@ -212,5 +278,57 @@ export function mapStripeEvent(event: ProviderEvent, ctx: ChangeContext): Mapped
     ctx,
   });
   if (!change) return { kind: 'ignored', reason: `object ${String(object.object)} is not synced` };
-  return { kind: 'changes', changes: [change] };
+  const nested = NESTED_IN_EVENTS[String(object.object)];
+  if (!nested) return { kind: 'changes', changes: [change] };
+  // A subscription's items and an invoice's lines travel in the parent's events: the parent
+  // first, then each child (a canceled subscription's items and a deleted invoice's lines are
+  // tombstones keeping their data), then tombstones for children the event says were removed.
+  const previous = obj((payload.data as StripeObject).previous_attributes);
+  const current = nestedList(object[nested]);
+  const children = current.data
+    .map((child) =>
+      toChange(child, {
+        version: change.version,
+        deleted: change.deleted,
+        eventId: event.id,
+        ctx,
+        parent: object,
+      }),
+    )
+    .filter((c): c is CanonicalChange => c !== null);
+  const removed =
+    previous && !current.hasMore
+      ? nestedList(previous[nested]).data.filter(
+          (old) => typeof old.id === 'string' && !current.data.some((c) => c.id === old.id),
+        )
+      : [];
+  const tombstones = removed
+    .map((old) =>
+      toChange(
+        { id: old.id, object: old.object ?? NESTED_OBJECT[nested], deleted: true },
+        { version: change.version, deleted: true, eventId: event.id, ctx },
+      ),
+    )
+    .filter((c): c is CanonicalChange => c !== null);
+  return { kind: 'changes', changes: [change, ...children, ...tombstones] };
+}
+
+/** Stripe object → the field holding its nested list of synced children. */
+const NESTED_IN_EVENTS: Readonly<Record<string, 'items' | 'lines'>> = {
+  subscription: 'items',
+  invoice: 'lines',
+};
+const NESTED_OBJECT = { items: 'subscription_item', lines: 'line_item' } as const;
+
+const obj = (v: unknown): StripeObject | null =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as StripeObject) : null;
+
+/** A nested Stripe list (`{data, has_more}`) as objects; empty when absent. */
+export function nestedList(v: unknown): { data: StripeObject[]; hasMore: boolean } {
+  const list = obj(v);
+  const data = Array.isArray(list?.data) ? (list.data as unknown[]) : [];
+  return {
+    data: data.map(obj).filter((o): o is StripeObject => o !== null),
+    hasMore: list?.has_more === true,
+  };
 }
