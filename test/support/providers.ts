@@ -229,12 +229,20 @@ export class StripeSim implements ProviderSim {
     kind: ChangeKind,
     entity: SimEntity,
     object: SimObject,
+    opts: { id?: string; at?: number } = {},
+  ) {
+    return this.stripeEvent(`${STRIPE_EVENT_PREFIX[entity]}.${kind}`, object, opts);
+  }
+  /** A Stripe event of any `type` about `object`, from this account, created at `at`. */
+  stripeEvent(
+    type: string,
+    object: SimObject,
     { id = randomEventId('evt_'), at = nowSeconds() }: { id?: string; at?: number } = {},
   ) {
     return {
       id,
       object: 'event',
-      type: `${STRIPE_EVENT_PREFIX[entity]}.${kind}`,
+      type,
       created: at,
       livemode: false,
       api_version: '2026-10-28.endive',
@@ -246,12 +254,13 @@ export class StripeSim implements ProviderSim {
     return {
       id: randomEventId('evt_'),
       object: 'event',
-      type: 'radar.early_fraud_warning.created',
+      // Not one paysync syncs (early fraud warnings are synced since issue 19's breadth).
+      type: 'issuing_cardholder.created',
       created: nowSeconds(),
       livemode: false,
       api_version: '2026-10-28.endive',
       account: this.raw.accountId,
-      data: { object: { id: 'issfr_1', object: 'radar.early_fraud_warning' } },
+      data: { object: { id: 'ich_1', object: 'issuing.cardholder' } },
     };
   }
   authHeaders(body: string, secret: string): Record<string, string> {
