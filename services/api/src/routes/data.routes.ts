@@ -1,32 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { EntityType } from '@paysync/contracts';
 import { cradleOf } from '@paysync/runtime';
 
 import { paginate, timeKey } from '../http/pagination.js';
+import { DATA_COLLECTIONS, parentFilters } from '../modules/data/collections.js';
 import { collectionSchemas } from './data.schemas.js';
 
 import type { ApiCradle } from '../container.js';
 
-/** URL collection → entity type. */
-const COLLECTIONS: Readonly<Record<string, EntityType>> = {
-  customers: 'customer',
-  products: 'product',
-  prices: 'price',
-  subscriptions: 'subscription',
-  invoices: 'invoice',
-  'payment-transactions': 'payment_transaction',
-};
-
-/** Read API over synced data: `/customers`, `/products`, … and `/{collection}/{id}`. */
+/**
+ * Read API over synced data: `/customers`, `/refunds`, `/invoice-line-items`, … (every synced
+ * entity type, DATA_COLLECTIONS) and `/{collection}/{id}`.
+ */
 export const dataRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = async (
   app,
   { maxPageSize },
 ) => {
   const { syncedDataRepository } = cradleOf<ApiCradle>(app);
 
-  for (const [collection, entityType] of Object.entries(COLLECTIONS)) {
+  for (const [collection, entityType] of Object.entries(DATA_COLLECTIONS)) {
     const schemas = collectionSchemas(collection, entityType);
+    const parents = parentFilters(entityType);
 
     app.get(`/workspaces/:workspaceId/${collection}`, { schema: schemas.list }, (req) =>
       paginate(req.query, {
@@ -37,6 +31,13 @@ export const dataRoutes: FastifyPluginAsyncTypebox<{ maxPageSize: number }> = as
           syncedDataRepository.list(req.params.workspaceId, entityType, {
             provider: req.query.provider,
             externalId: req.query.externalId,
+            providerAccountId: req.query.providerAccountId,
+            parents: Object.fromEntries(
+              parents.map(({ column, query }) => [
+                column,
+                (req.query as Record<string, string | undefined>)[query],
+              ]),
+            ),
             updatedSince: req.query.updatedSince ? new Date(req.query.updatedSince) : undefined,
             includeDeleted: req.query.includeDeleted,
             ...(after && { after: { updatedAt: after.at, id: after.id } }),

@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { EntityType } from '@paysync/contracts';
 import { ENTITY_TABLES, type CanonicalColumn } from '@paysync/db';
 
+import { parentFilters } from '../modules/data/collections.js';
 import { camel } from '../modules/data/synced-data.repository.js';
 import {
   DateTime,
@@ -58,6 +59,12 @@ function itemSchema(entityType: EntityType) {
       id: Uuid,
       provider: Provider,
       externalId: Type.String(),
+      providerAccountId: Nullable(
+        Type.String({
+          description:
+            'Stripe Connect: the connected account (`acct_…`) the object belongs to; null for the connection’s own account',
+        }),
+      ),
       livemode: Type.Boolean(),
       deletedAt: Nullable(DateTime),
       createdAt: DateTime,
@@ -73,6 +80,24 @@ function itemSchema(entityType: EntityType) {
   );
 }
 
+const ExternalId = Type.String({ minLength: 1, maxLength: 255 });
+
+/** The parent-id filters of `entityType`'s collection (`customerExternalId`, …), where its table has them. */
+function parentQuery(entityType: EntityType) {
+  return Object.fromEntries(
+    parentFilters(entityType).map(({ query }) => [
+      query,
+      Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 255,
+          description: `Only rows whose ${query} is this provider id`,
+        }),
+      ),
+    ]),
+  );
+}
+
 /** The two routes of a collection (`customers`, `payment-transactions`, …) of `entityType`. */
 export function collectionSchemas(collection: string, entityType: EntityType) {
   const Item = itemSchema(entityType);
@@ -82,11 +107,13 @@ export function collectionSchemas(collection: string, entityType: EntityType) {
     list: {
       operationId: `list${Opname}`,
       tags: ['data'],
-      summary: `Synced ${collection.replace('-', ' ')}, oldest change first (a change feed)`,
+      summary: `Synced ${collection.replace(/-/g, ' ')}, oldest change first (a change feed)`,
       params: WorkspaceParams,
       querystring: listQuery({
         provider: Type.Optional(Provider),
-        externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        externalId: Type.Optional(ExternalId),
+        providerAccountId: Type.Optional(ExternalId),
+        ...parentQuery(entityType),
         updatedSince: Type.Optional(DateTime),
         includeDeleted: Type.Optional(Type.Boolean({ default: false })),
       }),

@@ -1,10 +1,12 @@
-import { SyncWriteRepository } from '@paysync/db';
+import { ENTITY_TABLES, SyncWriteRepository } from '@paysync/db';
 import { anEvent } from '@paysync/db/testing';
 import { stripeObjectToChange } from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
 
 import type { ApiKeyScope, RequiredScope } from '../modules/auth/scopes.js';
+import { DATA_COLLECTIONS } from '../modules/data/collections.js';
 import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
+import { seedBreadthRows } from '../testing/breadth-rows.js';
 import { createConnection } from '../testing/management-api.js';
 
 import type { OpenAPIV3 } from 'openapi-types';
@@ -67,6 +69,41 @@ const ROUTES: Record<string, { scope: ApiKeyScope; body?: unknown }> = {
   getInvoice: { scope: 'read' },
   listPaymentTransactions: { scope: 'read' },
   getPaymentTransaction: { scope: 'read' },
+  // Stripe breadth (issue 19).
+  listRefunds: { scope: 'read' },
+  getRefund: { scope: 'read' },
+  listDisputes: { scope: 'read' },
+  getDispute: { scope: 'read' },
+  listCreditNotes: { scope: 'read' },
+  getCreditNote: { scope: 'read' },
+  listCoupons: { scope: 'read' },
+  getCoupon: { scope: 'read' },
+  listPromotionCodes: { scope: 'read' },
+  getPromotionCode: { scope: 'read' },
+  listDiscounts: { scope: 'read' },
+  getDiscount: { scope: 'read' },
+  listPaymentMethods: { scope: 'read' },
+  getPaymentMethod: { scope: 'read' },
+  listSubscriptionItems: { scope: 'read' },
+  getSubscriptionItem: { scope: 'read' },
+  listSubscriptionSchedules: { scope: 'read' },
+  getSubscriptionSchedule: { scope: 'read' },
+  listInvoiceLineItems: { scope: 'read' },
+  getInvoiceLineItem: { scope: 'read' },
+  listTaxIds: { scope: 'read' },
+  getTaxId: { scope: 'read' },
+  listCheckoutSessions: { scope: 'read' },
+  getCheckoutSession: { scope: 'read' },
+  listPayouts: { scope: 'read' },
+  getPayout: { scope: 'read' },
+  listBalanceTransactions: { scope: 'read' },
+  getBalanceTransaction: { scope: 'read' },
+  listEarlyFraudWarnings: { scope: 'read' },
+  getEarlyFraudWarning: { scope: 'read' },
+  listReviews: { scope: 'read' },
+  getReview: { scope: 'read' },
+  listSetupIntents: { scope: 'read' },
+  getSetupIntent: { scope: 'read' },
 };
 const BODIES: Record<string, unknown> = Object.fromEntries(
   Object.entries(ROUTES).map(([op, r]) => [op, r.body]),
@@ -133,6 +170,7 @@ async function seedTenant(name: string): Promise<Tenant> {
   );
   const event = anEvent({ workspaceId: ws.id });
   await new SyncWriteRepository({ prisma: h.prisma }).applyChanges(changes, { events: [event] });
+  await seedBreadthRows(h, ws.id);
   const rowId = async (table: string) =>
     (
       await h.prisma.$queryRawUnsafe<{ id: string }[]>(
@@ -154,12 +192,15 @@ async function seedTenant(name: string): Promise<Tenant> {
       keyId,
       eventId,
       provider: 'stripe',
-      customers: await rowId('customers'),
-      products: await rowId('products'),
-      prices: await rowId('prices'),
-      subscriptions: await rowId('subscriptions'),
-      invoices: await rowId('invoices'),
-      'payment-transactions': await rowId('payment_transactions'),
+      // A row of each collection (`customers`, …, `setup-intents`).
+      ...Object.fromEntries(
+        await Promise.all(
+          Object.entries(DATA_COLLECTIONS).map(
+            async ([collection, type]) =>
+              [collection, await rowId(ENTITY_TABLES[type].table)] as const,
+          ),
+        ),
+      ),
     },
   };
 }

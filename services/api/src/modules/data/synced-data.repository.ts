@@ -2,9 +2,15 @@ import type { EntityType, ProviderName, SyncSource } from '@paysync/contracts';
 import { ENTITY_TABLES, isUuid, type TenantScope } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
+import { parentFilters, type ParentColumn } from './collections.js';
+
 export interface DataFilter {
   readonly provider?: ProviderName | undefined;
   readonly externalId?: string | undefined;
+  /** Stripe Connect: rows of this connected account (`acct_…`) only. */
+  readonly providerAccountId?: string | undefined;
+  /** Parent ids (`customer_external_id` → `cus_…`); only columns the table has are applied. */
+  readonly parents?: Partial<Record<ParentColumn, string | undefined>> | undefined;
   readonly updatedSince?: Date | undefined;
   readonly includeDeleted?: boolean | undefined;
   /** Keyset: rows strictly after this (updatedAt asc, id asc). */
@@ -18,6 +24,8 @@ export interface DataItem {
   readonly id: string;
   readonly provider: ProviderName;
   readonly externalId: string;
+  /** The connected account (Stripe Connect) the row belongs to; null: the connection's own. */
+  readonly providerAccountId: string | null;
   readonly livemode: boolean;
   readonly deletedAt: string | null;
   readonly createdAt: string;
@@ -53,6 +61,12 @@ export class SyncedDataRepository {
     };
     if (f.provider) add((n) => `provider = ${n}::payment_provider`, f.provider);
     if (f.externalId) add((n) => `external_id = ${n}`, f.externalId);
+    if (f.providerAccountId) add((n) => `provider_account_id = ${n}`, f.providerAccountId);
+    // Column names come from the fixed parent list, never from the request.
+    for (const { column } of parentFilters(entityType)) {
+      const id = f.parents?.[column];
+      if (id) add((n) => `"${column}" = ${n}`, id);
+    }
     if (f.updatedSince) add((n) => `updated_at >= ${n}::timestamptz`, f.updatedSince);
     if (!f.includeDeleted) where.push('deleted_at IS NULL');
     if (f.after) {
@@ -100,6 +114,7 @@ function toItem(entityType: EntityType, row: Record<string, unknown>): DataItem 
     id: row.id,
     provider: row.provider,
     externalId: row.external_id,
+    providerAccountId: row.provider_account_id ?? null,
     livemode: row.livemode,
     deletedAt: value(row.deleted_at),
     createdAt: value(row.created_at),
