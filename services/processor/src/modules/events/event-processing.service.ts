@@ -146,7 +146,7 @@ export class EventProcessingService {
           workspaceId: item.webhook.workspaceId,
           source: item.webhook.source,
         });
-        item.changes = mapped.kind === 'changes' ? mapped.changes : [];
+        item.changes = mapped.kind === 'changes' ? ofAccount(mapped.changes, item.webhook) : [];
         items.push(item);
       } catch (error) {
         failures.push({ received, error });
@@ -292,7 +292,12 @@ export class EventProcessingService {
       item.webhook.workspaceId,
       item.webhook.connectionId,
     );
-    const provider = budget.factory(connection);
+    // Stripe Connect: a connected account's object is re-fetched as that account.
+    const connected =
+      tied.accountId && tied.accountId !== connection.providerAccountId ? tied.accountId : null;
+    const provider = budget.factory(
+      connected ? { ...connection, accountId: connected } : connection,
+    );
     let current: CanonicalChange;
     try {
       current = await provider.retrieve(tied.entityType, tied.externalId, {
@@ -369,6 +374,18 @@ function toItem(received: WebhookMessage): Item {
     },
     changes: [],
   };
+}
+
+/**
+ * Stripe Connect: the changes of an event carrying an account (`account`, the connected account
+ * it happened in) belong to that account's rows.
+ */
+function ofAccount(
+  changes: readonly CanonicalChange[],
+  webhook: WebhookReceived,
+): readonly CanonicalChange[] {
+  const accountId = webhook.event.accountId;
+  return accountId ? changes.map((c) => ({ ...c, accountId })) : changes;
 }
 
 function toProviderEvent(webhook: WebhookReceived): ProviderEvent {

@@ -9,6 +9,8 @@ import {
   type Tx,
 } from '@paysync/db';
 
+import { CONNECTED_ACCOUNTS_UNIT } from './connect-accounts.js';
+
 /** Entity types a unit waits for (DESIGN: products before prices before subscriptions; customers first). */
 const DEPENDS_ON: Readonly<Record<EntityType, readonly EntityType[]>> = {
   customer: [],
@@ -40,7 +42,13 @@ export interface ClaimedUnit {
   readonly id: string;
   readonly sessionId: string;
   readonly workspaceId: string;
+  /**
+   * An entity type, or CONNECTED_ACCOUNTS_UNIT: the unit that lists a Connect platform's
+   * connected accounts and plans their units (connect-accounts.ts).
+   */
   readonly entityType: EntityType;
+  /** Stripe Connect: the connected account this unit lists (`Stripe-Account`); null: the connection's own. */
+  readonly providerAccountId: string | null;
   readonly segment: number;
   readonly createdGte: number | null;
   readonly createdLt: number | null;
@@ -96,6 +104,7 @@ interface UnitRow {
   session_id: string;
   workspace_id: string;
   entity_type: EntityType;
+  provider_account_id: string;
   segment: number;
   created_gte: bigint | null;
   created_lt: bigint | null;
@@ -110,6 +119,7 @@ const toUnit = (r: UnitRow): ClaimedUnit => ({
   sessionId: r.session_id,
   workspaceId: r.workspace_id,
   entityType: r.entity_type,
+  providerAccountId: r.provider_account_id === '' ? null : r.provider_account_id,
   segment: r.segment,
   createdGte: r.created_gte === null ? null : Number(r.created_gte),
   createdLt: r.created_lt === null ? null : Number(r.created_lt),
@@ -168,8 +178,17 @@ export class SyncUnitRepository {
         await tx.$executeRaw`
           INSERT INTO sync_units (session_id, workspace_id, entity_type, segment)
           VALUES (${sessionId}::uuid, ${session.workspaceId}::uuid, ${entityType}, 0)
-          ON CONFLICT (session_id, entity_type, segment) DO NOTHING`;
+          ON CONFLICT (session_id, provider_account_id, entity_type, segment) DO NOTHING`;
       }
+      // Stripe Connect (`settings.connect`): one more unit lists the connected accounts and plans
+      // each one's units (connect-accounts.ts).
+      await tx.$executeRaw`
+        INSERT INTO sync_units (session_id, workspace_id, entity_type, segment, splittable)
+        SELECT s.id, s.workspace_id, ${CONNECTED_ACCOUNTS_UNIT}, 0, false
+          FROM payment_sync_sessions s
+          JOIN workspace_payment_configurations c ON c.id = s.configuration_id
+         WHERE s.id = ${sessionId}::uuid AND c.settings->'connect' = 'true'::jsonb
+        ON CONFLICT (session_id, provider_account_id, entity_type, segment) DO NOTHING`;
       return this.#sessions.markPlanned(sessionId, tx);
     });
   }
@@ -186,11 +205,17 @@ export class SyncUnitRepository {
            )
            AND NOT EXISTS (
              SELECT 1 FROM sync_units d
-             WHERE d.session_id = u.session_id AND d.status <> 'done'
-               AND d.entity_type = ANY(${DEPS_SQL}))
+             WHERE d.session_id = u.session_id AND d.provider_account_id = u.provider_account_id
+               AND d.status <> 'done' AND d.entity_type = ANY(${DEPS_SQL}))
          ORDER BY
            (SELECT count(*) FROM sync_units r
              WHERE r.session_id = u.session_id AND r.status = 'running' AND r.lease_expires_at >= now()),
+           -- Stripe Connect: fair across a session's accounts (the one with the fewest running,
+           -- then the fewest finished units first), not one account after another.
+           (SELECT count(*) FILTER (WHERE a.status = 'running' AND a.lease_expires_at >= now()) * 1000000
+                   + count(*) FILTER (WHERE a.status = 'done')
+              FROM sync_units a
+             WHERE a.session_id = u.session_id AND a.provider_account_id = u.provider_account_id),
            s.created_at, u.segment
          LIMIT 1
          FOR UPDATE OF u SKIP LOCKED)
@@ -199,7 +224,7 @@ export class SyncUnitRepository {
          attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()
        FROM candidate WHERE sync_units.id = candidate.id
        RETURNING sync_units.id, sync_units.session_id, sync_units.workspace_id, sync_units.entity_type,
-         sync_units.segment, sync_units.created_gte, sync_units.created_lt, sync_units.splittable,
+         sync_units.provider_account_id, sync_units.segment, sync_units.created_gte, sync_units.created_lt, sync_units.splittable,
          sync_units.cursor, sync_units.attempts, sync_units.lease_token::text AS lease_token`,
       owner,
       leaseMs,
@@ -248,6 +273,54 @@ export class SyncUnitRepository {
         throttles: page.throttles,
       });
       return { written, failed };
+    });
+  }
+
+  /**
+   * Stripe Connect: one page of a platform's connected accounts (the CONNECTED_ACCOUNTS_UNIT):
+   * each account gets a unit per entity type of the session (whole, splittable, claimable at once)
+   * and the unit's checkpoint moves to `page.nextCursor`, in one transaction (nothing is saved if
+   * the lease was lost or the session stopped running). Idempotent: a re-listed page adds nothing.
+   */
+  async planAccounts(
+    unit: ClaimedUnit,
+    leaseMs: number,
+    page: {
+      readonly accountIds: readonly string[];
+      readonly nextCursor: string | null;
+      readonly requests: number;
+      readonly throttles: number;
+    },
+  ): Promise<number> {
+    return this.#prisma.$transaction(async (tx) => {
+      const planned = await tx.$executeRaw`
+        INSERT INTO sync_units (session_id, workspace_id, entity_type, provider_account_id, segment)
+        SELECT s.id, s.workspace_id, t.entity_type, a.account_id, 0
+          FROM payment_sync_sessions s
+          CROSS JOIN LATERAL unnest(s.entity_types) AS t(entity_type)
+          CROSS JOIN unnest(${[...page.accountIds]}::text[]) AS a(account_id)
+         WHERE s.id = ${unit.sessionId}::uuid
+        ON CONFLICT (session_id, provider_account_id, entity_type, segment) DO NOTHING`;
+      // The platform connection is where webhooks of these accounts land when their URL names no
+      // connection (ingress looks the event's `account` up); an account linked already stays so.
+      await tx.$executeRaw`
+        INSERT INTO workspace_provider_accounts (provider, provider_account_id, workspace_id, configuration_id)
+        SELECT s.provider, a.account_id, s.workspace_id, s.configuration_id
+          FROM payment_sync_sessions s
+          CROSS JOIN unnest(${[...page.accountIds]}::text[]) AS a(account_id)
+         WHERE s.id = ${unit.sessionId}::uuid AND s.configuration_id IS NOT NULL
+        ON CONFLICT (provider, provider_account_id) DO NOTHING`;
+      await this.#checkpoint(tx, unit, leaseMs, {
+        cursor: page.nextCursor,
+        done: page.nextCursor === null,
+        fetched: page.accountIds.length,
+        written: page.accountIds.length,
+        skipped: 0,
+        failed: [],
+        requests: page.requests,
+        throttles: page.throttles,
+      });
+      return planned;
     });
   }
 
@@ -300,10 +373,10 @@ export class SyncUnitRepository {
       for (const [i, range] of ranges.entries()) {
         if (i === keep) continue;
         await tx.$executeRaw`
-          INSERT INTO sync_units (session_id, workspace_id, entity_type, segment, created_gte, created_lt, splittable)
-          VALUES (${unit.sessionId}::uuid, ${unit.workspaceId}::uuid, ${unit.entityType}, ${unit.segment + i},
-                  ${range.gte}, ${range.lt}, false)
-          ON CONFLICT (session_id, entity_type, segment) DO NOTHING`;
+          INSERT INTO sync_units (session_id, workspace_id, entity_type, provider_account_id, segment, created_gte, created_lt, splittable)
+          VALUES (${unit.sessionId}::uuid, ${unit.workspaceId}::uuid, ${unit.entityType},
+                  ${unit.providerAccountId ?? ''}, ${unit.segment + i}, ${range.gte}, ${range.lt}, false)
+          ON CONFLICT (session_id, provider_account_id, entity_type, segment) DO NOTHING`;
       }
       return {
         ...unit,

@@ -9,6 +9,7 @@ import { AppError, isRetryable } from '@paysync/errors';
 import { withSpan, type Logger } from '@paysync/observability';
 import type { BillingProvider, ListPage, ProviderFactory } from '@paysync/providers';
 
+import { isConnectedAccountsUnit, listConnectedAccounts } from './connect-accounts.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import {
   LeaseLostError,
@@ -47,9 +48,6 @@ interface UnitRunnerSettings {
   readonly maxUnitAttempts: number;
   readonly retryBackoffMs: number;
 }
-
-/** Stripe's first day: no object is older (the lower bound of the oldest-object search). */
-const EPOCH_FLOOR = 1_293_840_000;
 
 /**
  * Runs one claimed unit: lists its entity type (or created-time segment) page by page through the
@@ -139,12 +137,42 @@ export class UnitRunner {
         session.workspaceId,
         session.configurationId,
       );
+      // Stripe Connect: a connected account's unit calls with the platform's key and limiter.
       const limiter = this.#rateLimiterFactory(connection);
-      const provider = this.#providerFactory(connection, limiter);
-      log.info({ cursor: unit.cursor, attempt: unit.attempts }, 'Sync unit started');
+      const provider = this.#providerFactory(
+        unit.providerAccountId ? { ...connection, accountId: unit.providerAccountId } : connection,
+        limiter,
+      );
+      log.info(
+        { cursor: unit.cursor, attempt: unit.attempts, account: unit.providerAccountId },
+        'Sync unit started',
+      );
+      if (isConnectedAccountsUnit(unit)) {
+        await listConnectedAccounts({
+          unit,
+          provider,
+          units: this.#units,
+          sessions: this.#sessions,
+          limiter,
+          lease,
+          metrics: this.#metrics,
+          leaseMs: this.#settings.leaseMs,
+          pageSize: this.#settings.pageSize,
+          shouldStop,
+          onPlanned: onSplit,
+          log,
+        });
+        return;
+      }
 
       let first: ListPage | undefined;
-      if (unit.splittable && unit.cursor === null && this.#settings.segments > 1) {
+      if (
+        unit.splittable &&
+        unit.cursor === null &&
+        this.#settings.segments > 1 &&
+        // Types whose lists take no created-time segments are listed whole (Chargebee items).
+        provider.capabilities().segmentableEntityTypes.includes(unit.entityType)
+      ) {
         ({ unit, first } = await this.#maybeSplit(unit, provider, limiter));
         onSplit?.();
       }
@@ -273,19 +301,24 @@ export class UnitRunner {
 
   /**
    * Splits a whole entity type into created-time segments when its first page says there is more.
-   * The first page (newest first) is kept: it is the first page of the newest segment, which this
-   * claim goes on with from the page's cursor. The oldest object is located by bisection on
-   * `created` with one-object probes (Stripe cannot list oldest first), stopping as soon as the
-   * interval is a small share of the listed span: the oldest segment is open below, so a coarse
-   * estimate only shifts a little work between segments, never loses any. [oldest, newest] is cut
-   * into equal ranges, oldest first, the newest open above so objects created meanwhile land too.
+   * For a provider that lists newest created first (`capabilities.listOrder`, Stripe) the first
+   * page is kept: it is the first page of the newest segment, which this claim goes on with from
+   * the page's cursor. Otherwise (Chargebee lists by `updated_at`) the page spans any creation
+   * times and its cursor belongs to the unsegmented listing: it only says there is more and hints
+   * at the span, and this claim lists its segment from the start. The oldest object is located by
+   * bisection on the creation time with one-object probes, from the provider's
+   * `capabilities.oldestObjectSeconds`, stopping as soon as the interval is a small share of the
+   * listed span: the oldest segment is open below, so a coarse estimate only shifts a little work
+   * between segments, never loses any. [oldest, newest] is cut into equal ranges, oldest first,
+   * the newest open above so objects created meanwhile land too.
    */
   async #maybeSplit(
     unit: ClaimedUnit,
     provider: BillingProvider,
     limiter: ProviderRateLimiter,
-  ): Promise<{ unit: ClaimedUnit; first: ListPage }> {
+  ): Promise<{ unit: ClaimedUnit; first: ListPage | undefined }> {
     const ctx = { workspaceId: unit.workspaceId, source: 'backfill' as const };
+    const { oldestObjectSeconds, listOrder } = provider.capabilities();
     const first = await provider.listPage(unit.entityType, { limit: this.#settings.pageSize }, ctx);
     const created = first.changes.map(createdOf).filter((c): c is number => c !== undefined);
     if (!first.nextCursor || created.length === 0) {
@@ -295,7 +328,7 @@ export class UnitRunner {
     const newest = Math.max(...created);
     const pageOldest = Math.min(...created);
     let requests = 0;
-    let lo = EPOCH_FLOOR; // no object is older than lo
+    let lo = oldestObjectSeconds; // no object is older than lo
     let hi = pageOldest; // an object exists with created <= hi
     while (hi - lo > (newest + 1 - hi) / (2 * n)) {
       const mid = Math.floor((lo + hi) / 2);
@@ -306,7 +339,9 @@ export class UnitRunner {
       else lo = mid + 1;
     }
     const oldest = Math.floor((lo + hi) / 2);
-    const ranges = segmentRanges(oldest, newest, pageOldest, n);
+    const keepsFirst = listOrder === 'newest_created_first';
+    // Without a kept first page nothing ties the newest range to the page's oldest object.
+    const ranges = segmentRanges(oldest, newest, keepsFirst ? pageOldest : newest, n);
     limiter.takeThrottles();
     this.#logger.info(
       {
@@ -321,8 +356,13 @@ export class UnitRunner {
     );
     // Every object of the first page is in the newest range (it starts at or below the page's
     // oldest), so the page is that segment's first page and the segment goes on from its cursor.
-    const kept = await this.#units.split(unit, ranges, requests, ranges.length - 1);
-    return { unit: kept, first };
+    if (keepsFirst) {
+      const kept = await this.#units.split(unit, ranges, requests, ranges.length - 1);
+      return { unit: kept, first };
+    }
+    // The first page was one more request spent on the plan; this claim lists the oldest range.
+    const kept = await this.#units.split(unit, ranges, requests + first.requests, 0);
+    return { unit: kept, first: undefined };
   }
 
   async #onError(unit: ClaimedUnit, err: unknown, log: Logger): Promise<void> {
@@ -374,9 +414,15 @@ export class UnitRunner {
   }
 }
 
+/**
+ * The creation time (seconds) a list segment filters on: the provider object's `created` (Stripe),
+ * else the canonical row's `providerCreatedAt` (Chargebee `created_at` / `date`).
+ */
 function createdOf(change: CanonicalChange): number | undefined {
   const created = (change.raw as { created?: unknown } | null)?.created;
-  return typeof created === 'number' ? created : undefined;
+  if (typeof created === 'number') return created;
+  const at = (change.data as { providerCreatedAt?: unknown } | null)?.providerCreatedAt;
+  return at instanceof Date ? Math.floor(at.getTime() / 1000) : undefined;
 }
 
 /**
