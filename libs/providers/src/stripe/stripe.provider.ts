@@ -14,6 +14,7 @@ import { toChange, type StripeObject } from './stripe.mappers.js';
 import {
   STRIPE_EVENT_TYPES,
   mapStripeEvent,
+  nestedList,
   stripeEventToProviderEvent,
   verifyStripeWebhook,
 } from './stripe.webhook.js';
@@ -56,18 +57,218 @@ export interface StripeProviderOptions extends ProviderClientOptions {
   readonly maxRetryAfterMs?: number | undefined;
 }
 
-type Listable =
-  'customers' | 'products' | 'prices' | 'subscriptions' | 'invoices' | 'paymentIntents' | 'charges';
+type ListQuery = Record<string, unknown>;
+type ListResponse = Stripe.Response<Stripe.ApiList<unknown>>;
+type ListCall = (stripe: Stripe, query: ListQuery) => Promise<ListResponse>;
+type RetrieveCall = (stripe: Stripe, id: string) => Promise<Stripe.Response<unknown>>;
 
-/** Which Stripe list endpoints make up each entity type (payments: intents, then charges). */
-const LISTS: Partial<Record<EntityType, readonly Listable[]>> = {
-  customer: ['customers'],
-  product: ['products'],
-  price: ['prices'],
-  subscription: ['subscriptions'],
-  invoice: ['invoices'],
-  payment_transaction: ['paymentIntents', 'charges'],
+/** Stripe's top-level list endpoints we page through (docs/providers/stripe-objects.md). */
+const LIST_CALLS = {
+  customers: (s, q) => s.customers.list(q),
+  products: (s, q) => s.products.list(q),
+  prices: (s, q) => s.prices.list(q),
+  // Canceled subscriptions are only listed with status=all.
+  subscriptions: (s, q) => s.subscriptions.list({ ...q, status: 'all' }),
+  invoices: (s, q) => s.invoices.list(q),
+  paymentIntents: (s, q) => s.paymentIntents.list(q),
+  charges: (s, q) => s.charges.list(q),
+  refunds: (s, q) => s.refunds.list(q),
+  disputes: (s, q) => s.disputes.list(q),
+  creditNotes: (s, q) => s.creditNotes.list(q),
+  coupons: (s, q) => s.coupons.list(q),
+  promotionCodes: (s, q) => s.promotionCodes.list(q),
+  subscriptionSchedules: (s, q) => s.subscriptionSchedules.list(q),
+  checkoutSessions: (s, q) => s.checkout.sessions.list(q),
+  payouts: (s, q) => s.payouts.list(q),
+  balanceTransactions: (s, q) => s.balanceTransactions.list(q),
+  earlyFraudWarnings: (s, q) => s.radar.earlyFraudWarnings.list(q),
+  reviews: (s, q) => s.reviews.list(q),
+  setupIntents: (s, q) => s.setupIntents.list(q),
+} as const satisfies Record<string, ListCall>;
+
+type Listable = keyof typeof LIST_CALLS;
+
+/**
+ * Children listed through their parents: the ones the parent object carries (`nested`), then,
+ * while that says there are more, pages of `more` for the parent (`starting_after` the last
+ * child, `limit` 100).
+ */
+interface ChildListing {
+  readonly nested: (parent: StripeObject) => { data: StripeObject[]; hasMore: boolean };
+  readonly more?: {
+    readonly name: string;
+    readonly call: (stripe: Stripe, parentId: string, query: ListQuery) => Promise<ListResponse>;
+  };
+  /** Children of a parent that is a tombstone (a canceled subscription) are tombstones too. */
+  readonly deletedWithParent?: boolean;
+}
+
+interface ListUse {
+  readonly list: Listable;
+  /** Extra query parameters (`expand[]`). */
+  readonly query?: ListQuery;
+  /** The entity type's objects are children of this list's objects. */
+  readonly children?: ChildListing;
+}
+
+const only = (list: Listable): readonly ListUse[] => [{ list }];
+const oneOrNone = (v: unknown): { data: StripeObject[]; hasMore: boolean } => ({
+  data:
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    typeof (v as StripeObject).id === 'string'
+      ? [v as StripeObject]
+      : [],
+  hasMore: false,
+});
+
+/**
+ * Which Stripe lists make up each entity type, in order (payments: intents, then charges; the
+ * children of parent lists as docs/providers/stripe-objects.md says).
+ */
+const LISTS: Partial<Record<EntityType, readonly ListUse[]>> = {
+  customer: only('customers'),
+  product: only('products'),
+  price: only('prices'),
+  subscription: only('subscriptions'),
+  invoice: only('invoices'),
+  payment_transaction: [{ list: 'paymentIntents' }, { list: 'charges' }],
+  refund: only('refunds'),
+  dispute: only('disputes'),
+  credit_note: only('creditNotes'),
+  coupon: only('coupons'),
+  promotion_code: only('promotionCodes'),
+  subscription_schedule: only('subscriptionSchedules'),
+  checkout_session: only('checkoutSessions'),
+  payout: only('payouts'),
+  balance_transaction: only('balanceTransactions'),
+  early_fraud_warning: only('earlyFraudWarnings'),
+  review: only('reviews'),
+  setup_intent: only('setupIntents'),
+  subscription_item: [
+    {
+      list: 'subscriptions',
+      children: {
+        nested: (sub) => nestedList(sub.items),
+        more: {
+          name: 'subscriptionItems',
+          call: (s, subscription, q) => s.subscriptionItems.list({ ...q, subscription }),
+        },
+        deletedWithParent: true,
+      },
+    },
+  ],
+  invoice_line_item: [
+    {
+      list: 'invoices',
+      children: {
+        nested: (invoice) => nestedList(invoice.lines),
+        more: {
+          name: 'invoiceLines',
+          call: (s, invoice, q) => s.invoices.listLineItems(invoice, q),
+        },
+      },
+    },
+  ],
+  tax_id: [
+    {
+      list: 'customers',
+      query: { expand: ['data.tax_ids'] },
+      children: {
+        nested: (customer) => nestedList(customer.tax_ids),
+        more: {
+          name: 'customerTaxIds',
+          call: (s, customer, q) => s.customers.listTaxIds(customer, q),
+        },
+      },
+    },
+  ],
+  discount: [
+    { list: 'customers', children: { nested: (customer) => oneOrNone(customer.discount) } },
+    {
+      list: 'subscriptions',
+      query: { expand: ['data.discounts'] },
+      children: {
+        nested: (sub) => ({
+          data: (Array.isArray(sub.discounts) ? (sub.discounts as unknown[]) : []).flatMap(
+            (d) => oneOrNone(d).data,
+          ),
+          hasMore: false,
+        }),
+      },
+    },
+  ],
+  payment_method: [
+    {
+      list: 'customers',
+      children: {
+        // Customers carry no payment methods: each one's list, from its start.
+        nested: () => ({ data: [], hasMore: true }),
+        more: {
+          name: 'customerPaymentMethods',
+          call: (s, customer, q) => s.customers.listPaymentMethods(customer, q),
+        },
+      },
+    },
+  ],
 };
+
+/** How one object of each type is retrieved; types without an entry have no retrieve by id. */
+const RETRIEVE: Partial<
+  Record<EntityType, { readonly name: string; readonly call: RetrieveCall }>
+> = {
+  customer: { name: 'customers', call: (s, id) => s.customers.retrieve(id) },
+  product: { name: 'products', call: (s, id) => s.products.retrieve(id) },
+  price: { name: 'prices', call: (s, id) => s.prices.retrieve(id) },
+  subscription: { name: 'subscriptions', call: (s, id) => s.subscriptions.retrieve(id) },
+  invoice: { name: 'invoices', call: (s, id) => s.invoices.retrieve(id) },
+  refund: { name: 'refunds', call: (s, id) => s.refunds.retrieve(id) },
+  dispute: { name: 'disputes', call: (s, id) => s.disputes.retrieve(id) },
+  credit_note: { name: 'creditNotes', call: (s, id) => s.creditNotes.retrieve(id) },
+  coupon: { name: 'coupons', call: (s, id) => s.coupons.retrieve(id) },
+  promotion_code: { name: 'promotionCodes', call: (s, id) => s.promotionCodes.retrieve(id) },
+  payment_method: { name: 'paymentMethods', call: (s, id) => s.paymentMethods.retrieve(id) },
+  subscription_item: {
+    name: 'subscriptionItems',
+    call: (s, id) => s.subscriptionItems.retrieve(id),
+  },
+  subscription_schedule: {
+    name: 'subscriptionSchedules',
+    call: (s, id) => s.subscriptionSchedules.retrieve(id),
+  },
+  tax_id: { name: 'taxIds', call: (s, id) => s.taxIds.retrieve(id) },
+  checkout_session: { name: 'checkoutSessions', call: (s, id) => s.checkout.sessions.retrieve(id) },
+  payout: { name: 'payouts', call: (s, id) => s.payouts.retrieve(id) },
+  balance_transaction: {
+    name: 'balanceTransactions',
+    call: (s, id) => s.balanceTransactions.retrieve(id),
+  },
+  early_fraud_warning: {
+    name: 'earlyFraudWarnings',
+    call: (s, id) => s.radar.earlyFraudWarnings.retrieve(id),
+  },
+  review: { name: 'reviews', call: (s, id) => s.reviews.retrieve(id) },
+  setup_intent: { name: 'setupIntents', call: (s, id) => s.setupIntents.retrieve(id) },
+};
+const PAYMENT_INTENT_RETRIEVE = {
+  name: 'paymentIntents',
+  call: ((s, id) => s.paymentIntents.retrieve(id)) as RetrieveCall,
+};
+const CHARGE_RETRIEVE = {
+  name: 'charges',
+  call: ((s, id) => s.charges.retrieve(id)) as RetrieveCall,
+};
+
+/** Entity types whose lists take `created` bounds: those listed from their own top-level list. */
+export const STRIPE_SEGMENTABLE_TYPES: readonly EntityType[] = Object.entries(LISTS)
+  .filter(([, uses]) => uses.every((u) => !u.children))
+  .map(([type]) => type as EntityType);
+
+/** Whether Stripe can retrieve one object of the type by its id (invoice lines, discounts: no). */
+export function stripeRetrievable(entityType: EntityType): boolean {
+  return entityType === 'payment_transaction' || RETRIEVE[entityType] !== undefined;
+}
 
 export class StripeProvider implements BillingProvider {
   readonly name = 'stripe' as const;
@@ -187,6 +388,8 @@ export class StripeProvider implements BillingProvider {
     const mapped = mapStripeEvent(event, ctx);
     const target = mapped.kind === 'changes' ? mapped.changes[0] : undefined;
     if (!target) return { kind: 'skipped', reason: 'no synced object to re-fetch' };
+    if (!stripeRetrievable(target.entityType))
+      return { kind: 'skipped', reason: `Stripe cannot retrieve one ${target.entityType}` };
     const current = await this.retrieve(target.entityType, target.externalId, ctx);
     const payload = (event.payload ?? {}) as StripeObject;
     const data = payload.data as StripeObject | undefined;
@@ -209,15 +412,18 @@ export class StripeProvider implements BillingProvider {
   /**
    * One page (`limit` ≤ 100, `starting_after`). The cursor is `<list>:<last id>`, so entity types
    * made of two lists (payments) resume in the right one. Every object of the page carries the
-   * response's `Date` as its version.
+   * response's `Date` as its version. Children listed through a parent list (subscription items,
+   * invoice lines, tax ids, discounts, payment methods) come from one page of parents, with the
+   * follow-up requests their parents need: the page's version is its first response's, and
+   * `requests` counts them all.
    */
   async listPage(
     entityType: EntityType,
     params: ListPageParams,
     ctx: ChangeContext,
   ): Promise<ListPage> {
-    const lists = listsOf(entityType);
-    const [listName, after] = parseCursor(params.cursor, lists);
+    const uses = listsOf(entityType);
+    const [use, after] = parseCursor(params.cursor, uses);
     const limit = Math.min(Math.max(params.limit ?? 100, 1), 100);
     const created =
       params.createdGte !== undefined || params.createdLt !== undefined
@@ -226,34 +432,93 @@ export class StripeProvider implements BillingProvider {
             ...(params.createdLt !== undefined && { lt: params.createdLt }),
           }
         : undefined;
+    if (created && use.children) {
+      // A parent's creation time says nothing about its children's: a segment would mislead.
+      throw new ValidationError(`Stripe ${entityType} lists cannot be segmented by creation time`, [
+        { path: 'createdGte', message: `${entityType} is listed whole` },
+      ]);
+    }
     const query: Record<string, unknown> = {
       limit,
       ...(after && { starting_after: after }),
       ...(created && { created }),
-      // Canceled subscriptions are only listed with status=all.
-      ...(listName === 'subscriptions' && { status: 'all' }),
+      ...use.query,
     };
-    const { result, attempts } = await this.#call(`list ${listName}`, () =>
-      (
-        this.#stripe[listName].list as (
-          q: Record<string, unknown>,
-        ) => Promise<Stripe.Response<Stripe.ApiList<unknown>>>
-      )(query),
+    const list: ListCall = LIST_CALLS[use.list];
+    const { result, attempts } = await this.#call(`list ${use.list}`, () =>
+      list(this.#stripe, query),
     );
     const version = responseVersion(result.lastResponse?.headers);
     const data = result.data as StripeObject[];
-    const changes = data
-      .map((o) => toChange(o, { version, ctx }))
-      .filter((c): c is CanonicalChange => c !== null)
-      .map((c) => this.#ofAccount(c));
+    let requests = attempts;
+    let changes: CanonicalChange[];
+    if (use.children) {
+      const children = await this.#children(use.children, data, version, ctx);
+      changes = children.changes;
+      requests += children.requests;
+    } else {
+      changes = data
+        .map((o) => toChange(o, { version, ctx }))
+        .filter((c): c is CanonicalChange => c !== null);
+    }
     const lastId = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : null;
     let nextCursor: string | null = null;
-    if (result.has_more && lastId) nextCursor = `${listName}:${lastId}`;
+    if (result.has_more && lastId) nextCursor = `${use.list}:${lastId}`;
     else {
-      const nextList = lists[lists.indexOf(listName) + 1];
-      if (nextList) nextCursor = `${nextList}:`;
+      const nextUse = uses[uses.indexOf(use) + 1];
+      if (nextUse) nextCursor = `${nextUse.list}:`;
     }
-    return { changes, nextCursor, version, requests: attempts };
+    return { changes: changes.map((c) => this.#ofAccount(c)), nextCursor, version, requests };
+  }
+
+  /** The children of a page of parents: what each parent carries, then the rest of its list. */
+  async #children(
+    listing: ChildListing,
+    parents: readonly StripeObject[],
+    version: number,
+    ctx: ChangeContext,
+  ): Promise<{ changes: CanonicalChange[]; requests: number }> {
+    const changes: CanonicalChange[] = [];
+    let requests = 0;
+    for (const parent of parents) {
+      const parentId = typeof parent.id === 'string' ? parent.id : null;
+      if (!parentId) continue;
+      const deleted =
+        listing.deletedWithParent === true && toChange(parent, { version, ctx })?.deleted === true;
+      const add = (children: readonly StripeObject[]) => {
+        for (const child of children) {
+          const change = toChange(child, { version, ctx, parent, ...(deleted && { deleted }) });
+          if (change) changes.push(change);
+        }
+      };
+      let { data, hasMore } = listing.nested(parent);
+      add(data);
+      let after = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : undefined;
+      while (hasMore && listing.more) {
+        const more = listing.more;
+        const query = { limit: 100, ...(after && { starting_after: after }) };
+        let page: ListResponse;
+        try {
+          const { result, attempts } = await this.#call(`list ${more.name}`, () =>
+            more.call(this.#stripe, parentId, query),
+          );
+          requests += attempts;
+          page = result;
+        } catch (err) {
+          // The parent went away between its page and this request: it has no children left.
+          if (err instanceof ProviderError && err.details?.statusCode === 404) {
+            requests += Number(err.details.attempts ?? 1);
+            break;
+          }
+          throw err;
+        }
+        data = page.data as StripeObject[];
+        add(data);
+        hasMore = page.has_more && data.length > 0;
+        after = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : after;
+      }
+    }
+    return { changes, requests };
   }
 
   async retrieve(
@@ -261,14 +526,12 @@ export class StripeProvider implements BillingProvider {
     externalId: string,
     ctx: ChangeContext,
   ): Promise<CanonicalChange> {
-    const listName = retrieveList(entityType, externalId);
+    const how = retrieveCall(entityType, externalId);
     try {
-      const { result } = await this.#call(`retrieve ${listName}`, () =>
-        (this.#stripe[listName].retrieve as (id: string) => Promise<Stripe.Response<unknown>>)(
-          externalId,
-        ),
+      const { result } = await this.#call(`retrieve ${how.name}`, () =>
+        how.call(this.#stripe, externalId),
       );
-      const change = toChange(result, {
+      const change = toChange(result as StripeObject, {
         version: responseVersion(result.lastResponse?.headers),
         ctx,
       });
@@ -440,27 +703,36 @@ export class StripeProvider implements BillingProvider {
 
 function parseCursor(
   cursor: string | null | undefined,
-  lists: readonly Listable[],
-): [Listable, string | null] {
-  if (!cursor) return [lists[0] as Listable, null];
+  uses: readonly ListUse[],
+): [ListUse, string | null] {
+  if (!cursor) return [uses[0] as ListUse, null];
   const sep = cursor.indexOf(':');
-  const name = cursor.slice(0, sep) as Listable;
-  if (sep < 0 || !lists.includes(name)) {
+  const name = cursor.slice(0, sep);
+  const use = sep < 0 ? undefined : uses.find((u) => u.list === name);
+  if (!use) {
     throw new ValidationError('Unknown list cursor', [
-      { path: 'cursor', message: `not a cursor of ${lists.join('/')}` },
+      { path: 'cursor', message: `not a cursor of ${uses.map((u) => u.list).join('/')}` },
     ]);
   }
-  return [name, cursor.slice(sep + 1) || null];
+  return [use, cursor.slice(sep + 1) || null];
 }
 
-function retrieveList(entityType: EntityType, externalId: string): Listable {
+function retrieveCall(
+  entityType: EntityType,
+  externalId: string,
+): { readonly name: string; readonly call: RetrieveCall } {
   if (entityType === 'payment_transaction')
-    return externalId.startsWith('pi_') ? 'paymentIntents' : 'charges';
-  return listsOf(entityType)[0] as Listable;
+    return externalId.startsWith('pi_') ? PAYMENT_INTENT_RETRIEVE : CHARGE_RETRIEVE;
+  const how = RETRIEVE[entityType];
+  if (!how)
+    throw new ValidationError(`Stripe cannot retrieve one ${entityType} by its id`, [
+      { path: 'entityType', message: 'not retrievable' },
+    ]);
+  return how;
 }
 
 /** The list endpoints of `entityType`; a ValidationError for a type without a Stripe list yet. */
-function listsOf(entityType: EntityType): readonly Listable[] {
+function listsOf(entityType: EntityType): readonly ListUse[] {
   const lists = LISTS[entityType];
   if (!lists)
     throw new ValidationError(`Stripe listing of ${entityType} is not supported`, [
