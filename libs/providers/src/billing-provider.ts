@@ -132,6 +132,13 @@ export interface ProviderCapabilities {
   readonly segmentableEntityTypes: readonly EntityType[];
   /** No object of the provider is older than this (seconds): the floor of an oldest-object search. */
   readonly oldestObjectSeconds: number;
+  /**
+   * How an unsegmented `listPage` orders objects: `newest_created_first` (Stripe), so a backfill
+   * split may keep the first page as its newest segment's first page and go on from its cursor;
+   * `oldest_updated_first` (Chargebee `sort_by[asc]=updated_at`), whose first page spans any
+   * creation times (a split lists each segment from its start).
+   */
+  readonly listOrder: 'newest_created_first' | 'oldest_updated_first';
   /** How `listEvents` pages (for information: callers must not depend on an order). */
   readonly eventsOrder: 'newest_first' | 'oldest_first';
   /**

@@ -62,6 +62,8 @@ export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
   segmentableEntityTypes: ['customer', 'subscription', 'invoice', 'payment_transaction'],
   // 2011-01-01 (Chargebee started in 2011; an assumption, not a documented bound).
   oldestObjectSeconds: 1_293_840_000,
+  // sort_by[asc]=updated_at (listPage): an object changed mid-listing is listed again, not skipped.
+  listOrder: 'oldest_updated_first',
   eventsOrder: 'oldest_first',
   // No API registers a webhook: the URL and Basic credentials are pasted into Chargebee.
   webhookSetup: 'manual',

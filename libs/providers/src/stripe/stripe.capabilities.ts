@@ -20,6 +20,7 @@ export const STRIPE_CAPABILITIES: ProviderCapabilities = {
   ],
   // 2011-01-01: Stripe's first day.
   oldestObjectSeconds: 1_293_840_000,
+  listOrder: 'newest_created_first',
   eventsOrder: 'newest_first',
   webhookSetup: 'api',
   webhookSecretKind: 'signing_secret',

@@ -301,16 +301,22 @@ export class UnitRunner {
 
   /**
    * Splits a whole entity type into created-time segments when its first page says there is more.
-   * For a provider that lists newest created first (`capabilities.listOrder`, Stripe) the first
-   * page is kept: it is the first page of the newest segment, which this claim goes on with from
-   * the page's cursor. Otherwise (Chargebee lists by `updated_at`) the page spans any creation
-   * times and its cursor belongs to the unsegmented listing: it only says there is more and hints
-   * at the span, and this claim lists its segment from the start. The oldest object is located by
-   * bisection on the creation time with one-object probes, from the provider's
-   * `capabilities.oldestObjectSeconds`, stopping as soon as the interval is a small share of the
-   * listed span: the oldest segment is open below, so a coarse estimate only shifts a little work
-   * between segments, never loses any. [oldest, newest] is cut into equal ranges, oldest first,
-   * the newest open above so objects created meanwhile land too.
+   *
+   * A provider that lists newest created first (`capabilities.listOrder`, Stripe): the first page
+   * is kept as the first page of the newest segment, which this claim goes on with from the
+   * page's cursor. The oldest object is located by bisection on the creation time with one-object
+   * probes from the provider's `capabilities.oldestObjectSeconds`, stopping as soon as the
+   * interval is a small share of the listed span: the oldest segment is open below, so a coarse
+   * estimate only shifts a little work between segments, never loses any.
+   *
+   * Otherwise (Chargebee lists by `updated_at`, oldest first) the first page spans any creation
+   * times and its cursor belongs to the unsegmented listing: it only says there is more and where
+   * the line starts (its oldest creation time; older objects land in the oldest segment, open
+   * below), the line ends now, and no probe is spent (such providers budget requests per minute).
+   * This claim lists the oldest segment from its start.
+   *
+   * [oldest, newest] is cut into equal ranges, oldest first, the newest open above so objects
+   * created meanwhile land too.
    */
   async #maybeSplit(
     unit: ClaimedUnit,
@@ -325,21 +331,30 @@ export class UnitRunner {
       return { unit: await this.#units.split(unit, [{ gte: null, lt: null }], 0), first };
     }
     const n = this.#settings.segments;
-    const newest = Math.max(...created);
     const pageOldest = Math.min(...created);
-    let requests = 0;
-    let lo = oldestObjectSeconds; // no object is older than lo
-    let hi = pageOldest; // an object exists with created <= hi
-    while (hi - lo > (newest + 1 - hi) / (2 * n)) {
-      const mid = Math.floor((lo + hi) / 2);
-      const probe = await provider.listPage(unit.entityType, { limit: 1, createdLt: mid + 1 }, ctx);
-      requests += probe.requests;
-      const found = probe.changes.map(createdOf).find((c) => c !== undefined);
-      if (probe.changes.length > 0) hi = Math.min(mid, found ?? mid);
-      else lo = mid + 1;
-    }
-    const oldest = Math.floor((lo + hi) / 2);
     const keepsFirst = listOrder === 'newest_created_first';
+    let requests = 0;
+    let oldest = pageOldest;
+    let newest = Math.max(...created);
+    if (keepsFirst) {
+      let lo = oldestObjectSeconds; // no object is older than lo
+      let hi = pageOldest; // an object exists with created <= hi
+      while (hi - lo > (newest + 1 - hi) / (2 * n)) {
+        const mid = Math.floor((lo + hi) / 2);
+        const probe = await provider.listPage(
+          unit.entityType,
+          { limit: 1, createdLt: mid + 1 },
+          ctx,
+        );
+        requests += probe.requests;
+        const found = probe.changes.map(createdOf).find((c) => c !== undefined);
+        if (probe.changes.length > 0) hi = Math.min(mid, found ?? mid);
+        else lo = mid + 1;
+      }
+      oldest = Math.floor((lo + hi) / 2);
+    } else {
+      newest = Math.max(newest, Math.floor(Date.now() / 1000));
+    }
     // Without a kept first page nothing ties the newest range to the page's oldest object.
     const ranges = segmentRanges(oldest, newest, keepsFirst ? pageOldest : newest, n);
     limiter.takeThrottles();
@@ -354,14 +369,14 @@ export class UnitRunner {
       },
       'Sync unit split into segments',
     );
-    // Every object of the first page is in the newest range (it starts at or below the page's
-    // oldest), so the page is that segment's first page and the segment goes on from its cursor.
     if (keepsFirst) {
+      // Every object of the first page is in the newest range (it starts at or below the page's
+      // oldest), so the page is that segment's first page and the segment goes on from its cursor.
       const kept = await this.#units.split(unit, ranges, requests, ranges.length - 1);
       return { unit: kept, first };
     }
-    // The first page was one more request spent on the plan; this claim lists the oldest range.
-    const kept = await this.#units.split(unit, ranges, requests + first.requests, 0);
+    // The first page was a request spent on the plan; this claim lists the oldest range.
+    const kept = await this.#units.split(unit, ranges, first.requests, 0);
     return { unit: kept, first: undefined };
   }
 
