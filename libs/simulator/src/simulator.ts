@@ -2,6 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import {
+  CHANGE_EVENTS,
+  CHILDREN,
+  DELETABLE,
+  LIST_FILTERS,
+  breadthGenerators,
+  fieldAt,
+} from './breadth.js';
 import { parseBracketParams } from './form.js';
 import {
   BASE_CREATED,
@@ -41,7 +49,32 @@ export interface SimulatorOptions {
    * or per collection: spreads a seeded account over years, as real accounts are.
    */
   readonly createdStepSeconds?: number | Partial<Record<CollectionName, number>>;
+  /**
+   * Stripe Connect: connected accounts of this (platform) account, each with its own objects,
+   * reached with the `Stripe-Account` header; their events carry `account` and go to the
+   * platform's Connect webhook endpoints.
+   */
+  readonly connectedAccounts?: readonly ConnectedAccountOptions[];
 }
+
+export interface ConnectedAccountOptions {
+  /** Default `acct_simc<10 digits>` (the n-th connected account). */
+  readonly id?: string;
+  readonly seed?: SeedCounts;
+  readonly createdStepSeconds?: SimulatorOptions['createdStepSeconds'];
+  readonly type?: 'standard' | 'express' | 'custom';
+  readonly email?: string;
+}
+
+/** What a handler answers with. */
+type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
+type ErrorSend = (
+  status: number,
+  type: string,
+  message: string,
+  code?: string,
+  headers?: Record<string, string>,
+) => void;
 
 export interface SimEvent extends SimObject {
   readonly id: string;
@@ -57,7 +90,80 @@ interface WebhookEndpointRecord {
   secret: string;
   enabled_events: string[];
   created: number;
+  /** A Connect endpoint: receives the events of the connected accounts (not the platform's own). */
+  connect: boolean;
 }
+
+/** Collections whose Stripe path is not `/v1/<collection>`. */
+const RESOURCE_PATH: Partial<Record<CollectionName, string>> = {
+  checkout_sessions: 'checkout/sessions',
+  early_fraud_warnings: 'radar/early_fraud_warnings',
+};
+
+/** `/v1/checkout/sessions/…` → `['v1', 'checkout_sessions', …]`, likewise radar. */
+function normalizePath(segments: string[]): string[] {
+  for (const [collection, path] of Object.entries(RESOURCE_PATH)) {
+    const parts = path.split('/');
+    if (segments[0] === 'v1' && parts.every((part, i) => segments[i + 1] === part))
+      return ['v1', collection, ...segments.slice(parts.length + 1)];
+  }
+  return segments;
+}
+
+/** POST /v1/<collection>/{id}/<action>: the fields it sets and the event Stripe sends. */
+const ACTIONS: Partial<
+  Record<
+    CollectionName,
+    Record<string, { event: string; fields: (now: number, params: SimObject) => SimObject }>
+  >
+> = {
+  checkout_sessions: {
+    expire: { event: 'checkout.session.expired', fields: () => ({ status: 'expired' }) },
+  },
+  payouts: { cancel: { event: 'payout.canceled', fields: () => ({ status: 'canceled' }) } },
+  credit_notes: {
+    void: { event: 'credit_note.voided', fields: (now) => ({ status: 'void', voided_at: now }) },
+  },
+  disputes: {
+    close: { event: 'charge.dispute.closed', fields: () => ({ status: 'lost' }) },
+  },
+  reviews: {
+    approve: {
+      event: 'review.closed',
+      fields: () => ({ open: false, closed_reason: 'approved' }),
+    },
+  },
+  setup_intents: {
+    cancel: {
+      event: 'setup_intent.canceled',
+      fields: (_now, params) => ({
+        status: 'canceled',
+        cancellation_reason: params.cancellation_reason ?? null,
+      }),
+    },
+    confirm: { event: 'setup_intent.succeeded', fields: () => ({ status: 'succeeded' }) },
+  },
+  subscription_schedules: {
+    cancel: {
+      event: 'subscription_schedule.canceled',
+      fields: (now) => ({ status: 'canceled', canceled_at: now }),
+    },
+    release: {
+      event: 'subscription_schedule.released',
+      fields: (now) => ({ status: 'released', released_at: now }),
+    },
+  },
+  payment_methods: {
+    attach: {
+      event: 'payment_method.attached',
+      fields: (_now, params) => ({ customer: params.customer ?? null }),
+    },
+    detach: { event: 'payment_method.detached', fields: () => ({ customer: null }) },
+  },
+  refunds: {
+    cancel: { event: 'refund.updated', fields: () => ({ status: 'canceled' }) },
+  },
+};
 
 /** The tighter of an inclusive/exclusive pair of `created` bounds, or undefined when neither is set. */
 function tightest(
@@ -109,6 +215,13 @@ export class StripeSimulator {
   #failListing: { collection: CollectionName; afterPages: number; served: number } | undefined;
   readonly #revoked: Set<string>;
   readonly #endpoints: WebhookEndpointRecord[] = [];
+  /** Seeded counts (children are spread over the seeded parents by index). */
+  readonly #seeded: Record<CollectionName, number>;
+  /** Set on a connected account: the platform whose Connect endpoints get its events. */
+  #platform: StripeSimulator | undefined;
+  /** The `account` object of a connected account. */
+  #accountObject: SimObject | undefined;
+  readonly #connected = new Map<string, StripeSimulator>();
 
   constructor(options: SimulatorOptions = {}) {
     this.accountId = options.accountId ?? 'acct_sim0000000001';
@@ -120,6 +233,10 @@ export class StripeSimulator {
       CollectionName,
       number
     >;
+    // Every subscription has at least one item; a customer has at most one (customer) discount.
+    counts.subscription_items = Math.max(counts.subscription_items, counts.subscriptions);
+    counts.discounts = Math.min(counts.discounts, counts.customers);
+    this.#seeded = { ...counts };
     const stepOf = (c: CollectionName): number => {
       const step = options.createdStepSeconds;
       return Math.max(1, Math.floor((typeof step === 'number' ? step : step?.[c]) ?? 1));
@@ -180,21 +297,8 @@ export class StripeSimulator {
           currency: 'usd',
           customer: pick('customers', i),
           ended_at: null,
-          items: {
-            object: 'list',
-            data: [
-              {
-                id: `si_sim${i.toString().padStart(10, '0')}`,
-                object: 'subscription_item',
-                current_period_end: start + 30 * 86_400,
-                current_period_start: start,
-                price: { id: pick('prices', i), object: 'price', product: pick('products', i) },
-                quantity: 1 + (i % 3),
-                subscription: id,
-              },
-            ],
-            has_more: false,
-          },
+          // Rendered from subscription_items when read (first 10 + has_more).
+          items: null,
           livemode: false,
           metadata: {},
           status: 'active',
@@ -256,14 +360,36 @@ export class StripeSimulator {
         refunded: false,
         status: 'succeeded',
       }),
+      ...breadthGenerators({ at, pick, counts }),
+    };
+    const views: Partial<Record<CollectionName, (o: SimObject) => SimObject>> = {
+      subscriptions: (o) => {
+        o.items = this.#nestedList('subscription_items', o.id as string);
+        // Subscription discounts (ids; `expand[]=discounts` for the objects) once any exist.
+        if (this.collections.discounts.count > 0)
+          o.discounts = this.#subscriptionDiscounts(o.id as string).map((d) => d.id);
+        return o;
+      },
+      invoices: (o) => {
+        if (this.collections.invoice_line_items.count > 0)
+          o.lines = this.#nestedList('invoice_line_items', o.id as string);
+        return o;
+      },
+      customers: (o) => {
+        if (this.collections.discounts.count > 0)
+          o.discount =
+            this.#children('discounts', o.id as string).find((d) => !d.subscription) ?? null;
+        return o;
+      },
     };
     this.collections = Object.fromEntries(
       COLLECTIONS.map((c) => {
-        const collection = new Collection(c, generators[c], stepOf(c));
+        const collection = new Collection(c, generators[c], stepOf(c), views[c]);
         collection.count = counts[c];
         return [c, collection];
       }),
     ) as Record<CollectionName, Collection>;
+    (options.connectedAccounts ?? []).forEach((account) => this.addConnectedAccount(account));
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -294,6 +420,7 @@ export class StripeSimulator {
 
   /** The clock events and created objects use; `freezeClock` makes same-second sequences. */
   nowSeconds(): number {
+    if (this.#platform) return this.#platform.nowSeconds();
     return this.#frozenSeconds ?? Math.floor(Date.now() / 1000);
   }
 
@@ -324,12 +451,19 @@ export class StripeSimulator {
   }
 
   /** Registered webhook endpoints (with their secrets), as the dashboard shows them. */
-  webhookEndpoints(): { id: string; url: string; secret: string; enabledEvents: string[] }[] {
+  webhookEndpoints(): {
+    id: string;
+    url: string;
+    secret: string;
+    enabledEvents: string[];
+    connect?: true;
+  }[] {
     return this.#endpoints.map((e) => ({
       id: e.id,
       url: e.url,
       secret: e.secret,
       enabledEvents: [...e.enabled_events],
+      ...(e.connect && { connect: true as const }),
     }));
   }
 
@@ -338,8 +472,10 @@ export class StripeSimulator {
     url: string,
     secret?: string,
     enabledEvents: string[] = ['*'],
+    options: { connect?: boolean } = {},
   ): { id: string; secret: string } {
     const endpoint = {
+      connect: options.connect === true,
       id: `we_sim${(++this.#endpointSeq).toString().padStart(6, '0')}`,
       url,
       secret: secret ?? `whsec_${randomBytes(24).toString('hex')}`,
@@ -361,9 +497,18 @@ export class StripeSimulator {
     return index === undefined ? undefined : this.collections[collection].get(index);
   }
 
-  /** Creates an object (as POST /v1/<collection>) and emits its `.created` event. */
+  /**
+   * Creates an object (as POST /v1/<collection>) and emits its `.created` event (the type Stripe
+   * sends, e.g. `customer.tax_id.created`, `payment_method.attached`, `review.opened`; none for
+   * checkout sessions and balance transactions). A new subscription item or invoice line emits
+   * its parent's `.updated` with `previous_attributes`. Charges, refunds and payouts get a
+   * balance transaction, as at Stripe.
+   */
   create(collection: CollectionName, fields: SimObject = {}): SimObject {
     const col = this.collections[collection];
+    const parent = this.#parentBefore(collection, fields);
+    const withTxn = ['charges', 'refunds', 'payouts'].includes(collection);
+    const txnIndex = withTxn ? this.collections.balance_transactions.count : undefined;
     const created = col.add((index) => {
       const base = this.#template(collection, index);
       return {
@@ -372,10 +517,22 @@ export class StripeSimulator {
         id: simId(collection, index),
         object: OBJECT_NAME[collection],
         created: this.nowSeconds(),
+        ...(txnIndex !== undefined && {
+          balance_transaction: simId('balance_transactions', txnIndex),
+        }),
       };
     });
-    this.#emit(`${EVENT_PREFIX[collection]}.created`, created);
-    return created;
+    if (txnIndex !== undefined) this.#addBalanceTransaction(collection, created);
+    if (collection === 'subscriptions') this.#createItems(created, fields.items);
+    const rendered = this.getObject(collection, created.id as string) ?? created;
+    if (parent) this.#emitParentUpdated(parent);
+    else {
+      const type = this.#eventType(collection, 'created', rendered);
+      if (type) this.#emit(type, rendered);
+    }
+    if (collection === 'refunds' && typeof rendered.charge === 'string')
+      this.#refundCharge(rendered.charge, Number(rendered.amount ?? 0));
+    return rendered;
   }
 
   /** Updates an object (as POST /v1/<collection>/<id>) and emits its `.updated` event. */
@@ -390,6 +547,7 @@ export class StripeSimulator {
     const current = index === undefined ? undefined : col.get(index);
     if (index === undefined || !current || current.deleted === true)
       throw new Error(`No such ${collection}: ${id}`);
+    const parent = opts.eventType ? undefined : this.#parentBefore(collection, current);
     const metadata = {
       ...((current.metadata as SimObject | undefined) ?? {}),
       ...((fields.metadata as SimObject | undefined) ?? {}),
@@ -397,13 +555,20 @@ export class StripeSimulator {
     const next: SimObject = { ...current, ...fields, metadata };
     if ('updated' in current) next.updated = this.nowSeconds();
     col.put(index, next);
-    if (!opts.silent) this.#emit(opts.eventType ?? `${EVENT_PREFIX[collection]}.updated`, next);
-    return structuredClone(next);
+    const rendered = col.get(index) as SimObject;
+    if (opts.silent) return rendered;
+    if (parent) this.#emitParentUpdated(parent);
+    else {
+      const type = opts.eventType ?? this.#eventType(collection, 'updated', rendered);
+      if (type) this.#emit(type, rendered);
+    }
+    return rendered;
   }
 
   /**
    * Deletes an object (as DELETE /v1/<collection>/<id>). Subscriptions are canceled instead, as
-   * Stripe does (`customer.subscription.deleted`, still retrievable with status canceled).
+   * Stripe does (`customer.subscription.deleted`, still retrievable with status canceled); a
+   * payment method is detached (`payment_method.detached`, its customer cleared).
    */
   delete(collection: CollectionName, id: string, opts: { silent?: boolean } = {}): SimObject {
     const col = this.collections[collection];
@@ -422,9 +587,96 @@ export class StripeSimulator {
       if (!opts.silent) this.#emit('customer.subscription.deleted', canceled);
       return structuredClone(canceled);
     }
+    if (collection === 'payment_methods') {
+      return this.update(
+        collection,
+        id,
+        { customer: null },
+        {
+          ...opts,
+          eventType: 'payment_method.detached',
+        },
+      );
+    }
+    const parent = this.#parentBefore(collection, current);
     col.delete(index);
-    if (!opts.silent) this.#emit(`${EVENT_PREFIX[collection]}.deleted`, current);
+    if (!opts.silent) {
+      if (parent) this.#emitParentUpdated(parent);
+      else {
+        const type = this.#eventType(collection, 'deleted', current);
+        if (type)
+          this.#emit(type, { ...current, ...(collection === 'discounts' && { deleted: true }) });
+      }
+    }
     return { id, object: OBJECT_NAME[collection], deleted: true };
+  }
+
+  // ------------------------------------------------------------------ Stripe Connect
+
+  /**
+   * Adds a connected account of this platform: its own objects (seeded lazily like the
+   * platform's), reached with the `Stripe-Account` header. Returns its simulator (not started:
+   * served by the platform) so tests can change its objects; its events carry `account` and go
+   * to the platform's Connect endpoints.
+   */
+  addConnectedAccount(options: ConnectedAccountOptions = {}): StripeSimulator {
+    const n = this.#connected.size + 1;
+    const id = options.id ?? `acct_simc${n.toString().padStart(10, '0')}`;
+    if (this.#connected.has(id) || id === this.accountId)
+      throw new Error(`connected account ${id} exists`);
+    const account = new StripeSimulator({
+      accountId: id,
+      ...(options.seed && { seed: options.seed }),
+      ...(options.createdStepSeconds !== undefined && {
+        createdStepSeconds: options.createdStepSeconds,
+      }),
+      randomSeed: n,
+    });
+    account.#platform = this;
+    account.#accountObject = {
+      id,
+      object: 'account',
+      business_profile: { name: `Connected ${n}`, url: null },
+      business_type: 'company',
+      capabilities: { card_payments: 'active', transfers: 'active' },
+      charges_enabled: true,
+      controller: { type: 'application' },
+      country: 'US',
+      created: BASE_CREATED + n,
+      default_currency: 'usd',
+      details_submitted: true,
+      email: options.email ?? `connected${n}@example.com`,
+      metadata: {},
+      payouts_enabled: true,
+      type: options.type ?? 'express',
+    };
+    this.#connected.set(id, account);
+    return account;
+  }
+
+  /** The connected account's simulator, or undefined. */
+  connectedAccount(id: string): StripeSimulator | undefined {
+    return this.#connected.get(id);
+  }
+
+  /** Connected accounts, oldest first. */
+  connectedAccounts(): StripeSimulator[] {
+    return [...this.#connected.values()];
+  }
+
+  /**
+   * Removes a connected account (the platform's access is revoked): `account.application.deauthorized`
+   * goes to the Connect endpoints, and its `Stripe-Account` requests answer 403 from now on.
+   */
+  removeConnectedAccount(id: string): void {
+    const account = this.#connected.get(id);
+    if (!account) throw new Error(`No such account: ${id}`);
+    account.#emit('account.application.deauthorized', {
+      id: 'ca_sim0000000001',
+      object: 'application',
+      name: 'paysync',
+    });
+    this.#connected.delete(id);
   }
 
   /** Sends a signed event of any type (unknown types included) to every endpoint. */
@@ -439,23 +691,213 @@ export class StripeSimulator {
     return this.collections[collection].get(index) ?? {};
   }
 
-  #emit(type: string, object: SimObject): SimEvent {
+  /** The event type a change of `collection` emits, or null when Stripe sends none. */
+  #eventType(
+    collection: CollectionName,
+    kind: 'created' | 'updated' | 'deleted',
+    object: SimObject,
+  ): string | null {
+    const types = CHANGE_EVENTS[collection];
+    if (!types) return `${EVENT_PREFIX[collection]}.${kind}`;
+    // A payment method created without a customer is not attached: no event.
+    if (collection === 'payment_methods' && kind === 'created' && !object.customer) return null;
+    return types[kind];
+  }
+
+  /**
+   * For a child without events of its own (subscription item, invoice line): its parent and the
+   * parent's nested list before the change, so the parent's `.updated` can carry
+   * `previous_attributes`.
+   */
+  #parentBefore(
+    collection: CollectionName,
+    object: SimObject,
+  ): { collection: CollectionName; id: string; previous: SimObject } | undefined {
+    const nested =
+      collection === 'subscription_items'
+        ? { parent: 'subscriptions' as const, field: 'subscription', list: 'items' }
+        : collection === 'invoice_line_items'
+          ? { parent: 'invoices' as const, field: 'invoice', list: 'lines' }
+          : undefined;
+    if (!nested) return undefined;
+    const id = object[nested.field];
+    const parent = typeof id === 'string' ? this.getObject(nested.parent, id) : undefined;
+    if (!parent || parent.deleted === true) return undefined;
+    return {
+      collection: nested.parent,
+      id: id as string,
+      previous: { [nested.list]: parent[nested.list] ?? null },
+    };
+  }
+
+  #emitParentUpdated(parent: { collection: CollectionName; id: string; previous: SimObject }) {
+    const current = this.getObject(parent.collection, parent.id);
+    if (current) this.#emit(`${EVENT_PREFIX[parent.collection]}.updated`, current, parent.previous);
+  }
+
+  /** `items[n][price]`/`[quantity]` of a created subscription become its items. */
+  #createItems(subscription: SimObject, items: unknown): void {
+    if (!Array.isArray(items) || items.length === 0) {
+      // Like a seeded subscription: one item, as subscriptions never have none.
+      this.collections.subscription_items.add((index) => ({
+        ...(this.collections.subscription_items.get(index) ?? {}),
+        id: simId('subscription_items', index),
+        object: 'subscription_item',
+        created: subscription.created,
+        metadata: {},
+        subscription: subscription.id,
+      }));
+      return;
+    }
+    for (const item of items as SimObject[]) {
+      const price = typeof item.price === 'string' ? item.price : null;
+      const priceObject = price ? this.getObject('prices', price) : undefined;
+      this.collections.subscription_items.add((index) => ({
+        id: simId('subscription_items', index),
+        object: 'subscription_item',
+        current_period_end: Number(subscription.created) + 30 * 86_400,
+        current_period_start: subscription.created,
+        price: { id: price, object: 'price', product: priceObject?.product ?? null },
+        quantity: Number(item.quantity ?? 1),
+        subscription: subscription.id,
+        created: subscription.created,
+        metadata: {},
+      }));
+    }
+  }
+
+  /** The balance transaction of a new charge, refund or payout (no event: Stripe sends none). */
+  #addBalanceTransaction(collection: CollectionName, source: SimObject): void {
+    const amount = Number(source.amount ?? 0);
+    const type =
+      collection === 'charges' ? 'charge' : collection === 'refunds' ? 'refund' : 'payout';
+    const signed = type === 'charge' ? amount : -amount;
+    const fee = type === 'charge' ? 30 + Math.floor(amount * 0.029) : 0;
+    this.collections.balance_transactions.add((index) => ({
+      id: simId('balance_transactions', index),
+      object: 'balance_transaction',
+      amount: signed,
+      available_on: Number(source.created) + 2 * 86_400,
+      created: source.created,
+      currency: source.currency ?? 'usd',
+      description: null,
+      exchange_rate: null,
+      fee,
+      fee_details: [],
+      net: signed - fee,
+      reporting_category: type,
+      source: source.id,
+      status: 'pending',
+      type,
+    }));
+  }
+
+  /** A refund updates its charge (`charge.refunded`), as at Stripe. */
+  #refundCharge(chargeId: string, amount: number): void {
+    const charge = this.getObject('charges', chargeId);
+    if (!charge || charge.deleted === true) return;
+    const refunded = Number(charge.amount_refunded ?? 0) + amount;
+    this.update(
+      'charges',
+      chargeId,
+      { amount_refunded: refunded, refunded: refunded >= Number(charge.amount ?? 0) },
+      { eventType: 'charge.refunded' },
+    );
+  }
+
+  /** Indexes of the live children of `parentId` (newest first). */
+  #childIndexes(child: CollectionName, parentId: string): number[] {
+    const spec = CHILDREN[child];
+    if (!spec) return [];
+    const col = this.collections[child];
+    const seeded = this.#seeded[child];
+    const parents = this.#seeded[spec.parent];
+    const candidates = new Set<number>(col.changedIndexes());
+    const p = simIndex(spec.parent, parentId);
+    if (p !== undefined && p < parents) {
+      for (let j = p; j < seeded; j += parents) candidates.add(j);
+    }
+    return [...candidates]
+      .filter((j) => !col.isDeleted(j) && col.get(j)?.[spec.field] === parentId)
+      .sort((x, y) => y - x);
+  }
+
+  #children(child: CollectionName, parentId: string): SimObject[] {
+    const col = this.collections[child];
+    return this.#childIndexes(child, parentId).map((j) => col.get(j) as SimObject);
+  }
+
+  /** Discounts applied to a subscription (created through the API; seeded ones are the customers'). */
+  #subscriptionDiscounts(subscriptionId: string): SimObject[] {
+    const col = this.collections.discounts;
+    return col
+      .changedIndexes()
+      .filter((j) => !col.isDeleted(j))
+      .sort((x, y) => y - x)
+      .map((j) => col.get(j) as SimObject)
+      .filter((d) => d.subscription === subscriptionId);
+  }
+
+  /** `expand[]` of a retrieve (`tax_ids`, `discounts`) or a list (`data.tax_ids`, …). */
+  #expand(collection: CollectionName, object: SimObject, paths: readonly string[]): SimObject {
+    if (object.deleted === true) return object;
+    if (collection === 'customers' && paths.includes('tax_ids')) {
+      const list = this.#nestedList('tax_ids', object.id as string);
+      object.tax_ids = list;
+    }
+    if (collection === 'subscriptions' && paths.includes('discounts'))
+      object.discounts = this.#subscriptionDiscounts(object.id as string);
+    return object;
+  }
+
+  /** A parent's embedded list: the first 10 children, `has_more`, and the URL for the rest. */
+  #nestedList(
+    child: 'subscription_items' | 'invoice_line_items' | 'tax_ids',
+    parentId: string,
+  ): SimObject {
+    const col = this.collections[child];
+    const indexes = this.#childIndexes(child, parentId);
+    return {
+      object: 'list',
+      data: indexes.slice(0, 10).map((j) => col.get(j) as SimObject),
+      has_more: indexes.length > 10,
+      total_count: indexes.length,
+      url:
+        child === 'subscription_items'
+          ? `/v1/subscription_items?subscription=${parentId}`
+          : child === 'tax_ids'
+            ? `/v1/customers/${parentId}/tax_ids`
+            : `/v1/invoices/${parentId}/lines`,
+    };
+  }
+
+  #emit(type: string, object: SimObject, previousAttributes?: SimObject): SimEvent {
+    const platform = this.#platform;
+    // A platform's own events go to its plain endpoints; a connected account's to its own and to
+    // the platform's Connect endpoints.
+    const endpoints = platform
+      ? [...this.#endpoints, ...platform.#endpoints.filter((e) => e.connect)]
+      : this.#endpoints.filter((e) => !e.connect);
     const event: SimEvent = {
       id: `evt_sim${this.#runTag}${(++this.#eventSeq).toString().padStart(10, '0')}`,
       object: 'event',
       account: this.accountId,
       api_version: API_VERSION,
       created: this.nowSeconds(),
-      data: { object: structuredClone(object) },
+      data: {
+        object: structuredClone(object),
+        ...(previousAttributes && { previous_attributes: structuredClone(previousAttributes) }),
+      },
       livemode: false,
-      pending_webhooks: this.#endpoints.length,
+      pending_webhooks: endpoints.length,
       request: { id: null, idempotency_key: null },
       type,
     };
     this.events.push(event);
-    for (const endpoint of this.#endpoints) {
+    const sender = platform?.webhooks ?? this.webhooks;
+    for (const endpoint of endpoints) {
       if (endpoint.enabled_events.includes('*') || endpoint.enabled_events.includes(type)) {
-        this.webhooks.send(endpoint.url, endpoint.secret, event);
+        sender.send(endpoint.url, endpoint.secret, event);
       }
     }
     return event;
@@ -487,8 +929,8 @@ export class StripeSimulator {
     if (url.pathname.startsWith('/_sim/'))
       return this.#admin(url.pathname, req.method ?? 'GET', bodyText, send);
 
-    const segments = url.pathname.split('/').filter(Boolean);
-    const pattern = `${req.method} /${segments.slice(0, 2).join('/')}${segments.length > 2 ? '/:id' : ''}`;
+    const segments = normalizePath(url.pathname.split('/').filter(Boolean));
+    const pattern = `${req.method} /${segments.slice(0, 2).join('/')}${segments.length > 2 ? '/:id' : ''}${segments.length > 3 ? `/${segments[3]}` : ''}`;
     this.requestCounts.set(pattern, (this.requestCounts.get(pattern) ?? 0) + 1);
 
     const listing = this.#failListing;
@@ -548,28 +990,64 @@ export class StripeSimulator {
           ? new URLSearchParams()
           : new URLSearchParams(bodyText),
     );
+    // Stripe Connect: the `Stripe-Account` header scopes the call to a connected account's objects.
+    const stripeAccount = req.headers['stripe-account'];
+    let connected: StripeSimulator | undefined;
+    if (typeof stripeAccount === 'string' && stripeAccount !== this.accountId) {
+      connected = this.#connected.get(stripeAccount);
+      if (!connected)
+        return error(
+          403,
+          'invalid_request_error',
+          `The provided key does not have access to account '${stripeAccount}' (or that account does not exist). Application access may have been revoked.`,
+          'account_invalid',
+        );
+    }
+    return (connected ?? this).#route(
+      req.method ?? 'GET',
+      segments,
+      params,
+      url.pathname,
+      send,
+      error,
+    );
+  }
+
+  #route(
+    method: string,
+    segments: string[],
+    params: Record<string, unknown>,
+    pathname: string,
+    send: Send,
+    error: ErrorSend,
+  ): void {
+    const notFound = () =>
+      error(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${pathname})`);
     if (segments[0] !== 'v1')
-      return error(404, 'invalid_request_error', `Unrecognized request URL (${url.pathname})`);
-    const [, resource, id] = segments;
+      return error(404, 'invalid_request_error', `Unrecognized request URL (${pathname})`);
+    const [, resource, id, sub, subId] = segments;
     try {
-      if (resource === 'account' && req.method === 'GET') {
-        return send(200, {
-          id: this.accountId,
-          object: 'account',
-          charges_enabled: true,
-          country: 'US',
-          default_currency: 'usd',
-        });
+      if (resource === 'account' && method === 'GET') {
+        return send(
+          200,
+          this.#accountObject ?? {
+            id: this.accountId,
+            object: 'account',
+            charges_enabled: true,
+            country: 'US',
+            default_currency: 'usd',
+          },
+        );
       }
-      if (resource === 'events' && req.method === 'GET')
-        return send(200, this.#listEvents(params, id));
-      if (resource === 'webhook_endpoints')
-        return this.#webhookEndpoints(req.method ?? 'GET', params, send);
+      if (resource === 'accounts') return this.#accounts(method, params, id, send, error, notFound);
+      if (resource === 'events' && method === 'GET') return send(200, this.#listEvents(params, id));
+      if (resource === 'webhook_endpoints') return this.#webhookEndpoints(method, params, send);
       const collection = COLLECTIONS.find((c) => c === resource);
-      if (!collection)
-        return error(404, 'invalid_request_error', `Unrecognized request URL (${url.pathname})`);
-      if (req.method === 'GET' && !id) return this.#list(collection, params, send, error);
-      if (req.method === 'GET' && id) {
+      if (!collection) return notFound();
+      if (id !== undefined && sub !== undefined)
+        return this.#subresource(collection, id, sub, subId, method, params, send, error, notFound);
+      if (method === 'GET' && !id) return this.#listRoute(collection, params, send, error);
+      if (method === 'GET' && id) {
         const object = this.getObject(collection, id);
         if (
           !object ||
@@ -582,16 +1060,241 @@ export class StripeSimulator {
             'resource_missing',
           );
         }
-        return send(200, object);
+        return send(200, this.#expand(collection, object, expandPaths(params)));
       }
-      if (req.method === 'POST' && !id) return send(200, this.create(collection, coerce(params)));
-      if (req.method === 'POST' && id)
-        return send(200, this.update(collection, id, coerce(params)));
-      if (req.method === 'DELETE' && id) return send(200, this.delete(collection, id));
+      if (method === 'POST' && !id)
+        return send(200, this.create(collection, this.#createFields(collection, params)));
+      if (method === 'POST' && id) return send(200, this.update(collection, id, coerce(params)));
+      if (method === 'DELETE' && id) {
+        if (!DELETABLE.has(collection)) return notFound();
+        return send(200, this.delete(collection, id));
+      }
       return error(405, 'invalid_request_error', 'Method not allowed');
     } catch (err) {
       return error(404, 'invalid_request_error', (err as Error).message, 'resource_missing');
     }
+  }
+
+  /** Fields of a created object from form params (`owner[customer]` of a tax id, …). */
+  #createFields(collection: CollectionName, params: Record<string, unknown>): SimObject {
+    const fields = coerce(params);
+    if (collection === 'tax_ids') {
+      const owner = (params.owner ?? {}) as SimObject;
+      const customer =
+        owner.type === 'customer' ? (owner.customer as string | undefined) : undefined;
+      return {
+        ...fields,
+        customer: customer ?? null,
+        owner: { customer: customer ?? null, type: owner.type ?? 'self' },
+      };
+    }
+    // Created unattached unless a customer is given (`/attach` attaches it).
+    if (collection === 'payment_methods') return { ...fields, customer: fields.customer ?? null };
+    if (collection === 'subscription_items' && typeof params.subscription === 'string') {
+      const price = typeof params.price === 'string' ? params.price : null;
+      return {
+        ...fields,
+        price: {
+          id: price,
+          object: 'price',
+          product: price ? (this.getObject('prices', price)?.product ?? null) : null,
+        },
+      };
+    }
+    return fields;
+  }
+
+  /** GET /v1/<collection>: parent-scoped lists where Stripe requires or offers a parent. */
+  #listRoute(
+    collection: CollectionName,
+    params: Record<string, unknown>,
+    send: Send,
+    error: ErrorSend,
+  ): void {
+    if (collection === 'subscription_items') {
+      if (typeof params.subscription !== 'string')
+        return error(
+          400,
+          'invalid_request_error',
+          'Missing required param: subscription.',
+          'parameter_missing',
+        );
+      return this.#listChildren('subscription_items', params.subscription, params, send, error);
+    }
+    if (collection === 'payment_methods' && typeof params.customer === 'string')
+      return this.#listChildren('payment_methods', params.customer, params, send, error);
+    if (collection === 'tax_ids') {
+      // Without `owner[type]=customer` the account's own tax ids (none here).
+      const owner = (params.owner ?? {}) as SimObject;
+      if (owner.type === 'customer' && typeof owner.customer === 'string')
+        return this.#listChildren('tax_ids', owner.customer, params, send, error, '/v1/tax_ids');
+      return send(200, { object: 'list', url: '/v1/tax_ids', has_more: false, data: [] });
+    }
+    return this.#list(collection, params, send, error);
+  }
+
+  /** A parent's child list (`/v1/invoices/{id}/lines`, `/v1/customers/{id}/tax_ids`, …). */
+  #listChildren(
+    child: CollectionName,
+    parentId: string,
+    params: Record<string, unknown>,
+    send: Send,
+    error: ErrorSend,
+    url?: string,
+  ): void {
+    const spec = CHILDREN[child];
+    const parent = spec ? this.getObject(spec.parent, parentId) : undefined;
+    if (!spec || !parent || (parent.deleted === true && spec.parent !== 'customers'))
+      return error(
+        404,
+        'invalid_request_error',
+        `No such ${spec ? OBJECT_NAME[spec.parent] : 'object'}: '${parentId}'`,
+        'resource_missing',
+      );
+    return this.#list(child, params, send, error, {
+      indexes: this.#childIndexes(child, parentId),
+      url:
+        url ??
+        (child === 'invoice_line_items'
+          ? `/v1/invoices/${parentId}/lines`
+          : child === 'subscription_items'
+            ? '/v1/subscription_items'
+            : `/v1/customers/${parentId}/${child}`),
+    });
+  }
+
+  /** Routes under an object: child lists, `discount`, and actions (`/expire`, `/void`, …). */
+  #subresource(
+    collection: CollectionName,
+    id: string,
+    sub: string,
+    subId: string | undefined,
+    method: string,
+    params: Record<string, unknown>,
+    send: Send,
+    error: ErrorSend,
+    notFound: () => void,
+  ): void {
+    const missing = (what: string, which: string) =>
+      error(404, 'invalid_request_error', `No such ${what}: '${which}'`, 'resource_missing');
+    if (collection === 'invoices' && sub === 'lines' && method === 'GET' && !subId)
+      return this.#listChildren('invoice_line_items', id, params, send, error);
+    if (collection === 'customers' && (sub === 'tax_ids' || sub === 'payment_methods')) {
+      const child = sub;
+      if (method === 'GET' && !subId) return this.#listChildren(child, id, params, send, error);
+      if (method === 'POST' && !subId && child === 'tax_ids') {
+        if (!this.getObject('customers', id)) return missing('customer', id);
+        return send(
+          200,
+          this.create(
+            'tax_ids',
+            this.#createFields('tax_ids', { ...params, owner: { type: 'customer', customer: id } }),
+          ),
+        );
+      }
+      const object = subId ? this.getObject(child, subId) : undefined;
+      if (!subId || !object || object.deleted === true || object.customer !== id)
+        return missing(OBJECT_NAME[child], subId ?? '');
+      if (method === 'GET') return send(200, object);
+      if (method === 'DELETE' && child === 'tax_ids')
+        return send(200, this.delete('tax_ids', subId));
+      return notFound();
+    }
+    if (collection === 'customers' && sub === 'discount' && !subId) {
+      const discount = this.#children('discounts', id)[0];
+      if (!discount) return missing('discount', id);
+      if (method === 'GET') return send(200, discount);
+      if (method === 'DELETE') {
+        this.delete('discounts', discount.id as string);
+        return send(200, { ...discount, deleted: true });
+      }
+      return notFound();
+    }
+    if (method !== 'POST' || subId !== undefined) return notFound();
+    const action = ACTIONS[collection]?.[sub];
+    if (!action) return notFound();
+    const current = this.getObject(collection, id);
+    if (!current || current.deleted === true) return missing(OBJECT_NAME[collection], id);
+    if (collection === 'payment_methods' && sub === 'detach')
+      return send(200, this.delete('payment_methods', id));
+    const fields = action.fields(this.nowSeconds(), coerce(params));
+    return send(200, this.update(collection, id, fields, { eventType: action.event }));
+  }
+
+  /** `/v1/accounts` (a platform's connected accounts). */
+  #accounts(
+    method: string,
+    params: Record<string, unknown>,
+    id: string | undefined,
+    send: Send,
+    error: ErrorSend,
+    notFound: () => void,
+  ): void {
+    if (this.#platform) return notFound();
+    const missing = (which: string) =>
+      error(404, 'invalid_request_error', `No such account: '${which}'`, 'resource_missing');
+    if (method === 'GET' && id) {
+      if (id === this.accountId)
+        return send(200, {
+          id: this.accountId,
+          object: 'account',
+          charges_enabled: true,
+          country: 'US',
+          default_currency: 'usd',
+        });
+      const account = this.#connected.get(id);
+      return account ? send(200, account.#accountObject) : missing(id);
+    }
+    if (method === 'POST' && !id) {
+      const type = params.type;
+      const account = this.addConnectedAccount({
+        ...((type === 'standard' || type === 'express' || type === 'custom') && { type }),
+        ...(typeof params.email === 'string' && { email: params.email }),
+      });
+      return send(200, account.#accountObject);
+    }
+    if (method === 'DELETE' && id) {
+      if (!this.#connected.has(id)) return missing(id);
+      this.removeConnectedAccount(id);
+      return send(200, { id, object: 'account', deleted: true });
+    }
+    if (method !== 'GET') return notFound();
+    const limit = params.limit === undefined ? 10 : Number(params.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      return error(
+        400,
+        'invalid_request_error',
+        'Invalid integer: limit must be between 1 and 100',
+        'parameter_invalid_integer',
+      );
+    const created = (params.created ?? {}) as Record<string, string>;
+    const gte = tightest(Math.max, created.gte, created.gt, 1);
+    const lt = tightest(Math.min, created.lt, created.lte, 1);
+    let accounts = [...this.#connected.values()]
+      .map((a) => a.#accountObject as SimObject)
+      .reverse();
+    if (typeof params.starting_after === 'string') {
+      const at = accounts.findIndex((a) => a.id === params.starting_after);
+      if (at < 0)
+        return error(
+          400,
+          'invalid_request_error',
+          `No such account: '${params.starting_after}'`,
+          'resource_missing',
+        );
+      accounts = accounts.slice(at + 1);
+    }
+    accounts = accounts.filter(
+      (a) =>
+        (gte === undefined || Number(a.created) >= gte) &&
+        (lt === undefined || Number(a.created) < lt),
+    );
+    send(200, {
+      object: 'list',
+      url: '/v1/accounts',
+      has_more: accounts.length > limit,
+      data: accounts.slice(0, limit),
+    });
   }
 
   #list(
@@ -599,6 +1302,7 @@ export class StripeSimulator {
     params: Record<string, unknown>,
     send: (status: number, body: unknown) => void,
     error: (status: number, type: string, message: string, code?: string) => void,
+    scope: { indexes?: number[]; url?: string } = {},
   ): void {
     const limit = params.limit === undefined ? 10 : Number(params.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
@@ -611,21 +1315,38 @@ export class StripeSimulator {
     }
     const created = (params.created ?? {}) as Record<string, string>;
     const showAll = collection !== 'subscriptions' || params.status === 'all';
+    const filters = Object.entries(LIST_FILTERS[collection] ?? {}).filter(
+      ([param]) => params[param] !== undefined,
+    );
+    const include =
+      filters.length > 0
+        ? (o: SimObject) =>
+            filters.every(([param, path]) => String(fieldAt(o, path)) === String(params[param]))
+        : !showAll
+          ? (o: SimObject) => o.status !== 'canceled'
+          : undefined;
     const result = this.collections[collection].list({
       limit,
       startingAfter: params.starting_after as string | undefined,
       // Stripe's four bounds on whole seconds: gt n is gte n+1, lte n is lt n+1.
       createdGte: tightest(Math.max, created.gte, created.gt, 1),
       createdLt: tightest(Math.min, created.lt, created.lte, 1),
-      ...(!showAll && { include: (o: SimObject) => o.status !== 'canceled' }),
+      ...(include && { include }),
+      ...(scope.indexes && { indexes: scope.indexes }),
     });
     if ('error' in result)
       return error(400, 'invalid_request_error', result.error, 'resource_missing');
+    const expand = expandPaths(params)
+      .filter((path) => path.startsWith('data.'))
+      .map((path) => path.slice('data.'.length));
     send(200, {
       object: 'list',
-      url: `/v1/${collection}`,
+      url: scope.url ?? `/v1/${RESOURCE_PATH[collection] ?? collection}`,
       has_more: result.hasMore,
-      data: result.data,
+      data:
+        expand.length > 0
+          ? result.data.map((o) => this.#expand(collection, o, expand))
+          : result.data,
     });
   }
 
@@ -676,7 +1397,9 @@ export class StripeSimulator {
       const events = Array.isArray(params.enabled_events)
         ? (params.enabled_events as string[])
         : ['*'];
-      const { id } = this.addWebhookEndpoint(String(params.url), undefined, events);
+      const { id } = this.addWebhookEndpoint(String(params.url), undefined, events, {
+        connect: params.connect === 'true',
+      });
       const endpoint = this.#endpoints.find((e) => e.id === id) as WebhookEndpointRecord;
       return send(200, view(endpoint, true));
     }
@@ -708,17 +1431,37 @@ export class StripeSimulator {
         events: this.events.length,
         deliveries: this.webhooks.stats,
         requests: Object.fromEntries(this.requestCounts),
+        ...(this.#connected.size > 0 && {
+          connectedAccounts: Object.fromEntries(
+            [...this.#connected].map(([id, account]) => [
+              id,
+              Object.fromEntries(COLLECTIONS.map((c) => [c, account.collections[c].liveCount])),
+            ]),
+          ),
+        }),
       });
     }
     send(404, { error: { type: 'invalid_request_error', message: 'unknown admin route' } });
   }
 }
 
+/** `expand[]=a` / `expand[0]=a&expand[1]=b` as a list of paths. */
+function expandPaths(params: Record<string, unknown>): string[] {
+  const expand = params.expand;
+  if (typeof expand === 'string') return [expand];
+  return Array.isArray(expand) ? expand.filter((p): p is string => typeof p === 'string') : [];
+}
+
 /** Form values arrive as strings; numbers and booleans in the fields we model are converted. */
 function coerce(params: Record<string, unknown>): SimObject {
   const out: SimObject = {};
   for (const [k, v] of Object.entries(params)) {
-    if (typeof v === 'string' && /^(amount|unit_amount|quantity|balance)$/.test(k))
+    if (
+      typeof v === 'string' &&
+      /^(amount|unit_amount|quantity|balance|amount_off|percent_off|duration_in_months|max_redemptions|redeem_by|expires_at)$/.test(
+        k,
+      )
+    )
       out[k] = Number(v);
     else if (v === 'true' || v === 'false') out[k] = v === 'true';
     else out[k] = v;

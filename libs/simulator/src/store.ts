@@ -14,9 +14,28 @@ export const COLLECTIONS = [
   'invoices',
   'payment_intents',
   'charges',
+  // Stripe breadth (issue 19).
+  'refunds',
+  'disputes',
+  'credit_notes',
+  'coupons',
+  'promotion_codes',
+  'discounts',
+  'payment_methods',
+  'subscription_items',
+  'subscription_schedules',
+  'invoice_line_items',
+  'tax_ids',
+  'checkout_sessions',
+  'payouts',
+  'balance_transactions',
+  'early_fraud_warnings',
+  'reviews',
+  'setup_intents',
 ] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
+/** Id prefixes as Stripe's (coupons have none at Stripe: theirs are free-form strings). */
 const PREFIX: Record<CollectionName, string> = {
   customers: 'cus',
   products: 'prod',
@@ -25,6 +44,23 @@ const PREFIX: Record<CollectionName, string> = {
   invoices: 'in',
   payment_intents: 'pi',
   charges: 'ch',
+  refunds: 're',
+  disputes: 'dp',
+  credit_notes: 'cn',
+  coupons: 'coupon',
+  promotion_codes: 'promo',
+  discounts: 'di',
+  payment_methods: 'pm',
+  subscription_items: 'si',
+  subscription_schedules: 'sub_sched',
+  invoice_line_items: 'il',
+  tax_ids: 'txi',
+  checkout_sessions: 'cs_test',
+  payouts: 'po',
+  balance_transactions: 'txn',
+  early_fraud_warnings: 'issfr',
+  reviews: 'prv',
+  setup_intents: 'seti',
 };
 
 /** Stripe `object` name, and the prefix of its event types. */
@@ -36,10 +72,31 @@ export const OBJECT_NAME: Record<CollectionName, string> = {
   invoices: 'invoice',
   payment_intents: 'payment_intent',
   charges: 'charge',
+  refunds: 'refund',
+  disputes: 'dispute',
+  credit_notes: 'credit_note',
+  coupons: 'coupon',
+  promotion_codes: 'promotion_code',
+  discounts: 'discount',
+  payment_methods: 'payment_method',
+  subscription_items: 'subscription_item',
+  subscription_schedules: 'subscription_schedule',
+  invoice_line_items: 'line_item',
+  tax_ids: 'tax_id',
+  checkout_sessions: 'checkout.session',
+  payouts: 'payout',
+  balance_transactions: 'balance_transaction',
+  early_fraud_warnings: 'radar.early_fraud_warning',
+  reviews: 'review',
+  setup_intents: 'setup_intent',
 };
+/** The prefix of each collection's event types (distinct per collection). */
 export const EVENT_PREFIX: Record<CollectionName, string> = {
   ...OBJECT_NAME,
   subscriptions: 'customer.subscription',
+  disputes: 'charge.dispute',
+  discounts: 'customer.discount',
+  tax_ids: 'customer.tax_id',
 };
 
 export const BASE_CREATED = 1_700_000_000;
@@ -60,13 +117,21 @@ export class Collection {
   readonly #overrides = new Map<number, SimObject>();
   readonly #deleted = new Set<number>();
   readonly #generate: (index: number) => SimObject;
+  /** Applied to every live object read (nested lists rendered from their child collections). */
+  readonly #view: ((object: SimObject, index: number) => SimObject) | undefined;
   /** Seconds between the `created` of consecutive indexes (seeded objects). */
   readonly #step: number;
 
-  constructor(name: CollectionName, generate: (index: number) => SimObject, createdStep = 1) {
+  constructor(
+    name: CollectionName,
+    generate: (index: number) => SimObject,
+    createdStep = 1,
+    view?: (object: SimObject, index: number) => SimObject,
+  ) {
     this.name = name;
     this.#generate = generate;
     this.#step = createdStep;
+    this.#view = view;
   }
 
   get liveCount(): number {
@@ -78,11 +143,17 @@ export class Collection {
     if (index < 0 || index >= this.count) return undefined;
     if (this.#deleted.has(index))
       return { id: simId(this.name, index), object: OBJECT_NAME[this.name], deleted: true };
-    return structuredClone(this.#overrides.get(index) ?? this.#generate(index));
+    const object = structuredClone(this.#overrides.get(index) ?? this.#generate(index));
+    return this.#view ? this.#view(object, index) : object;
   }
 
   isDeleted(index: number): boolean {
     return this.#deleted.has(index);
+  }
+
+  /** Indexes whose objects were changed (or created) through the API. */
+  changedIndexes(): number[] {
+    return [...this.#overrides.keys()];
   }
 
   put(index: number, object: SimObject): void {
@@ -111,6 +182,8 @@ export class Collection {
     createdGte?: number | undefined;
     createdLt?: number | undefined;
     include?: (o: SimObject) => boolean;
+    /** Only these indexes (descending), e.g. the children of one parent. */
+    indexes?: readonly number[];
   }): { data: SimObject[]; hasMore: boolean } | { error: string } {
     let hi = this.count - 1;
     // Index i was created at BASE_CREATED + i × step.
@@ -128,12 +201,20 @@ export class Collection {
       hi = Math.min(hi, after - 1);
     }
     const data: SimObject[] = [];
-    for (let i = hi; i >= lo; i--) {
-      if (this.#deleted.has(i)) continue;
+    const candidates = opts.indexes;
+    const visit = (i: number): boolean => {
+      if (this.#deleted.has(i)) return true;
       const o = this.get(i) as SimObject;
-      if (opts.include && !opts.include(o)) continue;
-      if (data.length === opts.limit) return { data, hasMore: true };
+      if (opts.include && !opts.include(o)) return true;
+      if (data.length === opts.limit) return false;
       data.push(o);
+      return true;
+    };
+    if (candidates) {
+      for (const i of candidates)
+        if (i <= hi && i >= lo && !visit(i)) return { data, hasMore: true };
+    } else {
+      for (let i = hi; i >= lo; i--) if (!visit(i)) return { data, hasMore: true };
     }
     return { data, hasMore: false };
   }
