@@ -6,7 +6,8 @@
 // calls and 429s the site served, and the share of the ceiling reached; every count is verified
 // in the database. `--rate-per-minute R` (default 150) and `--latency MS` (default 0) change the
 // site's limit and answer time; `--pace-per-minute P` (default R) sets paysync's configured rate
-// for the site (CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST), e.g. a little under the site's limit.
+// for the site (CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST), e.g. a little under the site's limit;
+// `--segments S` the sync-runner's SYNC_SEGMENTS_PER_ENTITY (default: the service's).
 import type { EntityType } from '@paysync/contracts';
 import { SyncedEntityReader } from '@paysync/db';
 import { ChargebeeSimulator, type ChargebeeResource } from '@paysync/simulator';
@@ -65,6 +66,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
   const ratePerMinute = flag('rate-per-minute') ?? 150;
   const pacePerMinute = flag('pace-per-minute') ?? ratePerMinute;
   const latencyMs = flag('latency') ?? 0;
+  const segments = flag('segments');
   const seed = chargebeeBenchSeed(ctx.count ?? 20_000);
   const expected = new Map(MIX.map(([resource, entityType]) => [entityType, seed[resource]]));
   const entityTypes = MIX.map(([, entityType]) => entityType);
@@ -95,6 +97,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
       API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
       // The site's budget is server configuration, as Stripe's per-second rates are.
       CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST: String(pacePerMinute),
+      ...(segments !== undefined && { SYNC_SEGMENTS_PER_ENTITY: String(segments) }),
     },
   });
   try {
@@ -160,7 +163,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
       `calls ${((lastCall - firstCall) / 1000).toFixed(1)} s`,
       `peak ${peak}/60 s`,
       `RSS ${rss} MiB`,
-      `latency ${latencyMs} ms`,
+      `latency ${latencyMs} ms, ${units.length} units`,
     ]);
     return {
       table,
@@ -169,6 +172,7 @@ export async function backfillChargebee(ctx: BenchContext): Promise<ScenarioResu
         seed,
         ratePerMinute,
         pacePerMinute,
+        segments: segments ?? 'service default',
         latencyMs,
         ceilingPerSecond: ceiling,
         seconds,

@@ -55,7 +55,14 @@ const ctx: BenchContext = {
   count: flag('count'),
   runs: flag('runs'),
 };
+const git = (...gitArgs: string[]) =>
+  spawnSync('git', gitArgs, { cwd: root, encoding: 'utf8' }).stdout.trim();
 const machine = {
+  // What was measured: the commit, and whether tracked files differed from it (a shared checkout).
+  commit: git('rev-parse', '--short', 'HEAD'),
+  uncommittedChanges: git('status', '--porcelain', '--untracked-files=no')
+    .split('\n')
+    .filter(Boolean).length,
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
@@ -64,7 +71,10 @@ const machine = {
 };
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 for (const name of selected) {
-  console.log(`\n== ${name} (${machine.cpus} cores, ${machine.cpuModel}, ${machine.date})`);
+  console.log(
+    `\n== ${name} (${machine.cpus} cores, ${machine.cpuModel}, ${machine.date}, commit ${machine.commit}` +
+      `${machine.uncommittedChanges > 0 ? ` + ${machine.uncommittedChanges} changed files` : ''})`,
+  );
   const result = await (SCENARIOS[name] as (ctx: BenchContext) => Promise<ScenarioResult>)(ctx);
   const widths = (result.table[0] ?? []).map((_, c) =>
     Math.max(...result.table.map((row) => (row[c] ?? '').length)),
