@@ -10,6 +10,7 @@ import { eventually, freePort } from '@paysync/testkit';
 
 import { StripeProvider } from '../index.js';
 import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
+import { STRIPE_SEGMENTABLE_TYPES, stripeRetrievable } from './stripe.provider.js';
 
 // stripe-stateful-mock is an independent fake of the Stripe API (nobody here wrote it): our listing
 // and pagination code must work against it too, not only against our own simulator.
@@ -17,6 +18,36 @@ import { createExpressApp } from 'stripe-stateful-mock';
 
 const ctx = { workspaceId: '11111111-1111-4111-8111-111111111111', source: 'backfill' as const };
 const KEY = 'sk_test_independent_mock_key';
+
+/** The first list of each type's pages (docs/providers/stripe-objects.md) and its requests. */
+const BREADTH_LISTS: Record<string, { first: string; requests: number }> = {
+  refund: { first: 'refunds', requests: 1 },
+  dispute: { first: 'disputes', requests: 1 },
+  credit_note: { first: 'creditNotes', requests: 1 },
+  coupon: { first: 'coupons', requests: 1 },
+  promotion_code: { first: 'promotionCodes', requests: 1 },
+  subscription_schedule: { first: 'subscriptionSchedules', requests: 1 },
+  checkout_session: { first: 'checkoutSessions', requests: 1 },
+  payout: { first: 'payouts', requests: 1 },
+  balance_transaction: { first: 'balanceTransactions', requests: 1 },
+  early_fraud_warning: { first: 'earlyFraudWarnings', requests: 1 },
+  review: { first: 'reviews', requests: 1 },
+  setup_intent: { first: 'setupIntents', requests: 1 },
+  subscription_item: { first: 'subscriptions', requests: 1 },
+  invoice_line_item: { first: 'invoices', requests: 1 },
+  tax_id: { first: 'customers', requests: 1 },
+  discount: { first: 'customers', requests: 1 },
+  payment_method: { first: 'customers', requests: 2 },
+};
+
+const LIST_OF: Record<string, string> = {
+  customer: 'customers',
+  product: 'products',
+  price: 'prices',
+  subscription: 'subscriptions',
+  invoice: 'invoices',
+  ...Object.fromEntries(Object.entries(BREADTH_LISTS).map(([t, { first }]) => [t, first])),
+};
 
 describe('StripeProvider against stripe-stateful-mock', () => {
   let server: Server;
@@ -144,9 +175,15 @@ describe('StripeProvider requests validated by stripe-mock', () => {
   it.each(STRIPE_CAPABILITIES.entityTypes)(
     'accepts our list request for %s (with a cursor and created bounds) and we map its answer',
     async (type) => {
+      // Types listed through a parent list take no created bounds (listed whole).
+      const segmentable = STRIPE_CAPABILITIES.segmentableEntityTypes.includes(type);
       const page = await provider.listPage(
         type,
-        { limit: 100, cursor: null, createdGte: 1, createdLt: 2_000_000_000 },
+        {
+          limit: 100,
+          cursor: null,
+          ...(segmentable && { createdGte: 1, createdLt: 2_000_000_000 }),
+        },
         ctx,
       );
       expect(page.changes.length).toBeGreaterThan(0);
@@ -164,6 +201,72 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     },
   );
 
+  it.each(Object.entries(BREADTH_LISTS).map(([t, l]) => [t, l.first, l.requests] as const))(
+    'accepts every request of a %s page (from %s, %d requests) and maps the answer to that type',
+    async (type, first, requests) => {
+      const entityType = type as EntityType;
+      const segmentable = STRIPE_SEGMENTABLE_TYPES.includes(entityType);
+      const page = await provider.listPage(
+        entityType,
+        {
+          limit: 100,
+          cursor: null,
+          ...(segmentable && { createdGte: 1, createdLt: 2_000_000_000 }),
+        },
+        ctx,
+      );
+      expect(page.changes.length).toBeGreaterThan(0);
+      for (const change of page.changes) {
+        expect(change).toMatchObject({ provider: 'stripe', source: 'backfill', entityType });
+        expect(change.data).not.toBeNull();
+      }
+      // stripe-mock's lists hold one object: one request, plus one per parent for children
+      // without a nested list (payment methods); no nested list of its says has_more.
+      expect(page.requests).toBe(requests);
+      // The cursor names the list the page came from (the parent's for children), or the type's
+      // next list from its start (discounts: customers, then subscriptions).
+      expect([null, `${first}:`, ...(type === 'discount' ? ['subscriptions:'] : [])]).toContain(
+        page.nextCursor?.startsWith(`${first}:`) ? `${first}:` : page.nextCursor,
+      );
+      const resumed = await provider.listPage(
+        entityType,
+        { limit: 10, cursor: `${first}:${String((page.changes[0]?.raw as { id: string }).id)}` },
+        ctx,
+      );
+      expect(resumed.changes.length).toBeGreaterThanOrEqual(0);
+    },
+  );
+
+  it('accepts the second list of discounts (subscriptions with their discounts expanded)', async () => {
+    const page = await provider.listPage('discount', { cursor: 'subscriptions:', limit: 100 }, ctx);
+    expect(page.requests).toBe(1);
+    expect(page.changes.every((c) => c.entityType === 'discount')).toBe(true);
+  });
+
+  it('refuses created bounds for types listed through a parent', async () => {
+    for (const type of Object.keys(BREADTH_LISTS) as EntityType[]) {
+      if (STRIPE_SEGMENTABLE_TYPES.includes(type)) continue;
+      await expect(provider.listPage(type, { createdGte: 1 }, ctx)).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+    }
+    expect([...STRIPE_SEGMENTABLE_TYPES].sort()).toEqual(
+      Object.keys(BREADTH_LISTS)
+        .concat(['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'])
+        .filter(
+          (t) =>
+            ![
+              'subscription_item',
+              'invoice_line_item',
+              'tax_id',
+              'discount',
+              'payment_method',
+            ].includes(t),
+        )
+        .sort(),
+    );
+  });
+
   it('accepts our retrieve requests', async () => {
     for (const [type, id] of [
       ['customer', 'cus_123'],
@@ -171,9 +274,33 @@ describe('StripeProvider requests validated by stripe-mock', () => {
       ['invoice', 'in_123'],
       ['payment_transaction', 'pi_123'],
       ['payment_transaction', 'ch_123'],
+      ['refund', 're_123'],
+      ['dispute', 'dp_123'],
+      ['credit_note', 'cn_123'],
+      ['coupon', 'SUMMER25'],
+      ['promotion_code', 'promo_123'],
+      ['payment_method', 'pm_123'],
+      ['subscription_item', 'si_123'],
+      ['subscription_schedule', 'sub_sched_123'],
+      ['tax_id', 'txi_123'],
+      ['checkout_session', 'cs_test_123'],
+      ['payout', 'po_123'],
+      ['balance_transaction', 'txn_123'],
+      ['early_fraud_warning', 'issfr_123'],
+      ['review', 'prv_123'],
+      ['setup_intent', 'seti_123'],
     ] as const) {
       const change = await provider.retrieve(type, id, ctx);
       expect(change.entityType).toBe(type);
+      expect(change.deleted).toBe(false);
+      expect(change.data).not.toBeNull();
+    }
+    // Stripe has no GET of one invoice line or one discount.
+    for (const type of ['invoice_line_item', 'discount'] as const) {
+      expect(stripeRetrievable(type)).toBe(false);
+      await expect(provider.retrieve(type, 'il_123', ctx)).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
     }
   });
 
@@ -187,14 +314,6 @@ describe('StripeProvider requests validated by stripe-mock', () => {
 });
 
 const MOCK_KEY = 'sk_test_123paysync';
-
-const LIST_OF: Record<string, string> = {
-  customer: 'customers',
-  product: 'products',
-  price: 'prices',
-  subscription: 'subscriptions',
-  invoice: 'invoices',
-};
 
 function stripeMockBinary(): string {
   if (process.env.STRIPE_MOCK_BIN) return process.env.STRIPE_MOCK_BIN;
