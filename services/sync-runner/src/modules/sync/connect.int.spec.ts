@@ -1,0 +1,193 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Db } from '@paysync/db';
+import { StripeSimulator } from '@paysync/simulator';
+
+import { BackfillHarness, type SyncRunnerApp } from '../../testing/backfill-harness.js';
+
+// Issue 19 item 3 (Stripe Connect): a platform connection with `settings.connect` lists its
+// connected accounts (GET /v1/accounts), then lists each account's objects with the
+// `Stripe-Account` header into rows carrying that account (`provider_account_id`), fairly: the
+// accounts' units progress together, not one account after another. The platform's own objects
+// are synced as before (no account).
+
+const ACCOUNTS = 3;
+const CUSTOMERS = 25; // per connected account: 3 pages of 10
+const PRODUCTS = 4;
+const PRICES = 6;
+const OWN_CUSTOMERS = 5;
+
+/**
+ * A recording proxy in front of the simulator. It keeps, in order, which account every list call
+ * was for (`Stripe-Account`, '' for the platform's own). The simulator numbers each account's
+ * objects from 1, as if every account were alone; Stripe's ids are unique across accounts, so
+ * the proxy tags a connected account's ids (`cus_sim…` → `cus_simc<n>…`) in its responses.
+ */
+class ConnectProxy {
+  readonly calls: { account: string; path: string }[] = [];
+  readonly #server: Server;
+  readonly #target: string;
+
+  private constructor(server: Server, target: string) {
+    this.#server = server;
+    this.#target = target;
+  }
+
+  static async start(target: string): Promise<ConnectProxy> {
+    const server = createServer();
+    const proxy = new ConnectProxy(server, target);
+    server.on(
+      'request',
+      (req: IncomingMessage, res: ServerResponse) => void proxy.handle(req, res),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url = new URL(req.url ?? '/', this.#target);
+    const account =
+      typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : '';
+    if (req.method === 'GET') this.calls.push({ account, path: url.pathname });
+    const tag = account ? tagOf(account) : undefined;
+    // Our tagged ids (a cursor, a retrieve) back to the simulator's own.
+    if (tag) url = new URL(url.href.replaceAll(`_sim${tag}`, '_sim'));
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))
+        headers[k] = v;
+    try {
+      const upstream = await fetch(url, { method: req.method ?? 'GET', headers });
+      let body = await upstream.text();
+      if (tag) body = body.replace(/"([a-z]+)_sim(\d{10})"/g, `"$1_sim${tag}$2"`);
+      const out: Record<string, string> = {};
+      upstream.headers.forEach((v, k) => {
+        if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k))
+          out[k] = v;
+      });
+      res.writeHead(upstream.status, out).end(body);
+    } catch {
+      res.writeHead(502).end();
+    }
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** `acct_simc0000000002` → `c2`: the tag of a connected account's ids. */
+function tagOf(account: string): string {
+  return `c${Number(account.replace(/\D/g, ''))}`;
+}
+
+let h: BackfillHarness;
+let prisma: Db;
+let sim: StripeSimulator;
+let proxy: ConnectProxy;
+let runner: SyncRunnerApp;
+let accounts: string[];
+
+beforeAll(async () => {
+  h = await BackfillHarness.open();
+  prisma = h.prisma;
+  sim = new StripeSimulator({
+    seed: { customers: OWN_CUSTOMERS, products: 0, prices: 0 },
+    connectedAccounts: Array.from({ length: ACCOUNTS }, () => ({
+      seed: { customers: CUSTOMERS, products: PRODUCTS, prices: PRICES },
+    })),
+  });
+  accounts = sim.connectedAccounts().map((a) => a.accountId);
+  proxy = await ConnectProxy.start(await sim.start());
+  runner = await h.startRunner('connect', proxy.url, {
+    SYNC_POLL_INTERVAL_MS: '100',
+    SYNC_SEGMENTS_PER_ENTITY: '1',
+    SYNC_PAGE_SIZE: '10',
+    SYNC_RUNNER_CONCURRENCY: '3',
+  });
+}, 60_000);
+
+afterAll(() => h?.close(runner, proxy, sim));
+
+interface Row {
+  external_id: string;
+  provider_account_id: string | null;
+  product_external_id?: string | null;
+}
+
+it("a Connect platform with 3 connected accounts: each account's objects land in rows carrying its account, the accounts progressing together", async () => {
+  expect(accounts).toHaveLength(ACCOUNTS);
+  const c = await h.tenant('connect', { apiBaseUrl: proxy.url, rateLimitPerSecond: 500 });
+  await prisma.workspacePaymentConfiguration.update({
+    where: { id: c.id },
+    data: { settings: { ...c.settings, connect: true } },
+  });
+  const session = await h.startSession(c, ['customer', 'product', 'price']);
+  const done = await h.finished(session.id, { timeoutMs: 90_000, what: 'the Connect backfill' });
+  expect(done.status).toBe('completed');
+
+  const customers = await prisma.$queryRaw<Row[]>`
+    SELECT external_id, provider_account_id FROM customers WHERE workspace_id = ${c.workspaceId}::uuid`;
+  const prices = await prisma.$queryRaw<Row[]>`
+    SELECT external_id, provider_account_id, product_external_id FROM prices WHERE workspace_id = ${c.workspaceId}::uuid`;
+  const products = await prisma.$queryRaw<Row[]>`
+    SELECT external_id, provider_account_id FROM products WHERE workspace_id = ${c.workspaceId}::uuid`;
+  const of = (rows: Row[], account: string | null) =>
+    rows.filter((r) => r.provider_account_id === account);
+
+  // The platform's own objects: no account.
+  expect(of(customers, null)).toHaveLength(OWN_CUSTOMERS);
+  expect(of(customers, null).every((r) => /^cus_sim\d{10}$/.test(r.external_id))).toBe(true);
+  for (const account of accounts) {
+    const tag = tagOf(account);
+    // Exactly this account's objects (listed with its Stripe-Account header), in its rows.
+    for (const [rows, n] of [
+      [customers, CUSTOMERS],
+      [products, PRODUCTS],
+      [prices, PRICES],
+    ] as const) {
+      const mine = of(rows, account);
+      expect(mine).toHaveLength(n);
+      expect(mine.every((r) => r.external_id.includes(`_sim${tag}`))).toBe(true);
+    }
+    // A price's product is its own account's product.
+    expect(of(prices, account).every((r) => r.product_external_id?.includes(`_sim${tag}`))).toBe(
+      true,
+    );
+  }
+  expect(customers).toHaveLength(OWN_CUSTOMERS + ACCOUNTS * CUSTOMERS);
+
+  // The accounts were listed once (GET /v1/accounts), then their units ran with their header.
+  const units = await prisma.syncUnit.findMany({ where: { sessionId: session.id } });
+  expect(units.filter((u) => u.entityType === 'connected_accounts')).toHaveLength(1);
+  for (const account of accounts)
+    expect(
+      units
+        .filter((u) => u.providerAccountId === account)
+        .map((u) => u.entityType)
+        .sort(),
+    ).toEqual(['customer', 'price', 'product']);
+  expect(units.every((u) => u.status === 'done')).toBe(true);
+
+  // Fair across accounts: every account's listing started before any account's listing ended.
+  const listings = proxy.calls
+    .map((call, i) => ({ ...call, i }))
+    .filter((call) => call.account !== '' && call.path !== '/v1/accounts');
+  const first = accounts.map((a) =>
+    Math.min(...listings.filter((l) => l.account === a).map((l) => l.i)),
+  );
+  const last = accounts.map((a) =>
+    Math.max(...listings.filter((l) => l.account === a).map((l) => l.i)),
+  );
+  expect(Math.max(...first)).toBeLessThan(Math.min(...last));
+
+  // Rate limits are the platform's: no bucket of a connected account's own.
+  const buckets = await prisma.providerRateLimit.findMany();
+  expect(buckets.length).toBeGreaterThan(0);
+  expect(buckets.filter((b) => accounts.some((a) => b.key.includes(a)))).toEqual([]);
+}, 120_000);
