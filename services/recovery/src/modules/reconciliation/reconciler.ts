@@ -10,7 +10,7 @@ import {
   type ReconciliationRepository,
   type SyncWriteRepository,
 } from '@paysync/db';
-import { AppError } from '@paysync/errors';
+import { AppError, ValidationError } from '@paysync/errors';
 import { withSpan, type Logger } from '@paysync/observability';
 import type { BillingProvider, ProviderFactory } from '@paysync/providers';
 
@@ -61,6 +61,11 @@ interface EntityJob {
   readonly report: Report;
   /** The workspace has several connections to the provider: local rows cannot be attributed. */
   readonly severalConnections: boolean;
+  /**
+   * The provider lists the type by created time (`segmentableEntityTypes`); the others (children
+   * listed through their parents) are listed whole, in one window.
+   */
+  readonly segmentable: boolean;
 }
 
 interface Tally {
@@ -169,7 +174,9 @@ function errorOf(err: unknown): { code: string; message: string } {
  * time; a listed id leaves the window's set, what remains was not listed. Windows cover the whole
  * axis (the first and last are open-ended), so every object is listed exactly once. Besides one
  * page and one window, a run holds the unlisted ids it will verify (at most `reconcileMaxVerify`)
- * and a few samples: O(window + verify budget + page), whatever the account's size.
+ * and a few samples: O(window + verify budget + page), whatever the account's size. A type the
+ * provider cannot list by created time (`segmentableEntityTypes`) is listed whole against all its
+ * live local ids: one window, O(live rows of the type) ids.
  */
 export class Reconciler {
   readonly #connections: ConnectionRepository;
@@ -242,7 +249,7 @@ export class Reconciler {
     try {
       const connection = await this.#connections.getDecrypted(run.workspaceId, run.configurationId);
       const provider = this.#providerFactory(connection, this.#rateLimiterFactory(connection));
-      const supported = provider.capabilities().entityTypes;
+      const { entityTypes: supported, segmentableEntityTypes } = provider.capabilities();
       const entityTypes = ENTITY_TYPES.filter(
         (t) =>
           supported.includes(t) && (run.entityTypes.length === 0 || run.entityTypes.includes(t)),
@@ -261,6 +268,7 @@ export class Reconciler {
           tally,
           report,
           severalConnections: siblings > 1,
+          segmentable: segmentableEntityTypes.includes(entityType),
         });
         for (const kind of ['missing', 'stale', 'deleted'] as const)
           if (tally[kind] > 0)
@@ -322,6 +330,11 @@ export class Reconciler {
   async #compareWindows(job: EntityJob, unlisted: Unlisted): Promise<void> {
     const { run, entityType, tally } = job;
     try {
+      if (!job.segmentable) {
+        await this.#compareWhole(job, unlisted);
+        tally.listingComplete = true;
+        return;
+      }
       let gte: number | null = null;
       for (;;) {
         const end = await this.#drift.windowEnd(
@@ -369,6 +382,36 @@ export class Reconciler {
   }
 
   /**
+   * A type the provider cannot list by created time (children listed through their parents:
+   * Stripe subscription items, invoice lines, tax ids, discounts, payment methods): one listing
+   * of the whole type against every live local id of it, with or without a created time (so
+   * memory grows with the type's live rows here: ids only). What the listing did not contain is
+   * verified like an unlisted row of a window.
+   */
+  async #compareWhole(job: EntityJob, unlisted: Unlisted): Promise<void> {
+    const { run, entityType, tally } = job;
+    const local = new Set(
+      await this.#drift.liveIdsCreatedIn(run.workspaceId, run.provider, entityType, null, null),
+    );
+    let after: string | null = null;
+    for (;;) {
+      const ids = await this.#drift.liveIdsWithoutCreated(
+        run.workspaceId,
+        run.provider,
+        entityType,
+        after,
+        LOCAL_PAGE,
+      );
+      for (const id of ids) local.add(id);
+      if (ids.length < LOCAL_PAGE) break;
+      after = ids.at(-1) ?? null;
+    }
+    tally.localCount += local.size;
+    await this.#compareWindow(job, { gte: null, lt: null }, local);
+    for (const id of local) unlisted.add(id);
+  }
+
+  /**
    * The provider's objects created in `window`, page by page: notes missing and stale (and
    * repairs them), and removes each listed id from `local`.
    */
@@ -389,7 +432,9 @@ export class Reconciler {
           },
           ctx,
         );
-        const changes = page.changes.filter((c) => c.entityType === entityType);
+        // Deleted objects in a listing (Chargebee's include_deleted) are not provider objects:
+        // their local rows stay unlisted, so only a complete listing and a retrieve delete them.
+        const changes = page.changes.filter((c) => c.entityType === entityType && !c.deleted);
         const kinds = await this.#drift.compare(entityType, changes);
         const repairs: CanonicalChange[] = [];
         changes.forEach((change, i) => {
@@ -420,7 +465,12 @@ export class Reconciler {
     const ctx = { workspaceId: run.workspaceId, source: 'reconcile' as const };
     const tombstones: CanonicalChange[] = [];
     const refreshed: CanonicalChange[] = [];
+    let cannotRetrieve = false;
     for (const [i, id] of unlisted.kept.entries()) {
+      if (cannotRetrieve) {
+        note(tally, 'unverified', id);
+        continue;
+      }
       try {
         const current = await provider.retrieve(entityType, id, ctx);
         if (current.deleted) {
@@ -440,12 +490,15 @@ export class Reconciler {
       } catch (err) {
         // Could not verify: never delete on doubt.
         note(tally, 'unverified', id);
-        tally.error ??= errorOf(err);
+        // The provider cannot retrieve one object of this type by its id (Stripe invoice lines
+        // and discounts): none can be verified, which is no failure of the run.
+        if (err instanceof ValidationError) cannotRetrieve = true;
+        else tally.error ??= errorOf(err);
       }
       if (i % 100 === 99) await this.#heartbeat(run, job.report);
     }
     unlisted.noteOverflow(tally, 'unverified');
-    tally.deletionCheck = unlisted.overflow > 0 ? 'partial' : 'done';
+    tally.deletionCheck = unlisted.overflow > 0 || cannotRetrieve ? 'partial' : 'done';
     if (run.repair) tally.repaired += await this.#repair([...tombstones, ...refreshed]);
   }
 
