@@ -442,18 +442,37 @@ describe('simulator: Stripe Connect', () => {
       statusCode: 403,
       code: 'account_invalid',
     });
-    // Same ids in different accounts are different objects.
+    // Ids are unique across accounts, as Stripe's: the n-th connected account's carry `c<n>`.
+    const ids = async (account?: string) =>
+      (
+        await all(stripe.customers.list({ limit: 100 }, account ? { stripeAccount: account } : {}))
+      ).map((c) => c.id);
+    const everyId = [
+      ...(await ids()),
+      ...(await ids('acct_simc0000000001')),
+      ...(await ids('acct_simc0000000002')),
+      ...(await ids('acct_simthird00000001')),
+    ];
+    expect(new Set(everyId).size).toBe(2 + 5 + 7 + 120);
+    expect(await ids('acct_simc0000000002')).toContain('cus_simc20000000006');
+    expect(await ids('acct_simthird00000001')).toContain('cus_simc30000000119');
     const a = await stripe.customers.update(
-      'cus_sim0000000001',
+      'cus_simc10000000001',
       { name: 'Only in account 1' },
       { stripeAccount: 'acct_simc0000000001' },
     );
     expect(a.name).toBe('Only in account 1');
-    expect((await stripe.customers.retrieve('cus_sim0000000001')) as Stripe.Customer).toMatchObject(
-      {
-        name: 'Customer 1',
-      },
-    );
+    expect(await stripe.customers.retrieve('cus_sim0000000001')).toMatchObject({
+      name: 'Customer 1',
+    });
+    // Another account's id is not found in this one.
+    await expect(
+      stripe.customers.retrieve(
+        'cus_simc10000000001',
+        {},
+        { stripeAccount: 'acct_simc0000000002' },
+      ),
+    ).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('delivers connected accounts’ events, with account, to the Connect endpoint only', async () => {
@@ -461,13 +480,11 @@ describe('simulator: Stripe Connect', () => {
     connectEvents.length = 0;
     const second = sim.connectedAccount('acct_simc0000000002') as StripeSimulator;
     await stripe.customers.update(
-      'cus_sim0000000003',
+      'cus_simc20000000003',
       { name: 'x' },
-      {
-        stripeAccount: 'acct_simc0000000002',
-      },
+      { stripeAccount: 'acct_simc0000000002' },
     );
-    second.update('customers', 'cus_sim0000000004', { name: 'y' });
+    second.update('customers', 'cus_simc20000000004', { name: 'y' });
     sim.update('customers', 'cus_sim0000000000', { name: 'platform' });
     await sim.webhooks.flush();
     connectEvents.sort((a, b) => a.id.localeCompare(b.id));

@@ -4,7 +4,7 @@
  * events their changes emit. Shapes follow Stripe's API reference and its fixtures
  * (`fixtures3.json`) for API version 2026-10-28.
  */
-import { simId, type CollectionName, type SimObject } from './store.js';
+import type { CollectionName, SimObject } from './store.js';
 
 /** The new collections (everything after `charges` in COLLECTIONS). */
 export type BreadthCollection = Exclude<
@@ -126,6 +126,8 @@ export const DELETABLE: ReadonlySet<CollectionName> = new Set([
 
 /** What a seeded generator needs from the simulator. */
 export interface SeedContext {
+  /** The id of object i of a collection (this account's ids). */
+  id(collection: CollectionName, i: number): string;
   /** `created` of seeded index i. */
   at(collection: CollectionName, i: number): number;
   /** The id of seeded object i mod (seeded count), or null when none are seeded. */
@@ -140,7 +142,7 @@ const DAY = 86_400;
 export function breadthGenerators(
   ctx: SeedContext,
 ): Record<BreadthCollection, (i: number) => SimObject> {
-  const { at, pick, counts } = ctx;
+  const { at, pick, counts, id: simId } = ctx;
   /** The seeded parent of child i (j mod parents). */
   const parentIndex = (parent: CollectionName, i: number) =>
     counts[parent] > 0 ? i % counts[parent] : -1;

@@ -55,6 +55,11 @@ export interface SimulatorOptions {
    * platform's Connect webhook endpoints.
    */
   readonly connectedAccounts?: readonly ConnectedAccountOptions[];
+  /**
+   * Tag in every object id (`cus_sim<tag>0000000001`); connected accounts get `c<n>` so their ids
+   * never collide with the platform's or each other's (Stripe ids are global). Default none.
+   */
+  readonly idTag?: string;
 }
 
 export interface ConnectedAccountOptions {
@@ -222,9 +227,12 @@ export class StripeSimulator {
   /** The `account` object of a connected account. */
   #accountObject: SimObject | undefined;
   readonly #connected = new Map<string, StripeSimulator>();
+  readonly #tag: string;
+  #connectedSeq = 0;
 
   constructor(options: SimulatorOptions = {}) {
     this.accountId = options.accountId ?? 'acct_sim0000000001';
+    this.#tag = options.idTag ?? '';
     this.#random = prng(options.randomSeed ?? 42);
     this.#revoked = new Set(options.revokedKeys ?? []);
     this.webhooks = new WebhookSender({ random: () => this.#random() });
@@ -243,10 +251,10 @@ export class StripeSimulator {
     };
     const at = (c: CollectionName, i: number) => BASE_CREATED + i * stepOf(c);
     const pick = (collection: CollectionName, i: number) =>
-      counts[collection] > 0 ? simId(collection, i % counts[collection]) : null;
+      counts[collection] > 0 ? this.#id(collection, i % counts[collection]) : null;
     const generators: Record<CollectionName, (i: number) => SimObject> = {
       customers: (i) => ({
-        id: simId('customers', i),
+        id: this.#id('customers', i),
         object: 'customer',
         balance: 0,
         created: at('customers', i),
@@ -260,7 +268,7 @@ export class StripeSimulator {
         phone: null,
       }),
       products: (i) => ({
-        id: simId('products', i),
+        id: this.#id('products', i),
         object: 'product',
         active: true,
         created: at('products', i),
@@ -271,7 +279,7 @@ export class StripeSimulator {
         updated: at('products', i),
       }),
       prices: (i) => ({
-        id: simId('prices', i),
+        id: this.#id('prices', i),
         object: 'price',
         active: true,
         created: at('prices', i),
@@ -286,7 +294,7 @@ export class StripeSimulator {
         unit_amount: 500 + (i % 50) * 100,
       }),
       subscriptions: (i) => {
-        const id = simId('subscriptions', i);
+        const id = this.#id('subscriptions', i);
         const start = at('subscriptions', i);
         return {
           id,
@@ -307,7 +315,7 @@ export class StripeSimulator {
         };
       },
       invoices: (i) => ({
-        id: simId('invoices', i),
+        id: this.#id('invoices', i),
         object: 'invoice',
         amount_due: 1000 + i,
         amount_paid: 1000 + i,
@@ -332,7 +340,7 @@ export class StripeSimulator {
         total: 1000 + i,
       }),
       payment_intents: (i) => ({
-        id: simId('payment_intents', i),
+        id: this.#id('payment_intents', i),
         object: 'payment_intent',
         amount: 2000 + i,
         created: at('payment_intents', i),
@@ -345,7 +353,7 @@ export class StripeSimulator {
         status: 'succeeded',
       }),
       charges: (i) => ({
-        id: simId('charges', i),
+        id: this.#id('charges', i),
         object: 'charge',
         amount: 2000 + i,
         amount_refunded: 0,
@@ -360,7 +368,7 @@ export class StripeSimulator {
         refunded: false,
         status: 'succeeded',
       }),
-      ...breadthGenerators({ at, pick, counts }),
+      ...breadthGenerators({ at, pick, counts, id: (c, i) => this.#id(c, i) }),
     };
     const views: Partial<Record<CollectionName, (o: SimObject) => SimObject>> = {
       subscriptions: (o) => {
@@ -384,7 +392,7 @@ export class StripeSimulator {
     };
     this.collections = Object.fromEntries(
       COLLECTIONS.map((c) => {
-        const collection = new Collection(c, generators[c], stepOf(c), views[c]);
+        const collection = new Collection(c, generators[c], stepOf(c), views[c], this.#tag);
         collection.count = counts[c];
         return [c, collection];
       }),
@@ -493,7 +501,7 @@ export class StripeSimulator {
 
   /** The object as the API would return it now. */
   getObject(collection: CollectionName, id: string): SimObject | undefined {
-    const index = simIndex(collection, id);
+    const index = this.#index(collection, id);
     return index === undefined ? undefined : this.collections[collection].get(index);
   }
 
@@ -514,11 +522,11 @@ export class StripeSimulator {
       return {
         ...base,
         ...fields,
-        id: simId(collection, index),
+        id: this.#id(collection, index),
         object: OBJECT_NAME[collection],
         created: this.nowSeconds(),
         ...(txnIndex !== undefined && {
-          balance_transaction: simId('balance_transactions', txnIndex),
+          balance_transaction: this.#id('balance_transactions', txnIndex),
         }),
       };
     });
@@ -543,7 +551,7 @@ export class StripeSimulator {
     opts: { silent?: boolean; eventType?: string } = {},
   ): SimObject {
     const col = this.collections[collection];
-    const index = simIndex(collection, id);
+    const index = this.#index(collection, id);
     const current = index === undefined ? undefined : col.get(index);
     if (index === undefined || !current || current.deleted === true)
       throw new Error(`No such ${collection}: ${id}`);
@@ -572,7 +580,7 @@ export class StripeSimulator {
    */
   delete(collection: CollectionName, id: string, opts: { silent?: boolean } = {}): SimObject {
     const col = this.collections[collection];
-    const index = simIndex(collection, id);
+    const index = this.#index(collection, id);
     const current = index === undefined ? undefined : col.get(index);
     if (index === undefined || !current || current.deleted === true)
       throw new Error(`No such ${collection}: ${id}`);
@@ -620,7 +628,7 @@ export class StripeSimulator {
    * to the platform's Connect endpoints.
    */
   addConnectedAccount(options: ConnectedAccountOptions = {}): StripeSimulator {
-    const n = this.#connected.size + 1;
+    const n = ++this.#connectedSeq;
     const id = options.id ?? `acct_simc${n.toString().padStart(10, '0')}`;
     if (this.#connected.has(id) || id === this.accountId)
       throw new Error(`connected account ${id} exists`);
@@ -631,6 +639,7 @@ export class StripeSimulator {
         createdStepSeconds: options.createdStepSeconds,
       }),
       randomSeed: n,
+      idTag: `c${n}`,
     });
     account.#platform = this;
     account.#accountObject = {
@@ -691,6 +700,15 @@ export class StripeSimulator {
     return this.collections[collection].get(index) ?? {};
   }
 
+  /** This account's id of object `index` (see {@link simId}). */
+  #id(collection: CollectionName, index: number): string {
+    return simId(collection, index, this.#tag);
+  }
+
+  #index(collection: CollectionName, id: string): number | undefined {
+    return simIndex(collection, id, this.#tag);
+  }
+
   /** The event type a change of `collection` emits, or null when Stripe sends none. */
   #eventType(
     collection: CollectionName,
@@ -741,7 +759,7 @@ export class StripeSimulator {
       // Like a seeded subscription: one item, as subscriptions never have none.
       this.collections.subscription_items.add((index) => ({
         ...(this.collections.subscription_items.get(index) ?? {}),
-        id: simId('subscription_items', index),
+        id: this.#id('subscription_items', index),
         object: 'subscription_item',
         created: subscription.created,
         metadata: {},
@@ -753,7 +771,7 @@ export class StripeSimulator {
       const price = typeof item.price === 'string' ? item.price : null;
       const priceObject = price ? this.getObject('prices', price) : undefined;
       this.collections.subscription_items.add((index) => ({
-        id: simId('subscription_items', index),
+        id: this.#id('subscription_items', index),
         object: 'subscription_item',
         current_period_end: Number(subscription.created) + 30 * 86_400,
         current_period_start: subscription.created,
@@ -774,7 +792,7 @@ export class StripeSimulator {
     const signed = type === 'charge' ? amount : -amount;
     const fee = type === 'charge' ? 30 + Math.floor(amount * 0.029) : 0;
     this.collections.balance_transactions.add((index) => ({
-      id: simId('balance_transactions', index),
+      id: this.#id('balance_transactions', index),
       object: 'balance_transaction',
       amount: signed,
       available_on: Number(source.created) + 2 * 86_400,
@@ -813,7 +831,7 @@ export class StripeSimulator {
     const seeded = this.#seeded[child];
     const parents = this.#seeded[spec.parent];
     const candidates = new Set<number>(col.changedIndexes());
-    const p = simIndex(spec.parent, parentId);
+    const p = this.#index(spec.parent, parentId);
     if (p !== undefined && p < parents) {
       for (let j = p; j < seeded; j += parents) candidates.add(j);
     }

@@ -101,12 +101,20 @@ export const EVENT_PREFIX: Record<CollectionName, string> = {
 
 export const BASE_CREATED = 1_700_000_000;
 
-export function simId(collection: CollectionName, index: number): string {
-  return `${PREFIX[collection]}_sim${index.toString().padStart(10, '0')}`;
+/**
+ * Object ids: `<prefix>_sim<tag><10 digits>`. The tag is empty for an account of its own and
+ * `c<n>` for the n-th connected account of a platform, so ids stay unique across accounts as
+ * Stripe's are.
+ */
+export function simId(collection: CollectionName, index: number, tag = ''): string {
+  return `${PREFIX[collection]}_sim${tag}${index.toString().padStart(10, '0')}`;
 }
 
-export function simIndex(collection: CollectionName, id: string): number | undefined {
-  const match = new RegExp(`^${PREFIX[collection]}_sim(\\d{10})$`).exec(id);
+/** The index of an id (of the account with `tag`; its untagged form is accepted too). */
+export function simIndex(collection: CollectionName, id: string, tag = ''): number | undefined {
+  const match = new RegExp(`^${PREFIX[collection]}_sim${tag ? `(?:${tag})?` : ''}(\\d{10})$`).exec(
+    id,
+  );
   return match ? Number(match[1]) : undefined;
 }
 
@@ -122,13 +130,18 @@ export class Collection {
   /** Seconds between the `created` of consecutive indexes (seeded objects). */
   readonly #step: number;
 
+  /** The id tag of the account (see {@link simId}). */
+  readonly tag: string;
+
   constructor(
     name: CollectionName,
     generate: (index: number) => SimObject,
     createdStep = 1,
     view?: (object: SimObject, index: number) => SimObject,
+    tag = '',
   ) {
     this.name = name;
+    this.tag = tag;
     this.#generate = generate;
     this.#step = createdStep;
     this.#view = view;
@@ -142,7 +155,11 @@ export class Collection {
   get(index: number): SimObject | undefined {
     if (index < 0 || index >= this.count) return undefined;
     if (this.#deleted.has(index))
-      return { id: simId(this.name, index), object: OBJECT_NAME[this.name], deleted: true };
+      return {
+        id: simId(this.name, index, this.tag),
+        object: OBJECT_NAME[this.name],
+        deleted: true,
+      };
     const object = structuredClone(this.#overrides.get(index) ?? this.#generate(index));
     return this.#view ? this.#view(object, index) : object;
   }
@@ -195,7 +212,7 @@ export class Collection {
       opts.createdGte !== undefined ? Math.ceil((opts.createdGte - BASE_CREATED) / step) : 0,
     );
     if (opts.startingAfter !== undefined) {
-      const after = simIndex(this.name, opts.startingAfter);
+      const after = simIndex(this.name, opts.startingAfter, this.tag);
       if (after === undefined || after >= this.count)
         return { error: `No such object: '${opts.startingAfter}'` };
       hi = Math.min(hi, after - 1);
