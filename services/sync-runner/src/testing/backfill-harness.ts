@@ -75,12 +75,40 @@ export class BackfillHarness {
     });
   }
 
+  /**
+   * A new workspace with a Chargebee (test mode) connection to the site `site` at `apiBaseUrl`
+   * (a Chargebee simulator). `verified`: as after a connection test, the site is the verified
+   * account, so the connection uses the site's shared bucket (`chargebee:<site>:test`). Its pace is
+   * the server's (CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST), no connection cap.
+   */
+  async chargebeeTenant(
+    name: string,
+    {
+      apiBaseUrl,
+      site,
+      apiKey,
+      verified = true,
+    }: { apiBaseUrl: string; site: string; apiKey: string; verified?: boolean },
+  ): Promise<ConnectionView> {
+    const workspaceId = (await this.prisma.workspace.create({ data: { name } })).id;
+    const connection = await this.connections.create({
+      workspaceId,
+      provider: 'chargebee',
+      mode: 'test',
+      apiKey,
+      settings: { apiBaseUrl, site },
+    });
+    if (!verified) return connection;
+    await this.connections.linkProviderAccount(connection, site);
+    return this.connections.get(workspaceId, connection.id);
+  }
+
   /** A sync session of the connection's workspace (customers only unless told). */
   startSession(c: ConnectionView, entityTypes: readonly EntityType[] = ['customer']) {
     return this.sessions.createIfIdle({
       workspaceId: c.workspaceId,
       configurationId: c.id,
-      provider: 'stripe',
+      provider: c.provider,
       entityTypes,
       requestedBy: 'test',
     });
