@@ -38,6 +38,12 @@ export interface KafkaConsumerOptions {
    * in-flight fetch, so the kafkajs default (5 s) would hold every SIGTERM that long.
    */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Bytes a fetch waits for (up to `maxWaitTimeMs`) before the broker answers; 1 (the default)
+   * answers as soon as there is anything. Larger values trade up to `maxWaitTimeMs` of latency
+   * for fewer, larger batches: fewer fetch requests, transactions and offset commits per message.
+   */
+  readonly minBytes?: number;
 }
 
 export interface BatchContext {
@@ -74,6 +80,7 @@ export class KafkaConsumer {
       heartbeatInterval: 3000,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
+      minBytes: options.minBytes ?? 1,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.#consumer.on(this.#consumer.events.CRASH, this.#onCrash);

@@ -102,6 +102,11 @@ interface CommonOptions<T> {
   readonly sessionTimeoutMs?: number;
   /** Heartbeat tick while a handler runs (default 1 s), so long batches keep the membership. */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Fetch batching of the main consumer (the retry tiers' own group, when they have one, keeps the
+   * defaults): a fetch waits for `minBytes` or `maxWaitTimeMs`, whichever comes first.
+   */
+  readonly fetch?: { readonly minBytes: number; readonly maxWaitTimeMs: number };
 }
 
 /** One message at a time, valid or not; its offset is committed once `eachMessage` resolved. */
@@ -153,6 +158,8 @@ export class TypedConsumer<T> {
       'eachMessage' in options
         ? [{ ...base, topics, handleBatch: eachMessageHandler(options) }]
         : policyConsumers(base, options);
+    const main = consumers[0];
+    if (main && options.fetch) consumers[0] = { ...main, ...options.fetch };
     this.#consumers = consumers.map(
       (c) => new KafkaConsumer({ ...c, handleBatch: keepAlive(c.handleBatch) }),
     );

@@ -41,6 +41,16 @@ const processorConfigSchema = {
     positiveInt().default(30_000),
     "Per-request timeout of a tie's re-fetch from a retry tier (with STRIPE_MAX_ATTEMPTS attempts; the retry tiers are consumed apart from the webhook topic)",
   ),
+  fetchMinBytes: envVar(
+    'PROCESSOR_FETCH_MIN_BYTES',
+    positiveInt().default(65_536),
+    'Bytes a fetch of the webhook topic waits for (up to PROCESSOR_FETCH_MAX_WAIT_MS) before the broker answers: larger batches mean fewer fetches, transactions and offset commits per event; 1 answers at once',
+  ),
+  fetchMaxWaitMs: envVar(
+    'PROCESSOR_FETCH_MAX_WAIT_MS',
+    z.coerce.number().int().min(1).max(5000).default(20),
+    'Longest a fetch of the webhook topic waits for PROCESSOR_FETCH_MIN_BYTES: the most a lone event waits before it is applied (and how often an idle processor polls)',
+  ),
   sessionTimeoutMs: envVar(
     'PROCESSOR_SESSION_TIMEOUT_MS',
     positiveInt().default(30_000),

@@ -25,6 +25,8 @@ export interface WebhookEventsConsumerDeps {
       readonly retryDelaysMs: readonly number[];
       readonly transientBackoffMaxMs: number;
       readonly sessionTimeoutMs: number;
+      readonly fetchMinBytes: number;
+      readonly fetchMaxWaitMs: number;
     };
   };
 }
@@ -57,6 +59,10 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
       logger,
       groupId: config.processor.groupId,
       sessionTimeoutMs: config.processor.sessionTimeoutMs,
+      fetch: {
+        minBytes: config.processor.fetchMinBytes,
+        maxWaitTimeMs: config.processor.fetchMaxWaitMs,
+      },
       topics: [webhooks],
       schema: webhookReceivedSchema,
       eachBatch: (messages, ctx) =>
