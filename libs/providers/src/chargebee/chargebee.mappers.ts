@@ -186,7 +186,9 @@ export function mapInvoice(o: ChargebeeObject): CanonicalInvoice {
     periodEnd: tos.length > 0 ? time(Math.max(...tos)) : null,
     hostedInvoiceUrl: null,
     metadata: {},
-    providerCreatedAt: time(o.generated_at) ?? time(o.date),
+    // `date` first: the field an invoice list segment filters on (date[after|before]), so a
+    // reconciliation window of local rows and the provider's window of the same range agree.
+    providerCreatedAt: time(o.date) ?? time(o.generated_at),
   };
 }
 
