@@ -297,12 +297,16 @@ describe('backfill and reconciliation of an account with every object type', () 
   const call = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
     h.call(ws.apiKey, { method, url: `${base}${url}`, ...(payload && { payload }) });
 
-  /** Rows per entity type in the workspace (tombstones included: a synced object is a row). */
-  async function counts(): Promise<Record<EntityType, number>> {
+  /**
+   * Rows per entity type in the workspace: tombstones included (a synced object is a row; a
+   * canceled subscription is one), or only `live` ones.
+   */
+  async function counts(live = false): Promise<Record<EntityType, number>> {
     const entries = await Promise.all(
       ENTITY_TYPES.map(async (t) => {
         const [row] = await h.prisma.$queryRawUnsafe<{ n: bigint }[]>(
-          `SELECT count(*) AS n FROM "${table(t)}" WHERE workspace_id = $1::uuid`,
+          `SELECT count(*) AS n FROM "${table(t)}" WHERE workspace_id = $1::uuid
+            ${live ? 'AND deleted_at IS NULL' : ''}`,
           ws.id,
         );
         return [t, Number(row!.n)] as const;
@@ -367,6 +371,15 @@ describe('backfill and reconciliation of an account with every object type', () 
     );
   }
 
+  async function columnValue(t: EntityType, column: string, externalId: string) {
+    const [row] = await h.prisma.$queryRawUnsafe<{ value: string }[]>(
+      `SELECT "${column}"::text AS value FROM "${table(t)}" WHERE workspace_id = $1::uuid AND external_id = $2`,
+      ws.id,
+      externalId,
+    );
+    return row?.value;
+  }
+
   /** A text canonical column of `t` that is set on `externalId`'s row (drift is made in it). */
   async function driftColumn(t: EntityType, externalId: string): Promise<string> {
     const [row] = await h.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
@@ -383,7 +396,7 @@ describe('backfill and reconciliation of an account with every object type', () 
 
   it('reconciliation finds a lost row and a changed column in every table, and repairs them', async () => {
     // Drift in every table: the newest row lost (a webhook never delivered), the next changed.
-    const made: Record<string, { lost: string; changed: string; column: string }> = {};
+    const made: Record<string, { lost: string; changed: string; column: string; was: string }> = {};
     for (const t of ENTITY_TYPES) {
       const rows = await h.prisma.$queryRawUnsafe<{ external_id: string }[]>(
         `SELECT external_id FROM "${table(t)}" WHERE workspace_id = $1::uuid AND deleted_at IS NULL
@@ -393,17 +406,20 @@ describe('backfill and reconciliation of an account with every object type', () 
       expect([t, rows.length]).toEqual([t, 2]);
       const [lost, changed] = rows.map((r) => r.external_id) as [string, string];
       const column = await driftColumn(t, changed);
+      const was = await columnValue(t, column, changed);
       await h.prisma.$executeRawUnsafe(
         `DELETE FROM "${table(t)}" WHERE workspace_id = $1::uuid AND external_id = $2`,
         ws.id,
         lost,
       );
+      // One letter fits any text column (currencies are char(3)).
       await h.prisma.$executeRawUnsafe(
-        `UPDATE "${table(t)}" SET "${column}" = 'drifted' WHERE workspace_id = $1::uuid AND external_id = $2`,
+        `UPDATE "${table(t)}" SET "${column}" = CASE WHEN "${column}" = 'x' THEN 'y' ELSE 'x' END
+          WHERE workspace_id = $1::uuid AND external_id = $2`,
         ws.id,
         changed,
       );
-      made[t] = { lost, changed, column };
+      made[t] = { lost, changed, column, was: String(was) };
     }
 
     const report = await reconcile(true);
@@ -423,24 +439,20 @@ describe('backfill and reconciliation of an account with every object type', () 
     });
     expect(wrong).toEqual([]);
     expect(report.status).toBe('completed');
-    // Repaired: the counts are the provider's again, no column says 'drifted'.
+    // Repaired: the counts are the provider's again, every changed column as it was.
     expect(await counts()).toEqual(expected);
     for (const t of ENTITY_TYPES) {
-      const [row] = await h.prisma.$queryRawUnsafe<{ value: string | null }[]>(
-        `SELECT "${made[t]!.column}"::text AS value FROM "${table(t)}"
-          WHERE workspace_id = $1::uuid AND external_id = $2`,
-        ws.id,
-        made[t]!.changed,
-      );
-      expect([t, row?.value]).not.toEqual([t, 'drifted']);
+      const { column, changed, was } = made[t]!;
+      expect([t, await columnValue(t, column, changed)]).toEqual([t, was]);
     }
 
     // And a second run finds nothing.
     const clean = await reconcile(false);
     expect(clean.status).toBe('completed');
+    const live = await counts(true);
     const drifted = ENTITY_TYPES.filter((t) => {
       const d = clean.report[t];
-      return !d || d.missing + d.stale + d.deleted !== 0 || d.providerCount !== expected[t];
+      return !d || d.missing + d.stale + d.deleted !== 0 || d.providerCount !== live[t];
     });
     expect(drifted).toEqual([]);
   }, 400_000);

@@ -16,6 +16,13 @@ import type { Db } from '../client.js';
  */
 export type DriftKind = 'missing' | 'stale' | 'newer' | 'same';
 
+/**
+ * Whether the table of `entityType` has a created time (`provider_created_at`): discounts and
+ * invoice line items have none, so all their rows are "without a created time".
+ */
+const hasCreated = (entityType: EntityType) =>
+  ENTITY_TABLES[entityType].columns.some((c) => c.column === 'provider_created_at');
+
 export interface DriftRepositoryDeps {
   readonly prisma: Db;
 }
@@ -96,6 +103,7 @@ export class DriftRepository {
     fromSeconds: number | null,
     rows: number,
   ): Promise<number | null> {
+    if (!hasCreated(entityType)) return null;
     const table = ENTITY_TABLES[entityType].table;
     const found = await this.#prisma.$queryRawUnsafe<{ s: bigint }[]>(
       `SELECT floor(extract(epoch FROM provider_created_at))::bigint AS s FROM "${table}"
@@ -123,6 +131,7 @@ export class DriftRepository {
     gteSeconds: number | null,
     ltSeconds: number | null,
   ): Promise<string[]> {
+    if (!hasCreated(entityType)) return [];
     const table = ENTITY_TABLES[entityType].table;
     const rows = await this.#prisma.$queryRawUnsafe<{ external_id: string }[]>(
       `SELECT external_id FROM "${table}"
@@ -150,7 +159,7 @@ export class DriftRepository {
     const rows = await this.#prisma.$queryRawUnsafe<{ external_id: string }[]>(
       `SELECT external_id FROM "${table}"
         WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
-          AND provider_created_at IS NULL
+          ${hasCreated(entityType) ? 'AND provider_created_at IS NULL' : ''}
           AND ($3::text IS NULL OR external_id > $3::text)
         ORDER BY external_id
         LIMIT $4`,
