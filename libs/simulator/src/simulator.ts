@@ -836,7 +836,7 @@ export class StripeSimulator {
       for (let j = p; j < seeded; j += parents) candidates.add(j);
     }
     return [...candidates]
-      .filter((j) => !col.isDeleted(j) && col.get(j)?.[spec.field] === parentId)
+      .filter((j) => col.peek(j)?.[spec.field] === parentId)
       .sort((x, y) => y - x);
   }
 
@@ -850,10 +850,9 @@ export class StripeSimulator {
     const col = this.collections.discounts;
     return col
       .changedIndexes()
-      .filter((j) => !col.isDeleted(j))
+      .filter((j) => col.peek(j)?.subscription === subscriptionId)
       .sort((x, y) => y - x)
-      .map((j) => col.get(j) as SimObject)
-      .filter((d) => d.subscription === subscriptionId);
+      .map((j) => col.get(j) as SimObject);
   }
 
   /** `expand[]` of a retrieve (`tax_ids`, `discounts`) or a list (`data.tax_ids`, …). */

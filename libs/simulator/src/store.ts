@@ -168,6 +168,12 @@ export class Collection {
     return this.#deleted.has(index);
   }
 
+  /** The stored state of a live index, not copied and without the view (for filters). */
+  peek(index: number): SimObject | undefined {
+    if (index < 0 || index >= this.count || this.#deleted.has(index)) return undefined;
+    return this.#overrides.get(index) ?? this.#generate(index);
+  }
+
   /** Indexes whose objects were changed (or created) through the API. */
   changedIndexes(): number[] {
     return [...this.#overrides.keys()];
