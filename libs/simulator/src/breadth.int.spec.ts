@@ -454,6 +454,10 @@ describe('simulator: Stripe Connect', () => {
       ...(await ids('acct_simthird00000001')),
     ];
     expect(new Set(everyId).size).toBe(2 + 5 + 7 + 120);
+    // Requests are the platform's (its rate limits); each account also counts its own.
+    expect(
+      sim.connectedAccount('acct_simthird00000001')?.requestCounts.get('GET /v1/customers'),
+    ).toBe(4);
     expect(await ids('acct_simc0000000002')).toContain('cus_simc20000000006');
     expect(await ids('acct_simthird00000001')).toContain('cus_simc30000000119');
     const a = await stripe.customers.update(

@@ -1019,6 +1019,8 @@ export class StripeSimulator {
           `The provided key does not have access to account '${stripeAccount}' (or that account does not exist). Application access may have been revoked.`,
           'account_invalid',
         );
+      // The platform counts every request; a connected account also counts its own.
+      connected.requestCounts.set(pattern, (connected.requestCounts.get(pattern) ?? 0) + 1);
     }
     return (connected ?? this).#route(
       req.method ?? 'GET',
