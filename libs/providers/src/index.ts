@@ -69,11 +69,18 @@ export {
   mapSubscription,
   toChange as stripeObjectToChange,
 } from './stripe/stripe.mappers.js';
-export { STRIPE_API_VERSION, StripeProvider } from './stripe/stripe.provider.js';
+export {
+  STRIPE_API_VERSION,
+  STRIPE_SEGMENTABLE_TYPES,
+  StripeProvider,
+  stripeRetrievable,
+} from './stripe/stripe.provider.js';
 export type { StripeProviderOptions } from './stripe/stripe.provider.js';
 export {
+  STRIPE_BREADTH_EVENT_TYPES,
   STRIPE_EVENT_TYPES,
   STRIPE_SIGNATURE_HEADER,
+  STRIPE_SYNCED_EVENT_TYPES,
   mapStripeEvent,
   parseStripeEvent,
   signStripePayload,

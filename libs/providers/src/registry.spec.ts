@@ -213,9 +213,18 @@ describe('the registry is the only place a provider name is switched on', () => 
 });
 
 describe('capabilities say what callers must not infer from a name', () => {
-  it('Stripe: every type segmentable, webhooks by API with signing secrets', () => {
+  it('Stripe: every type with its own list segmentable (children of parent lists listed whole), webhooks by API with signing secrets', () => {
+    const listedThroughParents = [
+      'subscription_item',
+      'invoice_line_item',
+      'tax_id',
+      'discount',
+      'payment_method',
+    ];
     expect(providerAdapters.stripe.capabilities).toMatchObject({
-      segmentableEntityTypes: providerAdapters.stripe.capabilities.entityTypes,
+      segmentableEntityTypes: providerAdapters.stripe.capabilities.entityTypes.filter(
+        (t) => !listedThroughParents.includes(t),
+      ),
       eventsOrder: 'newest_first',
       webhookSetup: 'api',
       webhookSecretKind: 'signing_secret',

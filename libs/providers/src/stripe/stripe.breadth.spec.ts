@@ -21,8 +21,12 @@ import {
   mapTaxId,
   toChange,
 } from './stripe.mappers.js';
+import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
+import { STRIPE_SEGMENTABLE_TYPES, stripeRetrievable } from './stripe.provider.js';
 import {
   STRIPE_BREADTH_EVENT_TYPES,
+  STRIPE_EVENT_TYPES,
+  STRIPE_SYNCED_EVENT_TYPES,
   mapStripeEvent,
   stripeEventToProviderEvent,
 } from './stripe.webhook.js';
@@ -549,5 +553,36 @@ describe('subscription items and invoice lines in their parents’ events', () =
       ['invoice', true],
       ['invoice_line_item', true],
     ]);
+  });
+});
+
+describe('Stripe capabilities (issue 19)', () => {
+  it('sync every breadth type, segment exactly those listed from their own lists', () => {
+    expect(STRIPE_CAPABILITIES.entityTypes).toEqual(
+      expect.arrayContaining(Object.keys(FIXTURE_OF)),
+    );
+    expect(STRIPE_CAPABILITIES.entityTypes).toHaveLength(6 + Object.keys(FIXTURE_OF).length);
+    expect([...STRIPE_CAPABILITIES.segmentableEntityTypes].sort()).toEqual(
+      [...STRIPE_SEGMENTABLE_TYPES].sort(),
+    );
+    for (const type of [
+      'subscription_item',
+      'invoice_line_item',
+      'tax_id',
+      'discount',
+      'payment_method',
+    ])
+      expect(STRIPE_CAPABILITIES.segmentableEntityTypes).not.toContain(type);
+    expect(Object.keys(FIXTURE_OF).filter((t) => !stripeRetrievable(t as 'refund'))).toEqual([
+      'discount',
+      'invoice_line_item',
+    ]);
+  });
+
+  it('subscribe to the original and the breadth event types, each once', () => {
+    const all = [...STRIPE_EVENT_TYPES, ...Object.values(STRIPE_BREADTH_EVENT_TYPES).flat()];
+    expect(STRIPE_CAPABILITIES.eventTypes).toEqual(all);
+    expect(new Set(all).size).toBe(all.length);
+    expect(STRIPE_SYNCED_EVENT_TYPES).toBe(STRIPE_CAPABILITIES.eventTypes);
   });
 });

@@ -12,7 +12,7 @@ import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
 import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 import { toChange, type StripeObject } from './stripe.mappers.js';
 import {
-  STRIPE_EVENT_TYPES,
+  STRIPE_SYNCED_EVENT_TYPES,
   mapStripeEvent,
   nestedList,
   stripeEventToProviderEvent,
@@ -38,7 +38,7 @@ import type {
 const tracer = trace.getTracer('paysync');
 
 /** The API version paysync is written against; webhook endpoints are pinned to it. */
-const SYNCED_EVENT_TYPES: ReadonlySet<string> = new Set(STRIPE_EVENT_TYPES);
+const SYNCED_EVENT_TYPES: ReadonlySet<string> = new Set(STRIPE_SYNCED_EVENT_TYPES);
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
@@ -616,7 +616,7 @@ export class StripeProvider implements BillingProvider {
         {
           url,
           enabled_events: [
-            ...STRIPE_EVENT_TYPES,
+            ...STRIPE_SYNCED_EVENT_TYPES,
           ] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
           api_version: this.#apiVersion as Stripe.WebhookEndpointCreateParams.ApiVersion,
           description: 'paysync',

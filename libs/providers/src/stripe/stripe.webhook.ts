@@ -255,13 +255,16 @@ export const STRIPE_BREADTH_EVENT_TYPES = {
   ],
 } as const satisfies Partial<Record<EntityType, readonly string[]>>;
 
-/** Every event type the mapper understands (the capabilities subscribe to the synced ones). */
-const MAPPED_EVENT_TYPES: readonly string[] = [
+/**
+ * Every event type we sync: the six original types' and the breadth types'. Webhook endpoints
+ * subscribe to these, the events API is filtered by them, and they are the capabilities'.
+ */
+export const STRIPE_SYNCED_EVENT_TYPES: readonly string[] = [
   ...STRIPE_EVENT_TYPES,
   ...Object.values(STRIPE_BREADTH_EVENT_TYPES).flat(),
 ];
 
-const SYNCED = new Set<string>(MAPPED_EVENT_TYPES);
+const SYNCED = new Set<string>(STRIPE_SYNCED_EVENT_TYPES);
 
 /** What a verified Stripe event means for synced data. Unknown types are `ignored`, not errors. */
 export function mapStripeEvent(event: ProviderEvent, ctx: ChangeContext): MappedEvent {
