@@ -299,6 +299,59 @@ describe('simulator: changes of the issue-19 types emit Stripe’s events', () =
     expect(itemsOf(removed.data.object)).not.toContain(newItem);
   });
 
+  it('invoice line: the invoice’s updated event with previous_attributes.lines', async () => {
+    const events = await typesAfter(async () => {
+      sim.create('invoice_line_items', { invoice: 'in_sim0000000000', amount: 777 });
+    });
+    expect(events.map((e) => e.type)).toEqual(['invoice.updated']);
+    const invoice = events[0]?.data.object as Stripe.Invoice;
+    const previous = events[0]?.data.previous_attributes as { lines: Stripe.ApiList<unknown> };
+    expect(invoice.lines.data.map((l) => l.amount)).toContain(777);
+    expect(invoice.lines.data).toHaveLength(previous.lines.data.length + 1);
+  });
+
+  it('subscription discount: customer.discount.created, in the subscription’s discounts', async () => {
+    const events = await typesAfter(async () => {
+      sim.create('discounts', {
+        customer: 'cus_sim0000000001',
+        subscription: 'sub_sim0000000001',
+        source: { coupon: 'coupon_sim0000000000', type: 'coupon' },
+      });
+    });
+    expect(events.map((e) => e.type)).toEqual(['customer.discount.created']);
+    const discount = events[0]?.data.object as Stripe.Discount;
+    const sub = await stripe.subscriptions.retrieve('sub_sim0000000001', { expand: ['discounts'] });
+    expect(sub.discounts).toEqual([discount]);
+    const listed = await stripe.subscriptions.list({ expand: ['data.discounts'], status: 'all' });
+    expect(listed.data.find((s) => s.id === sub.id)?.discounts).toEqual([discount]);
+    expect((await stripe.subscriptions.retrieve(sub.id)).discounts).toEqual([discount.id]);
+    // A subscription's discount is not the customer's.
+    expect((await stripe.customers.retrieve('cus_sim0000000001')) as Stripe.Customer).toMatchObject(
+      { discount: null },
+    );
+  });
+
+  it('checkout session completed; tax id verified', async () => {
+    const events = await typesAfter(async () => {
+      const cs = sim.create('checkout_sessions', { status: 'open', payment_status: 'unpaid' });
+      sim.update(
+        'checkout_sessions',
+        cs.id as string,
+        { status: 'complete', payment_status: 'paid' },
+        { eventType: 'checkout.session.completed' },
+      );
+      const txi = sim.create('tax_ids', { customer: 'cus_sim0000000000' });
+      sim.update('tax_ids', txi.id as string, {
+        verification: { status: 'verified', verified_address: null, verified_name: null },
+      });
+    });
+    expect(events.map((e) => e.type)).toEqual([
+      'checkout.session.completed',
+      'customer.tax_id.created',
+      'customer.tax_id.updated',
+    ]);
+  });
+
   it('tax id, discount, payment method, credit note, checkout session, review, payout', async () => {
     const events = await typesAfter(async () => {
       const txi = await stripe.customers.createTaxId('cus_sim0000000001', {

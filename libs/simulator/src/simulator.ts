@@ -744,7 +744,12 @@ export class StripeSimulator {
     return {
       collection: nested.parent,
       id: id as string,
-      previous: { [nested.list]: parent[nested.list] ?? null },
+      previous: {
+        [nested.list]: this.#nestedList(
+          collection as 'subscription_items' | 'invoice_line_items',
+          id as string,
+        ),
+      },
     };
   }
 
