@@ -532,6 +532,24 @@ describe('simulator: Stripe Connect', () => {
     ).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it('faults of one connected account hit only its calls; the platform’s hit all', async () => {
+    const third = sim.connectedAccount('acct_simthird00000001') as StripeSimulator;
+    third.failNext(1, 429);
+    await expect(
+      stripe.customers.list({ limit: 1 }, { stripeAccount: 'acct_simthird00000001' }),
+    ).rejects.toMatchObject({ statusCode: 429 });
+    expect(
+      (await stripe.customers.list({ limit: 1 }, { stripeAccount: 'acct_simc0000000002' })).data,
+    ).toHaveLength(1);
+    expect(
+      (await stripe.customers.list({ limit: 1 }, { stripeAccount: 'acct_simthird00000001' })).data,
+    ).toHaveLength(1);
+    sim.failNext(1, 500);
+    await expect(
+      stripe.customers.list({ limit: 1 }, { stripeAccount: 'acct_simc0000000002' }),
+    ).rejects.toMatchObject({ statusCode: 500 });
+  });
+
   it('delivers connected accounts’ events, with account, to the Connect endpoint only', async () => {
     platformEvents.length = 0;
     connectEvents.length = 0;

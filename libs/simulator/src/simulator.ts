@@ -967,31 +967,7 @@ export class StripeSimulator {
       listing.served++;
     }
     // Faults first, as a real outage would hit before auth.
-    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-    const forced = this.#failNext[0];
-    let fault: 429 | 500 | 0 | undefined;
-    if (forced) {
-      fault = forced.status;
-      if (--forced.remaining <= 0) this.#failNext.shift();
-    } else {
-      const r = this.#random();
-      if (r < this.faults.rateReset) fault = 0;
-      else if (r < this.faults.rateReset + this.faults.rate429) fault = 429;
-      else if (r < this.faults.rateReset + this.faults.rate429 + this.faults.rate500) fault = 500;
-    }
-    if (fault === 0) {
-      req.socket.destroy();
-      return;
-    }
-    if (fault === 429) {
-      return error(429, 'invalid_request_error', 'Too many requests (simulated)', 'rate_limit', {
-        'retry-after': String(this.faults.retryAfterSeconds),
-      });
-    }
-    if (fault === 500)
-      return error(500, 'api_error', 'Internal error (simulated)', undefined, {
-        'stripe-should-retry': 'true',
-      });
+    if (await this.#injectFault(req, error)) return;
 
     const auth = req.headers.authorization ?? '';
     const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
@@ -1024,8 +1000,10 @@ export class StripeSimulator {
           `The provided key does not have access to account '${stripeAccount}' (or that account does not exist). Application access may have been revoked.`,
           'account_invalid',
         );
-      // The platform counts every request; a connected account also counts its own.
+      // The platform counts every request; a connected account also counts its own, and may
+      // have faults of its own (one slow or throttled account among many).
       connected.requestCounts.set(pattern, (connected.requestCounts.get(pattern) ?? 0) + 1);
+      if (await connected.#injectFault(req, error)) return;
     }
     return (connected ?? this).#route(
       req.method ?? 'GET',
@@ -1035,6 +1013,39 @@ export class StripeSimulator {
       send,
       error,
     );
+  }
+
+  /** Applies `faults` and `failNext` to one request; true when it answered (or reset) it. */
+  async #injectFault(req: IncomingMessage, error: ErrorSend): Promise<boolean> {
+    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    const forced = this.#failNext[0];
+    let fault: 429 | 500 | 0 | undefined;
+    if (forced) {
+      fault = forced.status;
+      if (--forced.remaining <= 0) this.#failNext.shift();
+    } else {
+      const r = this.#random();
+      if (r < this.faults.rateReset) fault = 0;
+      else if (r < this.faults.rateReset + this.faults.rate429) fault = 429;
+      else if (r < this.faults.rateReset + this.faults.rate429 + this.faults.rate500) fault = 500;
+    }
+    if (fault === 0) {
+      req.socket.destroy();
+      return true;
+    }
+    if (fault === 429) {
+      error(429, 'invalid_request_error', 'Too many requests (simulated)', 'rate_limit', {
+        'retry-after': String(this.faults.retryAfterSeconds),
+      });
+      return true;
+    }
+    if (fault === 500) {
+      error(500, 'api_error', 'Internal error (simulated)', undefined, {
+        'stripe-should-retry': 'true',
+      });
+      return true;
+    }
+    return false;
   }
 
   #route(
