@@ -176,6 +176,19 @@ async function firstJsonLine(
   }
 }
 
+/**
+ * Deletes the topics of one paysync run (its own prefix) once its services stopped: a broker
+ * shared by many runs and test suites runs out of file handles on left-over partitions.
+ */
+function deleteTopics(ctx: BenchContext, prefix: string): void {
+  const res = spawnSync(
+    process.execPath,
+    [join(root, 'scripts/image/delete-topics.mjs'), ctx.kafkaBrokers[0] ?? '', prefix],
+    { stdio: 'ignore', timeout: 60_000 },
+  );
+  if (res.status !== 0) console.warn(`[peers] could not delete the topics ${prefix}*`);
+}
+
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -286,6 +299,8 @@ async function peerTarget(ctx: BenchContext, simUrl: string): Promise<WebhookTar
 interface PaysyncTarget extends WebhookTarget {
   stopProcessor(): Promise<void>;
   startProcessor(): Promise<void>;
+  /** Batches the processor has applied so far (its `paysync_processor_batch_size` count). */
+  processorBatches(): Promise<number>;
 }
 
 async function paysyncTarget(ctx: BenchContext, simUrl: string): Promise<PaysyncTarget> {
@@ -296,11 +311,8 @@ async function paysyncTarget(ctx: BenchContext, simUrl: string): Promise<Paysync
     webhookSecrets: [secret],
     settings: { apiBaseUrl: simUrl },
   });
-  const env = benchServiceEnv(ctx, {
-    databaseUrl: database.url,
-    keys,
-    topicPrefix: `bench-peers-${Date.now().toString(36)}`,
-  });
+  const topicPrefix = `bench-peers-${Date.now().toString(36)}`;
+  const env = benchServiceEnv(ctx, { databaseUrl: database.url, keys, topicPrefix });
   const [ingressPort, processorPort] = [await freePort(), await freePort()];
   const ingress = startPaysync('ingress', { ...env, PORT: String(ingressPort) });
   const processorEnv = {
@@ -330,6 +342,12 @@ async function paysyncTarget(ctx: BenchContext, simUrl: string): Promise<Paysync
       );
       return found;
     },
+    async processorBatches() {
+      const text = await (await fetch(`http://127.0.0.1:${processorPort}/metrics`)).text();
+      return Number(
+        /^paysync_processor_batch_size_count(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0,
+      );
+    },
     async stopProcessor() {
       await stop(processor);
       processor = undefined;
@@ -340,6 +358,7 @@ async function paysyncTarget(ctx: BenchContext, simUrl: string): Promise<Paysync
     },
     async close() {
       await Promise.all([stop(ingress), stop(processor)]);
+      deleteTopics(ctx, topicPrefix);
       await prisma.$disconnect();
       await database.drop();
     },
@@ -401,6 +420,8 @@ async function webhooksPart(
       kafka: { pid: target.name === 'paysync' ? stack.kafka : undefined },
       postgres: { pid: stack.postgres, tree: true },
     });
+    const batches = 'processorBatches' in target ? (target as PaysyncTarget) : undefined;
+    const batchesBefore = await batches?.processorBatches();
     meter.start();
     const started = performance.now();
     const report = await send(target, runId, count, c);
@@ -408,6 +429,16 @@ async function webhooksPart(
     const committedAt = performance.now();
     const cpu = meter.stop();
     const calls = meter.syscalls();
+    if (batches && batchesBefore !== undefined) {
+      const applied = (await batches.processorBatches()) - batchesBefore;
+      results.add(
+        `c${c}.batch`,
+        `c${c} events per processor batch (transaction and offset commit)`,
+        'higher',
+        target.name,
+        applied > 0 ? report.accepted / applied : NaN,
+      );
+    }
     if (rows !== report.objects)
       throw new Error(`${target.name} c${c}: ${rows} rows for ${report.objects} objects`);
     const who = target.name;
@@ -553,11 +584,12 @@ const paysyncBackfill: BackfillRun = async (ctx, seed, latencyMs, rate) => {
     settings: { apiBaseUrl: simUrl, rateLimitPerSecond: rate },
   });
   const port = await freePort();
+  const topicPrefix = `bench-pb-${process.pid}-${Date.now().toString(36)}-`;
   const runner = startPaysync('sync-runner', {
     ...benchServiceEnv(ctx, {
       databaseUrl: database.url,
       keys,
-      topicPrefix: `bench-pb-${process.pid}-`,
+      topicPrefix,
     }),
     PORT: String(port),
     API_ALLOWED_PROVIDER_BASE_URLS: simUrl,
@@ -592,6 +624,7 @@ const paysyncBackfill: BackfillRun = async (ctx, seed, latencyMs, rate) => {
     return { seconds, records, calls: apiCalls(sim), cpu };
   } finally {
     await stop(runner);
+    deleteTopics(ctx, topicPrefix);
     await prisma.$disconnect();
     await sim.stop();
     await database.drop();
