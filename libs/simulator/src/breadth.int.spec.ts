@@ -473,6 +473,28 @@ describe('simulator: Stripe Connect', () => {
     expect(rest.data.map((a) => a.id)).toEqual(['acct_simc0000000001']);
     expect(rest.has_more).toBe(false);
     expect((await stripe.accounts.retrieve('acct_simc0000000002')).object).toBe('account');
+    // created bounds: the n-th seeded account was created at BASE_CREATED + n.
+    const created = await stripe.accounts.list({ created: { gte: 1_700_000_002 } });
+    expect(created.data.map((a) => a.id)).toEqual(['acct_simthird00000001', 'acct_simc0000000002']);
+  });
+
+  it('creates a connected account over the API, seeded empty and reachable at once', async () => {
+    const account = await stripe.accounts.create({ type: 'express', email: 'new@example.com' });
+    expect(account).toMatchObject({ object: 'account', type: 'express', email: 'new@example.com' });
+    expect(account.id).toMatch(/^acct_simc\d{10}$/);
+    expect((await stripe.customers.list({}, { stripeAccount: account.id })).data).toEqual([]);
+    const customer = await stripe.customers.create(
+      { email: 'first@example.com' },
+      { stripeAccount: account.id },
+    );
+    expect(customer.id).toMatch(/^cus_simc4\d{10}$/);
+    await sim.webhooks.flush();
+    expect(
+      connectEvents.some((e) => e.account === account.id && e.type === 'customer.created'),
+    ).toBe(true);
+    await stripe.accounts.del(account.id);
+    await sim.webhooks.flush();
+    connectEvents.length = 0;
   });
 
   it('scopes every call to the Stripe-Account’s own objects', async () => {
