@@ -193,6 +193,28 @@ describe('simulator: the issue-19 Stripe types', () => {
     expect(lines).toBe(SEED.invoice_line_items);
   });
 
+  it('deleting a customer deletes its tax ids and discount and detaches its payment methods', async () => {
+    const local = new StripeSimulator({
+      seed: {
+        customers: 2,
+        tax_ids: 4,
+        discounts: 2,
+        payment_methods: 4,
+        invoices: 1,
+        invoice_line_items: 3,
+      },
+    });
+    local.delete('customers', 'cus_sim0000000001');
+    expect(local.collections.tax_ids.liveCount).toBe(2);
+    expect(local.collections.discounts.liveCount).toBe(1);
+    expect(local.getObject('payment_methods', 'pm_sim0000000003')?.customer).toBeNull();
+    expect(local.getObject('payment_methods', 'pm_sim0000000002')?.customer).toBe(
+      'cus_sim0000000000',
+    );
+    local.delete('invoices', 'in_sim0000000000');
+    expect(local.collections.invoice_line_items.liveCount).toBe(0);
+  });
+
   it('tax ids, payment methods and discounts through their customers', async () => {
     const customers = await all(stripe.customers.list({ limit: 100, expand: ['data.tax_ids'] }));
     expect(customers).toHaveLength(SEED.customers);

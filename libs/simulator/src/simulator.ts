@@ -608,6 +608,7 @@ export class StripeSimulator {
     }
     const parent = this.#parentBefore(collection, current);
     col.delete(index);
+    this.#cascade(collection, id);
     if (!opts.silent) {
       if (parent) this.#emitParentUpdated(parent);
       else {
@@ -848,6 +849,27 @@ export class StripeSimulator {
   #children(child: CollectionName, parentId: string): SimObject[] {
     const col = this.collections[child];
     return this.#childIndexes(child, parentId).map((j) => col.get(j) as SimObject);
+  }
+
+  /**
+   * What goes with a deleted parent, as at Stripe (no events of their own): a customer's tax ids
+   * and discounts are deleted and its payment methods detached; an invoice's lines are deleted.
+   */
+  #cascade(collection: CollectionName, id: string): void {
+    const children: CollectionName[] =
+      collection === 'customers'
+        ? ['tax_ids', 'discounts', 'payment_methods']
+        : collection === 'invoices'
+          ? ['invoice_line_items']
+          : [];
+    for (const child of children) {
+      const col = this.collections[child];
+      for (const j of this.#childIndexes(child, id)) {
+        if (child === 'payment_methods')
+          col.put(j, { ...(col.peek(j) as SimObject), customer: null });
+        else col.delete(j);
+      }
+    }
   }
 
   /** Discounts applied to a subscription (created through the API; seeded ones are the customers'). */
