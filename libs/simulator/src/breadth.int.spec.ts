@@ -282,6 +282,34 @@ describe('simulator: changes of the issue-19 types emit Stripe’s events', () =
     expect((events[1]?.data.object as Stripe.Charge).amount_refunded).toBe(500);
   });
 
+  it('a subscription created with items: its items, in the created event', async () => {
+    const events = await typesAfter(() =>
+      stripe.subscriptions.create({
+        customer: 'cus_sim0000000001',
+        items: [{ price: 'price_sim0000000000', quantity: 2 }, { price: 'price_sim0000000001' }],
+      }),
+    );
+    expect(events.map((e) => e.type)).toEqual(['customer.subscription.created']);
+    const sub = events[0]?.data.object as Stripe.Subscription;
+    expect(sub.items.data.map((i) => [i.price.id, i.quantity]).sort()).toEqual([
+      ['price_sim0000000000', 2],
+      ['price_sim0000000001', 1],
+    ]);
+    expect(sub.items.data.every((i) => i.id.startsWith('si_') && i.subscription === sub.id)).toBe(
+      true,
+    );
+    // A list-shaped `items` (as a test may pass) works the same; none gives one item.
+    const listed = sim.create('subscriptions', {
+      items: { data: [{ price: { id: 'price_sim0000000001' }, quantity: 3 }] },
+    });
+    expect((listed.items as Stripe.ApiList<Stripe.SubscriptionItem>).data).toMatchObject([
+      { price: { id: 'price_sim0000000001' }, quantity: 3 },
+    ]);
+    const bare = sim.create('subscriptions', {});
+    expect((bare.items as Stripe.ApiList<Stripe.SubscriptionItem>).data).toHaveLength(1);
+    await sim.webhooks.flush();
+  });
+
   it('coupon: created, updated, deleted (then 404)', async () => {
     const events = await typesAfter(async () => {
       const coupon = await stripe.coupons.create({ percent_off: 25.5, duration: 'once' });

@@ -760,8 +760,14 @@ export class StripeSimulator {
   }
 
   /** `items[n][price]`/`[quantity]` of a created subscription become its items. */
-  #createItems(subscription: SimObject, items: unknown): void {
-    if (!Array.isArray(items) || items.length === 0) {
+  #createItems(subscription: SimObject, given: unknown): void {
+    // Form params give an array; a Stripe-shaped list (`{ data: [...] }`) is taken as well.
+    const items = Array.isArray(given)
+      ? given
+      : given !== null && typeof given === 'object' && Array.isArray((given as SimObject).data)
+        ? ((given as SimObject).data as unknown[])
+        : [];
+    if (items.length === 0) {
       // Like a seeded subscription: one item, as subscriptions never have none.
       this.collections.subscription_items.add((index) => ({
         ...(this.collections.subscription_items.get(index) ?? {}),
@@ -774,7 +780,12 @@ export class StripeSimulator {
       return;
     }
     for (const item of items as SimObject[]) {
-      const price = typeof item.price === 'string' ? item.price : null;
+      const price =
+        typeof item.price === 'string'
+          ? item.price
+          : typeof (item.price as SimObject | null)?.id === 'string'
+            ? ((item.price as SimObject).id as string)
+            : null;
       const priceObject = price ? this.getObject('prices', price) : undefined;
       this.collections.subscription_items.add((index) => ({
         id: this.#id('subscription_items', index),
