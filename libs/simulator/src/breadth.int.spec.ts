@@ -310,6 +310,35 @@ describe('simulator: changes of the issue-19 types emit Stripe’s events', () =
     await sim.webhooks.flush();
   });
 
+  it('a subscription update changes, adds and deletes items (items[n]), one updated event', async () => {
+    await stripe.subscriptionItems.create({
+      subscription: 'sub_sim0000000001',
+      price: 'price_sim0000000001',
+    });
+    await sim.webhooks.flush();
+    const before = await stripe.subscriptions.retrieve('sub_sim0000000001');
+    const [first, second] = before.items.data as [Stripe.SubscriptionItem, Stripe.SubscriptionItem];
+    expect(second).toBeDefined();
+    const events = await typesAfter(() =>
+      stripe.subscriptions.update('sub_sim0000000001', {
+        items: [
+          { id: first.id, price: 'price_sim0000000001', quantity: 5 },
+          { id: second.id, deleted: true },
+          { price: 'price_sim0000000000' },
+        ],
+      }),
+    );
+    expect(events.map((e) => e.type)).toEqual(['customer.subscription.updated']);
+    const after = events[0]?.data.object as Stripe.Subscription;
+    const previous = events[0]?.data.previous_attributes as { items: Stripe.ApiList<unknown> };
+    expect(previous.items).toEqual(before.items);
+    const changed = after.items.data.find((i) => i.id === first.id);
+    expect([changed?.price.id, changed?.quantity]).toEqual(['price_sim0000000001', 5]);
+    expect(after.items.data.map((i) => i.id)).not.toContain(second.id);
+    expect(after.items.data).toHaveLength(before.items.data.length);
+    expect(await stripe.subscriptions.retrieve(after.id)).toEqual(after);
+  });
+
   it('coupon: created, updated, deleted (then 404)', async () => {
     const events = await typesAfter(async () => {
       const coupon = await stripe.coupons.create({ percent_off: 25.5, duration: 'once' });

@@ -556,6 +556,14 @@ export class StripeSimulator {
     if (index === undefined || !current || current.deleted === true)
       throw new Error(`No such ${collection}: ${id}`);
     const parent = opts.eventType ? undefined : this.#parentBefore(collection, current);
+    // Stripe changes a subscription's items through `items[n][id|price|quantity|deleted]`.
+    let previous: SimObject | undefined;
+    if (collection === 'subscriptions' && fields.items !== undefined) {
+      previous = { items: current.items };
+      const { items, ...rest } = fields;
+      this.#changeItems(current, items);
+      fields = rest;
+    }
     const metadata = {
       ...((current.metadata as SimObject | undefined) ?? {}),
       ...((fields.metadata as SimObject | undefined) ?? {}),
@@ -568,7 +576,7 @@ export class StripeSimulator {
     if (parent) this.#emitParentUpdated(parent);
     else {
       const type = opts.eventType ?? this.#eventType(collection, 'updated', rendered);
-      if (type) this.#emit(type, rendered);
+      if (type) this.#emit(type, rendered, previous);
     }
     return rendered;
   }
@@ -759,18 +767,34 @@ export class StripeSimulator {
     if (current) this.#emit(`${EVENT_PREFIX[parent.collection]}.updated`, current, parent.previous);
   }
 
+  /** `items` as given: form params give an array, a Stripe-shaped list (`{ data }`) is taken too. */
+  #itemList(given: unknown): SimObject[] {
+    if (Array.isArray(given)) return given as SimObject[];
+    if (given !== null && typeof given === 'object' && Array.isArray((given as SimObject).data))
+      return (given as SimObject).data as SimObject[];
+    return [];
+  }
+
+  /** A price given as an id or as an object, as a subscription item's `price`. */
+  #itemPrice(given: unknown): SimObject {
+    const price =
+      typeof given === 'string'
+        ? given
+        : typeof (given as SimObject | null)?.id === 'string'
+          ? ((given as SimObject).id as string)
+          : null;
+    const product = price ? (this.getObject('prices', price)?.product ?? null) : null;
+    return { id: price, object: 'price', product };
+  }
+
   /** `items[n][price]`/`[quantity]` of a created subscription become its items. */
   #createItems(subscription: SimObject, given: unknown): void {
-    // Form params give an array; a Stripe-shaped list (`{ data: [...] }`) is taken as well.
-    const items = Array.isArray(given)
-      ? given
-      : given !== null && typeof given === 'object' && Array.isArray((given as SimObject).data)
-        ? ((given as SimObject).data as unknown[])
-        : [];
+    const items = this.#itemList(given);
+    const col = this.collections.subscription_items;
     if (items.length === 0) {
       // Like a seeded subscription: one item, as subscriptions never have none.
-      this.collections.subscription_items.add((index) => ({
-        ...(this.collections.subscription_items.get(index) ?? {}),
+      col.add((index) => ({
+        ...(col.get(index) ?? {}),
         id: this.#id('subscription_items', index),
         object: 'subscription_item',
         created: subscription.created,
@@ -779,25 +803,45 @@ export class StripeSimulator {
       }));
       return;
     }
-    for (const item of items as SimObject[]) {
-      const price =
-        typeof item.price === 'string'
-          ? item.price
-          : typeof (item.price as SimObject | null)?.id === 'string'
-            ? ((item.price as SimObject).id as string)
-            : null;
-      const priceObject = price ? this.getObject('prices', price) : undefined;
-      this.collections.subscription_items.add((index) => ({
-        id: this.#id('subscription_items', index),
-        object: 'subscription_item',
-        current_period_end: Number(subscription.created) + 30 * 86_400,
-        current_period_start: subscription.created,
-        price: { id: price, object: 'price', product: priceObject?.product ?? null },
-        quantity: Number(item.quantity ?? 1),
-        subscription: subscription.id,
-        created: subscription.created,
-        metadata: {},
-      }));
+    for (const item of items) this.#addItem(subscription, item);
+  }
+
+  #addItem(subscription: SimObject, item: SimObject): void {
+    const now = this.nowSeconds();
+    this.collections.subscription_items.add((index) => ({
+      id: this.#id('subscription_items', index),
+      object: 'subscription_item',
+      current_period_end: now + 30 * 86_400,
+      current_period_start: now,
+      price: this.#itemPrice(item.price),
+      quantity: Number(item.quantity ?? 1),
+      subscription: subscription.id,
+      created: now,
+      metadata: {},
+    }));
+  }
+
+  /** `items[n]` of a subscription update: `id` + changes, `id` + `deleted`, or a new item. */
+  #changeItems(subscription: SimObject, given: unknown): void {
+    const col = this.collections.subscription_items;
+    for (const item of this.#itemList(given)) {
+      const index =
+        typeof item.id === 'string' ? this.#index('subscription_items', item.id) : undefined;
+      const current = index === undefined ? undefined : col.peek(index);
+      if (index === undefined || !current) {
+        if (item.id === undefined) this.#addItem(subscription, item);
+        continue;
+      }
+      if (current.subscription !== subscription.id) continue;
+      if (item.deleted === true || item.deleted === 'true') {
+        col.delete(index);
+        continue;
+      }
+      col.put(index, {
+        ...current,
+        ...(item.price !== undefined && { price: this.#itemPrice(item.price) }),
+        ...(item.quantity !== undefined && { quantity: Number(item.quantity) }),
+      });
     }
   }
 
