@@ -201,7 +201,14 @@ export async function addPipelineAccount(
   sim: StripeSimulator,
   { workspaceId, apiKey }: { workspaceId: string; apiKey: string },
 ): Promise<ConnectionView> {
-  return addProviderAccount(p, new StripeSim(sim, apiKey), { workspaceId });
+  return (await addProviderAccount(p, new StripeSim(sim, apiKey), { workspaceId })).connection;
+}
+
+/** A connection added to a pipeline, with where and how its webhooks are posted. */
+export interface PipelineAccount {
+  readonly connection: ConnectionView;
+  readonly webhookSecret: string;
+  readonly webhookUrl: string;
 }
 
 /**
@@ -213,16 +220,14 @@ export async function addProviderAccount(
   p: Pick<ProviderPipeline, 'prisma' | 'ingressUrl'>,
   sim: ProviderSim,
   { workspaceId }: { workspaceId: string },
-): Promise<ConnectionView> {
+): Promise<PipelineAccount> {
   const webhookSecret =
     sim.provider === 'stripe' ? `whsec_${uniqueId('b')}` : sim.newWebhookSecret();
   const connection = await connectSim(p.prisma, TEST_ENCRYPTION_KEYS, sim, {
     workspaceId,
     webhookSecret,
   });
-  sim.addWebhookEndpoint(
-    `${p.ingressUrl}/webhooks/${sim.provider}/${connection.id}`,
-    webhookSecret,
-  );
-  return connection;
+  const webhookUrl = `${p.ingressUrl}/webhooks/${sim.provider}/${connection.id}`;
+  sim.addWebhookEndpoint(webhookUrl, webhookSecret);
+  return { connection, webhookSecret, webhookUrl };
 }

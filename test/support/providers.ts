@@ -503,13 +503,18 @@ export const PROVIDER_CASES: readonly ProviderCase[] = [stripeCase, chargebeeCas
 
 /**
  * A test-mode connection of `workspaceId` to the simulator `sim` (started), its webhooks
- * authenticated with `webhookSecret`; a Stripe connection is linked to the simulator's account.
+ * authenticated with `webhookSecret`, `settings` added to the simulator's; a Stripe connection is
+ * linked to the simulator's account.
  */
 export async function connectSim(
   prisma: Db,
   keys: string,
   sim: ProviderSim,
-  { workspaceId, webhookSecret }: { workspaceId: string; webhookSecret?: string },
+  {
+    workspaceId,
+    webhookSecret,
+    settings,
+  }: { workspaceId: string; webhookSecret?: string; settings?: Record<string, unknown> },
 ): Promise<ConnectionView> {
   const connections = new ConnectionRepository({ prisma, keyRing: KeyRing.fromString(keys) });
   const connection = await connections.create({
@@ -518,7 +523,7 @@ export async function connectSim(
     mode: 'test',
     apiKey: sim.apiKey,
     ...(webhookSecret !== undefined && { webhookSecrets: [webhookSecret] }),
-    settings: sim.connectionSettings(),
+    settings: { ...sim.connectionSettings(), ...settings },
   });
   // Stripe events name their account (Connect); Chargebee events name no site.
   if (sim.provider === 'stripe') await connections.linkProviderAccount(connection, sim.accountId);
