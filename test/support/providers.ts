@@ -100,8 +100,24 @@ export interface ProviderSim {
   unsyncedEvent(): Record<string, unknown>;
   /** The headers that authenticate `body` with `secret` at ingress. */
   authHeaders(body: string, secret: string): Record<string, string>;
+  /**
+   * Renames customer `id` through the simulator's HTTP API, as a client of the provider would
+   * (Stripe: form POST /v1/customers/:id with a Bearer key; Chargebee: form POST
+   * /api/v2/customers/:id with Basic auth); returns the HTTP status.
+   */
+  apiRenameCustomer(id: string, name: string): Promise<number>;
   /** The stored event type of a customer update (e.g. for recorded dead events). */
   readonly customerUpdatedType: string;
+}
+
+async function formPost(url: string, authorization: string, form: Record<string, string>) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 const randomEventId = (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`;
@@ -262,6 +278,9 @@ export class StripeSim implements ProviderSim {
       account: this.raw.accountId,
       data: { object: { id: 'ich_1', object: 'issuing.cardholder' } },
     };
+  }
+  apiRenameCustomer(id: string, name: string) {
+    return formPost(`${this.raw.url}/v1/customers/${id}`, `Bearer ${this.apiKey}`, { name });
   }
   authHeaders(body: string, secret: string): Record<string, string> {
     return { 'stripe-signature': signStripePayload(body, secret, nowSeconds()) };
@@ -451,6 +470,13 @@ export class ChargebeeSim implements ProviderSim {
       event_type: 'gift_scheduled',
       content: { gift: { id: 'gift_1', status: 'scheduled' } },
     };
+  }
+  apiRenameCustomer(id: string, name: string) {
+    const basic = Buffer.from(`${this.apiKey}:`, 'utf8').toString('base64');
+    return formPost(`${this.raw.url}/api/v2/customers/${id}`, `Basic ${basic}`, {
+      first_name: name,
+      last_name: '',
+    });
   }
   authHeaders(_body: string, secret: string): Record<string, string> {
     return { authorization: `Basic ${Buffer.from(secret, 'utf8').toString('base64')}` };
