@@ -41,6 +41,34 @@ afterEach(async () => {
   await sim.stop();
 });
 
+describe('Chargebee simulator testing hooks', () => {
+  it('freezeVersion gives changes one resource_version (a tie), then versions grow again', () => {
+    const id = 'cbsim_cus_00000003';
+    sim.freezeVersion(5_000_000);
+    const first = sim.update('customer', id, { first_name: 'first' });
+    const second = sim.update('customer', id, { first_name: 'second' });
+    expect([first.resource_version, second.resource_version]).toEqual([5_000_000, 5_000_000]);
+    sim.freezeVersion(undefined);
+    const third = sim.update('customer', id, { first_name: 'third' });
+    expect(third.resource_version).toBeGreaterThan(5_000_000);
+  });
+
+  it('failListing serves the given pages of one resource, then 500s until cleared', async () => {
+    sim.failListing('customer', 1);
+    const page = await get('/api/v2/customers?limit=10');
+    expect(page.status).toBe(200);
+    const broken = await get(
+      `/api/v2/customers?limit=10&offset=${encodeURIComponent(String(page.body.next_offset))}`,
+    );
+    expect(broken.status).toBe(500);
+    expect(broken.body).toMatchObject({ api_error_code: 'internal_error', http_status_code: 500 });
+    expect((await get('/api/v2/items')).status).toBe(200);
+    expect((await get('/api/v2/customers/cbsim_cus_00000001')).status).toBe(200);
+    sim.clearListingFailure();
+    expect((await get('/api/v2/customers?limit=10')).status).toBe(200);
+  });
+});
+
 describe('Chargebee simulator', () => {
   it('answers 401 in Chargebee’s error JSON without the right Basic credentials', async () => {
     for (const headers of [
