@@ -108,9 +108,12 @@ export async function startChargebeeDemo({
   // A trickle of changes at the site, as its users and billing runs make them.
   let tick = 0;
   const id = (prefix: string, n: number) => `${prefix}${String(n).padStart(8, '0')}`;
+  // Objects created by this run get ids of their own: new rows on every run, not the last run's.
+  const run = Date.now().toString(36);
   const actions: (() => void)[] = [
     () =>
       sim.create('customer', {
+        id: `cbdemo_cus_${run}_${tick}`,
         first_name: 'Demo',
         last_name: String(tick),
         email: `cb-demo${tick}@example.com`,
@@ -136,6 +139,7 @@ export async function startChargebeeDemo({
     },
     () =>
       sim.create('transaction', {
+        id: `cbdemo_txn_${run}_${tick}`,
         customer_id: id('cbsim_cus_', tick % SEED.customer),
         amount: 1000 + tick,
         date: sim.nowSeconds(),
