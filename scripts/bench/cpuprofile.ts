@@ -21,7 +21,7 @@ interface Profile {
 }
 
 /** Where a frame's code comes from: a package, our source tree, node internals, or V8 itself. */
-export function packageOf(url: string, name: string): string {
+function packageOf(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : '(native)';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm?.[1]) return nm[1];
@@ -31,13 +31,13 @@ export function packageOf(url: string, name: string): string {
   return url;
 }
 
-export interface Summary {
+interface Summary {
   readonly totalMs: number;
   readonly functions: { name: string; where: string; ms: number }[];
   readonly packages: { name: string; ms: number }[];
 }
 
-export function summarise(profile: Profile): Summary {
+function summarise(profile: Profile): Summary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const fn = new Map<string, { name: string; where: string; ms: number }>();
   const pkg = new Map<string, number>();

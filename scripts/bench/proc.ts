@@ -87,7 +87,7 @@ export function pidListeningOn(port: number): number | undefined {
 }
 
 /** Read and write system calls made so far by `pid` (/proc/<pid>/io: syscr + syscw), or 0. */
-export function syscalls(pid: number): number {
+function syscalls(pid: number): number {
   try {
     const io = readFileSync(`/proc/${pid}/io`, 'utf8');
     return (

@@ -71,7 +71,7 @@ export function kafkaConnectionOptions(
  * acknowledges the first, and the tail of a request larger than one segment (a coalesced produce
  * of many webhooks) likewise. Requests are written whole, so Nagle saves nothing here.
  */
-export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
   const socket = ssl
     ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
     : netConnect({ host, port }, onConnect);
