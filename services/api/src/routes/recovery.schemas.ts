@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 
+import { ENTITY_TYPES } from '@paysync/contracts';
+
 import {
   CONFLICT_RESPONSE,
   DateTime,
@@ -110,7 +112,9 @@ export const startReconciliationSchema = {
     {
       provider: Provider,
       configurationId: Type.Optional(Uuid),
-      entityTypes: Type.Optional(Type.Array(EntityTypeSchema, { minItems: 1, maxItems: 6 })),
+      entityTypes: Type.Optional(
+        Type.Array(EntityTypeSchema, { minItems: 1, maxItems: ENTITY_TYPES.length }),
+      ),
       repair: Type.Optional(Type.Boolean({ default: false })),
     },
     { additionalProperties: false },

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 
+import { ENTITY_TYPES } from '@paysync/contracts';
+
 import {
   CONFLICT_RESPONSE,
   DateTime,
@@ -69,7 +71,9 @@ export const startInitialSyncSchema = {
   body: Type.Optional(
     Type.Object(
       {
-        entityTypes: Type.Optional(Type.Array(EntityTypeSchema, { minItems: 1, maxItems: 6 })),
+        entityTypes: Type.Optional(
+          Type.Array(EntityTypeSchema, { minItems: 1, maxItems: ENTITY_TYPES.length }),
+        ),
         configurationId: Type.Optional(Uuid),
       },
       { additionalProperties: false },
@@ -126,7 +130,9 @@ export const recoverSyncSessionSchema = {
     {
       sessionId: Uuid,
       mode: RecoverMode,
-      entityTypes: Type.Optional(Type.Array(EntityTypeSchema, { minItems: 1, maxItems: 6 })),
+      entityTypes: Type.Optional(
+        Type.Array(EntityTypeSchema, { minItems: 1, maxItems: ENTITY_TYPES.length }),
+      ),
       reason: Type.Optional(Type.String({ maxLength: 500 })),
     },
     { additionalProperties: false },
