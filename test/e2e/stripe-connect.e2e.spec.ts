@@ -4,6 +4,8 @@
 // carrying that account (`provider_account_id`). The Connect endpoint may name the connection in
 // its URL, or not: then the ingress finds the platform through the event's `account`, linked to
 // the platform when a Connect backfill listed the accounts.
+import type { FastifyInstance } from 'fastify';
+
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
@@ -15,6 +17,10 @@ import {
   type ProviderPipeline,
 } from '../support/pipeline.js';
 import { StripeSim } from '../support/providers.js';
+import { adminCaller, startApi } from '../support/services.js';
+
+const ADMIN = `admin-${'d'.repeat(40)}`;
+let api: FastifyInstance;
 
 let p: ProviderPipeline;
 let sim: StripeSimulator;
@@ -65,7 +71,10 @@ beforeAll(async () => {
   );
 }, 60_000);
 
-afterAll(() => p?.close());
+afterAll(async () => {
+  await api?.close();
+  await p?.close();
+});
 
 it("each connected account's events land in rows carrying that account", async () => {
   const created = accounts.map((account, i) =>
@@ -136,3 +145,42 @@ it('a Connect endpoint without the connection in its URL reaches the platform th
     ).status,
   ).toBe(400);
 }, 60_000);
+
+it('a refetch replay of a connected account’s event asks that account (Stripe-Account), never the platform', async () => {
+  api = await startApi(p.env, ADMIN);
+  const first = accounts[0] as StripeSimulator;
+  const created = first.create('customers', { name: 'connected, before' });
+  const id = created.id as string;
+  const [event] = await eventually(
+    async () => {
+      const rows = await p.prisma.paymentSyncEvent.findMany({
+        where: { workspaceId: p.workspaceId, objectId: id, status: 'processed' },
+      });
+      return rows.length > 0 ? rows : undefined;
+    },
+    { timeoutMs: 30_000, what: 'the connected account’s event applied' },
+  );
+  // The platform has no such customer: asked without the header, it would answer 404.
+  expect(sim.getObject('customers', id)).toBeUndefined();
+  first.update('customers', id, { name: 'connected, after' }, { silent: true });
+
+  const res = await adminCaller(api, ADMIN, p.workspaceId)('POST', '/webhooks/replay', {
+    eventIds: [event!.id],
+    mode: 'refetch',
+    reason: 'drift',
+  });
+  expect(res.statusCode).toBe(200);
+  expect(res.json()).toMatchObject({ matched: 1, replayed: 1 });
+  const row = await eventually(
+    async () => {
+      const rows = await p.prisma.$queryRaw<
+        { name: string | null; provider_account_id: string | null; deleted_at: Date | null }[]
+      >`SELECT name, provider_account_id, deleted_at FROM customers
+         WHERE workspace_id = ${p.workspaceId}::uuid AND external_id = ${id}`;
+      return rows[0]?.name === 'connected, after' ? rows[0] : undefined;
+    },
+    { timeoutMs: 30_000, what: 'the account’s current state applied' },
+  );
+  expect(row.deleted_at).toBeNull();
+  expect(row.provider_account_id).toBe(first.accountId);
+}, 90_000);

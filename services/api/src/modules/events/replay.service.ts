@@ -210,7 +210,7 @@ export class ReplayService {
     events: readonly ReplayCandidate[],
     payloads: ReadonlyMap<string, unknown>,
     connections: readonly ConnectionView[],
-    providerOf: (connection: ConnectionView) => Promise<BillingProvider>,
+    providerOf: (connection: ConnectionView, accountId: string | null) => Promise<BillingProvider>,
   ): Promise<ReplayPlan> {
     const plan: ReplayPlan = { items: [], messages: [] };
     for (const event of events) {
@@ -233,7 +233,7 @@ export class ReplayService {
     event: ReplayCandidate,
     storedPayload: unknown,
     connection: ConnectionView | undefined,
-    providerOf: (connection: ConnectionView) => Promise<BillingProvider>,
+    providerOf: (connection: ConnectionView, accountId: string | null) => Promise<BillingProvider>,
   ): Promise<PlannedEvent> {
     const skipped = (reason: string) => ({ outcome: 'skipped' as const, reason });
     if (SETTLED.includes(event.status) && !req.force && req.mode === 'stored') {
@@ -255,7 +255,16 @@ export class ReplayService {
     );
     const replayed =
       req.mode === 'refetch'
-        ? await this.#refetch(event, stored, connection, await providerOf(connection))
+        ? await this.#refetch(
+            event,
+            stored,
+            connection,
+            await providerOf(
+              connection,
+              // A Connect event came through its platform's connection: asked as its account.
+              event.connectionId === connection.id ? connectedAccountOf(stored, connection) : null,
+            ),
+          )
         : {
             ...stored,
             // The provider's original date, as the event log recorded it.
@@ -302,16 +311,25 @@ export class ReplayService {
     }
   }
 
-  /** One provider client per connection for the length of a replay. */
-  #providerCache(): (connection: ConnectionView) => Promise<BillingProvider> {
+  /**
+   * One provider client per connection (and Stripe Connect account: a connected account's object
+   * is only found as that account) for the length of a replay.
+   */
+  #providerCache(): (
+    connection: ConnectionView,
+    accountId: string | null,
+  ) => Promise<BillingProvider> {
     const providers = new Map<string, BillingProvider>();
-    return async (connection) => {
-      let provider = providers.get(connection.id);
+    return async (connection, accountId) => {
+      const key = `${connection.id}:${accountId ?? ''}`;
+      let provider = providers.get(key);
       if (!provider) {
-        provider = this.#providerFactory(
-          await this.#connections.getDecrypted(connection.workspaceId, connection.id),
+        const decrypted = await this.#connections.getDecrypted(
+          connection.workspaceId,
+          connection.id,
         );
-        providers.set(connection.id, provider);
+        provider = this.#providerFactory(accountId ? { ...decrypted, accountId } : decrypted);
+        providers.set(key, provider);
       }
       return provider;
     };
@@ -423,4 +441,11 @@ function replayedWebhook(
       payload: replayed.payload,
     },
   };
+}
+
+/** Stripe Connect: the connected account an event happened in, unless it is the connection's own. */
+function connectedAccountOf(event: ProviderEvent, connection: ConnectionView): string | null {
+  return event.accountId && event.accountId !== connection.providerAccountId
+    ? event.accountId
+    : null;
 }
