@@ -17,12 +17,20 @@ import pg from 'pg';
 import { recordTotals } from '../test-totals.mjs';
 
 import { KeyRing } from '@paysync/crypto';
-import { SyncWriteRepository, applyMigrations, createPrismaClient } from '@paysync/db';
+import {
+  ENTITY_TABLES,
+  SyncWriteRepository,
+  applyMigrations,
+  createPrismaClient,
+} from '@paysync/db';
 import { anEvent } from '@paysync/db/testing';
 import { stripeObjectToChange } from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
 import { StripeSimulator } from '@paysync/simulator';
 import { freePort } from '@paysync/testkit';
+
+import { DATA_COLLECTIONS } from '../../services/api/src/modules/data/collections.js';
+import { BREADTH_TYPES, breadthChange } from '../../services/api/src/testing/breadth-rows.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCHEMATHESIS = 'schemathesis==4.32.5';
@@ -36,14 +44,13 @@ const st = join(venv, 'bin/st');
 const examples = process.env.FUZZ_MAX_EXAMPLES ?? '25';
 const deadlineMs = Number(process.env.FUZZ_DEADLINE_MS ?? 600_000);
 
-const TABLES = {
-  customers: 'customers',
-  products: 'products',
-  prices: 'prices',
-  subscriptions: 'subscriptions',
-  invoices: 'invoices',
-  'payment-transactions': 'payment_transactions',
-};
+/** Read API collection → its table (every synced entity type). */
+const TABLES = Object.fromEntries(
+  Object.entries(DATA_COLLECTIONS).map(([collection, type]) => [
+    collection,
+    ENTITY_TABLES[type].table,
+  ]),
+);
 
 /**
  * The case counts of Schemathesis's summary (`Test cases:` then `N generated, N passed` or
@@ -165,6 +172,10 @@ async function main(): Promise<number> {
         stripeObjectToChange(stripeFixture(name), { version: Date.now(), ctx })!,
       ),
       { events: [anEvent({ workspaceId: ws.id as string })] },
+    );
+    // A row of each Stripe breadth type (issue 19), so their `{id}` routes answer 200 too.
+    await new SyncWriteRepository({ prisma }).applyChanges(
+      BREADTH_TYPES.map((t) => breadthChange(ws.id as string, t)),
     );
     const event = await prisma.paymentSyncEvent.findFirstOrThrow({ where: { workspaceId: ws.id } });
     const rowIds: Record<string, string> = {};
