@@ -203,13 +203,17 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
     expect(again.status).toBe('completed');
     expect(again.totals).toEqual({ missing: 0, stale: 0, deleted: 0, repaired: 0 });
 
-    // Drift metrics, per entity type.
+    // Drift metrics, per entity type and provider (the provider label is new: issue 17).
     const metrics = await recovery.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(
-      /paysync_reconciliation_drift_found_total\{entity_type="customer",kind="stale",service="recovery"\} 8/,
+      new RegExp(
+        `paysync_reconciliation_drift_found_total\\{entity_type="customer",kind="stale",provider="${provider}",service="recovery"\\} 8`,
+      ),
     );
     expect(metrics.body).toMatch(
-      /paysync_reconciliation_drift_repaired_total\{entity_type="customer",service="recovery"\} 7/,
+      new RegExp(
+        `paysync_reconciliation_drift_repaired_total\\{entity_type="customer",provider="${provider}",service="recovery"\\} 7`,
+      ),
     );
   }, 180_000);
 

@@ -188,6 +188,7 @@ export class EventProcessingService {
       this.#metrics.events.inc({
         outcome: dead ? 'dead' : 'failed',
         type: eventTypeLabel(webhook.provider, webhook.event.type),
+        provider: webhook.provider,
       });
     }
     if (invalid > 0) this.#logger.error({ count: invalid }, 'Invalid messages dead-lettered');
@@ -342,6 +343,7 @@ export class EventProcessingService {
     this.#metrics.events.inc({
       outcome,
       type: eventTypeLabel(item.webhook.provider, item.webhook.event.type),
+      provider: item.webhook.provider,
     });
     this.#metrics.endToEndSeconds.observe(
       { from: 'provider' },

@@ -22,7 +22,7 @@ const E2E_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 3
  * comes from the broker side: kafka-exporter or KEDA's Kafka scaler).
  */
 export class ProcessorMetrics {
-  readonly events: Counter<'outcome' | 'type'>;
+  readonly events: Counter<'outcome' | 'type' | 'provider'>;
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
   readonly endToEndSeconds: Histogram<'from'>;
@@ -34,8 +34,8 @@ export class ProcessorMetrics {
   constructor({ metrics }: { metrics: Registry }) {
     this.events = new Counter({
       name: 'paysync_processor_events_total',
-      help: 'Events processed, by outcome (processed, skipped_duplicate, skipped_stale, ignored, failed, dead) and type (mapped types, else other)',
-      labelNames: ['outcome', 'type'],
+      help: 'Events processed, by outcome (processed, skipped_duplicate, skipped_stale, ignored, failed, dead), type (mapped types, else other) and provider',
+      labelNames: ['outcome', 'type', 'provider'],
       registers: [metrics],
     });
     this.batchSize = new Histogram({

@@ -9,8 +9,8 @@ export class RecoveryMetrics {
   readonly redrives: Counter;
   readonly autoResumes: Counter<'reason'>;
   readonly reconciliations: Counter<'status' | 'trigger'>;
-  readonly driftFound: Counter<'entity_type' | 'kind'>;
-  readonly driftRepaired: Counter<'entity_type'>;
+  readonly driftFound: Counter<'entity_type' | 'kind' | 'provider'>;
+  readonly driftRepaired: Counter<'entity_type' | 'provider'>;
   readonly eventsChecked: Counter<'provider'>;
   readonly eventsGap: Counter<'provider'>;
 
@@ -36,13 +36,13 @@ export class RecoveryMetrics {
     this.driftFound = new Counter({
       name: 'paysync_reconciliation_drift_found_total',
       help: 'Drifted objects found by reconciliation (missing, stale, deleted)',
-      labelNames: ['entity_type', 'kind'],
+      labelNames: ['entity_type', 'kind', 'provider'],
       registers,
     });
     this.driftRepaired = new Counter({
       name: 'paysync_reconciliation_drift_repaired_total',
       help: 'Drifted objects repaired through the write path',
-      labelNames: ['entity_type'],
+      labelNames: ['entity_type', 'provider'],
       registers,
     });
     this.eventsChecked = new Counter({

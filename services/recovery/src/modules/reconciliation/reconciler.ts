@@ -272,9 +272,15 @@ export class Reconciler {
         });
         for (const kind of ['missing', 'stale', 'deleted'] as const)
           if (tally[kind] > 0)
-            this.#metrics.driftFound.inc({ entity_type: entityType, kind }, tally[kind]);
+            this.#metrics.driftFound.inc(
+              { entity_type: entityType, kind, provider: run.provider },
+              tally[kind],
+            );
         if (tally.repaired > 0)
-          this.#metrics.driftRepaired.inc({ entity_type: entityType }, tally.repaired);
+          this.#metrics.driftRepaired.inc(
+            { entity_type: entityType, provider: run.provider },
+            tally.repaired,
+          );
       }
       const failed = Object.values(report).some((t) => t.error !== undefined);
       log.info({ report: summary(report) }, 'Reconciliation finished');

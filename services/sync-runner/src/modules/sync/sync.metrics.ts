@@ -4,58 +4,58 @@ export interface SyncMetricsDeps {
   readonly metrics: Registry;
 }
 
-/** Backfill metrics (Prometheus). */
+/** Backfill metrics (Prometheus); per-page series carry the provider (`stripe`, `chargebee`). */
 export class SyncMetrics {
-  readonly records: Counter<'entity_type' | 'outcome'>;
-  readonly pages: Counter<'entity_type'>;
-  readonly requests: Counter<'entity_type'>;
-  readonly throttles: Counter<'entity_type'>;
-  readonly fetchSeconds: Histogram<'entity_type'>;
-  readonly writeSeconds: Histogram<'entity_type'>;
+  readonly records: Counter<'entity_type' | 'outcome' | 'provider'>;
+  readonly pages: Counter<'entity_type' | 'provider'>;
+  readonly requests: Counter<'entity_type' | 'provider'>;
+  readonly throttles: Counter<'entity_type' | 'provider'>;
+  readonly fetchSeconds: Histogram<'entity_type' | 'provider'>;
+  readonly writeSeconds: Histogram<'entity_type' | 'provider'>;
   readonly activeUnits: Gauge;
   readonly unitsFinished: Counter<'outcome'>;
   readonly sessionsFinished: Counter<'status'>;
   readonly leaseLost: Counter<'operation'>;
-  readonly failedRecords: Counter<'entity_type'>;
+  readonly failedRecords: Counter<'entity_type' | 'provider'>;
 
   constructor({ metrics }: SyncMetricsDeps) {
     const registers = [metrics];
     this.records = new Counter({
       name: 'paysync_sync_records_total',
       help: 'Backfill records by outcome (written = applied, skipped = stale, unchanged or tie)',
-      labelNames: ['entity_type', 'outcome'],
+      labelNames: ['entity_type', 'outcome', 'provider'],
       registers,
     });
     this.pages = new Counter({
       name: 'paysync_sync_pages_total',
       help: 'Backfill pages committed',
-      labelNames: ['entity_type'],
+      labelNames: ['entity_type', 'provider'],
       registers,
     });
     this.requests = new Counter({
       name: 'paysync_sync_provider_requests_total',
       help: 'Provider requests made by the backfill (retries included)',
-      labelNames: ['entity_type'],
+      labelNames: ['entity_type', 'provider'],
       registers,
     });
     this.throttles = new Counter({
       name: 'paysync_sync_throttles_total',
       help: 'Provider 429 answers seen by the backfill',
-      labelNames: ['entity_type'],
+      labelNames: ['entity_type', 'provider'],
       registers,
     });
     const buckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     this.fetchSeconds = new Histogram({
       name: 'paysync_sync_page_fetch_seconds',
       help: 'Provider list request duration, rate-limit wait included',
-      labelNames: ['entity_type'],
+      labelNames: ['entity_type', 'provider'],
       buckets,
       registers,
     });
     this.writeSeconds = new Histogram({
       name: 'paysync_sync_page_write_seconds',
       help: 'Page write + checkpoint transaction duration',
-      labelNames: ['entity_type'],
+      labelNames: ['entity_type', 'provider'],
       buckets,
       registers,
     });
@@ -85,7 +85,7 @@ export class SyncMetrics {
     this.failedRecords = new Counter({
       name: 'paysync_sync_failed_records_total',
       help: 'Backfill records the database refused; listed on their unit, the session goes on',
-      labelNames: ['entity_type'],
+      labelNames: ['entity_type', 'provider'],
       registers,
     });
   }

@@ -209,7 +209,7 @@ export class UnitRunner {
         )
         .then((page) => {
           this.#metrics.fetchSeconds.observe(
-            { entity_type: unit.entityType },
+            { entity_type: unit.entityType, provider: provider.name },
             (performance.now() - started) / 1000,
           );
           return page;
@@ -234,7 +234,7 @@ export class UnitRunner {
               'paysync.page.requests': page.requests,
             },
           },
-          () => this.#commit(unit, page, next, limiter, lease),
+          () => this.#commit(unit, provider.name, page, next, limiter, lease),
         );
       } catch (err) {
         await prefetch?.catch(() => undefined);
@@ -259,6 +259,7 @@ export class UnitRunner {
 
   async #commit(
     unit: ClaimedUnit,
+    providerName: string,
     page: ListPage,
     next: string | null,
     limiter: ProviderRateLimiter,
@@ -275,7 +276,7 @@ export class UnitRunner {
       throttles,
     });
     lease.progressed();
-    const labels = { entity_type: unit.entityType };
+    const labels = { entity_type: unit.entityType, provider: providerName };
     if (result.failed.length > 0) {
       this.#metrics.failedRecords.inc(labels, result.failed.length);
       this.#logger.warn(
