@@ -38,6 +38,8 @@ export interface SimEventSummary {
   /** When the provider says it happened (seconds). */
   readonly at: number;
   readonly objectId: string | undefined;
+  /** The event as the provider sent it. */
+  readonly payload: Record<string, unknown>;
 }
 
 /** A simulator of one provider, as the provider-neutral suites drive it. */
@@ -204,6 +206,7 @@ export class StripeSim implements ProviderSim {
       id: e.id,
       at: e.created,
       objectId: (e.data as { object?: { id?: string } } | undefined)?.object?.id,
+      payload: e,
     }));
   }
   lastEventId() {
@@ -393,6 +396,7 @@ export class ChargebeeSim implements ProviderSim {
         id: e.id,
         at: e.occurred_at,
         objectId: resource ? (e.content[resource]?.id as string | undefined) : undefined,
+        payload: e,
       };
     });
   }
