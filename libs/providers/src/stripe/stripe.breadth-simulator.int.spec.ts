@@ -1,8 +1,10 @@
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
 import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
 
+import { aStripeEvent } from '../testing/index.js';
 import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 import { StripeProvider } from './stripe.provider.js';
+import { stripeEventToProviderEvent } from './stripe.webhook.js';
 
 // The provider and the simulator built to the same contract (docs/providers/stripe-objects.md):
 // every breadth type of a seeded account lists exactly once each, through small pages, nested
@@ -147,5 +149,33 @@ describe('StripeProvider breadth types against the simulator', () => {
       }
       expect(split).toBe(whole);
     }
+  });
+
+  it('re-fetches a breadth event’s object; an event about a discount (no retrieve) is skipped', async () => {
+    const event = (type: string, object: Record<string, unknown>) =>
+      stripeEventToProviderEvent(
+        aStripeEvent(type, object, { created: 1_700_000_000 }) as Parameters<
+          typeof stripeEventToProviderEvent
+        >[0],
+      );
+    const [refund] = (await listAll('refund', 1)).changes;
+    const raw = refund?.raw as Record<string, unknown>;
+    const refetched = await provider.refetchEvent(
+      event('refund.updated', { ...raw, status: 'stale-copy' }),
+      ctx,
+    );
+    expect(refetched.kind).toBe('refetched');
+    if (refetched.kind !== 'refetched') return;
+    const payload = refetched.event.payload as { data: { object: Record<string, unknown> } };
+    expect(payload.data.object).toEqual(raw);
+    expect(refetched.deleted).toBe(false);
+
+    const [discount] = (await listAll('discount', 100)).changes;
+    expect(
+      await provider.refetchEvent(
+        event('customer.discount.updated', discount?.raw as Record<string, unknown>),
+        ctx,
+      ),
+    ).toEqual({ kind: 'skipped', reason: 'Stripe cannot retrieve one discount' });
   });
 });
