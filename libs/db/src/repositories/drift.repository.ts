@@ -23,6 +23,29 @@ export type DriftKind = 'missing' | 'stale' | 'newer' | 'same';
 const hasCreated = (entityType: EntityType) =>
   ENTITY_TABLES[entityType].columns.some((c) => c.column === 'provider_created_at');
 
+/**
+ * Stripe Connect: which provider account's rows a reconciliation looks at. `accountId`: one
+ * connected account's rows; null: the connection's own rows (no account, or one of
+ * `ownAccountIds`). Absent: every row of the workspace and provider.
+ */
+interface AccountScope {
+  readonly accountId: string | null;
+  readonly ownAccountIds: readonly string[];
+}
+
+/** The scope's condition on `provider_account_id`, its parameter at `$n`; '' without a scope. */
+function scopeSql(scope: AccountScope | undefined, n: number): string {
+  if (!scope) return '';
+  return scope.accountId
+    ? `AND provider_account_id = $${n}::text`
+    : `AND (provider_account_id IS NULL OR provider_account_id = ANY($${n}::text[]))`;
+}
+
+function scopeParams(scope: AccountScope | undefined): unknown[] {
+  if (!scope) return [];
+  return [scope.accountId ?? [...scope.ownAccountIds]];
+}
+
 export interface DriftRepositoryDeps {
   readonly prisma: Db;
 }
@@ -102,6 +125,7 @@ export class DriftRepository {
     entityType: EntityType,
     fromSeconds: number | null,
     rows: number,
+    scope?: AccountScope,
   ): Promise<number | null> {
     if (!hasCreated(entityType)) return null;
     const table = ENTITY_TABLES[entityType].table;
@@ -110,12 +134,14 @@ export class DriftRepository {
         WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
           AND provider_created_at IS NOT NULL
           AND ($3::float8 IS NULL OR provider_created_at >= to_timestamp($3::float8))
+          ${scopeSql(scope, 5)}
         ORDER BY provider_created_at
         OFFSET $4 LIMIT 1`,
       workspaceId,
       provider,
       fromSeconds,
       rows,
+      ...scopeParams(scope),
     );
     return found[0] === undefined ? null : Number(found[0].s);
   }
@@ -130,6 +156,7 @@ export class DriftRepository {
     entityType: EntityType,
     gteSeconds: number | null,
     ltSeconds: number | null,
+    scope?: AccountScope,
   ): Promise<string[]> {
     if (!hasCreated(entityType)) return [];
     const table = ENTITY_TABLES[entityType].table;
@@ -138,11 +165,13 @@ export class DriftRepository {
         WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
           AND provider_created_at IS NOT NULL
           AND ($3::float8 IS NULL OR provider_created_at >= to_timestamp($3::float8))
-          AND ($4::float8 IS NULL OR provider_created_at < to_timestamp($4::float8))`,
+          AND ($4::float8 IS NULL OR provider_created_at < to_timestamp($4::float8))
+          ${scopeSql(scope, 5)}`,
       workspaceId,
       provider,
       gteSeconds,
       ltSeconds,
+      ...scopeParams(scope),
     );
     return rows.map((r) => r.external_id);
   }
@@ -154,6 +183,7 @@ export class DriftRepository {
     entityType: EntityType,
     afterExternalId: string | null,
     limit: number,
+    scope?: AccountScope,
   ): Promise<string[]> {
     const table = ENTITY_TABLES[entityType].table;
     const rows = await this.#prisma.$queryRawUnsafe<{ external_id: string }[]>(
@@ -161,12 +191,14 @@ export class DriftRepository {
         WHERE workspace_id = $1::uuid AND provider = $2::payment_provider AND deleted_at IS NULL
           ${hasCreated(entityType) ? 'AND provider_created_at IS NULL' : ''}
           AND ($3::text IS NULL OR external_id > $3::text)
+          ${scopeSql(scope, 5)}
         ORDER BY external_id
         LIMIT $4`,
       workspaceId,
       provider,
       afterExternalId,
       limit,
+      ...scopeParams(scope),
     );
     return rows.map((r) => r.external_id);
   }

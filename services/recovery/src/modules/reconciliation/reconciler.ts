@@ -66,6 +66,11 @@ interface EntityJob {
    * listed through their parents) are listed whole, in one window.
    */
   readonly segmentable: boolean;
+  /**
+   * Stripe Connect: whose rows are compared (a connected account's, or the platform's own);
+   * absent: every row of the workspace and provider (a connection without connected accounts).
+   */
+  readonly scope?: { readonly accountId: string | null; readonly ownAccountIds: readonly string[] };
 }
 
 interface Tally {
@@ -80,6 +85,12 @@ interface Tally {
   deletionCheck: EntityDrift['deletionCheck'];
   samples: { missing: string[]; stale: string[]; deleted: string[]; unverified: string[] };
   error?: { code: string; message: string };
+  /**
+   * Stripe Connect: each connected account's own result (listed with its `Stripe-Account`,
+   * compared with its rows, deletions checked against its rows alone); the counts above add
+   * them to the platform's own.
+   */
+  accounts?: Record<string, Omit<Tally, 'accounts'>>;
 }
 
 function emptyTally(): Tally {
@@ -248,7 +259,8 @@ export class Reconciler {
     };
     try {
       const connection = await this.#connections.getDecrypted(run.workspaceId, run.configurationId);
-      const provider = this.#providerFactory(connection, this.#rateLimiterFactory(connection));
+      const limiter = this.#rateLimiterFactory(connection);
+      const provider = this.#providerFactory(connection, limiter);
       const { entityTypes: supported, segmentableEntityTypes } = provider.capabilities();
       const entityTypes = ENTITY_TYPES.filter(
         (t) =>
@@ -257,7 +269,16 @@ export class Reconciler {
       const siblings = (await this.#connections.list(run.workspaceId)).filter(
         (c) => c.provider === connection.provider && c.isActive,
       ).length;
-      log.info({ entityTypes, repair: run.repair }, 'Reconciliation started');
+      // Stripe Connect (`settings.connect`): the platform's connected accounts.
+      const connected = await connectedAccountsOf(connection, provider);
+      const ownAccountIds = [
+        connection.providerAccountId,
+        connection.verifiedProviderAccountId,
+      ].filter((a): a is string => a !== null);
+      log.info(
+        { entityTypes, repair: run.repair, connectedAccounts: connected.length },
+        'Reconciliation started',
+      );
       for (const entityType of entityTypes) {
         const tally = emptyTally();
         report[entityType] = tally;
@@ -269,7 +290,24 @@ export class Reconciler {
           report,
           severalConnections: siblings > 1,
           segmentable: segmentableEntityTypes.includes(entityType),
+          ...(connected.length > 0 && { scope: { accountId: null, ownAccountIds } }),
         });
+        // Stripe Connect: each connected account as its own account. Its rows carry it, so its
+        // deletions are checked even when the workspace has several connections.
+        for (const accountId of connected) {
+          const sub = emptyTally();
+          await this.#entity({
+            run,
+            provider: this.#providerFactory({ ...connection, accountId }, limiter),
+            entityType,
+            tally: sub,
+            report,
+            severalConnections: false,
+            segmentable: segmentableEntityTypes.includes(entityType),
+            scope: { accountId, ownAccountIds },
+          });
+          addAccount(tally, accountId, sub);
+        }
         for (const kind of ['missing', 'stale', 'deleted'] as const)
           if (tally[kind] > 0)
             this.#metrics.driftFound.inc(
@@ -349,12 +387,20 @@ export class Reconciler {
           entityType,
           gte,
           this.#windowRows,
+          job.scope,
         );
         // The rows of the second where the window would end open the next window; a second
         // holding more rows than a window is a window of its own.
         const lt: number | null = end === null ? null : gte !== null && end <= gte ? gte + 1 : end;
         const local = new Set(
-          await this.#drift.liveIdsCreatedIn(run.workspaceId, run.provider, entityType, gte, lt),
+          await this.#drift.liveIdsCreatedIn(
+            run.workspaceId,
+            run.provider,
+            entityType,
+            gte,
+            lt,
+            job.scope,
+          ),
         );
         tally.localCount += local.size;
         await this.#compareWindow(job, { gte, lt }, local);
@@ -370,6 +416,7 @@ export class Reconciler {
           entityType,
           after,
           LOCAL_PAGE,
+          job.scope,
         );
         tally.localCount += ids.length;
         for (const id of ids) unlisted.add(id, false);
@@ -397,7 +444,14 @@ export class Reconciler {
   async #compareWhole(job: EntityJob, unlisted: Unlisted): Promise<void> {
     const { run, entityType, tally } = job;
     const local = new Set(
-      await this.#drift.liveIdsCreatedIn(run.workspaceId, run.provider, entityType, null, null),
+      await this.#drift.liveIdsCreatedIn(
+        run.workspaceId,
+        run.provider,
+        entityType,
+        null,
+        null,
+        job.scope,
+      ),
     );
     let after: string | null = null;
     for (;;) {
@@ -407,6 +461,7 @@ export class Reconciler {
         entityType,
         after,
         LOCAL_PAGE,
+        job.scope,
       );
       for (const id of ids) local.add(id);
       if (ids.length < LOCAL_PAGE) break;
@@ -520,6 +575,37 @@ export class Reconciler {
     const alive = await this.#runs.heartbeat(run.id, this.#owner, this.#leaseMs, report);
     if (!alive) throw new LeaseLostError();
   }
+}
+
+/** Stripe Connect: a platform's connected accounts (`settings.connect`), every page; else none. */
+async function connectedAccountsOf(
+  connection: { readonly settings: Readonly<Record<string, unknown>> },
+  provider: BillingProvider,
+): Promise<string[]> {
+  if (connection.settings.connect !== true || !provider.listConnectedAccounts) return [];
+  const accounts: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await provider.listConnectedAccounts({ cursor, limit: PROVIDER_PAGE });
+    accounts.push(...page.accountIds);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return accounts;
+}
+
+/** A connected account's result, kept under its id and added to the entity type's counts. */
+function addAccount(tally: Tally, accountId: string, sub: Tally): void {
+  (tally.accounts ??= {})[accountId] = sub;
+  tally.providerCount += sub.providerCount;
+  tally.localCount += sub.localCount;
+  for (const kind of ['missing', 'stale', 'deleted', 'unverified'] as const) {
+    tally[kind] += sub[kind];
+    for (const id of sub.samples[kind])
+      if (tally.samples[kind].length < SAMPLES) tally.samples[kind].push(id);
+  }
+  tally.repaired += sub.repaired;
+  tally.listingComplete &&= sub.listingComplete;
+  tally.error ??= sub.error;
 }
 
 function summary(report: Report) {
