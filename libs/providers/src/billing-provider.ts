@@ -179,7 +179,7 @@ export interface ProviderClientOptions {
 }
 
 /** One page of a Connect platform's connected accounts (Stripe `GET /v1/accounts`). */
-export interface ConnectedAccountsPage {
+interface ConnectedAccountsPage {
   readonly accountIds: readonly string[];
   /** The next page's cursor; null when this was the last page. */
   readonly nextCursor: string | null;
