@@ -4,7 +4,7 @@ export interface SyncMetricsDeps {
   readonly metrics: Registry;
 }
 
-/** Backfill metrics (Prometheus); per-page series carry the provider (`stripe`, `chargebee`). */
+/** Backfill metrics (Prometheus); per-page series carry the connection's provider. */
 export class SyncMetrics {
   readonly records: Counter<'entity_type' | 'outcome' | 'provider'>;
   readonly pages: Counter<'entity_type' | 'provider'>;
