@@ -84,43 +84,50 @@ describe('per-minute budgets reach the shared bucket (Chargebee: 150 per 60,000 
     settings: {} as Record<string, unknown>,
   };
 
-  it('a tested site shares one bucket per site and mode: 2.5/s, burst 1', () => {
-    expect(configuredBucket('chargebee', 'test')).toEqual({ ratePerSecond: 2.5, burst: 1 });
+  // Burst 1 plus 149 per 60 s: no sliding minute ever holds more than 150.
+  const CB = 149 / 60;
+
+  it('a tested site shares one bucket per site and mode: 149/min refill, burst 1', () => {
+    expect(configuredBucket('chargebee', 'test')).toEqual({ ratePerSecond: CB, burst: 1 });
     expect(connectionRateLimit(site)).toEqual({
       key: 'chargebee:acme-test:test',
-      ratePerSecond: 2.5,
+      ratePerSecond: CB,
       burst: 1,
     });
     // Not yet tested: the connection's own bucket, at the same pace.
     expect(connectionRateLimit({ ...site, verifiedProviderAccountId: null })).toEqual({
       key: `chargebee:connection:${site.id}:test`,
-      ratePerSecond: 2.5,
+      ratePerSecond: CB,
       burst: 1,
     });
   });
 
   it('CHARGEBEE_RATE_LIMIT_PER_MINUTE_* set the rate per mode, still without a burst', () => {
     const rates = { chargebeeRateLimitPerMinuteTest: 300, chargebeeRateLimitPerMinuteLive: 1000 };
-    expect(connectionRateLimit(site, rates)).toMatchObject({ ratePerSecond: 5, burst: 1 });
-    expect(connectionRateLimit({ ...site, mode: 'live' }, rates)).toEqual({
+    expect(connectionRateLimit(site, rates)).toMatchObject({ ratePerSecond: 299 / 60, burst: 1 });
+    expect(connectionRateLimit({ ...site, mode: 'live' }, rates)).toMatchObject({
       key: 'chargebee:acme-test:live',
-      ratePerSecond: 1000 / 60,
       burst: 1,
     });
+    // 999 per minute (floating point: 1000/60 × 60 is not exactly 1000).
+    expect(connectionRateLimit({ ...site, mode: 'live' }, rates).ratePerSecond * 60).toBeCloseTo(
+      999,
+      9,
+    );
     // Stripe's settings are Stripe's.
-    expect(connectionRateLimit(site, { stripeRateLimitPerSecondTest: 7 }).ratePerSecond).toBe(2.5);
+    expect(connectionRateLimit(site, { stripeRateLimitPerSecondTest: 7 }).ratePerSecond).toBe(CB);
   });
 
   it('a connection cap only lowers it', () => {
     expect(connectionRateLimit({ ...site, settings: { rateLimitPerSecond: 1 } })).toEqual({
       key: 'chargebee:acme-test:test',
-      ratePerSecond: 2.5,
+      ratePerSecond: CB,
       burst: 1,
       connectionCap: { key: `chargebee:connection:${site.id}:test:cap:1`, ratePerSecond: 1 },
     });
     expect(connectionRateLimit({ ...site, settings: { rateLimitPerSecond: 5 } })).toEqual({
       key: 'chargebee:acme-test:test',
-      ratePerSecond: 2.5,
+      ratePerSecond: CB,
       burst: 1,
     });
   });

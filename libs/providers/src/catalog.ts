@@ -119,8 +119,9 @@ export interface BucketRate {
 
 /**
  * The shared bucket of one account of `provider` in `mode`: the rate of {@link configuredRateLimit}
- * and the burst of the provider's `capabilities.rateBudget` when its window is longer than a
- * second (e.g. Chargebee 150 per 60,000 ms ⇒ 2.5/s, burst 1).
+ * and, when the provider's `capabilities.rateBudget` counts a window longer than a second, its
+ * burst, with the rate lowered so that no window ever holds more than the budget (Chargebee 150
+ * per 60,000 ms ⇒ burst 1 and 149 per minute, about 2.48/s).
  */
 export function configuredBucket(
   provider: ProviderName,
@@ -128,9 +129,18 @@ export function configuredBucket(
   rates: ProviderRateSettings = {},
 ): BucketRate {
   const budget = registeredAdapter(provider)?.capabilities.rateBudget[mode];
+  const ratePerSecond = configuredRateLimit(provider, mode, rates);
+  if (!budget || budget.perMs <= 1000) return { ratePerSecond, burst: undefined };
+  // A bucket of capacity b refilling r/s lets b + r·T requests into any window of T seconds: to
+  // stay within N per window (Chargebee counts the past 60 s), it refills N − b per window
+  // (150/min, burst 1 ⇒ 149/60 s). Measured: at a full 2.5/s the site saw 151 in a minute (a 429).
+  const windowSeconds = budget.perMs / 1000;
   return {
-    ratePerSecond: configuredRateLimit(provider, mode, rates),
-    burst: budget && budget.perMs > 1000 ? budget.burst : undefined,
+    ratePerSecond: Math.max(
+      (ratePerSecond * windowSeconds - budget.burst) / windowSeconds,
+      1 / windowSeconds,
+    ),
+    burst: budget.burst,
   };
 }
 

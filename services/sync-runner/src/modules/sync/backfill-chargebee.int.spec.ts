@@ -107,7 +107,8 @@ it('is paced by the site’s shared bucket: the per-minute budget, one request a
   const bucket = await h.prisma.providerRateLimit.findUniqueOrThrow({
     where: { key: `chargebee:${SITE}:test` },
   });
-  expect(bucket).toMatchObject({ baseRatePerSecond: PER_MINUTE / 60, burst: 1 });
+  // Burst 1 and 599 per 60 s: no sliding minute holds more than 600.
+  expect(bucket).toMatchObject({ baseRatePerSecond: (PER_MINUTE - 1) / 60, burst: 1 });
   const api = sim.requestLog.filter((r) => r.path.startsWith('/api/v2/'));
   expect(api.filter((r) => r.status === 429)).toEqual([]);
   // 10/s with no burst: n requests take at least (n - 1) × 100 ms.
