@@ -34,7 +34,7 @@ export const providerConfigSchema = {
   chargebeeRateLimitPerMinuteTest: envVar(
     'CHARGEBEE_RATE_LIMIT_PER_MINUTE_TEST',
     positiveInt().default(CHARGEBEE_CAPABILITIES.rateBudget.test.requests),
-    'Requests per minute to one Chargebee test site, shared by every replica (Chargebee allows 150). Paced evenly with no burst (150/min ⇒ one request every 400 ms): Chargebee counts the past 60 s. A connection may ask for less (settings.rateLimitPerSecond), never more',
+    'Requests per minute to one Chargebee test site, shared by every replica (Chargebee allows 150). Paced evenly with no burst (150/min ⇒ 149 per minute after the first, one request about every 403 ms): Chargebee counts the past 60 s. A connection may ask for less (settings.rateLimitPerSecond), never more',
   ),
   chargebeeRateLimitPerMinuteLive: envVar(
     'CHARGEBEE_RATE_LIMIT_PER_MINUTE_LIVE',
