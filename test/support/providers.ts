@@ -60,6 +60,8 @@ export interface ProviderSim {
   getObject(entity: SimEntity, id: string): SimObject | undefined;
   /** The fields that give a customer the canonical `name`. */
   customerName(name: string): SimObject;
+  /** The canonical `name` of a customer object of this simulator (what {@link customerName} set). */
+  nameOf(customer: SimObject | undefined): unknown;
   /** Number of events emitted so far. */
   readonly eventCount: number;
   /** Events emitted since the first `from` ones. */
@@ -200,6 +202,9 @@ export class StripeSim implements ProviderSim {
   }
   customerName(name: string): SimObject {
     return { name };
+  }
+  nameOf(customer: SimObject | undefined) {
+    return customer?.name;
   }
   eventsSince(from: number): SimEventSummary[] {
     return this.raw.events.slice(from).map((e) => ({
@@ -388,6 +393,9 @@ export class ChargebeeSim implements ProviderSim {
   customerName(name: string): SimObject {
     // The canonical name is "first last"; a customer with only a first name is named by it.
     return { first_name: name, last_name: undefined };
+  }
+  nameOf(customer: SimObject | undefined) {
+    return [customer?.first_name, customer?.last_name].filter((s) => s).join(' ');
   }
   eventsSince(from: number): SimEventSummary[] {
     return this.raw.events.slice(from).map((e) => {
