@@ -41,8 +41,7 @@ const rowOf = async (id: string) =>
   )[0];
 
 beforeAll(async () => {
-  // The simulator numbers each account's objects on its own (Stripe's ids are unique across
-  // accounts): different seed counts keep the ids created below apart.
+  // A connected account's ids carry its tag (cus_simc<n>…): unique across accounts, as Stripe's.
   sim = new StripeSimulator({
     seed: { customers: 2 },
     connectedAccounts: [

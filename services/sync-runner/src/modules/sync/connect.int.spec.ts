@@ -19,10 +19,9 @@ const PRICES = 6;
 const OWN_CUSTOMERS = 5;
 
 /**
- * A recording proxy in front of the simulator. It keeps, in order, which account every list call
- * was for (`Stripe-Account`, '' for the platform's own). The simulator numbers each account's
- * objects from 1, as if every account were alone; Stripe's ids are unique across accounts, so
- * the proxy tags a connected account's ids (`cus_sim…` → `cus_simc<n>…`) in its responses.
+ * A recording proxy in front of the simulator: it keeps, in order, which account every call was
+ * for (`Stripe-Account`, '' for the platform's own). A connected account's ids carry its tag
+ * (`cus_simc<n>…`), unique across accounts as Stripe's are.
  */
 class ConnectProxy {
   readonly calls: { account: string; path: string }[] = [];
@@ -50,21 +49,17 @@ class ConnectProxy {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let url = new URL(req.url ?? '/', this.#target);
+    const url = new URL(req.url ?? '/', this.#target);
     const account =
       typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : '';
     if (req.method === 'GET') this.calls.push({ account, path: url.pathname });
-    const tag = account ? tagOf(account) : undefined;
-    // Our tagged ids (a cursor, a retrieve) back to the simulator's own.
-    if (tag) url = new URL(url.href.replaceAll(`_sim${tag}`, '_sim'));
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))
         headers[k] = v;
     try {
       const upstream = await fetch(url, { method: req.method ?? 'GET', headers });
-      let body = await upstream.text();
-      if (tag) body = body.replace(/"([a-z]+)_sim(\d{10})"/g, `"$1_sim${tag}$2"`);
+      const body = await upstream.text();
       const out: Record<string, string> = {};
       upstream.headers.forEach((v, k) => {
         if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k))
