@@ -130,6 +130,12 @@ export interface ProviderCapabilities {
    * must be listed whole (a segmented `listPage` of them is a ValidationError).
    */
   readonly segmentableEntityTypes: readonly EntityType[];
+  /**
+   * Entity types `retrieve` can fetch one object of by id; the others (Stripe invoice lines and
+   * discounts) are only known through their parents' lists, so a tie or a missing row of them
+   * cannot be checked against the provider.
+   */
+  readonly retrievableEntityTypes: readonly EntityType[];
   /** No object of the provider is older than this (seconds): the floor of an oldest-object search. */
   readonly oldestObjectSeconds: number;
   /**

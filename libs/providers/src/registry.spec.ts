@@ -11,6 +11,7 @@ import {
   registeredAdapter,
   supportedProviders,
 } from './registry.js';
+import { stripeRetrievable } from './stripe/stripe.provider.js';
 import { claimedAccountId, mapProviderEvent, verifyProviderWebhook } from './webhooks.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -213,6 +214,16 @@ describe('the registry is the only place a provider name is switched on', () => 
 });
 
 describe('capabilities say what callers must not infer from a name', () => {
+  it.each(PROVIDERS)(
+    '%s: retrievable types are synced types, and Stripe retrieves all but invoice lines and discounts',
+    (name) => {
+      const caps = providerAdapters[name].capabilities;
+      for (const t of caps.retrievableEntityTypes) expect(caps.entityTypes).toContain(t);
+      if (name === 'stripe')
+        expect(caps.retrievableEntityTypes).toEqual(caps.entityTypes.filter(stripeRetrievable));
+    },
+  );
+
   it('Stripe: every type with its own list segmentable (children of parent lists listed whole), webhooks by API with signing secrets', () => {
     const listedThroughParents = [
       'subscription_item',

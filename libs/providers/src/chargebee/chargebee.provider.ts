@@ -60,6 +60,15 @@ export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
   },
   // The lists with a creation-time filter (CREATED_FILTER); items and item prices have none.
   segmentableEntityTypes: ['customer', 'subscription', 'invoice', 'payment_transaction'],
+  // Every synced resource has a retrieve call.
+  retrievableEntityTypes: [
+    'customer',
+    'product',
+    'price',
+    'subscription',
+    'invoice',
+    'payment_transaction',
+  ],
   // 2011-01-01 (Chargebee started in 2011; an assumption, not a documented bound).
   oldestObjectSeconds: 1_293_840_000,
   // sort_by[asc]=updated_at (listPage): an object changed mid-listing is listed again, not skipped.

@@ -5,9 +5,13 @@ import type { ConnectionRepository, SyncWriteRepository } from '@paysync/db';
 import { ProviderError } from '@paysync/errors';
 import { createEnvelope, type ConsumedMessage } from '@paysync/kafka';
 import { Registry, createLogger } from '@paysync/observability';
-import type { BillingProvider, ProviderFactory } from '@paysync/providers';
+import {
+  STRIPE_CAPABILITIES,
+  type BillingProvider,
+  type ProviderFactory,
+} from '@paysync/providers';
 
-import { aCustomerUpdate, type WebhookTenant } from '../../testing/webhooks.js';
+import { aCustomerUpdate, aStripeWebhook, type WebhookTenant } from '../../testing/webhooks.js';
 
 import { EventProcessingService, type WebhookMessage } from './event-processing.service.js';
 import { ProcessorMetrics } from './processor.metrics.js';
@@ -32,6 +36,7 @@ function service(failing: ReadonlySet<string>) {
     (budget: keyof Calls): ProviderFactory =>
     (connection) =>
       ({
+        capabilities: () => STRIPE_CAPABILITIES,
         retrieve: async (entityType, externalId, ctx) => {
           const id = (connection as { id: string }).id;
           calls[budget].push(id);
@@ -137,4 +142,24 @@ it('retry tier: a provider still failing fails each tie for itself (no batch-wid
   });
   expect(failures).toHaveLength(2);
   expect(calls.retry).toHaveLength(2);
+});
+
+it('a tie of a type the provider cannot retrieve (a Stripe discount) stays unresolved: no retrieve, no failure, no dead letter', async () => {
+  const { svc, calls } = service(new Set());
+  const discount = aStripeWebhook(slowTenant, 'customer.discount.updated', {
+    id: 'di_tie',
+    object: 'discount',
+    coupon: { id: 'co_tie', object: 'coupon', percent_off: 10, duration: 'once', valid: true },
+    customer: 'cus_tie',
+    subscription: null,
+    invoice: null,
+    promotion_code: null,
+    start: 1_700_000_000,
+    end: null,
+  });
+  for (const fetch of ['inline', 'retry'] as const) {
+    const failures = await svc.processBatch([message(discount, 0)], { fetch });
+    expect(failures).toEqual([]);
+  }
+  expect(calls).toEqual({ inline: [], retry: [] });
 });

@@ -299,6 +299,16 @@ export class EventProcessingService {
     const provider = budget.factory(
       connected ? { ...connection, accountId: connected } : connection,
     );
+    if (!provider.capabilities().retrievableEntityTypes.includes(tied.entityType)) {
+      // Known only through its parent's lists (Stripe invoice lines, discounts): no retrieve to ask;
+      // the stored state stays until a newer event, a backfill or a reconciliation brings one.
+      this.#logger.warn(
+        { eventId: item.webhook.event.id, entityType: tied.entityType },
+        'Tie left unresolved (the provider cannot retrieve this type by id)',
+      );
+      this.#count(item, 'skipped_stale', Date.now());
+      return;
+    }
     let current: CanonicalChange;
     try {
       current = await provider.retrieve(tied.entityType, tied.externalId, {
