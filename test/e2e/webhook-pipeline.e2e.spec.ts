@@ -639,16 +639,16 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
       const dlq = await pipelineTopicProbe(p, TOPICS.webhookDeadLetter);
       // PostgreSQL refuses a currency too long for char(3): this event can never be stored. (NUL
       // in text is no poison: the write path stores it without the NUL.)
-      // (Chargebee: one version above the next event, so that the poison is never outdated by it and
-      // every attempt reaches the write; Stripe's version is the event's second.)
+      // One version (second) above the next event, so the poison is never outdated by it, nor tied
+      // with it (a tie is re-fetched and resolved with the provider's valid state: newest state
+      // wins, no poison left): every attempt reaches the write. Under batching the healthy event
+      // is stored before the poison's retries, so without this the outcome depended on timing.
       const poison = signedEvent(
-        isStripe
-          ? customerEvent(16, { currency: 'not-a-currency' })
-          : customerEvent(
-              16,
-              { preferred_currency_code: 'not-a-currency' },
-              Math.floor(Date.now() / 1000) + 1,
-            ),
+        customerEvent(
+          16,
+          isStripe ? { currency: 'not-a-currency' } : { preferred_currency_code: 'not-a-currency' },
+          Math.floor(Date.now() / 1000) + 1,
+        ),
       );
       // A later event for the same object (same partition key) must not wait for the poison.
       const after = signedEvent(customerEvent(16, p.sim.customerName('Healthy')));
