@@ -32,6 +32,7 @@ interface Calls {
 
 function service(failing: ReadonlySet<string>) {
   const calls: Calls = { inline: [], retry: [] };
+  const applied: string[][] = [];
   const factory =
     (budget: keyof Calls): ProviderFactory =>
     (connection) =>
@@ -57,14 +58,21 @@ function service(failing: ReadonlySet<string>) {
         events?: readonly { workspaceId: string; providerEventId: string }[];
         authoritative?: boolean;
       },
-    ) => ({
-      outcomes: [],
-      events: (opts.events ?? []).map((e) => ({
-        workspaceId: e.workspaceId,
-        providerEventId: e.providerEventId,
-        status: opts.authoritative ? 'processed' : 'received',
-      })),
-    }),
+    ) => {
+      const ids = (opts.events ?? []).map((e) => e.providerEventId);
+      // As PostgreSQL: ON CONFLICT DO UPDATE cannot affect one row twice in a statement.
+      if (new Set(ids).size !== ids.length)
+        throw new Error('ON CONFLICT DO UPDATE command cannot affect row a second time');
+      applied.push(ids);
+      return {
+        outcomes: [],
+        events: (opts.events ?? []).map((e) => ({
+          workspaceId: e.workspaceId,
+          providerEventId: e.providerEventId,
+          status: opts.authoritative ? 'processed' : 'received',
+        })),
+      };
+    },
     recordFailures: async () => undefined,
   } as unknown as SyncWriteRepository;
   const connectionRepository = {
@@ -84,7 +92,7 @@ function service(failing: ReadonlySet<string>) {
     logger: createLogger({ level: 'silent', name: 'processor-spec' }),
     config: { processor: { refetchTies: true } },
   });
-  return { svc, calls };
+  return { svc, calls, applied };
 }
 
 function message(webhook: WebhookReceived, offset: number): WebhookMessage {
@@ -162,4 +170,16 @@ it('a tie of a type the provider cannot retrieve (a Stripe discount) stays unres
     expect(failures).toEqual([]);
   }
   expect(calls).toEqual({ inline: [], retry: [] });
+});
+
+it('the same event twice in one batch (a duplicate delivery) is applied once, without isolating the batch', async () => {
+  const { svc, applied } = service(new Set());
+  const once = aCustomerUpdate(fastTenant, 'cus_dup', 'Twice');
+  const failures = await svc.processBatch([message(once, 0), message(once, 1)], {
+    fetch: 'retry',
+  });
+  expect(failures).toEqual([]);
+  // One bulk apply of the batch, then the tie's authoritative apply (this stand-in reports every
+  // event as a tie): no failed statement, no one-by-one isolation (which applied each copy).
+  expect(applied).toEqual([[once.event.id], [once.event.id]]);
 });

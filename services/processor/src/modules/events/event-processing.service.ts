@@ -139,8 +139,18 @@ export class EventProcessingService {
     const started = performance.now();
     const items: Item[] = [];
     const failures: Failure[] = [];
+    // A provider may deliver one event twice in quick succession (Chargebee says so): the copies
+    // can meet in one batch, where the event log's bulk insert cannot take one key twice
+    // (PostgreSQL refuses the whole statement). The first copy stands for them all.
+    const inBatch = new Set<string>();
     for (const received of messages) {
       const item = toItem(received);
+      const key = `${item.webhook.workspaceId}\u0000${item.webhook.provider}\u0000${item.webhook.event.id}`;
+      if (inBatch.has(key)) {
+        this.#count(item, 'skipped_duplicate', Date.now());
+        continue;
+      }
+      inBatch.add(key);
       try {
         const mapped = mapProviderEvent(toProviderEvent(item.webhook), {
           workspaceId: item.webhook.workspaceId,
