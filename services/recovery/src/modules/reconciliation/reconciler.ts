@@ -67,10 +67,11 @@ interface EntityJob {
    */
   readonly segmentable: boolean;
   /**
-   * Stripe Connect: whose rows are compared (a connected account's, or the platform's own);
-   * absent: every row of the workspace and provider (a connection without connected accounts).
+   * Whose rows are compared: a connected account's (Stripe Connect), or the connection's own (no
+   * account, or one of `ownAccountIds`). Rows of any other account are never in the platform's
+   * pass: retrieved as the platform, they would answer 404 and look deleted.
    */
-  readonly scope?: { readonly accountId: string | null; readonly ownAccountIds: readonly string[] };
+  readonly scope: { readonly accountId: string | null; readonly ownAccountIds: readonly string[] };
 }
 
 interface Tally {
@@ -290,7 +291,9 @@ export class Reconciler {
           report,
           severalConnections: siblings > 1,
           segmentable: segmentableEntityTypes.includes(entityType),
-          ...(connected.length > 0 && { scope: { accountId: null, ownAccountIds } }),
+          // Always its own rows only: Connect webhooks stamp their account on rows even without
+          // `settings.connect`, and an account no longer listed (deauthorized) keeps its rows.
+          scope: { accountId: null, ownAccountIds },
         });
         // Stripe Connect: each connected account as its own account. Its rows carry it, so its
         // deletions are checked even when the workspace has several connections.
@@ -593,7 +596,24 @@ async function connectedAccountsOf(
   return accounts;
 }
 
-/** A connected account's result, kept under its id and added to the entity type's counts. */
+/** `deletionCheck` results from the strongest to the weakest. */
+const DELETION_CHECK_ORDER: readonly Tally['deletionCheck'][] = [
+  'done',
+  'partial',
+  'skipped_several_connections',
+  'skipped_partial_listing',
+  'pending',
+];
+
+/** The weaker of two deletion checks (one account checked in part makes the whole partial). */
+function weakest(a: Tally['deletionCheck'], b: Tally['deletionCheck']): Tally['deletionCheck'] {
+  return DELETION_CHECK_ORDER.indexOf(a) >= DELETION_CHECK_ORDER.indexOf(b) ? a : b;
+}
+
+/**
+ * A connected account's result, kept under its id and added to the entity type's counts; the
+ * type's deletion check is the weakest of the platform's and its accounts'.
+ */
 function addAccount(tally: Tally, accountId: string, sub: Tally): void {
   (tally.accounts ??= {})[accountId] = sub;
   tally.providerCount += sub.providerCount;
@@ -605,6 +625,7 @@ function addAccount(tally: Tally, accountId: string, sub: Tally): void {
   }
   tally.repaired += sub.repaired;
   tally.listingComplete &&= sub.listingComplete;
+  tally.deletionCheck = weakest(tally.deletionCheck, sub.deletionCheck);
   tally.error ??= sub.error;
 }
 
