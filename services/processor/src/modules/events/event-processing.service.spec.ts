@@ -33,11 +33,23 @@ interface Calls {
 function service(failing: ReadonlySet<string>) {
   const calls: Calls = { inline: [], retry: [] };
   const applied: string[][] = [];
+  const limiter = {
+    acquire: async () => undefined,
+    onThrottled: () => undefined,
+    takeThrottles: () => 0,
+  };
   const factory =
     (budget: keyof Calls): ProviderFactory =>
     (connection) =>
       ({
         capabilities: () => STRIPE_CAPABILITIES,
+        // The tie's re-fetch: the event as the provider has it now.
+        refetchEvent: async (event) => {
+          const id = (connection as { id: string }).id;
+          calls[budget].push(id);
+          if (failing.has(id)) throw slow();
+          return { kind: 'refetched', deleted: false, event: { ...event, createdMs: Date.now() } };
+        },
         retrieve: async (entityType, externalId, ctx) => {
           const id = (connection as { id: string }).id;
           calls[budget].push(id);
@@ -88,9 +100,10 @@ function service(failing: ReadonlySet<string>) {
     connectionRepository,
     providerFactory: factory('retry'),
     inlineProviderFactory: factory('inline'),
+    rateLimiterFactory: () => limiter,
     processorMetrics: new ProcessorMetrics({ metrics: new Registry() }),
     logger: createLogger({ level: 'silent', name: 'processor-spec' }),
-    config: { processor: { refetchTies: true } },
+    config: { processor: { refetchTies: true, inlineFetchTimeoutMs: 3000 } },
   });
   return { svc, calls, applied };
 }

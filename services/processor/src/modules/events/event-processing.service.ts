@@ -3,6 +3,8 @@ import {
   isTransientDbError,
   type ConnectionRepository,
   type EventRecord,
+  type ProviderRateLimiter,
+  type RateLimiterFactory,
   type SyncWriteRepository,
   withTenant,
 } from '@paysync/db';
@@ -15,7 +17,12 @@ import {
   type ValidMessage,
 } from '@paysync/kafka';
 import { withSpan, type Logger } from '@paysync/observability';
-import { mapProviderEvent, type ProviderEvent, type ProviderFactory } from '@paysync/providers';
+import {
+  mapProviderEvent,
+  type BillingProvider,
+  type ProviderEvent,
+  type ProviderFactory,
+} from '@paysync/providers';
 
 import { eventTypeLabel, type ProcessorMetrics } from './processor.metrics.js';
 
@@ -62,6 +69,11 @@ export interface BatchOptions {
 /** A batch's re-fetch budget, and the connections whose provider already failed in it. */
 interface FetchBudget {
   readonly factory: ProviderFactory;
+  /**
+   * Longest wait for a token of the shared bucket (inline: the re-fetch timeout, after which the
+   * event goes to the retry tier instead of holding the partition); undefined: no bound.
+   */
+  readonly maxTokenWaitMs: number | undefined;
   /** Connections skipped for the rest of an inline batch (straight to the retry tier). */
   readonly unavailable: Set<string> | undefined;
 }
@@ -73,9 +85,16 @@ export interface EventProcessingServiceDeps {
   readonly providerFactory: ProviderFactory;
   /** Provider clients with one short attempt (a tie on an event's first delivery). */
   readonly inlineProviderFactory: ProviderFactory;
+  /**
+   * The provider account's shared bucket in PostgreSQL (the sync-runner's and recovery's): a
+   * re-fetch takes its token there, not from a private limiter of its own.
+   */
+  readonly rateLimiterFactory: RateLimiterFactory;
   readonly processorMetrics: ProcessorMetrics;
   readonly logger: Logger;
-  readonly config: { readonly processor: { readonly refetchTies: boolean } };
+  readonly config: {
+    readonly processor: { readonly refetchTies: boolean; readonly inlineFetchTimeoutMs: number };
+  };
 }
 
 /**
@@ -90,15 +109,18 @@ export class EventProcessingService {
   readonly #connections: ConnectionRepository;
   readonly #providerFactory: ProviderFactory;
   readonly #inlineProviderFactory: ProviderFactory;
+  readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #metrics: ProcessorMetrics;
   readonly #logger: Logger;
   readonly #refetchTies: boolean;
+  readonly #inlineFetchTimeoutMs: number;
 
   constructor({
     syncWriteRepository,
     connectionRepository,
     providerFactory,
     inlineProviderFactory,
+    rateLimiterFactory,
     processorMetrics,
     logger,
     config,
@@ -107,9 +129,11 @@ export class EventProcessingService {
     this.#connections = connectionRepository;
     this.#providerFactory = providerFactory;
     this.#inlineProviderFactory = inlineProviderFactory;
+    this.#rateLimiterFactory = rateLimiterFactory;
     this.#metrics = processorMetrics;
     this.#logger = logger.child({ component: 'EventProcessing' });
     this.#refetchTies = config.processor.refetchTies;
+    this.#inlineFetchTimeoutMs = config.processor.inlineFetchTimeoutMs;
   }
 
   /** Maps and applies `messages`; returns the events that failed (not the transient failures). */
@@ -119,8 +143,12 @@ export class EventProcessingService {
   ): Promise<Failure[]> {
     const budget: FetchBudget =
       fetch === 'inline'
-        ? { factory: this.#inlineProviderFactory, unavailable: new Set() }
-        : { factory: this.#providerFactory, unavailable: undefined };
+        ? {
+            factory: this.#inlineProviderFactory,
+            maxTokenWaitMs: this.#inlineFetchTimeoutMs,
+            unavailable: new Set(),
+          }
+        : { factory: this.#providerFactory, maxTokenWaitMs: undefined, unavailable: undefined };
     return withSpan(
       'processor.apply_batch',
       { attributes: { 'messaging.batch.message_count': messages.length } },
@@ -254,20 +282,24 @@ export class EventProcessingService {
     const statusOf = new Map(
       result.events.map((e) => [`${e.workspaceId}:${e.providerEventId}`, e.status]),
     );
-    const ties: Item[] = [];
+    const ties: { item: Item; tied: CanonicalChange[] }[] = [];
+    let offset = 0;
     for (const item of items) {
+      // The outcomes come in input order: this item's are the next `changes.length`.
+      const outcomes = result.outcomes.slice(offset, offset + item.changes.length);
+      offset += item.changes.length;
       const status =
         statusOf.get(`${item.webhook.workspaceId}:${item.webhook.event.id}`) ?? 'ignored';
       if (status === 'received') {
-        ties.push(item);
+        ties.push({ item, tied: item.changes.filter((_, k) => outcomes[k] === 'tie') });
         continue;
       }
       this.#count(item, status === 'duplicate' ? 'skipped_duplicate' : status, now);
     }
     const failures: Failure[] = [];
-    for (const item of ties) {
+    for (const { item, tied } of ties) {
       try {
-        await this.#resolveTie(item, budget);
+        await this.#resolveTie(item, tied, budget);
       } catch (err) {
         if (isInfrastructureOutage(err)) throw err;
         failures.push({ received: item.received, error: err });
@@ -277,12 +309,22 @@ export class EventProcessingService {
   }
 
   /**
-   * Same version, other content: ask the provider for the object's current state (its version is
-   * the response time, so it wins the gate) and apply that under the same event id.
+   * Same version, other content: ask the provider for the event's current state and apply it,
+   * authoritatively, under the same event id. The event is re-fetched as a whole
+   * (`refetchEvent`: its own object retrieved now, dated at the retrieve) and mapped by the
+   * adapter like the webhook was, so a subscription's items and an invoice's lines (children
+   * delivered in the parent's event, removed ones as tombstones) get the provider's current state
+   * along with their parent. A tied change the re-fetched event does not carry (another resource of
+   * a Chargebee event, a child no longer in its parent) is retrieved by itself when the provider
+   * can; a tombstone when it is gone.
    */
-  async #resolveTie(item: Item, budget: FetchBudget): Promise<void> {
-    const tied = item.changes[0];
-    if (!tied || !this.#refetchTies) {
+  async #resolveTie(
+    item: Item,
+    tiedChanges: readonly CanonicalChange[],
+    budget: FetchBudget,
+  ): Promise<void> {
+    const own = item.changes[0];
+    if (!own || !this.#refetchTies) {
       this.#logger.warn(
         { eventId: item.webhook.event.id },
         'Tie left unresolved (re-fetch disabled)',
@@ -303,28 +345,43 @@ export class EventProcessingService {
       item.webhook.workspaceId,
       item.webhook.connectionId,
     );
-    // Stripe Connect: a connected account's object is re-fetched as that account.
+    // Stripe Connect: a connected account's object is re-fetched as that account, with the
+    // platform's key and so the platform's shared bucket (as the sync-runner does).
     const connected =
-      tied.accountId && tied.accountId !== connection.providerAccountId ? tied.accountId : null;
+      own.accountId && own.accountId !== connection.providerAccountId ? own.accountId : null;
     const provider = budget.factory(
       connected ? { ...connection, accountId: connected } : connection,
+      boundedWait(this.#rateLimiterFactory(connection), budget.maxTokenWaitMs),
     );
-    if (!provider.capabilities().retrievableEntityTypes.includes(tied.entityType)) {
+    const { retrievableEntityTypes } = provider.capabilities();
+    if (!retrievableEntityTypes.includes(own.entityType)) {
       // Known only through its parent's lists (Stripe invoice lines, discounts): no retrieve to ask;
       // the stored state stays until a newer event, a backfill or a reconciliation brings one.
       this.#logger.warn(
-        { eventId: item.webhook.event.id, entityType: tied.entityType },
+        { eventId: item.webhook.event.id, entityType: own.entityType },
         'Tie left unresolved (the provider cannot retrieve this type by id)',
       );
       this.#count(item, 'skipped_stale', Date.now());
       return;
     }
-    let current: CanonicalChange;
+    const ctx = { workspaceId: item.webhook.workspaceId, source: own.source };
+    let current: CanonicalChange[];
     try {
-      current = await provider.retrieve(tied.entityType, tied.externalId, {
-        workspaceId: item.webhook.workspaceId,
-        source: tied.source,
-      });
+      const refetched = await provider.refetchEvent(toProviderEvent(item.webhook), ctx);
+      if (refetched.kind === 'skipped') {
+        this.#logger.warn(
+          { eventId: item.webhook.event.id, reason: refetched.reason },
+          'Tie left unresolved (nothing to re-fetch)',
+        );
+        this.#count(item, 'skipped_stale', Date.now());
+        return;
+      }
+      current = refetchedChanges(refetched.event, item);
+      current.push(
+        ...(await this.#retrieveMissing(provider, item, tiedChanges, current, ctx, (t) =>
+          retrievableEntityTypes.includes(t),
+        )),
+      );
     } catch (err) {
       // A timeout, 5xx or 429: the provider is slow or down for this connection.
       if (budget.unavailable && isRetryable(err)) {
@@ -338,14 +395,13 @@ export class EventProcessingService {
     }
     // The fetched state includes every change up to the fetch, so it is at least as new as the
     // tied event, whose version it may share (Stripe's clock has whole seconds): authoritative.
-    const refetched = { ...current, eventId: item.webhook.event.id } as CanonicalChange;
-    const result = await this.#repo.applyChanges([refetched], {
+    const result = await this.#repo.applyChanges(current, {
       events: [item.event],
       authoritative: true,
     });
     const status = result.events[0]?.status ?? 'processed';
     this.#logger.info(
-      { eventId: item.webhook.event.id, objectId: tied.externalId, status },
+      { eventId: item.webhook.event.id, objectId: own.externalId, changes: current.length, status },
       'Tie resolved by re-fetch',
     );
     this.#count(
@@ -357,6 +413,37 @@ export class EventProcessingService {
           : status,
       Date.now(),
     );
+  }
+
+  /**
+   * The tied changes the re-fetched event does not carry, each retrieved by itself (a type the
+   * provider cannot retrieve stays as stored, logged). Usually none: the re-fetched event holds
+   * the object and its children.
+   */
+  async #retrieveMissing(
+    provider: BillingProvider,
+    item: Item,
+    tiedChanges: readonly CanonicalChange[],
+    current: readonly CanonicalChange[],
+    ctx: { readonly workspaceId: string; readonly source: CanonicalChange['source'] },
+    retrievable: (entityType: CanonicalChange['entityType']) => boolean,
+  ): Promise<CanonicalChange[]> {
+    const carried = new Set(current.map(objectKey));
+    const missing: CanonicalChange[] = [];
+    for (const tied of tiedChanges) {
+      if (carried.has(objectKey(tied))) continue;
+      carried.add(objectKey(tied));
+      if (!retrievable(tied.entityType)) {
+        this.#logger.warn(
+          { eventId: item.webhook.event.id, entityType: tied.entityType },
+          'Tied change left unresolved (the provider cannot retrieve this type by id)',
+        );
+        continue;
+      }
+      const fetched = await provider.retrieve(tied.entityType, tied.externalId, ctx);
+      missing.push({ ...fetched, eventId: item.webhook.event.id } as CanonicalChange);
+    }
+    return missing;
   }
 
   #count(item: Item, outcome: string, now: number): void {
@@ -412,6 +499,60 @@ function ofAccount(
 
 function toProviderEvent(webhook: WebhookReceived): ProviderEvent {
   return { provider: webhook.provider, ...webhook.event };
+}
+
+/**
+ * A re-fetched event's changes, mapped by its adapter as the webhook was (the parent and its
+ * children at the retrieve's version; a deleted object as a tombstone), under the event's id.
+ */
+function refetchedChanges(event: ProviderEvent, item: Item): CanonicalChange[] {
+  const mapped = mapProviderEvent(event, {
+    workspaceId: item.webhook.workspaceId,
+    source: item.webhook.source,
+  });
+  if (mapped.kind !== 'changes') return [];
+  return ofAccount(mapped.changes, item.webhook).map(
+    (c) => ({ ...c, eventId: item.webhook.event.id }) as CanonicalChange,
+  );
+}
+
+const objectKey = (c: CanonicalChange) => `${c.entityType}\u0000${c.externalId}`;
+
+/**
+ * The shared bucket with a bound on the wait for a token: a re-fetch on the webhook topic must
+ * not hold the partition while a backfill spends the account's budget, so past `maxWaitMs` it
+ * fails as retryable (the event goes to the retry tier, whose re-fetch waits its turn).
+ */
+function boundedWait(
+  limiter: ProviderRateLimiter,
+  maxWaitMs: number | undefined,
+): ProviderRateLimiter {
+  if (maxWaitMs === undefined) return limiter;
+  return {
+    acquire: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ProviderError(
+                'PROVIDER_UNAVAILABLE',
+                "Re-fetch deferred to the retry tier: the provider account's shared rate limit has no token in time",
+                { retryable: true },
+              ),
+            ),
+          maxWaitMs,
+        );
+      });
+      try {
+        await Promise.race([limiter.acquire(), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    onThrottled: (retryAfterMs) => limiter.onThrottled(retryAfterMs),
+    takeThrottles: () => limiter.takeThrottles(),
+  };
 }
 
 /** `items` grouped by workspace, in order of first appearance (order within a group kept). */
