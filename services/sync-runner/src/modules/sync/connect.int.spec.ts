@@ -122,6 +122,18 @@ it("a Connect platform with 3 connected accounts: each account's objects land in
     where: { id: c.id },
     data: { settings: { ...c.settings, connect: true } },
   });
+  // The last account is linked already, to another workspace's connection: the backfill syncs it
+  // but does not take the link over.
+  const elsewhere = await h.tenant('connect-elsewhere', { apiBaseUrl: proxy.url });
+  const linkedElsewhere = accounts.at(-1) as string;
+  await prisma.workspaceProviderAccount.create({
+    data: {
+      provider: 'stripe',
+      providerAccountId: linkedElsewhere,
+      workspaceId: elsewhere.workspaceId,
+      configurationId: elsewhere.id,
+    },
+  });
   const session = await h.startSession(c, ['customer', 'product', 'price']);
   const done = await h.finished(session.id, { timeoutMs: 90_000, what: 'the Connect backfill' });
   expect(done.status).toBe('completed');
@@ -168,6 +180,35 @@ it("a Connect platform with 3 connected accounts: each account's objects land in
         .sort(),
     ).toEqual(['customer', 'price', 'product']);
   expect(units.every((u) => u.status === 'done')).toBe(true);
+
+  // Planning the accounts linked them to the platform connection (`workspace_provider_accounts`,
+  // where the ingress finds the platform of a Connect webhook posted to the URL naming no
+  // connection), except the one linked elsewhere already.
+  const links = await prisma.workspaceProviderAccount.findMany({
+    where: { providerAccountId: { in: accounts } },
+  });
+  const linkOf = (account: string) => {
+    const link = links.find((l) => l.providerAccountId === account);
+    return (
+      link && {
+        provider: link.provider,
+        workspaceId: link.workspaceId,
+        configurationId: link.configurationId,
+      }
+    );
+  };
+  expect(links).toHaveLength(ACCOUNTS);
+  for (const account of accounts.filter((a) => a !== linkedElsewhere))
+    expect(linkOf(account)).toEqual({
+      provider: 'stripe',
+      workspaceId: c.workspaceId,
+      configurationId: c.id,
+    });
+  expect(linkOf(linkedElsewhere)).toEqual({
+    provider: 'stripe',
+    workspaceId: elsewhere.workspaceId,
+    configurationId: elsewhere.id,
+  });
 
   // Fair across accounts: every account's listing started before any account's listing ended.
   const listings = proxy.calls
