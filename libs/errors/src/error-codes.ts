@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   RECONCILIATION_ACTIVE: 'A reconciliation of this connection is already pending or running',
   CONNECTION_INACTIVE: 'The provider connection is deactivated',
   CONNECTION_AMBIGUOUS: 'Several connections match; name one with configurationId',
+  CONNECTION_CONFLICT: 'The workspace already has an active connection to this provider',
   PAYLOAD_TOO_LARGE: 'The request body exceeds the configured limit',
   RATE_LIMITED: 'Too many requests',
   // 500 / 502 / 503

@@ -68,7 +68,10 @@ export interface ListPage {
   readonly changes: readonly CanonicalChange[];
   /** Cursor for the next page, null when this was the last. */
   readonly nextCursor: string | null;
-  /** Version every object of the page carries: the provider's response time (`Date`). */
+  /**
+   * The provider's response time (`Date`) of the page's first request: the version its objects
+   * carry, except children read by follow-up requests (Stripe), which carry their response's.
+   */
   readonly version: number;
   /** HTTP requests this page took, retries included (for rate accounting). */
   readonly requests: number;
@@ -156,6 +159,13 @@ export interface ProviderCapabilities {
   readonly webhookSecretKind: 'signing_secret' | 'basic_credentials';
   /** How long the provider may keep redelivering one event (its retry schedule): dedupe at least that long. */
   readonly webhookRetryWindowMs: number;
+  /**
+   * Whether an object id names one object across all the provider's accounts (Stripe: `cus_…`).
+   * Synced rows are unique per workspace, provider and object id, so where ids are not (Chargebee:
+   * merchant-chosen, a test and a live site often share them) two accounts' objects would overwrite
+   * each other: such a provider has at most one active connection per workspace.
+   */
+  readonly objectIdsGloballyUnique: boolean;
 }
 
 /** What a provider client is built from, whatever the provider (each client may add its own). */

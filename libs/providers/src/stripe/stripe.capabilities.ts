@@ -89,4 +89,5 @@ export const STRIPE_CAPABILITIES: ProviderCapabilities = {
   webhookSecretKind: 'signing_secret',
   // Stripe retries a failed delivery for up to three days.
   webhookRetryWindowMs: 3 * 24 * 3_600_000,
+  objectIdsGloballyUnique: true,
 };

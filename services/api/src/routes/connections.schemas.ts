@@ -110,6 +110,10 @@ export const createConnectionSchema = {
   operationId: 'createConnection',
   tags: ['connections'],
   summary: 'Add a provider connection (secrets are encrypted and never returned)',
+  description:
+    'A provider whose object ids are not unique across its accounts (Chargebee: a test and a live ' +
+    'site often share ids) has one active connection per workspace: a second is 409 ' +
+    '`CONNECTION_CONFLICT` (connect each site in its own workspace).',
   params: WorkspaceParams,
   body: Type.Object(
     {
@@ -137,7 +141,7 @@ export const createConnectionSchema = {
     },
     { additionalProperties: false },
   ),
-  response: { 201: Connection, ...ERROR_RESPONSES },
+  response: { 201: Connection, ...ERROR_RESPONSES, ...CONFLICT_RESPONSE },
 };
 
 export const listConnectionsSchema = {
@@ -160,7 +164,9 @@ export const updateConnectionSchema = {
   summary: 'Change a connection; fields left out stay as they are',
   description:
     'Rotate webhook secrets with `addWebhookSecret` (both are accepted) and later ' +
-    '`retireOldWebhookSecrets: true` (only the newest stays).',
+    '`retireOldWebhookSecrets: true` (only the newest stays). Reactivating (`isActive: true`) ' +
+    'a connection of a provider with one active connection per workspace while another is ' +
+    'active is 409 `CONNECTION_CONFLICT`.',
   params: ConfigParams,
   body: Type.Object(
     {
@@ -180,7 +186,7 @@ export const updateConnectionSchema = {
     },
     { additionalProperties: false, minProperties: 1 },
   ),
-  response: { 200: Connection, ...ERROR_RESPONSES },
+  response: { 200: Connection, ...ERROR_RESPONSES, ...CONFLICT_RESPONSE },
 };
 
 export const deleteConnectionSchema = {

@@ -139,6 +139,7 @@ export class ConnectionService {
       ...this.#settingsErrors(body.settings),
       ...liveOverHttp(mode, body.settings, 'body/settings/apiBaseUrl'),
     ]);
+    await this.#assertSoleActive(workspaceId, body.provider, null);
     const connection = await this.#connections.create({
       workspaceId,
       provider: body.provider,
@@ -148,6 +149,10 @@ export class ConnectionService {
       settings: { ...body.settings },
       providerAccountId: body.accountId ?? null,
     });
+    // Checked again once written: of two concurrent creates, at least the later one sees the other.
+    await this.#assertSoleActive(workspaceId, body.provider, connection.id, () =>
+      this.#connections.delete(workspaceId, connection.id),
+    );
     this.#logger.info(
       { workspaceId, connectionId: connection.id, provider: body.provider, mode },
       'Provider connection created',
@@ -227,6 +232,8 @@ export class ConnectionService {
       path: e.path.replace(/^(body\/addWebhook(?:Secret|Credential))\/\d+/, '$1'),
     }));
     this.#assertValid(errors);
+    const activating = body.isActive === true && !current.isActive;
+    if (activating) await this.#assertSoleActive(workspaceId, current.provider, id);
     const connection = await this.#connections.update(workspaceId, id, {
       ...(body.apiKey !== undefined && { apiKey: body.apiKey }),
       ...(webhookSecrets !== undefined && { webhookSecrets }),
@@ -234,6 +241,11 @@ export class ConnectionService {
       ...(body.isActive !== undefined && { isActive: body.isActive }),
       ...(body.mode !== undefined && { mode: body.mode }),
     });
+    if (activating) {
+      await this.#assertSoleActive(workspaceId, current.provider, id, async () => {
+        await this.#connections.update(workspaceId, id, { isActive: false });
+      });
+    }
     const changed = Object.keys(body).filter(
       (k) => (body as Record<string, unknown>)[k] !== undefined,
     );
@@ -364,6 +376,34 @@ export class ConnectionService {
         'PROVIDER_NOT_SUPPORTED',
       );
     }
+  }
+
+  /**
+   * A provider whose object ids are not globally unique (capabilities) has at most one active
+   * connection per workspace: rows are unique per workspace, provider and object id, so two sites'
+   * objects (a Chargebee test and live site often share ids) would overwrite each other. Another
+   * active connection than `self` is a 409 CONNECTION_CONFLICT, after `undo` when given.
+   */
+  async #assertSoleActive(
+    workspaceId: string,
+    provider: ProviderName,
+    self: string | null,
+    undo?: () => Promise<void>,
+  ): Promise<void> {
+    if (registeredAdapter(provider)?.capabilities.objectIdsGloballyUnique !== false) return;
+    const other = (await this.#connections.list(workspaceId)).find(
+      (c) => c.provider === provider && c.isActive && c.id !== self,
+    );
+    if (other === undefined) return;
+    await undo?.();
+    throw new ConflictError(
+      'CONNECTION_CONFLICT',
+      `The workspace already has an active ${provider} connection (${other.id}): ` +
+        `${provider} object ids are not unique across accounts, so two accounts in one workspace ` +
+        'would overwrite each other’s rows. Connect each account (e.g. a test site and a live ' +
+        'site) in its own workspace, or deactivate the other connection first',
+      { provider, activeConnectionId: other.id },
+    );
   }
 
   #settingsErrors(settings: ConnectionSettings | undefined): FieldError[] {
