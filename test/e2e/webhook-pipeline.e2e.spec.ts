@@ -368,6 +368,49 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
       expect(tied).toHaveLength(2);
     });
 
+    if (isStripe) {
+      it('a tied subscription event: the re-fetch applies its items too, with the provider’s current quantity', async () => {
+        type Sub = Record<string, unknown> & { items: { data: Record<string, unknown>[] } };
+        const id = p.sim.id('subscription', 8);
+        const sub = p.sim.getObject('subscription', id) as Sub;
+        const itemId = sub.items.data[0]?.id as string;
+        // The provider's state now: the item's quantity is 7 (changed without an event).
+        stripe().update('subscription_items', itemId, { quantity: 7 }, { silent: true });
+        const at = Math.floor(Date.now() / 1000);
+        const withQuantity = (quantity: number, note: string): Sub => ({
+          ...sub,
+          metadata: { note },
+          items: {
+            ...sub.items,
+            data: sub.items.data.map((i, k) => (k === 0 ? { ...i, quantity } : i)),
+          },
+        });
+        // Two events of one second with other content: the second is a tie, parent and item alike.
+        const first = signedEvent(
+          p.sim.event('updated', 'subscription', withQuantity(1, 'first'), { at }),
+        );
+        const second = signedEvent(
+          p.sim.event('updated', 'subscription', withQuantity(2, 'second'), { at }),
+        );
+        expect((await post(first.body, first.headers)).status).toBe(200);
+        await row('subscription_item', itemId, (r) => Number(r.quantity) === 1);
+        const retrievesBefore = p.sim.retrieves('subscription');
+        expect((await post(second.body, second.headers)).status).toBe(200);
+        const secondId = eventId(second);
+        await eventually(
+          async () =>
+            (await p.prisma.paymentSyncEvent.findFirst({ where: { providerEventId: secondId } }))
+              ?.status === 'processed',
+          { what: 'the tied subscription event processed' },
+        );
+        expect(p.sim.retrieves('subscription')).toBeGreaterThan(retrievesBefore);
+        expect(Number((await row('subscription_item', itemId)).quantity)).toBe(7);
+        expect((await row('subscription', id)).metadata).toEqual(
+          (p.sim.getObject('subscription', id) as Sub).metadata,
+        );
+      });
+    }
+
     it('a delete followed by a late update stays deleted', async () => {
       const id = p.sim.id('customer', 13);
       const base = p.sim.getObject('customer', id) as Record<string, unknown>;
