@@ -1153,7 +1153,8 @@ export class StripeSimulator {
       }
       if (resource === 'accounts') return this.#accounts(method, params, id, send, error, notFound);
       if (resource === 'events' && method === 'GET') return send(200, this.#listEvents(params, id));
-      if (resource === 'webhook_endpoints') return this.#webhookEndpoints(method, params, send);
+      if (resource === 'webhook_endpoints')
+        return this.#webhookEndpoints(method, id, params, send, error);
       const collection = COLLECTIONS.find((c) => c === resource);
       if (!collection) return notFound();
       if (id !== undefined && sub !== undefined)
@@ -1491,8 +1492,10 @@ export class StripeSimulator {
 
   #webhookEndpoints(
     method: string,
+    id: string | undefined,
     params: Record<string, unknown>,
     send: (status: number, body: unknown) => void,
+    error: ErrorSend,
   ): void {
     const view = (e: WebhookEndpointRecord, withSecret: boolean) => ({
       id: e.id,
@@ -1505,6 +1508,25 @@ export class StripeSimulator {
       url: e.url,
       ...(withSecret && { secret: e.secret }),
     });
+    if (id !== undefined) {
+      // POST /v1/webhook_endpoints/{id} updates the url or the enabled events (the api version
+      // and the secret stay); GET retrieves it without its secret.
+      const endpoint = this.#endpoints.find((e) => e.id === id);
+      if (!endpoint || (method !== 'POST' && method !== 'GET')) {
+        return error(
+          404,
+          'invalid_request_error',
+          `No such webhook endpoint: '${id}'`,
+          'resource_missing',
+        );
+      }
+      if (method === 'POST') {
+        if (Array.isArray(params.enabled_events))
+          endpoint.enabled_events = (params.enabled_events as unknown[]).map(String);
+        if (typeof params.url === 'string') endpoint.url = params.url;
+      }
+      return send(200, view(endpoint, false));
+    }
     if (method === 'POST') {
       const events = Array.isArray(params.enabled_events)
         ? (params.enabled_events as string[])

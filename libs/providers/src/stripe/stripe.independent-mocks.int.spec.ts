@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -8,7 +8,7 @@ import { type CanonicalChange, type EntityType } from '@paysync/contracts';
 
 import { eventually, freePort } from '@paysync/testkit';
 
-import { StripeProvider } from '../index.js';
+import { StripeProvider, type ListPage } from '../index.js';
 import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 import { STRIPE_SEGMENTABLE_TYPES, stripeRetrievable } from './stripe.provider.js';
 
@@ -135,10 +135,12 @@ describe('StripeProvider against stripe-stateful-mock', () => {
 describe('StripeProvider requests validated by stripe-mock', () => {
   let child: ChildProcess;
   let provider: StripeProvider;
+  let mockPort: number;
 
   beforeAll(async () => {
     const bin = stripeMockBinary();
     const port = await freePort();
+    mockPort = port;
     const httpsPort = await freePort();
     // Both listeners on loopback: by default stripe-mock also opens HTTPS on every interface.
     child = spawn(
@@ -172,6 +174,26 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     child.kill('SIGTERM');
   });
 
+  /**
+   * stripe-mock ignores `starting_after` and answers each list with its one fixture object and
+   * `has_more: false`. So a page resumed from a cursor (its request passed stripe-mock's
+   * validation) holds exactly the first page's objects, of the type asked for, from the list the
+   * cursor names (the same requests), and ends that list as the first page did.
+   */
+  function expectResumedAsStripeMockAnswers(
+    type: EntityType,
+    page: ListPage,
+    resumed: ListPage,
+  ): void {
+    expect(resumed.changes.length).toBeGreaterThan(0);
+    for (const change of resumed.changes) {
+      expect(change).toMatchObject({ provider: 'stripe', source: 'backfill', entityType: type });
+    }
+    expect(resumed.changes.map((c) => c.externalId)).toEqual(page.changes.map((c) => c.externalId));
+    expect(resumed.requests).toBe(page.requests);
+    expect(resumed.nextCursor).toBe(page.nextCursor);
+  }
+
   it.each(STRIPE_CAPABILITIES.entityTypes)(
     'accepts our list request for %s (with a cursor and created bounds) and we map its answer',
     async (type) => {
@@ -197,7 +219,7 @@ describe('StripeProvider requests validated by stripe-mock', () => {
         },
         ctx,
       );
-      expect(next.changes.length).toBeGreaterThanOrEqual(0);
+      expectResumedAsStripeMockAnswers(type, page, next);
     },
   );
 
@@ -233,7 +255,7 @@ describe('StripeProvider requests validated by stripe-mock', () => {
         { limit: 10, cursor: `${first}:${String((page.changes[0]?.raw as { id: string }).id)}` },
         ctx,
       );
-      expect(resumed.changes.length).toBeGreaterThanOrEqual(0);
+      expectResumedAsStripeMockAnswers(entityType, page, resumed);
     },
   );
 
@@ -310,6 +332,56 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     );
     expect(endpoint.id).toMatch(/^we_/);
     expect(await provider.testConnection()).toMatchObject({ mode: 'test' });
+  });
+
+  it('accepts our update of an existing endpoint to every event type we sync', async () => {
+    // stripe-mock lists one endpoint at this URL, subscribed to two charge events only: ours
+    // updates its enabled events (each validated against the API version's list, one attempt).
+    // A loopback proxy in front of stripe-mock records which requests were made.
+    const seen: string[] = [];
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method ?? ''} ${new URL(req.url ?? '/', 'http://x').pathname}`);
+      const upstream = request(
+        {
+          host: '127.0.0.1',
+          port: mockPort,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const viaProxy = new StripeProvider({
+        apiKey: MOCK_KEY,
+        apiBaseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        rateLimitPerSecond: 1000,
+        apiVersion: '2026-08-26.dahlia',
+        maxAttempts: 1,
+      });
+      const url = 'https://example.com/my/webhook/endpoint';
+      const endpoint = await viaProxy.registerWebhookEndpoint(url);
+      expect(endpoint).toEqual({
+        id: expect.stringMatching(/^we_/),
+        url,
+        secret: null,
+        created: false,
+      });
+      expect(seen).toEqual([
+        'GET /v1/webhook_endpoints',
+        `POST /v1/webhook_endpoints/${endpoint.id}`,
+      ]);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
 

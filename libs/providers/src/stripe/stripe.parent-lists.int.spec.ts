@@ -200,6 +200,12 @@ describe('StripeProvider: children listed through their parents', () => {
     return { ...p, requestLog: requests };
   }
   const idsOf = (changes: readonly CanonicalChange[]) => changes.map((c) => c.externalId);
+  /** Version → the ids carrying it, in page order. */
+  const versionsOf = (changes: readonly CanonicalChange[]) => {
+    const out: Record<number, string[]> = {};
+    for (const c of changes) (out[c.version] ??= []).push(c.externalId);
+    return out;
+  };
 
   it('subscription items: the first 10, then every follow-up page; a canceled subscription’s items are tombstones', async () => {
     const p = await page('subscription_item');
@@ -212,9 +218,14 @@ describe('StripeProvider: children listed through their parents', () => {
     expect(p.changes.every((c) => c.entityType === 'subscription_item')).toBe(true);
     expect(p.changes.filter((c) => c.deleted).map((c) => c.externalId)).toEqual(['si_B1']);
     expect(p.changes.at(-1)?.data).toMatchObject({ subscriptionExternalId: 'sub_B' });
-    // One version for the page: its first response's Date, not the follow-ups'.
+    // The page's version is its first response's Date; each child carries the Date of the
+    // response it was read from: the subscription page's for the nested ones, a follow-up's
+    // (later) for the rest.
     expect(p.version).toBe(Date.parse(FIRST_DATE));
-    expect(new Set(p.changes.map((c) => c.version))).toEqual(new Set([Date.parse(FIRST_DATE)]));
+    expect(versionsOf(p.changes)).toEqual({
+      [Date.parse(FIRST_DATE)]: [...ids('si_A', 1, 10), 'si_B1'],
+      [Date.parse(LATER_DATE)]: ids('si_A', 11, 116),
+    });
     expect(p.requests).toBe(3);
     expect(p.nextCursor).toBeNull();
   });
@@ -224,6 +235,10 @@ describe('StripeProvider: children listed through their parents', () => {
     expect(idsOf(first.changes)).toEqual(ids('il_', 1, 13));
     expect(first.changes[0]?.data).toMatchObject({ invoiceExternalId: 'in_1', amount: 100 });
     expect(first.requests).toBe(2);
+    expect(versionsOf(first.changes)).toEqual({
+      [Date.parse(FIRST_DATE)]: ids('il_', 1, 10),
+      [Date.parse(LATER_DATE)]: ids('il_', 11, 13),
+    });
     expect(first.nextCursor).toBe('invoices:in_1');
     const second = await page('invoice_line_item', first.nextCursor, 1);
     expect(idsOf(second.changes)).toEqual(['il_20']);
@@ -241,6 +256,10 @@ describe('StripeProvider: children listed through their parents', () => {
     ]);
     expect(idsOf(p.changes)).toEqual(ids('txi_', 1, 12));
     expect(p.changes[11]?.data).toMatchObject({ customerExternalId: 'cus_1', type: 'eu_vat' });
+    expect(versionsOf(p.changes)).toEqual({
+      [Date.parse(FIRST_DATE)]: ids('txi_', 1, 10),
+      [Date.parse(LATER_DATE)]: ids('txi_', 11, 12),
+    });
     expect(p.requests).toBe(3);
   });
 
@@ -277,6 +296,8 @@ describe('StripeProvider: children listed through their parents', () => {
     ]);
     expect(idsOf(p.changes)).toEqual(ids('pm_', 1, 101));
     expect(p.changes[0]?.data).toMatchObject({ customerExternalId: 'cus_1', cardLast4: '4242' });
+    // Every payment method comes from a follow-up request: none carries the customers page's Date.
+    expect(versionsOf(p.changes)).toEqual({ [Date.parse(LATER_DATE)]: ids('pm_', 1, 101) });
     expect(p.requests).toBe(5);
     expect(p.nextCursor).toBeNull();
   });

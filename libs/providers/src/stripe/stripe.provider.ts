@@ -485,14 +485,21 @@ export class StripeProvider implements BillingProvider {
       if (!parentId) continue;
       const deleted =
         listing.deletedWithParent === true && toChange(parent, { version, ctx })?.deleted === true;
-      const add = (children: readonly StripeObject[]) => {
+      // Each child carries the time its content was read: the parent page's response for those
+      // the parent carries, its own follow-up response for the rest (read later, maybe newer).
+      const add = (children: readonly StripeObject[], readAt: number) => {
         for (const child of children) {
-          const change = toChange(child, { version, ctx, parent, ...(deleted && { deleted }) });
+          const change = toChange(child, {
+            version: readAt,
+            ctx,
+            parent,
+            ...(deleted && { deleted }),
+          });
           if (change) changes.push(change);
         }
       };
       let { data, hasMore } = listing.nested(parent);
-      add(data);
+      add(data, version);
       let after = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : undefined;
       while (hasMore && listing.more) {
         const more = listing.more;
@@ -513,7 +520,7 @@ export class StripeProvider implements BillingProvider {
           throw err;
         }
         data = page.data as StripeObject[];
-        add(data);
+        add(data, responseVersion(page.lastResponse?.headers));
         hasMore = page.has_more && data.length > 0;
         after = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : after;
       }
@@ -604,7 +611,10 @@ export class StripeProvider implements BillingProvider {
         }),
       );
       const existing = result.data.find((e) => e.url === url);
-      if (existing) return { id: existing.id, url, secret: null, created: false };
+      if (existing) {
+        await this.#subscribeToSyncedEvents(existing);
+        return { id: existing.id, url, secret: null, created: false };
+      }
       if (!result.has_more || result.data.length === 0) break;
       startingAfter = result.data.at(-1)?.id;
     }
@@ -625,6 +635,24 @@ export class StripeProvider implements BillingProvider {
       ),
     );
     return { id: result.id, url, secret: result.secret ?? null, created: true };
+  }
+
+  /**
+   * An endpoint registered before paysync synced more event types (issue 19's breadth types)
+   * still subscribes to the old list: it gains the missing types, keeping any others it has (its
+   * api version cannot change and stays). One subscribed to every event (`*`) is left alone.
+   */
+  async #subscribeToSyncedEvents(endpoint: Stripe.WebhookEndpoint): Promise<void> {
+    const enabled = endpoint.enabled_events ?? [];
+    if (enabled.includes('*')) return;
+    const missing = STRIPE_SYNCED_EVENT_TYPES.filter((t) => !enabled.includes(t));
+    if (missing.length === 0) return;
+    const enabledEvents = [
+      ...new Set([...STRIPE_SYNCED_EVENT_TYPES, ...enabled]),
+    ] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[];
+    await this.#call('update webhook endpoint', () =>
+      this.#stripe.webhookEndpoints.update(endpoint.id, { enabled_events: enabledEvents }),
+    );
   }
 
   /**
