@@ -79,7 +79,7 @@ export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
   webhookSecretKind: 'basic_credentials',
   // Up to 7 retries over about 3 days 7 hours.
   webhookRetryWindowMs: (3 * 24 + 7) * 3_600_000,
-  // Ids are the merchant's (or per site): one active connection (site) per workspace.
+  // Ids are the merchant's (a test and a live site often share them): one active site per workspace.
   objectIdsGloballyUnique: false,
 };
 
