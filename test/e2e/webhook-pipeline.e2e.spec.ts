@@ -2,7 +2,12 @@ import { FAILURE_HEADERS, TOPICS } from '@paysync/contracts';
 import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, SyncedEntityReader, type SyncedRow } from '@paysync/db';
 import { topicName } from '@paysync/kafka';
-import { CHARGEBEE_EVENT_TYPES, STRIPE_EVENT_TYPES, signStripePayload } from '@paysync/providers';
+import {
+  CHARGEBEE_EVENT_TYPES,
+  STRIPE_EVENT_TYPES,
+  connectionRateLimit,
+  signStripePayload,
+} from '@paysync/providers';
 import { stripeFixture } from '@paysync/providers/testing';
 import { StripeSimulator } from '@paysync/simulator';
 import { eventually } from '@paysync/testkit';
@@ -342,6 +347,19 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
     it('same-version updates: the tie is re-fetched and the final state equals the simulator’s', async () => {
       const id = p.sim.id('customer', 12);
       const retrievesBefore = p.sim.retrieves('customer');
+      // The account's shared bucket (the sync-runner's and recovery's; keyed by the account once
+      // verified); only the processor's re-fetches call the provider in this pipeline.
+      const connections = new ConnectionRepository({
+        prisma: p.prisma,
+        keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
+      });
+      const bucket = async () =>
+        p.prisma.providerRateLimit.findUnique({
+          where: {
+            key: connectionRateLimit(await connections.get(p.workspaceId, p.connection.id)).key,
+          },
+        });
+      const bucketBefore = (await bucket())?.updatedAt.getTime() ?? 0;
       p.sim.freezeVersions(Math.floor(Date.now() / 1000));
       p.sim.setDelivery({ reorderWindow: 2 });
       p.sim.update('customer', id, p.sim.customerName('first'));
@@ -353,6 +371,8 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
       await eventually(() => p.sim.retrieves('customer') > retrievesBefore, {
         what: 'a re-fetch of the tied customer',
       });
+      // The re-fetch took its token from that bucket, not from a private limiter of its own.
+      expect((await bucket())?.updatedAt.getTime() ?? 0).toBeGreaterThan(bucketBefore);
       await row('customer', id, (r) => r.name === 'second');
       const tied = await eventually(
         async () => {
