@@ -1,5 +1,10 @@
 import type { ProviderName } from '@paysync/contracts';
-import type { ConnectionRepository, ConnectionView, SyncSessionRepository } from '@paysync/db';
+import type {
+  ConnectionRepository,
+  ConnectionView,
+  RateLimiterFactory,
+  SyncSessionRepository,
+} from '@paysync/db';
 import {
   AppError,
   ConflictError,
@@ -24,6 +29,8 @@ export interface ConnectionServiceDeps {
   readonly connectionRepository: ConnectionRepository;
   readonly syncSessionRepository: SyncSessionRepository;
   readonly providerFactory: ProviderFactory;
+  /** The provider account's shared bucket (the sync-runner's): every call takes its token there. */
+  readonly rateLimiterFactory: RateLimiterFactory;
   readonly logger: Logger;
   /** API_ALLOWED_PROVIDER_BASE_URLS (every service that builds provider clients checks it too). */
   readonly config: { readonly provider: { readonly allowedBaseUrls: readonly string[] } };
@@ -101,6 +108,7 @@ export class ConnectionService {
   readonly #connections: ConnectionRepository;
   readonly #sessions: SyncSessionRepository;
   readonly #providerFactory: ProviderFactory;
+  readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #allowedBaseUrls: BaseUrlAllowlist;
   readonly #logger: Logger;
 
@@ -108,12 +116,14 @@ export class ConnectionService {
     connectionRepository,
     syncSessionRepository,
     providerFactory,
+    rateLimiterFactory,
     logger,
     config,
   }: ConnectionServiceDeps) {
     this.#connections = connectionRepository;
     this.#sessions = syncSessionRepository;
     this.#providerFactory = providerFactory;
+    this.#rateLimiterFactory = rateLimiterFactory;
     this.#allowedBaseUrls = new BaseUrlAllowlist(config.provider.allowedBaseUrls);
     this.#logger = logger.child({ component: 'ConnectionService' });
   }
@@ -277,7 +287,10 @@ export class ConnectionService {
     const started = performance.now();
     try {
       // Inside the try: a stored base URL no longer allowed is a failed test, recorded as such.
-      const result = await this.#providerFactory(connection).testConnection();
+      const result = await this.#providerFactory(
+        connection,
+        this.#rateLimiterFactory(connection),
+      ).testConnection();
       const latencyMs = Math.round(performance.now() - started);
       const owner = await this.#connections.providerAccountOwner(
         connection.provider,
@@ -337,7 +350,7 @@ export class ConnectionService {
         { path: 'body/url', message: 'must be https for a live connection' },
       ]);
     }
-    const provider = this.#providerFactory(connection);
+    const provider = this.#providerFactory(connection, this.#rateLimiterFactory(connection));
     const capabilities = provider.capabilities();
     const endpoint = await provider.registerWebhookEndpoint(url);
     const manual = capabilities.webhookSetup === 'manual';

@@ -1,5 +1,5 @@
 import { TOPICS, type WebhookReceived } from '@paysync/contracts';
-import type { ConnectionRepository, ConnectionView } from '@paysync/db';
+import type { ConnectionRepository, ConnectionView, RateLimiterFactory } from '@paysync/db';
 import { AppError, ValidationError } from '@paysync/errors';
 import {
   topicName,
@@ -79,6 +79,11 @@ export interface ReplayServiceDeps {
   readonly eventLogRepository: EventLogRepository;
   readonly connectionRepository: ConnectionRepository;
   readonly providerFactory: ProviderFactory;
+  /**
+   * The provider account's shared bucket (the sync-runner's and recovery's): a refetch replay's
+   * calls take their tokens there, not from a private limiter of their own.
+   */
+  readonly rateLimiterFactory: RateLimiterFactory;
   readonly kafkaProducer: KafkaProducer;
   readonly logger: Logger;
   readonly config: { readonly kafka: { readonly topicPrefix: string } };
@@ -104,6 +109,7 @@ export class ReplayService {
   readonly #connections: ConnectionRepository;
   readonly #producer: KafkaProducer;
   readonly #providerFactory: ProviderFactory;
+  readonly #rateLimiterFactory: RateLimiterFactory;
   readonly #topic: string;
   readonly #logger: Logger;
 
@@ -111,6 +117,7 @@ export class ReplayService {
     eventLogRepository,
     connectionRepository,
     providerFactory,
+    rateLimiterFactory,
     kafkaProducer,
     logger,
     config,
@@ -119,6 +126,7 @@ export class ReplayService {
     this.#connections = connectionRepository;
     this.#producer = kafkaProducer;
     this.#providerFactory = providerFactory;
+    this.#rateLimiterFactory = rateLimiterFactory;
     this.#topic = topicName(TOPICS.webhookReceived, config.kafka.topicPrefix);
     this.#logger = logger.child({ component: 'ReplayService' });
   }
@@ -313,7 +321,8 @@ export class ReplayService {
 
   /**
    * One provider client per connection (and Stripe Connect account: a connected account's object
-   * is only found as that account) for the length of a replay.
+   * is only found as that account) for the length of a replay, under the shared bucket of the
+   * connection's account (a connected account's calls use the platform's key, so its bucket).
    */
   #providerCache(): (
     connection: ConnectionView,
@@ -328,7 +337,10 @@ export class ReplayService {
           connection.workspaceId,
           connection.id,
         );
-        provider = this.#providerFactory(accountId ? { ...decrypted, accountId } : decrypted);
+        provider = this.#providerFactory(
+          accountId ? { ...decrypted, accountId } : decrypted,
+          this.#rateLimiterFactory(decrypted),
+        );
         providers.set(key, provider);
       }
       return provider;
