@@ -4,6 +4,8 @@
 // (they are the merchant's): two sites in one workspace would overwrite each other's rows. So a
 // second active Chargebee connection is refused with 409 CONNECTION_CONFLICT; each site goes in
 // its own workspace. Stripe ids are global: several Stripe connections stay allowed.
+import type { ProviderName } from '@paysync/contracts';
+
 import {
   createConnection,
   expectProblem,
@@ -39,7 +41,7 @@ const setActive = (ws: TestWorkspace, id: string, isActive: boolean) =>
     payload: { isActive },
   });
 /** The workspace's connections of a provider as stored: id and whether active, in id order. */
-const stored = (ws: TestWorkspace, provider: string) =>
+const stored = (ws: TestWorkspace, provider: ProviderName) =>
   t.h.prisma.workspacePaymentConfiguration.findMany({
     where: { workspaceId: ws.id, provider },
     select: { id: true, isActive: true },
