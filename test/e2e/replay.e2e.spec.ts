@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 
-import { SyncedEntityReader } from '@paysync/db';
+import { KeyRing } from '@paysync/crypto';
+import { ConnectionRepository, SyncedEntityReader } from '@paysync/db';
+import { connectionRateLimit } from '@paysync/providers';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 import { eventually } from '@paysync/testkit';
 
 import {
+  TEST_ENCRYPTION_KEYS,
   recordDeadEvent,
   startProviderPipeline,
   type ProviderPipeline,
@@ -188,12 +191,28 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
     });
     expect(tooMany.statusCode).toBe(400);
 
+    // The account's shared bucket (the sync-runner's; keyed by the account once verified).
+    const connections = new ConnectionRepository({
+      prisma: p.prisma,
+      keyRing: KeyRing.fromString(TEST_ENCRYPTION_KEYS),
+    });
+    const bucketUpdatedAt = async () =>
+      (
+        await p.prisma.providerRateLimit.findUnique({
+          where: {
+            key: connectionRateLimit(await connections.get(p.workspaceId, p.connection.id)).key,
+          },
+        })
+      )?.updatedAt.getTime() ?? 0;
+    const bucketBefore = await bucketUpdatedAt();
     const res = await replay({
       eventIds: delivered.map((e) => e.id),
       mode: 'refetch',
       reason: 'provider state drifted',
     });
     expect(res.statusCode).toBe(200);
+    // Its re-fetches took their tokens from that bucket, not from a private limiter of their own.
+    expect(await bucketUpdatedAt()).toBeGreaterThan(bucketBefore);
     // Processed events are re-fetched without `force`: the point is their new state.
     expect(res.json()).toMatchObject({ matched: 2, replayed: 2 });
     await eventually(
