@@ -96,6 +96,13 @@ describe('a Chargebee connection: create, test, set up its webhook by hand', () 
     expect(res.json()).toMatchObject({ ok: true, accountId: SITE, mode: 'test' });
     // Its rate-limit bucket is the site's from now on (chargebee:<site>:test).
     expect((await stored()).verifiedProviderAccountId).toBe(SITE);
+    // The test's call took its token from the connection's shared bucket (the sync-runner's
+    // before the site was verified), not from a private limiter of its own.
+    expect(
+      await h.prisma.providerRateLimit.findUnique({
+        where: { key: `chargebee:connection:${c.id}:test` },
+      }),
+    ).toMatchObject({ burst: 1 });
   });
 
   it('register webhook answers the URL, generated Basic credentials and where to paste them', async () => {
