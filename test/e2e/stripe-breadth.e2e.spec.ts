@@ -4,7 +4,7 @@ import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
 import { ENTITY_TABLES } from '@paysync/db';
 import { STRIPE_CAPABILITIES } from '@paysync/providers';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
-import type { CollectionName, SeedCounts } from '@paysync/simulator';
+import { collectionsOf, type SeedCounts } from '@paysync/simulator';
 import { eventually, uniqueId } from '@paysync/testkit';
 
 import { startApiHarness, type ApiHarness } from '../../services/api/src/testing/api-harness.js';
@@ -200,33 +200,6 @@ describe('webhooks: one event of every mapped type', () => {
   );
 });
 
-/** Entity type → the simulator collections its objects come from. */
-const SOURCES: Readonly<Record<EntityType, readonly CollectionName[]>> = {
-  customer: ['customers'],
-  product: ['products'],
-  price: ['prices'],
-  subscription: ['subscriptions'],
-  invoice: ['invoices'],
-  payment_transaction: ['payment_intents', 'charges'],
-  refund: ['refunds'],
-  dispute: ['disputes'],
-  credit_note: ['credit_notes'],
-  coupon: ['coupons'],
-  promotion_code: ['promotion_codes'],
-  discount: ['discounts'],
-  payment_method: ['payment_methods'],
-  subscription_item: ['subscription_items'],
-  subscription_schedule: ['subscription_schedules'],
-  invoice_line_item: ['invoice_line_items'],
-  tax_id: ['tax_ids'],
-  checkout_session: ['checkout_sessions'],
-  payout: ['payouts'],
-  balance_transaction: ['balance_transactions'],
-  early_fraud_warning: ['early_fraud_warnings'],
-  review: ['reviews'],
-  setup_intent: ['setup_intents'],
-};
-
 /**
  * Every object type; more than 100 customers and subscriptions (list pages), more than 10 items
  * per subscription and lines per invoice (nested lists followed past their first 10), tax ids and
@@ -283,7 +256,7 @@ describe('backfill and reconciliation of an account with every object type', () 
     expected = Object.fromEntries(
       ENTITY_TYPES.map((t) => [
         t,
-        SOURCES[t].reduce((n, c) => n + h.sim.collections[c].liveCount, 0),
+        collectionsOf(t).reduce((n, c) => n + h.sim.collections[c].liveCount, 0),
       ]),
     ) as Record<EntityType, number>;
   }, 90_000);

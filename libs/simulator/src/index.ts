@@ -1,7 +1,7 @@
 export { parseBracketParams } from './form.js';
 export { StripeSimulator } from './simulator.js';
 export type { Faults, SeedCounts, SimEvent, SimulatorOptions } from './simulator.js';
-export { BASE_CREATED, COLLECTIONS, simId, simIndex } from './store.js';
+export { BASE_CREATED, COLLECTIONS, collectionsOf, simId, simIndex } from './store.js';
 export type { CollectionName, SimObject } from './store.js';
 export { WebhookSender, stripeSignatureHeader } from './webhook-sender.js';
 export type { DeliveryOptions, DeliveryResult, DeliveryStats } from './webhook-sender.js';

@@ -242,3 +242,37 @@ export class Collection {
     return { data, hasMore: false };
   }
 }
+
+/** paysync entity type (its canonical name) → the simulator collections its objects come from. */
+const ENTITY_COLLECTIONS: Readonly<Record<string, readonly CollectionName[]>> = {
+  customer: ['customers'],
+  product: ['products'],
+  price: ['prices'],
+  subscription: ['subscriptions'],
+  invoice: ['invoices'],
+  payment_transaction: ['payment_intents', 'charges'],
+  refund: ['refunds'],
+  dispute: ['disputes'],
+  credit_note: ['credit_notes'],
+  coupon: ['coupons'],
+  promotion_code: ['promotion_codes'],
+  discount: ['discounts'],
+  payment_method: ['payment_methods'],
+  subscription_item: ['subscription_items'],
+  subscription_schedule: ['subscription_schedules'],
+  invoice_line_item: ['invoice_line_items'],
+  tax_id: ['tax_ids'],
+  checkout_session: ['checkout_sessions'],
+  payout: ['payouts'],
+  balance_transaction: ['balance_transactions'],
+  early_fraud_warning: ['early_fraud_warnings'],
+  review: ['reviews'],
+  setup_intent: ['setup_intents'],
+};
+
+/** The simulator collections holding the objects of paysync entity type `entityType`. */
+export function collectionsOf(entityType: string): readonly CollectionName[] {
+  const collections = ENTITY_COLLECTIONS[entityType];
+  if (!collections) throw new Error(`The simulator has no collection for ${entityType}`);
+  return collections;
+}

@@ -1,7 +1,7 @@
 import { ENTITY_TABLES } from '@paysync/db';
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
 import { STRIPE_CAPABILITIES } from '@paysync/providers';
-import { StripeSimulator, type CollectionName, type SeedCounts } from '@paysync/simulator';
+import { StripeSimulator, collectionsOf, type SeedCounts } from '@paysync/simulator';
 
 import { BackfillHarness, type SyncRunnerApp } from '../../testing/backfill-harness.js';
 
@@ -36,31 +36,7 @@ const SEED: SeedCounts = {
   reviews: 2,
   setup_intents: 3,
 };
-const SOURCES: Readonly<Record<EntityType, readonly CollectionName[]>> = {
-  customer: ['customers'],
-  product: ['products'],
-  price: ['prices'],
-  subscription: ['subscriptions'],
-  invoice: ['invoices'],
-  payment_transaction: ['payment_intents', 'charges'],
-  refund: ['refunds'],
-  dispute: ['disputes'],
-  credit_note: ['credit_notes'],
-  coupon: ['coupons'],
-  promotion_code: ['promotion_codes'],
-  discount: ['discounts'],
-  payment_method: ['payment_methods'],
-  subscription_item: ['subscription_items'],
-  subscription_schedule: ['subscription_schedules'],
-  invoice_line_item: ['invoice_line_items'],
-  tax_id: ['tax_ids'],
-  checkout_session: ['checkout_sessions'],
-  payout: ['payouts'],
-  balance_transaction: ['balance_transactions'],
-  early_fraud_warning: ['early_fraud_warnings'],
-  review: ['reviews'],
-  setup_intent: ['setup_intents'],
-};
+
 const PARENT_LISTED: readonly EntityType[] = [
   'discount',
   'invoice_line_item',
@@ -101,7 +77,7 @@ it('every entity type lands exactly, parent-listed children as one unit after th
       `SELECT count(*) AS n FROM "${ENTITY_TABLES[t].table}" WHERE workspace_id = $1::uuid`,
       c.workspaceId,
     );
-    const expected = SOURCES[t].reduce((n, col) => n + sim.collections[col].liveCount, 0);
+    const expected = collectionsOf(t).reduce((n, col) => n + sim.collections[col].liveCount, 0);
     counts[t] = [Number(row!.n), expected];
   }
   expect(Object.entries(counts).filter(([, [got, want]]) => got !== want || want === 0)).toEqual(
