@@ -196,3 +196,169 @@ it('the same event twice in one batch (a duplicate delivery) is applied once, wi
   // event as a tie): no failed statement, no one-by-one isolation (which applied each copy).
   expect(applied).toEqual([[once.event.id], [once.event.id]]);
 });
+
+describe('a tie resolved through the whole event (review of issue 19)', () => {
+  /** A Chargebee `subscription_changed` carrying its subscription and its customer. */
+  const aChargebeeWebhook = (tenant: WebhookTenant): WebhookReceived => {
+    const occurredAt = 1_700_000_000;
+    const payload = {
+      id: 'ev_cb_tie',
+      event_type: 'subscription_changed',
+      occurred_at: occurredAt,
+      api_version: 'v2',
+      content: {
+        subscription: {
+          id: 'sub_cb_tie',
+          customer_id: 'cus_cb_tie',
+          status: 'active',
+          resource_version: occurredAt * 1000,
+          updated_at: occurredAt,
+        },
+        customer: {
+          id: 'cus_cb_tie',
+          first_name: 'Tied',
+          resource_version: occurredAt * 1000,
+          updated_at: occurredAt,
+        },
+      },
+    };
+    return {
+      provider: 'chargebee',
+      workspaceId: tenant.workspaceId,
+      connectionId: tenant.connectionId,
+      receivedAt: new Date().toISOString(),
+      source: 'webhook',
+      event: {
+        id: payload.id,
+        type: payload.event_type,
+        createdMs: occurredAt * 1000,
+        livemode: false,
+        accountId: null,
+        apiVersion: 'v2',
+        objectType: 'subscription',
+        objectId: 'sub_cb_tie',
+        payload,
+      },
+    };
+  };
+
+  function tieService(opts: { acquire?: () => Promise<void> } = {}) {
+    const retrieved: string[] = [];
+    const authoritative: CanonicalChange[][] = [];
+    const tokens: string[] = [];
+    const provider = {
+      capabilities: () => ({ retrievableEntityTypes: ['subscription', 'customer'] }),
+      // As Chargebee's adapter: the event's own resource only, retrieved now.
+      refetchEvent: async (event: { payload: { content: Record<string, unknown> } }) => {
+        await limiter.acquire();
+        const { subscription } = event.payload.content;
+        return {
+          kind: 'refetched',
+          deleted: false,
+          event: {
+            ...event,
+            payload: {
+              ...event.payload,
+              content: { subscription: { ...(subscription as object), status: 'paused' } },
+            },
+          },
+        };
+      },
+      retrieve: async (entityType: string, externalId: string, ctx: { workspaceId: string }) => {
+        await limiter.acquire();
+        retrieved.push(`${entityType}:${externalId}`);
+        return {
+          workspaceId: ctx.workspaceId,
+          provider: 'chargebee',
+          entityType,
+          externalId,
+          version: Date.now(),
+        } as unknown as CanonicalChange;
+      },
+    };
+    const shared = {
+      acquire: async () => {
+        tokens.push('shared');
+        await opts.acquire?.();
+      },
+      onThrottled: () => undefined,
+      takeThrottles: () => 0,
+    };
+    // The limiter the client was built with (inline: the shared one behind a bounded wait).
+    let limiter: { acquire(): Promise<void> } = { acquire: async () => undefined };
+    const factory = ((_connection: unknown, rateLimiter?: { acquire(): Promise<void> }) => {
+      if (rateLimiter) limiter = rateLimiter;
+      return provider;
+    }) as unknown as ProviderFactory;
+    const syncWriteRepository = {
+      applyChanges: async (
+        changes: readonly CanonicalChange[],
+        o: { events?: readonly EventRecordLike[]; authoritative?: boolean },
+      ) => {
+        if (o.authoritative) authoritative.push([...changes]);
+        return {
+          // Every change of the webhook tied; the re-fetched state wins.
+          outcomes: changes.map(() => (o.authoritative ? 'applied' : 'tie')),
+          events: (o.events ?? []).map((e) => ({
+            workspaceId: e.workspaceId,
+            providerEventId: e.providerEventId,
+            status: o.authoritative ? 'processed' : 'received',
+          })),
+        };
+      },
+      recordFailures: async () => undefined,
+    } as unknown as SyncWriteRepository;
+    const connectionRepository = {
+      getDecrypted: async (_w: string, id: string) => ({
+        id,
+        provider: 'chargebee',
+        apiKey: 'test_unit',
+        settings: { site: 'unit' },
+        providerAccountId: null,
+      }),
+    } as unknown as ConnectionRepository;
+    const svc = new EventProcessingService({
+      syncWriteRepository,
+      connectionRepository,
+      providerFactory: factory,
+      inlineProviderFactory: factory,
+      rateLimiterFactory: () => shared,
+      processorMetrics: new ProcessorMetrics({ metrics: new Registry() }),
+      logger: createLogger({ level: 'silent', name: 'processor-spec' }),
+      config: { processor: { refetchTies: true, inlineFetchTimeoutMs: 50 } },
+    });
+    return { svc, retrieved, authoritative, tokens };
+  }
+
+  type EventRecordLike = { workspaceId: string; providerEventId: string };
+
+  it('a Chargebee event: its re-fetched resource and each other tied resource (retrieved by itself) are applied, under the shared bucket', async () => {
+    const { svc, retrieved, authoritative, tokens } = tieService();
+    const failures = await svc.processBatch([message(aChargebeeWebhook(fastTenant), 0)], {
+      fetch: 'retry',
+    });
+    expect(failures).toEqual([]);
+    expect(retrieved).toEqual(['customer:cus_cb_tie']);
+    expect(authoritative).toHaveLength(1);
+    expect(
+      authoritative[0]?.map((c) => [c.entityType, c.externalId, c.eventId, c.deleted]),
+    ).toEqual([
+      ['subscription', 'sub_cb_tie', 'ev_cb_tie', false],
+      ['customer', 'cus_cb_tie', 'ev_cb_tie', undefined],
+    ]);
+    expect((authoritative[0]?.[0]?.data as { status?: string } | null)?.status).toBe('paused');
+    // Both calls took a token from the account's shared bucket.
+    expect(tokens).toEqual(['shared', 'shared']);
+  });
+
+  it('inline: no token of the shared bucket in time sends the event to the retry tier', async () => {
+    const { svc, authoritative } = tieService({ acquire: () => new Promise(() => undefined) });
+    const failures = await svc.processBatch([message(aChargebeeWebhook(fastTenant), 0)], {
+      fetch: 'inline',
+    });
+    expect(authoritative).toEqual([]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.error).toBeInstanceOf(ProviderError);
+    expect((failures[0]?.error as ProviderError).retryable).toBe(true);
+  });
+});
