@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { EntityType } from '@paysync/contracts';
-import { SyncWriteRepository } from '@paysync/db';
+import { SyncWriteRepository, type EntityDrift } from '@paysync/db';
 import { createBillingProvider, providerAdapter } from '@paysync/providers';
 import { eventually, uniqueId } from '@paysync/testkit';
 
@@ -71,18 +71,9 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
   const call = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
     adminCaller(api, ADMIN, p.workspaceId)(method, url, payload);
 
-  interface Drift {
-    providerCount: number;
-    localCount: number;
-    missing: number;
-    stale: number;
-    deleted: number;
-    unverified: number;
-    repaired: number;
-    listingComplete: boolean;
-    deletionCheck: string;
-    samples: Record<'missing' | 'stale' | 'deleted' | 'unverified', string[]>;
-  }
+  /** One entity type's result in a reconciliation report, as the API answers it. */
+  type Drift = EntityDrift;
+
   interface Run {
     id: string;
     status: string;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
-import { ENTITY_TABLES } from '@paysync/db';
+import { ENTITY_TABLES, type EntityDrift } from '@paysync/db';
 import { STRIPE_CAPABILITIES } from '@paysync/providers';
 import { aStripeEvent, stripeFixture } from '@paysync/providers/testing';
 import { collectionsOf, type SeedCounts } from '@paysync/simulator';
@@ -315,18 +315,8 @@ describe('backfill and reconciliation of an account with every object type', () 
     expect(await counts()).toEqual(expected);
   }, 300_000);
 
-  interface Drift {
-    providerCount: number;
-    localCount: number;
-    missing: number;
-    stale: number;
-    deleted: number;
-    unverified: number;
-    repaired: number;
-    listingComplete: boolean;
-    samples: Record<'missing' | 'stale' | 'deleted' | 'unverified', string[]>;
-    error?: { code: string; message: string };
-  }
+  /** One entity type's result in a reconciliation report, as the API answers it. */
+  type Drift = EntityDrift;
 
   async function reconcile(repair: boolean) {
     const res = await call('POST', '/sync/reconcile', { provider: 'stripe', repair });
