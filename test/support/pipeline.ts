@@ -192,18 +192,6 @@ export async function recordDeadEvent(
   ]);
 }
 
-/**
- * Another Stripe account on the pipeline: a connection of `workspaceId` to the simulator `sim`
- * (started) with a webhook secret of its own, and `sim`'s webhooks sent to the pipeline's ingress.
- */
-export async function addPipelineAccount(
-  p: Pick<ProviderPipeline, 'prisma' | 'ingressUrl'>,
-  sim: StripeSimulator,
-  { workspaceId, apiKey }: { workspaceId: string; apiKey: string },
-): Promise<ConnectionView> {
-  return (await addProviderAccount(p, new StripeSim(sim, apiKey), { workspaceId })).connection;
-}
-
 /** A connection added to a pipeline, with where and how its webhooks are posted. */
 export interface PipelineAccount {
   readonly connection: ConnectionView;
@@ -212,7 +200,7 @@ export interface PipelineAccount {
 }
 
 /**
- * {@link addPipelineAccount} for a simulator of either provider (started): a connection of
+ * Another account on the pipeline, for a simulator of either provider (started): a connection of
  * `workspaceId` with a webhook secret of its own, and `sim`'s webhooks sent to the pipeline's
  * ingress.
  */

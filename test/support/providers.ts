@@ -28,7 +28,7 @@ export type SimEntity = Extract<
 >;
 
 /** Seed counts by canonical entity type. */
-export type NeutralSeed = Partial<Record<SimEntity, number>>;
+type NeutralSeed = Partial<Record<SimEntity, number>>;
 
 /** How an object changed, in the provider's event vocabulary. */
 export type ChangeKind = 'created' | 'updated' | 'deleted';
@@ -504,7 +504,7 @@ export interface ProviderCase {
   newSim(seed: NeutralSeed, opts?: { tag?: string; apiKey?: string }): ProviderSim;
 }
 
-export const stripeCase: ProviderCase = {
+const stripeCase: ProviderCase = {
   provider: 'stripe',
   newSim(seed, { tag, apiKey } = {}) {
     const collections = Object.fromEntries(

@@ -138,7 +138,7 @@ export async function runChargebeeCli(
   }
 }
 
-export interface ChargebeeLoadOptions {
+interface ChargebeeLoadOptions {
   readonly url: string;
   readonly username: string;
   readonly password: string;
@@ -167,7 +167,7 @@ export interface ChargebeeLoadReport {
  * A stream of real changes to a simulated site (every one a new `resource_version`), each delivered
  * to `url` as Chargebee delivers webhooks: HTTP Basic, duplicates and reordering as asked.
  */
-export async function runChargebeeLoad(opts: ChargebeeLoadOptions): Promise<ChargebeeLoadReport> {
+async function runChargebeeLoad(opts: ChargebeeLoadOptions): Promise<ChargebeeLoadReport> {
   const objects = Math.max(1, opts.objects);
   const resources = [...new Set(opts.types.map((t) => resourceOf(t) as ChargebeeResource))];
   const sim = new ChargebeeSimulator({

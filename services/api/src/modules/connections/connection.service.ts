@@ -44,7 +44,7 @@ export interface ConnectionSettings {
 }
 
 /** HTTP Basic credentials a provider sends its webhooks with (stored as `username:password`). */
-export interface WebhookCredential {
+interface WebhookCredential {
   readonly username: string;
   readonly password: string;
 }
