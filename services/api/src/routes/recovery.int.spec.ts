@@ -47,7 +47,7 @@ describe('a manual reconciliation', () => {
 
   it('bad input is a 400 naming each field', async () => {
     const bad = expectProblem(
-      await reconcile(w, { provider: 'stripe', entityTypes: ['coupon'], repair: 'yes' }),
+      await reconcile(w, { provider: 'stripe', entityTypes: ['charge'], repair: 'yes' }),
       400,
       'VALIDATION_FAILED',
     );
