@@ -411,20 +411,9 @@ export class Reconciler {
         if (lt === null) break;
         gte = lt;
       }
-      let after: string | null = null;
-      for (;;) {
-        const ids = await this.#drift.liveIdsWithoutCreated(
-          run.workspaceId,
-          run.provider,
-          entityType,
-          after,
-          LOCAL_PAGE,
-          job.scope,
-        );
+      for await (const ids of this.#idsWithoutCreated(job)) {
         tally.localCount += ids.length;
         for (const id of ids) unlisted.add(id, false);
-        if (ids.length < LOCAL_PAGE) break;
-        after = ids.at(-1) ?? null;
       }
       tally.listingComplete = true;
     } catch (err) {
@@ -456,6 +445,15 @@ export class Reconciler {
         job.scope,
       ),
     );
+    for await (const ids of this.#idsWithoutCreated(job)) for (const id of ids) local.add(id);
+    tally.localCount += local.size;
+    await this.#compareWindow(job, { gte: null, lt: null }, local);
+    for (const id of local) unlisted.add(id);
+  }
+
+  /** The job's live local ids without a created time, a page of `LOCAL_PAGE` at a time. */
+  async *#idsWithoutCreated(job: EntityJob): AsyncGenerator<readonly string[]> {
+    const { run, entityType } = job;
     let after: string | null = null;
     for (;;) {
       const ids = await this.#drift.liveIdsWithoutCreated(
@@ -466,13 +464,10 @@ export class Reconciler {
         LOCAL_PAGE,
         job.scope,
       );
-      for (const id of ids) local.add(id);
-      if (ids.length < LOCAL_PAGE) break;
+      yield ids;
+      if (ids.length < LOCAL_PAGE) return;
       after = ids.at(-1) ?? null;
     }
-    tally.localCount += local.size;
-    await this.#compareWindow(job, { gte: null, lt: null }, local);
-    for (const id of local) unlisted.add(id);
   }
 
   /**
