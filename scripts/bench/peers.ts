@@ -433,7 +433,7 @@ async function webhooksPart(
       const applied = (await batches.processorBatches()) - batchesBefore;
       results.add(
         `c${c}.batch`,
-        `c${c} events per processor batch (transaction and offset commit)`,
+        `c${c} events per processor transaction`,
         'higher',
         target.name,
         applied > 0 ? report.accepted / applied : NaN,

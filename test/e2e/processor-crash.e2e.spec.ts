@@ -23,6 +23,9 @@ function startProcessor(port: number): ServiceProcess {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    // Two partitions' batches per transaction (~500 events): the backlog takes several commits,
+    // so the kill lands between them (all six at once would apply the 1,500 in one).
+    PROCESSOR_PARTITIONS_CONCURRENTLY: '2',
   });
   started.push(proc);
   return proc;

@@ -44,6 +44,11 @@ export interface KafkaConsumerOptions {
    * for fewer, larger batches: fewer fetch requests, transactions and offset commits per message.
    */
   readonly minBytes?: number;
+  /**
+   * Partitions whose batches are handled at the same time (default 3). A handler that merges
+   * concurrent batches (the processor's BatchCoalescer) gets larger transactions from more.
+   */
+  readonly partitionsConsumedConcurrently?: number;
 }
 
 export interface BatchContext {
@@ -117,7 +122,7 @@ export class KafkaConsumer {
         await this.#consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 3,
+          partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 3,
           eachBatch: (payload) => this.#handle(payload),
         });
         this.#logger.info({ topics: this.#options.topics }, 'Consumer started');

@@ -104,9 +104,14 @@ interface CommonOptions<T> {
   readonly heartbeatIntervalMs?: number;
   /**
    * Fetch batching of the main consumer (the retry tiers' own group, when they have one, keeps the
-   * defaults): a fetch waits for `minBytes` or `maxWaitTimeMs`, whichever comes first.
+   * defaults): a fetch waits for `minBytes` or `maxWaitTimeMs`, whichever comes first, and up to
+   * `partitionsConsumedConcurrently` of its partitions' batches are handled at the same time.
    */
-  readonly fetch?: { readonly minBytes: number; readonly maxWaitTimeMs: number };
+  readonly fetch?: {
+    readonly minBytes: number;
+    readonly maxWaitTimeMs: number;
+    readonly partitionsConsumedConcurrently?: number;
+  };
 }
 
 /** One message at a time, valid or not; its offset is committed once `eachMessage` resolved. */

@@ -51,6 +51,11 @@ const processorConfigSchema = {
     z.coerce.number().int().min(1).max(5000).default(20),
     'Longest a fetch of the webhook topic waits for PROCESSOR_FETCH_MIN_BYTES: the most a lone event waits before it is applied (and how often an idle processor polls)',
   ),
+  partitionsConcurrently: envVar(
+    'PROCESSOR_PARTITIONS_CONCURRENTLY',
+    z.coerce.number().int().min(1).max(64).default(6),
+    "Partitions of one fetch whose batches are applied together in one transaction (the webhook topic has 6): fewer transactions per event; 1 applies each partition's batch alone",
+  ),
   sessionTimeoutMs: envVar(
     'PROCESSOR_SESSION_TIMEOUT_MS',
     positiveInt().default(30_000),

@@ -8,7 +8,12 @@ import {
 import { TypedConsumer, topicName, type Kafka, type KafkaProducer } from '@paysync/kafka';
 import type { Logger } from '@paysync/observability';
 
-import { isTransient, type EventProcessingService } from './event-processing.service.js';
+import { BatchCoalescer } from './batch-coalescer.js';
+import {
+  isTransient,
+  type EventProcessingService,
+  type WebhookMessage,
+} from './event-processing.service.js';
 
 import type { ProcessorMetrics } from './processor.metrics.js';
 
@@ -27,6 +32,7 @@ export interface WebhookEventsConsumerDeps {
       readonly sessionTimeoutMs: number;
       readonly fetchMinBytes: number;
       readonly fetchMaxWaitMs: number;
+      readonly partitionsConcurrently: number;
     };
   };
 }
@@ -43,6 +49,9 @@ export interface WebhookEventsConsumerDeps {
  * (`<PROCESSOR_GROUP_ID>.retry`), so their delays and their full-budget re-fetches never stall the
  * webhook topic's fetches; every handler heartbeats while it runs.
  */
+/** Beyond this, larger transactions save little and hold their row locks longer. */
+const MAX_EVENTS_PER_TRANSACTION = 1_000;
+
 export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
   constructor({
     kafka,
@@ -54,6 +63,13 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
   }: WebhookEventsConsumerDeps) {
     const topic = (spec: TopicSpec) => topicName(spec, config.kafka.topicPrefix);
     const webhooks = topic(TOPICS.webhookReceived);
+    // Partitions consumed at the same time share one transaction (batch-coalescer.ts), of at most
+    // MAX_EVENTS_PER_TRANSACTION events unless one partition's batch alone is larger.
+    const coalescer = new BatchCoalescer(
+      (fetch: 'inline' | 'retry', messages: readonly WebhookMessage[]) =>
+        eventProcessingService.processBatch(messages, { fetch }),
+      { maxItems: MAX_EVENTS_PER_TRANSACTION },
+    );
     super({
       kafka,
       logger,
@@ -62,13 +78,12 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
       fetch: {
         minBytes: config.processor.fetchMinBytes,
         maxWaitTimeMs: config.processor.fetchMaxWaitMs,
+        partitionsConsumedConcurrently: config.processor.partitionsConcurrently,
       },
       topics: [webhooks],
       schema: webhookReceivedSchema,
       eachBatch: (messages, ctx) =>
-        eventProcessingService.processBatch(messages, {
-          fetch: ctx.topic === webhooks ? 'inline' : 'retry',
-        }),
+        coalescer.run(ctx.topic === webhooks ? 'inline' : 'retry', messages),
       failurePolicy: {
         kafkaProducer,
         retryGroupId: retryGroupId(config.processor.groupId),
