@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { backfillFairness } from './backfill-fairness.js';
 import { backfill } from './backfill.js';
+import { floor } from './floor.js';
 import { peers } from './peers.js';
 import { reconcile } from './reconcile.js';
 import { webhooks } from './webhooks.js';
@@ -25,6 +26,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   'backfill-fairness': backfillFairness,
   reconcile,
   peers,
+  floor,
 };
 
 const args = process.argv.slice(2);
@@ -34,7 +36,9 @@ const flag = (name: string) => {
 };
 const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const selected =
-  positional.length > 0 ? positional : Object.keys(SCENARIOS).filter((s) => s !== 'peers');
+  positional.length > 0
+    ? positional
+    : Object.keys(SCENARIOS).filter((s) => s !== 'peers' && s !== 'floor');
 for (const name of selected) {
   if (!SCENARIOS[name]) {
     console.error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
