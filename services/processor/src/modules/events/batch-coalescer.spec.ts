@@ -99,4 +99,59 @@ describe('BatchCoalescer', () => {
       ['5', '6', '7', '8'],
     ]);
   });
+
+  it('runs up to maxConcurrent calls at once while a full call of items waits (a backlog)', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const coalescer = new BatchCoalescer<'a', Msg, Fail>(
+      async () => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise<void>((r) => releases.push(r));
+        inFlight--;
+        return [];
+      },
+      { maxItems: 2, maxConcurrent: 3 },
+    );
+    const calls = [1, 2, 3, 4].map((i) => coalescer.run('a', msgs(`${i}a`, `${i}b`)));
+    await eventuallyTrue(() => releases.length === 3);
+    expect(most).toBe(3); // the fourth waits for a free slot
+    while (releases.length > 0) releases.shift()?.();
+    await eventuallyTrue(() => releases.length === 1);
+    releases.shift()?.();
+    await Promise.all(calls);
+    expect(most).toBe(3);
+  });
+
+  it('keeps small batches to one call at a time (merged), however many arrive while it runs', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let release: () => void = () => undefined;
+    const sizes: number[] = [];
+    const coalescer = new BatchCoalescer<'a', Msg, Fail>(
+      async (_key, items) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        sizes.push(items.length);
+        if (sizes.length === 1) await new Promise<void>((r) => (release = r));
+        inFlight--;
+        return [];
+      },
+      { maxItems: 100, maxConcurrent: 3 },
+    );
+    const first = coalescer.run('a', msgs('0'));
+    await new Promise((r) => setImmediate(r));
+    const later = Array.from({ length: 5 }, (_, i) => coalescer.run('a', msgs(`${i}x`, `${i}y`)));
+    release();
+    await Promise.all([first, ...later]);
+    expect(most).toBe(1);
+    expect(sizes).toEqual([1, 10]);
+  });
 });
+
+/** Lets pending callbacks run until `check` holds (a few turns of the event loop at most). */
+async function eventuallyTrue(check: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 50 && !check(); turn++) await new Promise((r) => setImmediate(r));
+  expect(check()).toBe(true);
+}
