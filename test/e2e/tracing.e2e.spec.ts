@@ -305,6 +305,68 @@ it('one webhook gives one trace: ingress request → produce → consume → app
   process.stdout.write(`\n[trace] one webhook:\n${timeline.join('\n')}\n`);
 }, 120_000);
 
+it('webhooks of several partitions applied in one transaction: the apply span is the child of one consumer span and links the others', async () => {
+  const topic = topicName(TOPICS.webhookReceived, topicPrefix);
+  const run = uniqueId('mg');
+  const statuses = await Promise.all(
+    Array.from({ length: 24 }, (_, i) =>
+      postCustomerUpdate({ id: `cus_${run}_${i}`, name: `Merged ${i}` }, `evt_${run}_${i}`),
+    ),
+  );
+  expect(statuses.every((s) => s === 200)).toBe(true);
+  // A batch's consumer span continues the trace of its first message: the traces of this run are
+  // those of its 24 producer spans (each keyed by its object).
+  const runTraces = () =>
+    new Set(
+      spans
+        .filter(
+          (s) =>
+            s.name === `send ${topic}` &&
+            String(s.attributes['messaging.kafka.message.key'] ?? '').includes(`cus_${run}_`),
+        )
+        .map((s) => s.traceId),
+    );
+  const consumers = () => {
+    const traces = runTraces();
+    return spans.filter(
+      (s) => s.service === 'processor' && s.name === `process ${topic}` && traces.has(s.traceId),
+    );
+  };
+  const applies = () => spans.filter((s) => s.name === 'processor.apply_batch');
+  const covered = (c: Span) =>
+    applies().some(
+      (a) =>
+        (a.traceId === c.traceId && a.parentSpanId === c.spanId) ||
+        (a.links ?? []).some((l) => l.traceId === c.traceId && l.spanId === c.spanId),
+    );
+  const batches = await eventually(
+    () => {
+      const found = consumers();
+      const events = found.reduce(
+        (n, c) => n + Number(c.attributes['messaging.batch.message_count'] ?? 0),
+        0,
+      );
+      return events >= 24 && found.every(covered) ? found : undefined;
+    },
+    {
+      timeoutMs: 60_000,
+      what: 'every consumer span of the 24 webhooks under or linked from an apply span',
+    },
+  ).catch((err: unknown) => {
+    throw new Error(
+      `${(err as Error).message}; consumers: ${JSON.stringify(consumers().map((c) => [c.spanId, c.attributes['messaging.destination.partition.id'], covered(c)]))}`,
+    );
+  });
+  // The 24 objects' keys spread over the six partitions, fetched together: at least one apply
+  // covered several partitions' batches, as its child's parent and through links.
+  expect(
+    new Set(batches.map((c) => c.attributes['messaging.destination.partition.id'])).size,
+  ).toBeGreaterThan(1);
+  expect(
+    applies().some((a) => (a.links ?? []).some((l) => batches.some((c) => c.spanId === l.spanId))),
+  ).toBe(true);
+}, 120_000);
+
 it('a poison event: its retry-tier hops link to the original webhook trace, and it reaches the DLQ', async () => {
   // PostgreSQL refuses a currency too long for char(3): the apply fails, both retry tiers, then
   // the DLQ. (NUL in text is no poison: the write path stores it without the NUL.)

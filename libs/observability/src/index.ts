@@ -14,6 +14,7 @@ export {
 } from './metrics.js';
 export {
   SpanKind,
+  activeContext,
   activeTraceFields,
   currentTraceparent,
   extractTraceContext,
@@ -23,4 +24,5 @@ export {
   withSpan,
 } from './tracing.js';
 export type { Span, SpanOptions } from './tracing.js';
+export type { Context as TraceContext } from '@opentelemetry/api';
 export { requestTracing } from './tracing.plugin.js';

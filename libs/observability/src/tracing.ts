@@ -68,6 +68,11 @@ export function extractTraceContext(
   return propagation.extract(ROOT_CONTEXT, headers);
 }
 
+/** The active context (its span), to carry into work that runs later or elsewhere. */
+export function activeContext(): Context {
+  return context.active();
+}
+
 /** A link to the span context in `ctx`, if it holds a valid one. */
 export function linkTo(ctx: Context, attributes?: Attributes): Link | undefined {
   const spanContext = trace.getSpanContext(ctx);

@@ -72,6 +72,20 @@ describe('BatchCoalescer', () => {
     expect(calls).toEqual([['1'], ['2', '3']]);
   });
 
+  it("hands each merged call its callers' metas (trace contexts) in arrival order", async () => {
+    const seen: string[][] = [];
+    const coalescer = new BatchCoalescer<'a', Msg, Fail, string>(async (_key, _items, metas) => {
+      seen.push([...metas]);
+      return [];
+    });
+    await Promise.all([
+      coalescer.run('a', msgs('1'), 'trace-p0'),
+      coalescer.run('a', msgs('2'), 'trace-p3'),
+      coalescer.run('a', msgs('3'), 'trace-p5'),
+    ]);
+    expect(seen).toEqual([['trace-p0', 'trace-p3', 'trace-p5']]);
+  });
+
   it('keeps keys apart (the webhook topic and the retry tiers take different fetch budgets)', async () => {
     const { calls, handle } = recorder();
     const coalescer = new BatchCoalescer<'a' | 'b', Msg, Fail>(handle);

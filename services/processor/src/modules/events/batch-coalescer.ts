@@ -13,11 +13,20 @@
  * Measured with `npm run bench -- peers` (issue 18, bench/peers/PROFILES.md): at c64 events per
  * transaction ~45 → ~450, processor CPU per event 0.15 → 0.10 ms, PostgreSQL 0.11 → 0.08 ms.
  */
-export class BatchCoalescer<Key extends string, Item, Failure extends { readonly received: Item }> {
-  readonly #handle: (key: Key, items: readonly Item[]) => Promise<Failure[]>;
+export class BatchCoalescer<
+  Key extends string,
+  Item,
+  Failure extends { readonly received: Item },
+  Meta = undefined,
+> {
+  readonly #handle: (
+    key: Key,
+    items: readonly Item[],
+    metas: readonly Meta[],
+  ) => Promise<Failure[]>;
   readonly #maxItems: number;
   readonly #maxConcurrent: number;
-  readonly #queues = new Map<Key, Queue<Item, Failure>>();
+  readonly #queues = new Map<Key, Queue<Item, Failure, Meta>>();
 
   /**
    * `maxItems`: the most items of one call, unless one caller's batch alone is larger.
@@ -26,7 +35,7 @@ export class BatchCoalescer<Key extends string, Item, Failure extends { readonly
    * merged into one call at a time.
    */
   constructor(
-    handle: (key: Key, items: readonly Item[]) => Promise<Failure[]>,
+    handle: (key: Key, items: readonly Item[], metas: readonly Meta[]) => Promise<Failure[]>,
     { maxItems = 1_000, maxConcurrent = 3 }: { maxItems?: number; maxConcurrent?: number } = {},
   ) {
     this.#handle = handle;
@@ -34,15 +43,18 @@ export class BatchCoalescer<Key extends string, Item, Failure extends { readonly
     this.#maxConcurrent = maxConcurrent;
   }
 
-  /** Resolves with the failures among `items` once a call that contained them returned. */
-  run(key: Key, items: readonly Item[]): Promise<Failure[]> {
+  /**
+   * Resolves with the failures among `items` once a call that contained them returned. `meta`
+   * (the caller's trace context) reaches `handle` with the metas of the call's other callers.
+   */
+  run(key: Key, items: readonly Item[], meta?: Meta): Promise<Failure[]> {
     let queue = this.#queues.get(key);
     if (!queue) {
       queue = { waiting: [], waitingItems: 0, running: 0, scheduled: false };
       this.#queues.set(key, queue);
     }
     const promise = new Promise<Failure[]>((resolve, reject) =>
-      queue.waiting.push({ items, resolve, reject }),
+      queue.waiting.push({ items, meta: meta as Meta, resolve, reject }),
     );
     queue.waitingItems += items.length;
     if (queue.running === 0 && !queue.scheduled) {
@@ -59,7 +71,7 @@ export class BatchCoalescer<Key extends string, Item, Failure extends { readonly
   }
 
   /** Starts calls: one when none runs, more while a full call's worth is waiting. */
-  #pump(key: Key, queue: Queue<Item, Failure>): void {
+  #pump(key: Key, queue: Queue<Item, Failure, Meta>): void {
     while (
       queue.waiting.length > 0 &&
       !queue.scheduled &&
@@ -75,12 +87,16 @@ export class BatchCoalescer<Key extends string, Item, Failure extends { readonly
     }
   }
 
-  async #call(key: Key, callers: Caller<Item, Failure>[]): Promise<void> {
+  async #call(key: Key, callers: Caller<Item, Failure, Meta>[]): Promise<void> {
     const items = callers.flatMap((c) => c.items);
     const queue = this.#queues.get(key);
     if (queue) queue.waitingItems -= items.length;
     try {
-      const failures = await this.#handle(key, items);
+      const failures = await this.#handle(
+        key,
+        items,
+        callers.map((c) => c.meta),
+      );
       const owner = new Map<Item, number>();
       callers.forEach((c, i) => c.items.forEach((item) => owner.set(item, i)));
       const each: Failure[][] = callers.map(() => []);
@@ -92,14 +108,15 @@ export class BatchCoalescer<Key extends string, Item, Failure extends { readonly
   }
 }
 
-interface Caller<Item, Failure> {
+interface Caller<Item, Failure, Meta> {
   readonly items: readonly Item[];
+  readonly meta: Meta;
   readonly resolve: (failures: Failure[]) => void;
   readonly reject: (err: unknown) => void;
 }
 
-interface Queue<Item, Failure> {
-  readonly waiting: Caller<Item, Failure>[];
+interface Queue<Item, Failure, Meta> {
+  readonly waiting: Caller<Item, Failure, Meta>[];
   /** Items of `waiting`. */
   waitingItems: number;
   /** Calls in flight. */

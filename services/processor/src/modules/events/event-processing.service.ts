@@ -16,7 +16,7 @@ import {
   type RoutedMessage,
   type ValidMessage,
 } from '@paysync/kafka';
-import { withSpan, type Logger } from '@paysync/observability';
+import { linkTo, withSpan, type Logger, type TraceContext } from '@paysync/observability';
 import {
   mapProviderEvent,
   type BillingProvider,
@@ -64,6 +64,11 @@ export interface BatchOptions {
    * the webhook topic; the provider client's full budget.
    */
   readonly fetch: 'inline' | 'retry';
+  /**
+   * The consumer spans of the partitions whose batches make up `messages` (BatchCoalescer): the
+   * apply span is the child of the first and links the others. Default: the active context.
+   */
+  readonly traces?: readonly TraceContext[];
 }
 
 /** A batch's re-fetch budget, and the connections whose provider already failed in it. */
@@ -139,7 +144,7 @@ export class EventProcessingService {
   /** Maps and applies `messages`; returns the events that failed (not the transient failures). */
   async processBatch(
     messages: readonly WebhookMessage[],
-    { fetch }: BatchOptions = { fetch: 'inline' },
+    { fetch, traces = [] }: BatchOptions = { fetch: 'inline' },
   ): Promise<Failure[]> {
     const budget: FetchBudget =
       fetch === 'inline'
@@ -149,9 +154,15 @@ export class EventProcessingService {
             unavailable: new Set(),
           }
         : { factory: this.#providerFactory, maxTokenWaitMs: undefined, unavailable: undefined };
+    const [parent, ...others] = traces;
+    const links = others.map((t) => linkTo(t)).filter((l) => l !== undefined);
     return withSpan(
       'processor.apply_batch',
-      { attributes: { 'messaging.batch.message_count': messages.length } },
+      {
+        attributes: { 'messaging.batch.message_count': messages.length },
+        ...(parent && { parent }),
+        ...(links.length > 0 && { links }),
+      },
       async (span) => {
         const failures = await this.#processBatch(messages, budget);
         span.setAttribute('paysync.processor.failed_count', failures.length);

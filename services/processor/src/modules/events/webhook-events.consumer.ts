@@ -6,7 +6,7 @@ import {
   type WebhookReceived,
 } from '@paysync/contracts';
 import { TypedConsumer, topicName, type Kafka, type KafkaProducer } from '@paysync/kafka';
-import type { Logger } from '@paysync/observability';
+import { activeContext, type Logger, type TraceContext } from '@paysync/observability';
 
 import { BatchCoalescer } from './batch-coalescer.js';
 import {
@@ -65,9 +65,14 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
     const webhooks = topic(TOPICS.webhookReceived);
     // Partitions consumed at the same time share one transaction (batch-coalescer.ts), of at most
     // MAX_EVENTS_PER_TRANSACTION events unless one partition's batch alone is larger.
+    // Each batch brings its consumer span's context: the merged apply span is the child of the
+    // first and links the others, whichever call of the event loop it runs from.
     const coalescer = new BatchCoalescer(
-      (fetch: 'inline' | 'retry', messages: readonly WebhookMessage[]) =>
-        eventProcessingService.processBatch(messages, { fetch }),
+      (
+        fetch: 'inline' | 'retry',
+        messages: readonly WebhookMessage[],
+        traces: readonly TraceContext[],
+      ) => eventProcessingService.processBatch(messages, { fetch, traces }),
       { maxItems: MAX_EVENTS_PER_TRANSACTION },
     );
     super({
@@ -83,7 +88,7 @@ export class WebhookEventsConsumer extends TypedConsumer<WebhookReceived> {
       topics: [webhooks],
       schema: webhookReceivedSchema,
       eachBatch: (messages, ctx) =>
-        coalescer.run(ctx.topic === webhooks ? 'inline' : 'retry', messages),
+        coalescer.run(ctx.topic === webhooks ? 'inline' : 'retry', messages, activeContext()),
       failurePolicy: {
         kafkaProducer,
         retryGroupId: retryGroupId(config.processor.groupId),
