@@ -1,7 +1,8 @@
 // `npm run bench [-- <scenario …>] [--count N] [--runs N]`: named benchmark scenarios against the
 // local stack (started if needed). Prints a table per scenario and writes
 // bench-results/<scenario>-<timestamp>.json with the machine and date. Scenarios: write-path, webhooks, backfill,
-// backfill-fairness, reconcile, peers (paysync vs @stripe/sync-engine side by side; not run by default).
+// backfill-fairness, reconcile, peers (paysync vs @stripe/sync-engine side by side) and floor (the
+// least an HTTP → Kafka hand-off costs here, next to the ingress); the last two are not run by default.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
