@@ -80,17 +80,20 @@ export class BatchCoalescer<
     ) {
       const callers = take(queue.waiting, this.#maxItems);
       queue.running++;
-      void this.#call(key, callers).finally(() => {
+      void this.#call(key, queue, callers).finally(() => {
         queue.running--;
         this.#pump(key, queue);
       });
     }
   }
 
-  async #call(key: Key, callers: Caller<Item, Failure, Meta>[]): Promise<void> {
+  async #call(
+    key: Key,
+    queue: Queue<Item, Failure, Meta>,
+    callers: Caller<Item, Failure, Meta>[],
+  ): Promise<void> {
     const items = callers.flatMap((c) => c.items);
-    const queue = this.#queues.get(key);
-    if (queue) queue.waitingItems -= items.length;
+    queue.waitingItems -= items.length;
     try {
       const failures = await this.#handle(
         key,
