@@ -7,6 +7,7 @@ import {
   KafkaConsumer,
   KafkaHealth,
   KafkaProducer,
+  applyTopics,
   createEnvelope,
   createKafka,
   ensureTopics,
@@ -60,6 +61,35 @@ describe('Kafka lib against the local broker', () => {
     });
     await admin.disconnect();
     expect(metadata.topics[0]?.partitions).toHaveLength(TOPICS.webhookReceived.partitions);
+  });
+
+  it('grows a topic once when two appliers race, and the broker shows the new count when apply returns', async () => {
+    // Services call ensureTopics at start-up and `paysync topics apply` may run beside them: the
+    // controller refuses the second CreatePartitions (INVALID_PARTITIONS), which must not fail it.
+    const spec = {
+      ...TOPICS.webhookDeadLetter,
+      partitions: TOPICS.webhookDeadLetter.partitions + 3,
+    };
+    const layout = { replicationFactor: -1, reportDrift: false };
+    const reports = await Promise.all(
+      [1, 2, 3].map(() => applyTopics(kafka, [spec], settings.topicPrefix, layout)),
+    );
+    const name = topicName(spec, settings.topicPrefix);
+    // Each applier either grew it or found it grown; together they grew it exactly once.
+    expect(reports.flatMap((r) => r.grown)).toEqual([
+      { topic: name, from: TOPICS.webhookDeadLetter.partitions, to: spec.partitions },
+    ]);
+    expect(reports.flatMap((r) => r.unchanged)).toEqual([name, name]);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+      expect(topics[0]?.partitions).toHaveLength(spec.partitions);
+    } finally {
+      await admin.disconnect();
+    }
+    const again = await applyTopics(kafka, [spec], settings.topicPrefix, layout);
+    expect(again).toEqual({ created: [], grown: [], unchanged: [name], drift: [] });
   });
 
   it('round-trips envelopes with headers, keyed to one partition, committing after handling', async () => {

@@ -222,19 +222,65 @@ export async function applyTopics(
         }
       }
     }
-    if (grow.length > 0) {
-      await admin.createPartitions({
-        topicPartitions: grow.map(({ topic, to }) => ({ topic, count: to })),
-      });
-      report.grown.push(...grow);
+    for (const g of grow) {
+      if (await growPartitions(admin, g.topic, g.to)) report.grown.push(g);
     }
-    const touched = new Set([...report.created, ...grow.map((g) => g.topic)]);
+    const touched = new Set([...report.created, ...report.grown.map((g) => g.topic)]);
     report.unchanged.push(
       ...present.map((s) => topicName(s, prefix)).filter((name) => !touched.has(name)),
     );
     return report;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** How long a grown topic may take to show its new partitions in a broker's metadata. */
+const GROWTH_VISIBLE_WITHIN_MS = 30_000;
+
+type Admin = ReturnType<Kafka['admin']>;
+
+async function partitionCount(admin: Admin, topic: string): Promise<number> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  return topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+}
+
+/**
+ * Grows one topic to `to` partitions (one request per topic, so a refusal names its topic) and
+ * waits until the broker's metadata shows them, so whatever runs next (a service, the next
+ * `apply`) sees the new layout: a broker's metadata lags the controller for a moment after a
+ * CreatePartitions. Returns false when someone else grew it first — another service starting at the
+ * same time, or a growth the metadata read before this one did not show yet: the controller then
+ * answers INVALID_PARTITIONS, and the topic is re-read instead of failing the whole apply.
+ */
+async function growPartitions(admin: Admin, topic: string, to: number): Promise<boolean> {
+  try {
+    await admin.createPartitions({ topicPartitions: [{ topic, count: to }] });
+  } catch (err) {
+    // Only "already at or above the count" is fine; anything else is the caller's error.
+    if ((err as { type?: string }).type !== 'INVALID_PARTITIONS') throw err;
+    if (!(await showsPartitions(admin, topic, to, 5_000))) throw err;
+    return false;
+  }
+  if (!(await showsPartitions(admin, topic, to, GROWTH_VISIBLE_WITHIN_MS))) {
+    throw new Error(
+      `topic ${topic} was grown to ${to} partitions but the broker's metadata still shows fewer after ${GROWTH_VISIBLE_WITHIN_MS} ms`,
+    );
+  }
+  return true;
+}
+
+async function showsPartitions(
+  admin: Admin,
+  topic: string,
+  atLeast: number,
+  withinMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if ((await partitionCount(admin, topic)) >= atLeast) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
