@@ -4,24 +4,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { describeEnv, type EnvSchema } from '@paysync/config';
+import { describeEnv } from '@paysync/config';
 
-import { configSchema as api } from '../services/api/src/config.js';
-import { configSchema as ingress } from '../services/ingress/src/config.js';
-import { configSchema as processor } from '../services/processor/src/config.js';
-import { configSchema as recovery } from '../services/recovery/src/config.js';
-import { configSchema as syncRunner } from '../services/sync-runner/src/config.js';
+import { SERVICE_SCHEMAS as schemas } from './service-schemas.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'docs/configuration.md');
-const schemas: Record<string, EnvSchema> = {
-  api,
-  ingress,
-  processor,
-  'sync-runner': syncRunner,
-  recovery,
-};
-
 const byVar = new Map<
   string,
   { doc: ReturnType<typeof describeEnv>[number]; services: string[] }

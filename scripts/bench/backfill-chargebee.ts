@@ -16,6 +16,7 @@ import { freePort } from '@paysync/testkit';
 import {
   benchConnection,
   freshDatabase,
+  numericFlag as flag,
   peakRssMiB,
   runBackfillSession,
   startSyncRunner,
@@ -23,12 +24,6 @@ import {
 } from './support.js';
 
 import type { BenchContext, ScenarioResult } from './types.js';
-
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : undefined;
-};
 
 /** Chargebee resource → the canonical entity type it lands as, and its share of the set (%). */
 const MIX: readonly (readonly [ChargebeeResource, EntityType, number])[] = [

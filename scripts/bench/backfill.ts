@@ -13,6 +13,8 @@ import {
   backfillExpectation,
   benchConnection,
   freshDatabase,
+  flag as stringFlag,
+  numericFlag as flag,
   peakRssMiB,
   runBackfillSession,
   startSyncRunner,
@@ -21,14 +23,8 @@ import {
 
 import type { BenchContext, ScenarioResult } from './types.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : undefined;
-};
-
 export async function backfill(ctx: BenchContext): Promise<ScenarioResult> {
-  const provider = args.includes('--provider') ? args[args.indexOf('--provider') + 1] : 'stripe';
+  const provider = stringFlag('provider') ?? 'stripe';
   if (provider === 'chargebee') return backfillChargebee(ctx);
   if (provider !== 'stripe') throw new Error(`--provider ${provider}: stripe or chargebee`);
   const customers = ctx.count ?? 100_000;

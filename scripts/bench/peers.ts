@@ -33,6 +33,7 @@ import {
   backfillExpectation,
   benchConnection,
   benchServiceEnv,
+  flag,
   freshDatabase,
   runBackfillSession,
   waitReady,
@@ -45,12 +46,6 @@ const PEER_DIR = join(root, 'bench/peers');
 const PEER_VERSION = '1.0.32';
 const OPENAPI_SPEC = join(root, '../shared/peers/stripe-openapi-2020-08-27.json');
 const EVENT_TYPES = ['customer.created', 'customer.updated'];
-
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 
 type Better = 'higher' | 'lower';
 interface Metric {
@@ -761,7 +756,12 @@ export async function peers(ctx: BenchContext): Promise<ScenarioResult> {
     `# paysync vs @stripe/sync-engine ${PEER_VERSION} — medians of ${runs} run(s)`,
     '',
     `Machine: ${cpus().length} cores, ${cpus()[0]?.model}, node ${process.version}; ${date}.`,
-    `Command: \`npm run bench -- peers ${args.filter((a) => a !== 'peers').join(' ')}\`. Same PostgreSQL (the stack's), same simulator as Stripe, same pre-signed load generator.`,
+    `Command: \`npm run bench -- peers ${process.argv
+      .slice(2)
+      .filter((a) => a !== 'peers')
+      .join(
+        ' ',
+      )}\`. Same PostgreSQL (the stack's), same simulator as Stripe, same pre-signed load generator.`,
     '',
     `| ${table[0]?.join(' | ')} |`,
     `|${table[0]?.map(() => '---').join('|')}|`,

@@ -14,6 +14,7 @@ import { backfill } from './backfill.js';
 import { floor } from './floor.js';
 import { peers } from './peers.js';
 import { reconcile } from './reconcile.js';
+import { numericFlag } from './support.js';
 import { webhooks } from './webhooks.js';
 import { writePath } from './write-path.js';
 
@@ -31,10 +32,6 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
 };
 
 const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : undefined;
-};
 const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const selected =
   positional.length > 0
@@ -57,8 +54,8 @@ const ctx: BenchContext = {
   serverUrl: (database) => `postgresql://postgres@127.0.0.1:${pgPort}/${database}`,
   kafkaBrokers: [`127.0.0.1:${process.env.PAYSYNC_KAFKA_PORT ?? '59092'}`],
   migrationsDir: join(root, 'prisma/migrations'),
-  count: flag('count'),
-  runs: flag('runs'),
+  count: numericFlag('count'),
+  runs: numericFlag('runs'),
 };
 const git = (...gitArgs: string[]) =>
   spawnSync('git', gitArgs, { cwd: root, encoding: 'utf8' }).stdout.trim();

@@ -84,6 +84,19 @@ export function benchServiceEnv(
   };
 }
 
+/** The value after `--name` on the bench's command line, if given. */
+export function flag(name: string): string | undefined {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** `--name N` as a number, if given. */
+export function numericFlag(name: string): number | undefined {
+  const value = flag(name);
+  return value === undefined ? undefined : Number(value);
+}
+
 const root = join(import.meta.dirname, '../..');
 
 /** A service started from source as a real process (stderr shown, stdout dropped). */

@@ -5,22 +5,10 @@
 // invalid.
 import { readFileSync } from 'node:fs';
 
-import { loadConfig, type EnvSchema } from '@paysync/config';
+import { loadConfig } from '@paysync/config';
 import { ConfigError } from '@paysync/errors';
 
-import { configSchema as api } from '../../services/api/src/config.js';
-import { configSchema as ingress } from '../../services/ingress/src/config.js';
-import { configSchema as processor } from '../../services/processor/src/config.js';
-import { configSchema as recovery } from '../../services/recovery/src/config.js';
-import { configSchema as syncRunner } from '../../services/sync-runner/src/config.js';
-
-const schemas: Record<string, EnvSchema> = {
-  api,
-  ingress,
-  processor,
-  'sync-runner': syncRunner,
-  recovery,
-};
+import { SERVICE_SCHEMAS as schemas } from '../service-schemas.js';
 
 const envs = JSON.parse(readFileSync(0, 'utf8')) as Record<string, NodeJS.ProcessEnv>;
 // `VARIABLE: problem` → the services it stops (one variable is often read by several).

@@ -28,16 +28,7 @@ export interface UnitRunnerDeps {
   readonly rateLimiterFactory: RateLimiterFactory;
   readonly syncMetrics: SyncMetrics;
   readonly logger: Logger;
-  readonly config: {
-    readonly syncRunner: {
-      readonly leaseMs: number;
-      readonly maxRenewMs: number;
-      readonly pageSize: number;
-      readonly segments: number;
-      readonly maxUnitAttempts: number;
-      readonly retryBackoffMs: number;
-    };
-  };
+  readonly config: { readonly syncRunner: UnitRunnerSettings };
 }
 
 interface UnitRunnerSettings {
