@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 
 import type { EntityType } from '@paysync/contracts';
-import { SyncWriteRepository, type EntityDrift } from '@paysync/db';
+import type { EntityDrift } from '@paysync/db';
 import { createBillingProvider, providerAdapter } from '@paysync/providers';
 import { eventually, uniqueId } from '@paysync/testkit';
 
+import { backfill as backfillAll } from '../../services/recovery/src/testing/reconciler-harness.js';
 import { startProviderPipeline, type ProviderPipeline } from '../support/pipeline.js';
 import { PROVIDER_CASES } from '../support/providers.js';
 import { adminCaller, startApi, startRecovery } from '../support/services.js';
@@ -53,19 +54,7 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
       mode: 'test',
       settings: p.sim.connectionSettings(),
     });
-    const writes = new SyncWriteRepository({ prisma: p.prisma });
-    for (const entityType of TYPES) {
-      let cursor: string | null = null;
-      do {
-        const page = await client.listPage(
-          entityType,
-          { cursor, limit: 100 },
-          { workspaceId: p.workspaceId, source: 'backfill' },
-        );
-        await writes.applyChanges(page.changes);
-        cursor = page.nextCursor;
-      } while (cursor);
-    }
+    await backfillAll(p.prisma, client, p.workspaceId, TYPES);
   }
 
   const call = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>

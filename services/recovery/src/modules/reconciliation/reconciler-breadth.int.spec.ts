@@ -1,21 +1,15 @@
 import { ENTITY_TYPES, type EntityType } from '@paysync/contracts';
-import {
-  ENTITY_TABLES,
-  ReconciliationRepository,
-  SyncWriteRepository,
-  type Db,
-  type EntityDrift,
-} from '@paysync/db';
+import { ENTITY_TABLES, type Db, type EntityDrift } from '@paysync/db';
 import { STRIPE_CAPABILITIES, StripeProvider } from '@paysync/providers';
 import { StripeSimulator, type SeedCounts } from '@paysync/simulator';
 
 import {
-  startRecoveryHarness,
-  type RecoveryApp,
-  type RecoveryHarness,
-} from '../../testing/recovery-harness.js';
+  backfill,
+  startReconcilerHarness,
+  type ReconcilerHarness,
+} from '../../testing/reconciler-harness.js';
 
-import { Reconciler } from './reconciler.js';
+import type { Reconciler } from './reconciler.js';
 
 // Reconciliation of the Stripe breadth types (issue 19) against the simulator as Stripe: types
 // with their own created-filtered list are compared window by window; children listed through
@@ -53,10 +47,9 @@ const SEED: SeedCounts = {
 /** The issue-19 types: every entity type after the first six. */
 const BREADTH = ENTITY_TYPES.slice(ENTITY_TYPES.indexOf('refund'));
 
-let h: RecoveryHarness;
+let h: ReconcilerHarness;
 let prisma: Db;
-let sim: StripeSimulator;
-let app: RecoveryApp;
+const sim = new StripeSimulator({ seed: SEED });
 let reconciler: Reconciler;
 let workspaceId: string;
 let configurationId: string;
@@ -64,71 +57,26 @@ let configurationId: string;
 const table = (t: EntityType) => ENTITY_TABLES[t].table;
 
 beforeAll(async () => {
-  sim = new StripeSimulator({ seed: SEED });
-  const simUrl = await sim.start();
-  h = await startRecoveryHarness({
-    name: 'reconcile-breadth',
-    env: { API_ALLOWED_PROVIDER_BASE_URLS: simUrl },
-  });
-  ({ prisma, app } = h);
+  h = await startReconcilerHarness({ name: 'reconcile-breadth', sims: [sim] });
+  const [simUrl] = h.urls as [string];
+  prisma = h.prisma;
   ({ workspaceId, configurationId } = await h.stripeConnection('reconcile-breadth', {
     apiKey: API_KEY,
     settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },
   }));
-  const c = app.diContainer.cradle;
-  reconciler = new Reconciler({
-    connectionRepository: c.connectionRepository,
-    driftRepository: c.driftRepository,
-    syncWriteRepository: c.syncWriteRepository,
-    reconciliationRepository: c.reconciliationRepository,
-    providerFactory: c.providerFactory,
-    rateLimiterFactory: c.rateLimiterFactory,
-    recoveryMetrics: c.recoveryMetrics,
-    logger: c.logger,
-    workerId: 'reconcile-breadth-test',
-    config: { recovery: { ...c.config.recovery, reconcilePageSize: 7 } },
-  });
+  reconciler = h.reconciler('reconcile-breadth-test', { reconcilePageSize: 7 });
 
   // The initial sync of every breadth type, through the shared write path.
   const provider = new StripeProvider({ apiKey: API_KEY, apiBaseUrl: simUrl });
-  const writes = new SyncWriteRepository({ prisma });
-  for (const entityType of BREADTH) {
-    let cursor: string | null = null;
-    do {
-      const page = await provider.listPage(
-        entityType,
-        { cursor, limit: 100 },
-        { workspaceId, source: 'backfill' },
-      );
-      await writes.applyChanges(page.changes);
-      cursor = page.nextCursor;
-    } while (cursor);
-  }
+  await backfill(prisma, provider, workspaceId, BREADTH);
 }, 90_000);
 
 afterAll(async () => {
   await h?.close();
-  await sim?.stop();
 });
 
-async function reconcile(
-  repair: boolean,
-): Promise<{ status: string; report: Partial<Record<EntityType, EntityDrift>> }> {
-  const runs = new ReconciliationRepository({ prisma });
-  const created = await runs.create({
-    workspaceId,
-    configurationId,
-    provider: 'stripe',
-    entityTypes: BREADTH,
-    repair,
-    trigger: 'manual',
-    requestedBy: 'test',
-  });
-  const done = await reconciler.runNext();
-  expect(done?.id).toBe(created.id);
-  const run = await runs.get(workspaceId, created.id);
-  return { status: done!.status, report: run.report };
-}
+const reconcile = (repair: boolean) =>
+  h.reconcile({ workspaceId, configurationId, entityTypes: BREADTH, repair }, reconciler);
 
 async function liveCount(t: EntityType): Promise<number> {
   const [row] = await prisma.$queryRawUnsafe<{ n: bigint }[]>(

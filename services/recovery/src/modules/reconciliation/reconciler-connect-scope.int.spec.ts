@@ -1,9 +1,14 @@
 import type { CanonicalChange } from '@paysync/contracts';
-import { ReconciliationRepository, SyncWriteRepository, type Db } from '@paysync/db';
+import { SyncWriteRepository, type Db } from '@paysync/db';
 import { StripeProvider } from '@paysync/providers';
 import { StripeSimulator } from '@paysync/simulator';
 
-import { startRecoveryHarness, type RecoveryHarness } from '../../testing/recovery-harness.js';
+import {
+  customerRows,
+  localRows,
+  startReconcilerHarness,
+  type ReconcilerHarness,
+} from '../../testing/reconciler-harness.js';
 
 // Stripe Connect (issue 19 item 3), review findings: the platform's own pass of a reconciliation
 // covers only the platform's own rows (no account, or the connection's own account), whatever the
@@ -16,7 +21,7 @@ import { startRecoveryHarness, type RecoveryHarness } from '../../testing/recove
 const API_KEY = 'sk_test_reconcileScope1';
 /** Unlisted rows verified per entity type and run: 2, so 3 gone rows make a partial check. */
 const MAX_VERIFY = 2;
-let h: RecoveryHarness;
+let h: ReconcilerHarness;
 let prisma: Db;
 /** A platform with connected account A (customers 1–2) and account B (no customers). */
 let sim: StripeSimulator;
@@ -56,40 +61,16 @@ async function syncAccount(
   return page.changes[0] as CanonicalChange;
 }
 
-/** Local rows of `ids` in `accountId` that the provider does not have. */
-async function localRows(template: CanonicalChange, ids: string[], accountId: string | null) {
-  await new SyncWriteRepository({ prisma }).applyChanges(
-    ids.map((id) => ({
-      ...template,
-      externalId: id,
-      raw: { ...(template.raw as object), id },
-      accountId,
-    })),
-  );
-}
-
 /** Runs a repairing customer reconciliation of the connection; returns its customer report. */
 async function reconcile(workspaceId: string, configurationId: string): Promise<CustomerReport> {
-  const runs = new ReconciliationRepository({ prisma });
-  const created = await runs.create({
+  const { status, report } = await h.reconcile({
     workspaceId,
     configurationId,
-    provider: 'stripe',
     entityTypes: ['customer'],
     repair: true,
-    trigger: 'manual',
-    requestedBy: 'test',
   });
-  const done = await h.app.diContainer.cradle.reconciler.runNext();
-  expect(done).toEqual({ id: created.id, status: 'completed' });
-  return (await runs.get(workspaceId, created.id)).report.customer as unknown as CustomerReport;
-}
-
-async function customers(workspaceId: string) {
-  return prisma.$queryRaw<
-    { external_id: string; provider_account_id: string | null; deleted: boolean }[]
-  >`SELECT external_id, provider_account_id, deleted_at IS NOT NULL AS deleted FROM customers
-     WHERE workspace_id = ${workspaceId}::uuid ORDER BY external_id`;
+  expect(status).toBe('completed');
+  return report.customer as unknown as CustomerReport;
 }
 
 beforeAll(async () => {
@@ -106,22 +87,17 @@ beforeAll(async () => {
     connectedAccounts: [{ seed: { customers: 2 } }],
   });
   [deauthAccount] = deauth.connectedAccounts().map((a) => a.accountId) as [string];
-  simUrl = await sim.start();
-  deauthUrl = await deauth.start();
-  h = await startRecoveryHarness({
+  h = await startReconcilerHarness({
     name: 'reconcile-scope',
-    env: {
-      API_ALLOWED_PROVIDER_BASE_URLS: `${simUrl},${deauthUrl}`,
-      RECOVERY_RECONCILE_MAX_VERIFY: String(MAX_VERIFY),
-    },
+    sims: [sim, deauth],
+    env: { RECOVERY_RECONCILE_MAX_VERIFY: String(MAX_VERIFY) },
   });
+  [simUrl, deauthUrl] = h.urls as [string, string];
   prisma = h.prisma;
 }, 60_000);
 
 afterAll(async () => {
   await h?.close();
-  await sim?.stop();
-  await deauth?.stop();
 });
 
 it("a connection without `connect` never verifies a connected account's rows (written by its Connect webhooks) as the platform", async () => {
@@ -131,7 +107,9 @@ it("a connection without `connect` never verifies a connected account's rows (wr
   });
   const template = await syncAccount(workspaceId, simUrl, accountA);
   // One row of the platform's own that the platform no longer has: the platform's pass works.
-  await localRows(template, ['cus_platform_gone'], null);
+  await new SyncWriteRepository({ prisma }).applyChanges(
+    localRows(template, ['cus_platform_gone'], null),
+  );
 
   const report = await reconcile(workspaceId, configurationId);
   expect(report).toMatchObject({
@@ -144,7 +122,7 @@ it("a connection without `connect` never verifies a connected account's rows (wr
   });
   expect(report.accounts).toBeUndefined();
 
-  const rows = await customers(workspaceId);
+  const rows = await customerRows(prisma, workspaceId);
   const ofA = rows.filter((r) => r.provider_account_id === accountA);
   expect(ofA).toHaveLength(2);
   expect(ofA.filter((r) => r.deleted)).toEqual([]);
@@ -159,7 +137,9 @@ it('a `connect` platform whose connected accounts were all deauthorized (none li
     settings: { apiBaseUrl: deauthUrl, rateLimitPerSecond: 1000, connect: true },
   });
   const template = await syncAccount(workspaceId, deauthUrl, deauthAccount);
-  await localRows(template, ['cus_own_gone'], null);
+  await new SyncWriteRepository({ prisma }).applyChanges(
+    localRows(template, ['cus_own_gone'], null),
+  );
   deauth.removeConnectedAccount(deauthAccount);
 
   const report = await reconcile(workspaceId, configurationId);
@@ -172,7 +152,7 @@ it('a `connect` platform whose connected accounts were all deauthorized (none li
   });
   expect(report.accounts).toBeUndefined();
 
-  const rows = await customers(workspaceId);
+  const rows = await customerRows(prisma, workspaceId);
   const ofAccount = rows.filter((r) => r.provider_account_id === deauthAccount);
   expect(ofAccount).toHaveLength(2);
   expect(ofAccount.filter((r) => r.deleted)).toEqual([]);
@@ -186,7 +166,9 @@ it("a connected account's partial deletion check makes the entity type's check p
   });
   const template = await syncAccount(workspaceId, simUrl, accountA);
   // Account B no longer has 3 of its rows: 2 are verified (the budget), the third is not.
-  await localRows(template, ['cus_gone_b1', 'cus_gone_b2', 'cus_gone_b3'], accountB);
+  await new SyncWriteRepository({ prisma }).applyChanges(
+    localRows(template, ['cus_gone_b1', 'cus_gone_b2', 'cus_gone_b3'], accountB),
+  );
 
   const report = await reconcile(workspaceId, configurationId);
   expect(report.accounts?.[accountA]).toMatchObject({ deletionCheck: 'done', deleted: 0 });
@@ -198,7 +180,7 @@ it("a connected account's partial deletion check makes the entity type's check p
   // The platform's own pass had nothing unlisted (done); the type's check is the weakest.
   expect(report).toMatchObject({ deletionCheck: 'partial', deleted: 2, unverified: 1 });
 
-  const rows = await customers(workspaceId);
+  const rows = await customerRows(prisma, workspaceId);
   expect(rows.filter((r) => r.deleted)).toHaveLength(2);
   expect(rows.filter((r) => r.provider_account_id === accountA && r.deleted)).toEqual([]);
 }, 60_000);

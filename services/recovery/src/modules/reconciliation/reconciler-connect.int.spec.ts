@@ -1,14 +1,14 @@
 import type { CanonicalChange } from '@paysync/contracts';
-import {
-  ConnectionRepository,
-  ReconciliationRepository,
-  SyncWriteRepository,
-  type Db,
-} from '@paysync/db';
+import { ConnectionRepository, SyncWriteRepository, type Db } from '@paysync/db';
 import { StripeProvider } from '@paysync/providers';
 import { StripeSimulator } from '@paysync/simulator';
 
-import { startRecoveryHarness, type RecoveryHarness } from '../../testing/recovery-harness.js';
+import {
+  customerRows,
+  localRows,
+  startReconcilerHarness,
+  type ReconcilerHarness,
+} from '../../testing/reconciler-harness.js';
 
 // Issue 19 item 3 (Stripe Connect): reconciliation checks deletions per account. A workspace with
 // several Stripe connections cannot attribute rows of no account to one of them, so the
@@ -17,35 +17,24 @@ import { startRecoveryHarness, type RecoveryHarness } from '../../testing/recove
 // deletions are confirmed by a retrieve as that account.
 
 const API_KEY = 'sk_test_reconcileConnect1';
-let h: RecoveryHarness;
+let h: ReconcilerHarness;
 let prisma: Db;
-let sim: StripeSimulator;
-let other: StripeSimulator;
 let workspaceId: string;
 let configurationId: string;
 let accountA: string;
 let accountB: string;
 
-/** A local row of `id` (a customer) in `accountId`, as a sync would have written it. */
-function localRow(template: CanonicalChange, id: string, accountId: string | null) {
-  return { ...template, externalId: id, raw: { ...(template.raw as object), id }, accountId };
-}
-
 beforeAll(async () => {
   // The simulator numbers each account's objects on its own: account A has customers 1–3,
   // account B and the platform none, so no id is in two accounts.
-  sim = new StripeSimulator({
+  const sim = new StripeSimulator({
     seed: { customers: 0 },
     connectedAccounts: [{ seed: { customers: 3 } }, { seed: { customers: 0 } }],
   });
   [accountA, accountB] = sim.connectedAccounts().map((a) => a.accountId) as [string, string];
-  other = new StripeSimulator({ accountId: 'acct_simother000002', seed: { customers: 0 } });
-  const simUrl = await sim.start();
-  const otherUrl = await other.start();
-  h = await startRecoveryHarness({
-    name: 'reconcile-connect',
-    env: { API_ALLOWED_PROVIDER_BASE_URLS: `${simUrl},${otherUrl}` },
-  });
+  const other = new StripeSimulator({ accountId: 'acct_simother000002', seed: { customers: 0 } });
+  h = await startReconcilerHarness({ name: 'reconcile-connect', sims: [sim, other] });
+  const [simUrl, otherUrl] = h.urls as [string, string];
   prisma = h.prisma;
   ({ workspaceId, configurationId } = await h.stripeConnection('reconcile-connect', {
     apiKey: API_KEY,
@@ -73,32 +62,25 @@ beforeAll(async () => {
   await writes.applyChanges(page.changes);
   const template = page.changes[0] as CanonicalChange;
   await writes.applyChanges([
-    localRow(template, 'cus_gone_in_a', accountA),
-    localRow(template, 'cus_gone_in_b', accountB),
-    localRow(template, 'cus_own_unattributed', null),
+    ...localRows(template, ['cus_gone_in_a'], accountA),
+    ...localRows(template, ['cus_gone_in_b'], accountB),
+    ...localRows(template, ['cus_own_unattributed'], null),
   ]);
 }, 60_000);
 
 afterAll(async () => {
   await h?.close();
-  await sim?.stop();
-  await other?.stop();
 });
 
 it("checks each connected account's deletions against its own rows, even with several connections", async () => {
-  const runs = new ReconciliationRepository({ prisma });
-  const created = await runs.create({
+  const { status, report: reports } = await h.reconcile({
     workspaceId,
     configurationId,
-    provider: 'stripe',
     entityTypes: ['customer'],
     repair: true,
-    trigger: 'manual',
-    requestedBy: 'test',
   });
-  const done = await h.app.diContainer.cradle.reconciler.runNext();
-  expect(done).toEqual({ id: created.id, status: 'completed' });
-  const report = (await runs.get(workspaceId, created.id)).report.customer as unknown as {
+  expect(status).toBe('completed');
+  const report = reports.customer as unknown as {
     deletionCheck: string;
     deleted: number;
     unverified: number;
@@ -118,27 +100,21 @@ it("checks each connected account's deletions against its own rows, even with se
   expect(report.deletionCheck).toBe('skipped_several_connections');
   expect(report.unverified).toBe(1);
   // Each connected account: listed as itself, its unlisted row confirmed gone and deleted.
-  expect(report.accounts[accountA]).toMatchObject({
-    deletionCheck: 'done',
-    providerCount: 3,
-    localCount: 4,
-    deleted: 1,
-    samples: { deleted: ['cus_gone_in_a'] },
-  });
-  expect(report.accounts[accountB]).toMatchObject({
-    deletionCheck: 'done',
-    providerCount: 0,
-    localCount: 1,
-    deleted: 1,
-    samples: { deleted: ['cus_gone_in_b'] },
-  });
+  for (const [account, providerCount, localCount, gone] of [
+    [accountA, 3, 4, 'cus_gone_in_a'],
+    [accountB, 0, 1, 'cus_gone_in_b'],
+  ] as const)
+    expect(report.accounts[account]).toMatchObject({
+      deletionCheck: 'done',
+      providerCount,
+      localCount,
+      deleted: 1,
+      samples: { deleted: [gone] },
+    });
   expect(report.deleted).toBe(2);
   expect(report.providerCount).toBe(3);
 
-  const rows = await prisma.$queryRaw<
-    { external_id: string; provider_account_id: string | null; deleted: boolean }[]
-  >`SELECT external_id, provider_account_id, deleted_at IS NOT NULL AS deleted FROM customers
-     WHERE workspace_id = ${workspaceId}::uuid ORDER BY external_id`;
+  const rows = await customerRows(prisma, workspaceId);
   const deleted = rows.filter((r) => r.deleted).map((r) => r.external_id);
   expect(deleted.sort()).toEqual(['cus_gone_in_a', 'cus_gone_in_b']);
   // The tombstones stay in their accounts; the platform's row is untouched.

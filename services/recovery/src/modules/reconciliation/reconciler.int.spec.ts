@@ -1,22 +1,18 @@
 import { jest } from '@jest/globals';
 
 import type { CanonicalChange } from '@paysync/contracts';
-import {
-  ReconciliationRepository,
-  SyncWriteRepository,
-  type Db,
-  type EntityDrift,
-} from '@paysync/db';
+import { SyncWriteRepository, type Db, type EntityDrift } from '@paysync/db';
 import { StripeProvider } from '@paysync/providers';
 import { BASE_CREATED, StripeSimulator, simId } from '@paysync/simulator';
 
 import {
-  startRecoveryHarness,
-  type RecoveryApp,
-  type RecoveryHarness,
-} from '../../testing/recovery-harness.js';
+  backfill,
+  localRows,
+  startReconcilerHarness,
+  type ReconcilerHarness,
+} from '../../testing/reconciler-harness.js';
 
-import { Reconciler } from './reconciler.js';
+import type { Reconciler } from './reconciler.js';
 
 // The streaming comparison against real PostgreSQL and the simulator as Stripe, with windows of 5
 // local rows and provider pages of 3, so drift falls on both sides of many window and page
@@ -24,10 +20,9 @@ import { Reconciler } from './reconciler.js';
 // holds more local rows than a window, and a local row without a created time.
 const WINDOW = 5;
 const API_KEY = 'sk_test_reconcileStream1';
-let h: RecoveryHarness;
+let h: ReconcilerHarness;
 let prisma: Db;
-let sim: StripeSimulator;
-let app: RecoveryApp;
+const sim = new StripeSimulator({ seed: { customers: 60 } });
 let reconciler: Reconciler;
 let workspaceId: string;
 let configurationId: string;
@@ -36,21 +31,16 @@ let windowSizes: { gte: number | null; lt: number | null; rows: number }[];
 const customer = (i: number) => simId('customers', i);
 
 beforeAll(async () => {
-  sim = new StripeSimulator({ seed: { customers: 60 } });
-  const simUrl = await sim.start();
-  h = await startRecoveryHarness({
-    name: 'reconcile-stream',
-    // KAFKA_CONSUMERS_ENABLED false (the harness's default): the test runs the reconciler itself.
-    env: { API_ALLOWED_PROVIDER_BASE_URLS: simUrl },
-  });
-  ({ prisma, app } = h);
+  // KAFKA_CONSUMERS_ENABLED false (the harness's default): the test runs the reconciler itself.
+  h = await startReconcilerHarness({ name: 'reconcile-stream', sims: [sim] });
+  const [simUrl] = h.urls as [string];
+  prisma = h.prisma;
   ({ workspaceId, configurationId } = await h.stripeConnection('reconcile-stream', {
     apiKey: API_KEY,
     settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },
   }));
 
-  const c = app.diContainer.cradle;
-  const driftRepository = c.driftRepository;
+  const driftRepository = h.app.diContainer.cradle.driftRepository;
   const liveIdsCreatedIn = driftRepository.liveIdsCreatedIn.bind(driftRepository);
   jest
     .spyOn(driftRepository, 'liveIdsCreatedIn')
@@ -59,75 +49,41 @@ beforeAll(async () => {
       windowSizes.push({ gte, lt, rows: ids.length });
       return ids;
     });
-  reconciler = new Reconciler({
-    connectionRepository: c.connectionRepository,
-    driftRepository,
-    syncWriteRepository: c.syncWriteRepository,
-    reconciliationRepository: c.reconciliationRepository,
-    providerFactory: c.providerFactory,
-    rateLimiterFactory: c.rateLimiterFactory,
-    recoveryMetrics: c.recoveryMetrics,
-    logger: c.logger,
-    workerId: 'reconcile-stream-test',
-    config: {
-      recovery: {
-        ...c.config.recovery,
-        reconcileWindowRows: WINDOW,
-        reconcilePageSize: 3,
-      },
-    },
+  reconciler = h.reconciler('reconcile-stream-test', {
+    reconcileWindowRows: WINDOW,
+    reconcilePageSize: 3,
   });
 
   // The initial sync, through the shared write path as the sync-runner does it.
   const provider = new StripeProvider({ apiKey: API_KEY, apiBaseUrl: simUrl });
-  const writes = new SyncWriteRepository({ prisma });
-  let cursor: string | null = null;
-  do {
-    const page = await provider.listPage(
-      'customer',
-      { cursor, limit: 100 },
-      { workspaceId, source: 'backfill' },
-    );
-    await writes.applyChanges(page.changes);
-    cursor = page.nextCursor;
-  } while (cursor);
+  await backfill(prisma, provider, workspaceId, ['customer']);
   // Local rows of objects the provider never had, all created in the second of customer 40: with
   // it, six rows in one second, more than a window holds.
   const template = (await provider.retrieve('customer', customer(40), {
     workspaceId,
     source: 'backfill',
   })) as CanonicalChange;
-  await writes.applyChanges(
-    [1, 2, 3, 4, 5].map((k) => ({
-      ...template,
-      externalId: `cus_localonly${k}`,
-      raw: { ...(template.raw as object), id: `cus_localonly${k}` },
-    })),
+  await new SyncWriteRepository({ prisma }).applyChanges(
+    localRows(
+      template,
+      [1, 2, 3, 4, 5].map((k) => `cus_localonly${k}`),
+    ),
   );
 }, 60_000);
 
 afterAll(async () => {
   await h?.close();
-  await sim?.stop();
 });
 
 async function reconcile(repair: boolean): Promise<EntityDrift> {
-  const runs = new ReconciliationRepository({ prisma });
-  const created = await runs.create({
-    workspaceId,
-    configurationId,
-    provider: 'stripe',
-    entityTypes: ['customer'],
-    repair,
-    trigger: 'manual',
-    requestedBy: 'test',
-  });
   windowSizes = [];
-  const done = await reconciler.runNext();
-  expect(done).toEqual({ id: created.id, status: 'completed' });
-  const report = (await runs.get(workspaceId, created.id)).report.customer;
-  if (!report) throw new Error('no customer report');
-  return report;
+  const { status, report } = await h.reconcile(
+    { workspaceId, configurationId, entityTypes: ['customer'], repair },
+    reconciler,
+  );
+  expect(status).toBe('completed');
+  if (!report.customer) throw new Error('no customer report');
+  return report.customer;
 }
 
 it('finds deletions and missing rows across window and page boundaries, holding one window at a time', async () => {
