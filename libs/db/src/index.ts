@@ -5,6 +5,8 @@ export type { DbSettings } from './db.config.js';
 export { isTransientDbError, mapDbError } from './errors.js';
 export { DbHealth } from './health.js';
 export { isUuid } from './ids.js';
+export { createdBefore } from './repositories/keyset.js';
+export type { CreatedKey } from './repositories/keyset.js';
 export { MIGRATION_LOCK_KEY, applyMigrations, migrationStatus, readMigrations } from './migrate.js';
 export type { MigrateResult, MigrationFile, MigrationStatus } from './migrate.js';
 export { ENTITY_TABLES, SYNC_COLUMNS } from './repositories/entity-tables.js';

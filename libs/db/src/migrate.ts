@@ -95,16 +95,7 @@ export async function applyMigrations(opts: {
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(HISTORY_DDL);
-    const { rows } = await client.query<{
-      migration_name: string;
-      checksum: string;
-      finished_at: Date | null;
-      rolled_back_at: Date | null;
-    }>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-    );
-    const history = new Map<string, (typeof rows)[number]>();
-    for (const row of rows) if (!row.rolled_back_at) history.set(row.migration_name, row);
+    const history = await readHistory(client);
 
     const failed = [...history.values()].find((r) => r.finished_at === null);
     if (failed) {
@@ -175,6 +166,23 @@ export async function applyMigrations(opts: {
   }
 }
 
+interface HistoryRow {
+  readonly migration_name: string;
+  readonly checksum: string;
+  readonly finished_at: Date | null;
+  readonly rolled_back_at: Date | null;
+}
+
+/** The history table's rows by migration name, rolled-back attempts left out. */
+async function readHistory(client: pg.Client): Promise<Map<string, HistoryRow>> {
+  const { rows } = await client.query<HistoryRow>(
+    'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
+  );
+  const history = new Map<string, HistoryRow>();
+  for (const row of rows) if (!row.rolled_back_at) history.set(row.migration_name, row);
+  return history;
+}
+
 const RUNTIME_ROLE = 'paysync_runtime';
 
 /** Joins the services' login role to paysync_runtime; refuses a role RLS would not restrict. */
@@ -227,18 +235,7 @@ export async function migrationStatus(opts: {
     const { rows: exists } = await client.query<{ present: boolean }>(
       'SELECT to_regclass(\'"_prisma_migrations"\') IS NOT NULL AS present',
     );
-    const { rows } = exists[0]?.present
-      ? await client.query<{
-          migration_name: string;
-          checksum: string;
-          finished_at: Date | null;
-          rolled_back_at: Date | null;
-        }>(
-          'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-        )
-      : { rows: [] };
-    const history = new Map<string, (typeof rows)[number]>();
-    for (const row of rows) if (!row.rolled_back_at) history.set(row.migration_name, row);
+    const history = exists[0]?.present ? await readHistory(client) : new Map<string, HistoryRow>();
     const onDisk = new Set(migrations.map((m) => m.name));
     const status: MigrationStatus = {
       applied: [],

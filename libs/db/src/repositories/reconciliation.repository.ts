@@ -2,6 +2,7 @@ import type { EntityType, ProviderName } from '@paysync/contracts';
 import { ConflictError, NotFoundError } from '@paysync/errors';
 
 import { isUuid } from '../ids.js';
+import { createdBefore } from './keyset.js';
 
 import type { Db } from '../client.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -165,12 +166,7 @@ export class ReconciliationRepository {
       where: {
         workspaceId,
         ...(filter.status && { status: filter.status }),
-        ...(filter.before && {
-          OR: [
-            { createdAt: { lt: filter.before.createdAt } },
-            { createdAt: filter.before.createdAt, id: { lt: filter.before.id } },
-          ],
-        }),
+        ...(filter.before && createdBefore(filter.before)),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: filter.limit,

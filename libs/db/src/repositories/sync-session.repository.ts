@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '@paysync/errors';
 
 import { mapDbError } from '../errors.js';
 import { isUuid } from '../ids.js';
+import { createdBefore } from './keyset.js';
 
 import {
   ACTIVE_SESSION_STATUSES,
@@ -171,12 +172,7 @@ export class SyncSessionRepository {
         ...(filter.status && { status: filter.status }),
         ...(filter.provider && { provider: filter.provider }),
         ...(filter.configurationId && { configurationId: filter.configurationId }),
-        ...(filter.before && {
-          OR: [
-            { createdAt: { lt: filter.before.createdAt } },
-            { createdAt: filter.before.createdAt, id: { lt: filter.before.id } },
-          ],
-        }),
+        ...(filter.before && createdBefore(filter.before)),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: filter.limit,

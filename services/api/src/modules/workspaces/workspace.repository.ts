@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { generateToken, hashToken } from '@paysync/crypto';
-import { isUuid, mapDbError, withSystem, withTenant, type Db } from '@paysync/db';
+import { createdBefore, isUuid, mapDbError, withSystem, withTenant, type Db } from '@paysync/db';
 import { NotFoundError } from '@paysync/errors';
 
 import { parseScopes, type ApiKeyScope } from '../auth/scopes.js';
@@ -102,12 +102,7 @@ export class WorkspaceRepository {
     const rows = await this.#prisma.workspace.findMany({
       where: {
         ...(opts.ids && { id: { in: [...opts.ids] } }),
-        ...(opts.before && {
-          OR: [
-            { createdAt: { lt: opts.before.createdAt } },
-            { createdAt: opts.before.createdAt, id: { lt: opts.before.id } },
-          ],
-        }),
+        ...(opts.before && createdBefore(opts.before)),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: opts.limit,
