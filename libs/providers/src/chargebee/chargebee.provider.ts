@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import Chargebee from 'chargebee';
 
-import type { CanonicalChange, EntityType } from '@paysync/contracts';
+import { ENTITY_TYPES, type CanonicalChange, type EntityType } from '@paysync/contracts';
 import { ProviderError, ValidationError } from '@paysync/errors';
 
-import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
+import { goneChange } from '../gone-change.js';
+import { callProvider, type FailedCall, type ProviderCallPolicy } from '../http/provider-call.js';
+import { TokenBucket } from '../http/token-bucket.js';
 import {
   RESOURCE_OF,
   resourceOf,
@@ -39,14 +40,17 @@ import type {
   WebhookEndpoint,
 } from '../billing-provider.js';
 
-const tracer = trace.getTracer('paysync');
-
 /** Documented per-site limits: every test site 150/min; live 150, 1,000 or 3,500/min by plan. */
 const CHARGEBEE_TEST_RATE_PER_MINUTE = 150;
 const CHARGEBEE_LIVE_RATE_PER_MINUTE = 150;
 
+/** The entity types synced from a Chargebee resource, in dependency order. */
+const CHARGEBEE_ENTITY_TYPES: readonly EntityType[] = ENTITY_TYPES.filter(
+  (type) => RESOURCE_OF[type] !== undefined,
+);
+
 export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
-  entityTypes: ['customer', 'product', 'price', 'subscription', 'invoice', 'payment_transaction'],
+  entityTypes: CHARGEBEE_ENTITY_TYPES,
   eventTypes: CHARGEBEE_EVENT_TYPES,
   // The interface speaks per second; Chargebee budgets per minute (see docs, "Interface changes").
   defaultRateLimitPerSecond: {
@@ -61,14 +65,7 @@ export const CHARGEBEE_CAPABILITIES: ProviderCapabilities = {
   // The lists with a creation-time filter (CREATED_FILTER); items and item prices have none.
   segmentableEntityTypes: ['customer', 'subscription', 'invoice', 'payment_transaction'],
   // Every synced resource has a retrieve call.
-  retrievableEntityTypes: [
-    'customer',
-    'product',
-    'price',
-    'subscription',
-    'invoice',
-    'payment_transaction',
-  ],
+  retrievableEntityTypes: CHARGEBEE_ENTITY_TYPES,
   // 2011-01-01 (Chargebee started in 2011; an assumption, not a documented bound).
   oldestObjectSeconds: 1_293_840_000,
   // sort_by[asc]=updated_at (listPage): an object changed mid-listing is listed again, not skipped.
@@ -147,9 +144,7 @@ export class ChargebeeProvider implements BillingProvider {
   readonly site: string;
   readonly mode: 'test' | 'live';
   readonly #chargebee: Chargebee;
-  readonly #limiter: RateLimiter;
-  readonly #maxAttempts: number;
-  readonly #maxRetryAfterMs: number;
+  readonly #callPolicy: ProviderCallPolicy;
 
   constructor({
     site,
@@ -199,16 +194,24 @@ export class ChargebeeProvider implements BillingProvider {
       timeout: timeoutMs ?? 30_000,
       sdkTelemetryEnabled: false,
     });
-    this.#limiter =
-      rateLimiter ??
-      new TokenBucket({
-        ratePerSecond: rateLimitPerSecond ?? (rateLimitPerMinute ?? 150) / 60,
-        // No burst above the steady rate: Chargebee counts requests in the past 60 s, so a burst
-        // at the start of a minute-long run spends budget the end of that minute needs (a 429).
-        burst: 1,
-      });
-    this.#maxAttempts = maxAttempts ?? 8;
-    this.#maxRetryAfterMs = maxRetryAfterMs ?? 60_000;
+    this.#callPolicy = {
+      provider: 'chargebee',
+      displayName: 'Chargebee',
+      limiter:
+        rateLimiter ??
+        new TokenBucket({
+          ratePerSecond: rateLimitPerSecond ?? (rateLimitPerMinute ?? 150) / 60,
+          // No burst above the steady rate: Chargebee counts requests in the past 60 s, so a burst
+          // at the start of a minute-long run spends budget the end of that minute needs (a 429).
+          burst: 1,
+        }),
+      maxAttempts: maxAttempts ?? 8,
+      maxRetryAfterMs: maxRetryAfterMs ?? 60_000,
+      // No Retry-After on a 429: Chargebee's window is a minute; wait a few seconds, and let the
+      // limiter slow the whole site.
+      throttledPauseMs: 5_000,
+      classify: classifySdkError,
+    };
   }
 
   capabilities(): ProviderCapabilities {
@@ -341,21 +344,13 @@ export class ChargebeeProvider implements BillingProvider {
         );
       return change;
     } catch (err) {
-      if (err instanceof ProviderError && err.details?.statusCode === 404) {
-        // Gone at the provider: a tombstone at the time we learned it.
-        return {
-          workspaceId: ctx.workspaceId,
+      if (err instanceof ProviderError && err.details?.statusCode === 404)
+        return goneChange(ctx, {
           provider: 'chargebee',
           entityType,
           externalId,
-          version: Date.now(),
-          deleted: true,
-          data: null,
-          raw: { id: externalId, deleted: true },
           livemode: this.#live,
-          source: ctx.source,
-        } as CanonicalChange;
-      }
+        });
       throw err;
     }
   }
@@ -423,64 +418,28 @@ export class ChargebeeProvider implements BillingProvider {
   }
 
   /**
-   * One API call under the site's limiter, retried on 429, 5xx and network errors with exponential
-   * backoff and jitter, honouring `Retry-After`. The SDK rejects with plain objects (JSON error
-   * bodies) or ChargebeeError/TypeError instances; all leave as `ProviderError` carrying the HTTP
-   * status and Chargebee's `api_error_code`. 4xx other than 429 are not retryable.
+   * One API call under the site's limiter (see `callProvider`). The SDK rejects with plain objects
+   * (JSON error bodies) or ChargebeeError/TypeError instances; all leave as `ProviderError` carrying
+   * the HTTP status and Chargebee's `api_error_code`. 429, 5xx and network errors are retried;
+   * other 4xx are not.
    */
-  async #call<T>(what: string, fn: () => Promise<T>): Promise<{ result: T; attempts: number }> {
-    for (let attempt = 1; ; attempt++) {
-      await this.#limiter.acquire();
-      const span = tracer.startSpan(`chargebee ${what}`, {
-        kind: SpanKind.CLIENT,
-        attributes: { 'paysync.provider': 'chargebee', 'paysync.provider.attempt': attempt },
-      });
-      try {
-        const result = await context.with(trace.setSpan(context.active(), span), fn);
-        span.end();
-        return { result, attempts: attempt };
-      } catch (err) {
-        const e = (err ?? {}) as SdkError;
-        const status = e.http_status_code ?? e.http_code;
-        const throttled = status === 429 || e.api_error_code === 'api_request_limit_exceeded';
-        const retryable = throttled || (status === undefined ? isNetworkError(err) : status >= 500);
-        const retryAfterHeader = e.headers?.['retry-after'];
-        const retryAfterMs =
-          retryAfterHeader !== undefined && /^\d+$/.test(retryAfterHeader)
-            ? Math.min(Number(retryAfterHeader) * 1000, this.#maxRetryAfterMs)
-            : undefined;
-        if (status !== undefined) span.setAttribute('http.response.status_code', status);
-        span.setAttribute('paysync.provider.throttled', throttled);
-        span.setAttribute('paysync.provider.retryable', retryable);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: e.message ?? 'provider error' });
-        span.end();
-        // No Retry-After on a 429: Chargebee's window is a minute; wait a few seconds, and let the
-        // limiter slow the whole site.
-        if (throttled) this.#limiter.onThrottled?.(retryAfterMs ?? 5_000);
-        if (retryable && attempt < this.#maxAttempts) {
-          const backoff = Math.min(200 * 2 ** (attempt - 1), 10_000);
-          const jitter = Math.random() * backoff * 0.3;
-          await sleep(retryAfterMs ?? backoff + jitter);
-          continue;
-        }
-        throw new ProviderError(
-          retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_ERROR',
-          `Chargebee ${what} failed${status ? ` (${status})` : ''}: ${e.message ?? 'unknown error'}`,
-          {
-            retryable,
-            details: {
-              provider: 'chargebee',
-              statusCode: status,
-              chargebeeCode: e.api_error_code,
-              chargebeeType: e.type,
-              attempts: attempt,
-            },
-            cause: err,
-          },
-        );
-      }
-    }
+  #call<T>(what: string, fn: () => Promise<T>): Promise<{ result: T; attempts: number }> {
+    return callProvider(this.#callPolicy, what, fn);
   }
+}
+
+function classifySdkError(err: unknown): FailedCall {
+  const e = (err ?? {}) as SdkError;
+  const status = e.http_status_code ?? e.http_code;
+  const throttled = status === 429 || e.api_error_code === 'api_request_limit_exceeded';
+  return {
+    status,
+    throttled,
+    retryable: throttled || (status === undefined ? isNetworkError(err) : status >= 500),
+    retryAfter: e.headers?.['retry-after'],
+    message: e.message,
+    details: { chargebeeCode: e.api_error_code, chargebeeType: e.type },
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
 
 import Stripe from 'stripe';
@@ -8,7 +7,9 @@ import Stripe from 'stripe';
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
 import { ProviderError, ValidationError } from '@paysync/errors';
 
-import { sleep, TokenBucket, type RateLimiter } from '../http/token-bucket.js';
+import { goneChange } from '../gone-change.js';
+import { callProvider, type FailedCall, type ProviderCallPolicy } from '../http/provider-call.js';
+import { TokenBucket } from '../http/token-bucket.js';
 import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 import { toChange, type StripeObject } from './stripe.mappers.js';
 import {
@@ -34,8 +35,6 @@ import type {
   RefetchedEvent,
   WebhookEndpoint,
 } from '../billing-provider.js';
-
-const tracer = trace.getTracer('paysync');
 
 /** The API version paysync is written against; webhook endpoints are pinned to it. */
 const SYNCED_EVENT_TYPES: ReadonlySet<string> = new Set(STRIPE_SYNCED_EVENT_TYPES);
@@ -273,12 +272,10 @@ export function stripeRetrievable(entityType: EntityType): boolean {
 export class StripeProvider implements BillingProvider {
   readonly name = 'stripe' as const;
   readonly #stripe: Stripe;
-  readonly #limiter: RateLimiter;
-  readonly #maxAttempts: number;
+  readonly #callPolicy: ProviderCallPolicy;
   readonly #mode: 'test' | 'live';
   readonly #tolerance: number | undefined;
   readonly #apiVersion: string;
-  readonly #maxRetryAfterMs: number;
   /** Stripe Connect: the connected account this client acts for (`Stripe-Account`). */
   readonly #accountId: string | null;
 
@@ -325,14 +322,21 @@ export class StripeProvider implements BillingProvider {
         protocol: base.protocol.replace(':', '') as 'http' | 'https',
       }),
     });
-    this.#limiter =
-      rateLimiter ??
-      new TokenBucket({
-        ratePerSecond: rateLimitPerSecond ?? (this.#mode === 'live' ? 100 : 25),
-      });
-    this.#maxAttempts = maxAttempts ?? 8;
+    this.#callPolicy = {
+      provider: 'stripe',
+      displayName: 'Stripe',
+      limiter:
+        rateLimiter ??
+        new TokenBucket({
+          ratePerSecond: rateLimitPerSecond ?? (this.#mode === 'live' ? 100 : 25),
+        }),
+      maxAttempts: maxAttempts ?? 8,
+      maxRetryAfterMs: maxRetryAfterMs ?? 60_000,
+      // No Retry-After on a 429: assume a second, and let the limiter slow the whole account.
+      throttledPauseMs: 1000,
+      classify: classifyStripeError,
+    };
     this.#tolerance = webhookToleranceSeconds;
-    this.#maxRetryAfterMs = maxRetryAfterMs ?? 60_000;
     this.#accountId = accountId ?? null;
   }
 
@@ -550,21 +554,15 @@ export class StripeProvider implements BillingProvider {
         );
       return this.#ofAccount(change);
     } catch (err) {
-      if (err instanceof ProviderError && err.details?.statusCode === 404) {
-        // Gone at the provider: a tombstone at the time we learned it.
-        return this.#ofAccount({
-          workspaceId: ctx.workspaceId,
-          provider: 'stripe',
-          entityType,
-          externalId,
-          version: Date.now(),
-          deleted: true,
-          data: null,
-          raw: { id: externalId, deleted: true },
-          livemode: this.#mode === 'live',
-          source: ctx.source,
-        } as CanonicalChange);
-      }
+      if (err instanceof ProviderError && err.details?.statusCode === 404)
+        return this.#ofAccount(
+          goneChange(ctx, {
+            provider: 'stripe',
+            entityType,
+            externalId,
+            livemode: this.#mode === 'live',
+          }),
+        );
       throw err;
     }
   }
@@ -656,77 +654,40 @@ export class StripeProvider implements BillingProvider {
   }
 
   /**
-   * One API call under the rate limiter, retried on 429, 5xx and network errors with exponential
-   * backoff and jitter, honouring `Retry-After` and `Stripe-Should-Retry`. Errors leave as
-   * `ProviderError` with the Stripe request id; 401/403/4xx are not retryable.
+   * One API call under the rate limiter (see `callProvider`), honouring `Stripe-Should-Retry` too.
+   * Errors leave as `ProviderError` with the Stripe request id; 401/403/4xx are not retryable.
    */
-  async #call<T>(what: string, fn: () => Promise<T>): Promise<{ result: T; attempts: number }> {
-    for (let attempt = 1; ; attempt++) {
-      await this.#limiter.acquire();
-      // One client span per request: the Stripe SDK's HTTP call (and its http span) inside it.
-      const span = tracer.startSpan(`stripe ${what}`, {
-        kind: SpanKind.CLIENT,
-        attributes: { 'paysync.provider': 'stripe', 'paysync.provider.attempt': attempt },
-      });
-      try {
-        const result = await context.with(trace.setSpan(context.active(), span), fn);
-        span.end();
-        return { result, attempts: attempt };
-      } catch (err) {
-        const e = err as {
-          statusCode?: number;
-          headers?: Record<string, string>;
-          type?: string;
-          requestId?: string;
-          message?: string;
-          code?: string;
-        };
-        const status = e.statusCode;
-        const header = (name: string) => e.headers?.[name] ?? e.headers?.[name.toLowerCase()];
-        const shouldRetryHeader = header('stripe-should-retry');
-        const transient =
-          e.type === 'StripeConnectionError' ||
-          status === 429 ||
-          (status !== undefined && status >= 500) ||
-          status === 409;
-        const retryable =
-          shouldRetryHeader === 'false' ? false : shouldRetryHeader === 'true' ? true : transient;
-        const retryAfterHeader = header('retry-after');
-        const retryAfterMs =
-          retryAfterHeader !== undefined && /^\d+$/.test(retryAfterHeader)
-            ? Math.min(Number(retryAfterHeader) * 1000, this.#maxRetryAfterMs)
-            : undefined;
-        if (status !== undefined) span.setAttribute('http.response.status_code', status);
-        span.setAttribute('paysync.provider.throttled', status === 429);
-        span.setAttribute('paysync.provider.retryable', retryable);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: e.message ?? 'provider error' });
-        span.end();
-        // No Retry-After on a 429: assume a second, and let the limiter slow the whole account.
-        if (status === 429) this.#limiter.onThrottled?.(retryAfterMs ?? 1000);
-        if (retryable && attempt < this.#maxAttempts) {
-          const backoff = Math.min(200 * 2 ** (attempt - 1), 10_000);
-          const jitter = Math.random() * backoff * 0.3;
-          await sleep(retryAfterMs ?? backoff + jitter);
-          continue;
-        }
-        throw new ProviderError(
-          retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_ERROR',
-          `Stripe ${what} failed${status ? ` (${status})` : ''}: ${e.message ?? 'unknown error'}`,
-          {
-            retryable,
-            details: {
-              provider: 'stripe',
-              statusCode: status,
-              requestId: e.requestId,
-              stripeCode: e.code,
-              attempts: attempt,
-            },
-            cause: err,
-          },
-        );
-      }
-    }
+  #call<T>(what: string, fn: () => Promise<T>): Promise<{ result: T; attempts: number }> {
+    return callProvider(this.#callPolicy, what, fn);
   }
+}
+
+function classifyStripeError(err: unknown): FailedCall {
+  const e = err as {
+    statusCode?: number;
+    headers?: Record<string, string>;
+    type?: string;
+    requestId?: string;
+    message?: string;
+    code?: string;
+  };
+  const status = e.statusCode;
+  const header = (name: string) => e.headers?.[name] ?? e.headers?.[name.toLowerCase()];
+  const shouldRetryHeader = header('stripe-should-retry');
+  const transient =
+    e.type === 'StripeConnectionError' ||
+    status === 429 ||
+    (status !== undefined && status >= 500) ||
+    status === 409;
+  return {
+    status,
+    throttled: status === 429,
+    retryable:
+      shouldRetryHeader === 'false' ? false : shouldRetryHeader === 'true' ? true : transient,
+    retryAfter: header('retry-after'),
+    message: e.message,
+    details: { requestId: e.requestId, stripeCode: e.code },
+  };
 }
 
 function parseCursor(
