@@ -21,6 +21,7 @@ import { runChargebeeCli } from './chargebee/cli.js';
 import { runLoad, loadEvent } from './load.js';
 import { StripeSimulator } from './simulator.js';
 import { COLLECTIONS } from './store.js';
+import { triggerOnce } from './trigger-once.js';
 import { WebhookSender } from './webhook-sender.js';
 
 const [command, ...rest] = process.argv.slice(2);
@@ -82,23 +83,14 @@ if (provider === 'chargebee') {
         seq: 0,
         ...(flags.has('account') && { accountId: flags.get('account') }),
       });
-      const sender = new WebhookSender();
-      const result = await sender.deliver(
-        required('url'),
-        required('secret'),
-        JSON.stringify(event),
+      const { report, exitCode } = await triggerOnce(
+        new WebhookSender(),
+        { url: required('url'), credential: required('secret') },
+        event,
+        type,
       );
-      sender.close();
-      console.log(
-        JSON.stringify({
-          event: event.id,
-          type,
-          status: result.status,
-          latencyMs: Math.round(result.latencyMs),
-          body: result.body,
-        }),
-      );
-      process.exitCode = result.status >= 200 && result.status < 300 ? 0 : 1;
+      console.log(report);
+      process.exitCode = exitCode;
       break;
     }
     case 'load': {

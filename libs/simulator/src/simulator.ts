@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import {
   CHANGE_EVENTS,
@@ -11,6 +10,7 @@ import {
   fieldAt,
 } from './breadth.js';
 import { parseBracketParams } from './form.js';
+import { SimServer, sharedAdminRoute } from './sim-server.js';
 import {
   BASE_CREATED,
   COLLECTIONS,
@@ -184,6 +184,33 @@ function tightest(
   return values.length === 0 ? undefined : values.reduce(pick);
 }
 
+/**
+ * A list request's `limit` (default 10) and its `created` bounds, Stripe's four on whole seconds
+ * (gt n is gte n+1, lte n is lt n+1). A limit that is not an integer from 1 to 100 is answered
+ * with Stripe's 400 through `error`, and gives undefined.
+ */
+function listParams(
+  params: Record<string, unknown>,
+  error: (status: number, type: string, message: string, code?: string) => void,
+): { limit: number; createdGte: number | undefined; createdLt: number | undefined } | undefined {
+  const limit = params.limit === undefined ? 10 : Number(params.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    error(
+      400,
+      'invalid_request_error',
+      'Invalid integer: limit must be between 1 and 100',
+      'parameter_invalid_integer',
+    );
+    return undefined;
+  }
+  const created = (params.created ?? {}) as Record<string, string>;
+  return {
+    limit,
+    createdGte: tightest(Math.max, created.gte, created.gt, 1),
+    createdLt: tightest(Math.min, created.lt, created.lte, 1),
+  };
+}
+
 /** mulberry32: tiny deterministic PRNG. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -209,7 +236,7 @@ export class StripeSimulator {
   faults: Faults = { latencyMs: 0, rate429: 0, rate500: 0, rateReset: 0, retryAfterSeconds: 1 };
   /** Count of API requests served, by `METHOD path-pattern`. */
   readonly requestCounts = new Map<string, number>();
-  #server: Server | undefined;
+  readonly #server = new SimServer();
   #random: () => number;
   #eventSeq = 0;
   /** Event ids stay unique across simulator restarts (a provider never reuses one). */
@@ -403,25 +430,17 @@ export class StripeSimulator {
   // ------------------------------------------------------------------ lifecycle
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.#server?.listen(port, host, resolve));
+    await this.#server.start((req, res) => this.#handle(req, res), port, host);
     return this.url;
   }
 
   get url(): string {
-    const address = this.#server?.address() as AddressInfo | null;
-    if (!address) throw new Error('simulator not started');
-    return `http://127.0.0.1:${address.port}`;
+    return this.#server.url;
   }
 
   async stop(): Promise<void> {
     await this.webhooks.flush();
-    await new Promise<void>((resolve) => {
-      if (!this.#server) return resolve();
-      this.#server.closeAllConnections();
-      this.#server.close(() => resolve());
-    });
+    await this.#server.close();
   }
 
   // ------------------------------------------------------------------ test and demo controls
@@ -1372,17 +1391,9 @@ export class StripeSimulator {
       return send(200, { id, object: 'account', deleted: true });
     }
     if (method !== 'GET') return notFound();
-    const limit = params.limit === undefined ? 10 : Number(params.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-      return error(
-        400,
-        'invalid_request_error',
-        'Invalid integer: limit must be between 1 and 100',
-        'parameter_invalid_integer',
-      );
-    const created = (params.created ?? {}) as Record<string, string>;
-    const gte = tightest(Math.max, created.gte, created.gt, 1);
-    const lt = tightest(Math.min, created.lt, created.lte, 1);
+    const page = listParams(params, error);
+    if (!page) return;
+    const { limit, createdGte: gte, createdLt: lt } = page;
     let accounts = [...this.#connected.values()]
       .map((a) => a.#accountObject as SimObject)
       .reverse();
@@ -1417,16 +1428,8 @@ export class StripeSimulator {
     error: (status: number, type: string, message: string, code?: string) => void,
     scope: { indexes?: number[]; url?: string } = {},
   ): void {
-    const limit = params.limit === undefined ? 10 : Number(params.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      return error(
-        400,
-        'invalid_request_error',
-        'Invalid integer: limit must be between 1 and 100',
-        'parameter_invalid_integer',
-      );
-    }
-    const created = (params.created ?? {}) as Record<string, string>;
+    const page = listParams(params, error);
+    if (!page) return;
     const showAll = collection !== 'subscriptions' || params.status === 'all';
     const filters = Object.entries(LIST_FILTERS[collection] ?? {}).filter(
       ([param]) => params[param] !== undefined,
@@ -1439,11 +1442,8 @@ export class StripeSimulator {
           ? (o: SimObject) => o.status !== 'canceled'
           : undefined;
     const result = this.collections[collection].list({
-      limit,
+      ...page,
       startingAfter: params.starting_after as string | undefined,
-      // Stripe's four bounds on whole seconds: gt n is gte n+1, lte n is lt n+1.
-      createdGte: tightest(Math.max, created.gte, created.gt, 1),
-      createdLt: tightest(Math.min, created.lt, created.lte, 1),
       ...(include && { include }),
       ...(scope.indexes && { indexes: scope.indexes }),
     });
@@ -1551,14 +1551,7 @@ export class StripeSimulator {
     body: string,
     send: (status: number, body: unknown) => void,
   ): void {
-    if (path === '/_sim/faults' && method === 'POST') {
-      this.faults = { ...this.faults, ...(JSON.parse(body || '{}') as Partial<Faults>) };
-      return send(200, this.faults);
-    }
-    if (path === '/_sim/delivery' && method === 'POST') {
-      this.setDelivery(JSON.parse(body || '{}') as Partial<DeliveryOptions>);
-      return send(200, this.webhooks.options);
-    }
+    if (sharedAdminRoute(this, path, method, body, send)) return;
     if (path === '/_sim/stats' && method === 'GET') {
       return send(200, {
         counts: Object.fromEntries(COLLECTIONS.map((c) => [c, this.collections[c].liveCount])),

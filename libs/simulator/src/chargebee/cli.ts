@@ -11,6 +11,7 @@
 //           [--types customer_changed,subscription_changed,invoice_updated,transaction_updated]
 //           (changes to a simulated site, each delivered as its webhook with HTTP Basic; reports
 //           what the target answered)
+import { triggerOnce } from '../trigger-once.js';
 import { WebhookSender, type DeliveryStats } from '../webhook-sender.js';
 import { ChargebeeSimulator, chargebeeWebhookHeaders } from './simulator.js';
 import { CHARGEBEE_RESOURCES, type ChargebeeResource } from './store.js';
@@ -85,26 +86,14 @@ export async function runChargebeeCli(
       const sim = new ChargebeeSimulator({ seed: { [resource]: 1 } });
       const object = sim.getObject(resource, idsOf(sim, resource, 1)[0] ?? '');
       const event = sim.trigger(type, { [resource]: object ?? {} });
-      const sender = new WebhookSender({ headers: chargebeeWebhookHeaders });
-      try {
-        const result = await sender.deliver(
-          url,
-          `${flags.get('user') ?? ''}:${flags.get('password') ?? ''}`,
-          JSON.stringify(event),
-        );
-        io.log(
-          JSON.stringify({
-            event: event.id,
-            type,
-            status: result.status,
-            latencyMs: Math.round(result.latencyMs),
-            body: result.body,
-          }),
-        );
-        return result.status >= 200 && result.status < 300 ? 0 : 1;
-      } finally {
-        sender.close();
-      }
+      const { report, exitCode } = await triggerOnce(
+        new WebhookSender({ headers: chargebeeWebhookHeaders }),
+        { url, credential: `${flags.get('user') ?? ''}:${flags.get('password') ?? ''}` },
+        event,
+        type,
+      );
+      io.log(report);
+      return exitCode;
     }
     case 'load': {
       const url = flags.get('url');

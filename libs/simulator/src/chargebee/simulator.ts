@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { parseBracketParams } from '../form.js';
+import { SimServer, sharedAdminRoute } from '../sim-server.js';
 import { prng, type Faults } from '../simulator.js';
 import { BASE_CREATED, type SimObject } from '../store.js';
 import { WebhookSender, type DeliveryOptions, type WebhookHeaders } from '../webhook-sender.js';
@@ -91,7 +91,7 @@ export class ChargebeeSimulator {
   readonly requestCounts = new Map<string, number>();
   /** Arrival time (ms) and answer of every API request, for tests that check pacing. */
   readonly requestLog: { atMs: number; method: string; path: string; status: number }[] = [];
-  #server: Server | undefined;
+  readonly #server = new SimServer();
   readonly #random: () => number;
   readonly #apiKeys: Set<string>;
   readonly #endpoints: { url: string; credential: string }[] = [];
@@ -128,26 +128,18 @@ export class ChargebeeSimulator {
   // ------------------------------------------------------------------ lifecycle
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.#server?.listen(port, host, resolve));
+    await this.#server.start((req, res) => this.#handle(req, res), port, host);
     return this.url;
   }
 
   get url(): string {
-    const address = this.#server?.address() as AddressInfo | null;
-    if (!address) throw new Error('simulator not started');
-    return `http://127.0.0.1:${address.port}`;
+    return this.#server.url;
   }
 
   async stop(): Promise<void> {
     await this.webhooks.flush();
     this.webhooks.close();
-    await new Promise<void>((resolve) => {
-      if (!this.#server) return resolve();
-      this.#server.closeAllConnections();
-      this.#server.close(() => resolve());
-    });
+    await this.#server.close();
   }
 
   // ------------------------------------------------------------------ test and demo controls
@@ -554,14 +546,7 @@ export class ChargebeeSimulator {
     body: string,
     send: (status: number, body: unknown) => void,
   ): void {
-    if (path === '/_sim/faults' && method === 'POST') {
-      this.faults = { ...this.faults, ...(JSON.parse(body || '{}') as Partial<Faults>) };
-      return send(200, this.faults);
-    }
-    if (path === '/_sim/delivery' && method === 'POST') {
-      this.setDelivery(JSON.parse(body || '{}') as Partial<DeliveryOptions>);
-      return send(200, this.webhooks.options);
-    }
+    if (sharedAdminRoute(this, path, method, body, send)) return;
     if (path === '/_sim/stats' && method === 'GET') {
       return send(200, {
         site: this.site,
