@@ -44,25 +44,24 @@ interface AdminTarget {
 }
 
 /**
- * `POST /_sim/faults` (merged into the current faults) and `POST /_sim/delivery`, answered through
- * `send`; false for any other route (each simulator adds its own stats).
+ * The admin routes: `POST /_sim/faults` (merged into the current faults), `POST /_sim/delivery`
+ * and `GET /_sim/stats` (each simulator's own counts); anything else gets `unknownRoute`, a 404.
  */
-export function sharedAdminRoute(
+export function answerAdmin(
   sim: AdminTarget,
-  path: string,
-  method: string,
-  body: string,
+  request: { readonly path: string; readonly method: string; readonly body: string },
   send: Send,
-): boolean {
+  answers: { readonly stats: () => unknown; readonly unknownRoute: unknown },
+): void {
+  const { path, method, body } = request;
   if (path === '/_sim/faults' && method === 'POST') {
     sim.faults = { ...sim.faults, ...(JSON.parse(body || '{}') as Partial<Faults>) };
-    send(200, sim.faults);
-    return true;
+    return send(200, sim.faults);
   }
   if (path === '/_sim/delivery' && method === 'POST') {
     sim.setDelivery(JSON.parse(body || '{}') as Partial<DeliveryOptions>);
-    send(200, sim.webhooks.options);
-    return true;
+    return send(200, sim.webhooks.options);
   }
-  return false;
+  if (path === '/_sim/stats' && method === 'GET') return send(200, answers.stats());
+  send(404, answers.unknownRoute);
 }

@@ -10,7 +10,7 @@ import {
   fieldAt,
 } from './breadth.js';
 import { parseBracketParams } from './form.js';
-import { SimServer, sharedAdminRoute } from './sim-server.js';
+import { SimServer, answerAdmin } from './sim-server.js';
 import {
   BASE_CREATED,
   COLLECTIONS,
@@ -1045,7 +1045,17 @@ export class StripeSimulator {
     const bodyText = Buffer.concat(chunks).toString('utf8');
 
     if (url.pathname.startsWith('/_sim/'))
-      return this.#admin(url.pathname, req.method ?? 'GET', bodyText, send);
+      return answerAdmin(
+        this,
+        { path: url.pathname, method: req.method ?? 'GET', body: bodyText },
+        send,
+        {
+          stats: () => this.#stats(),
+          unknownRoute: {
+            error: { type: 'invalid_request_error', message: 'unknown admin route' },
+          },
+        },
+      );
 
     const segments = normalizePath(url.pathname.split('/').filter(Boolean));
     const pattern = `${req.method} /${segments.slice(0, 2).join('/')}${segments.length > 2 ? '/:id' : ''}${segments.length > 3 ? `/${segments[3]}` : ''}`;
@@ -1545,30 +1555,22 @@ export class StripeSimulator {
     });
   }
 
-  #admin(
-    path: string,
-    method: string,
-    body: string,
-    send: (status: number, body: unknown) => void,
-  ): void {
-    if (sharedAdminRoute(this, path, method, body, send)) return;
-    if (path === '/_sim/stats' && method === 'GET') {
-      return send(200, {
-        counts: Object.fromEntries(COLLECTIONS.map((c) => [c, this.collections[c].liveCount])),
-        events: this.events.length,
-        deliveries: this.webhooks.stats,
-        requests: Object.fromEntries(this.requestCounts),
-        ...(this.#connected.size > 0 && {
-          connectedAccounts: Object.fromEntries(
-            [...this.#connected].map(([id, account]) => [
-              id,
-              Object.fromEntries(COLLECTIONS.map((c) => [c, account.collections[c].liveCount])),
-            ]),
-          ),
-        }),
-      });
-    }
-    send(404, { error: { type: 'invalid_request_error', message: 'unknown admin route' } });
+  /** `GET /_sim/stats`. */
+  #stats(): unknown {
+    return {
+      counts: Object.fromEntries(COLLECTIONS.map((c) => [c, this.collections[c].liveCount])),
+      events: this.events.length,
+      deliveries: this.webhooks.stats,
+      requests: Object.fromEntries(this.requestCounts),
+      ...(this.#connected.size > 0 && {
+        connectedAccounts: Object.fromEntries(
+          [...this.#connected].map(([id, account]) => [
+            id,
+            Object.fromEntries(COLLECTIONS.map((c) => [c, account.collections[c].liveCount])),
+          ]),
+        ),
+      }),
+    };
   }
 }
 

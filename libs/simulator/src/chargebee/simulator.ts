@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { parseBracketParams } from '../form.js';
-import { SimServer, sharedAdminRoute } from '../sim-server.js';
+import { SimServer, answerAdmin } from '../sim-server.js';
 import { prng, type Faults } from '../simulator.js';
 import { BASE_CREATED, type SimObject } from '../store.js';
 import { WebhookSender, type DeliveryOptions, type WebhookHeaders } from '../webhook-sender.js';
@@ -360,7 +360,11 @@ export class ChargebeeSimulator {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const bodyText = Buffer.concat(chunks).toString('utf8');
 
-    if (url.pathname.startsWith('/_sim/')) return this.#admin(url.pathname, method, bodyText, send);
+    if (url.pathname.startsWith('/_sim/'))
+      return answerAdmin(this, { path: url.pathname, method, body: bodyText }, send, {
+        stats: () => this.#stats(),
+        unknownRoute: chargebeeError(404, 'resource_not_found', 'unknown admin route'),
+      });
 
     const segments = url.pathname.split('/').filter(Boolean);
     const pattern = `${method} /${segments.slice(0, 3).join('/')}${segments.length > 3 ? '/:id' : ''}`;
@@ -540,23 +544,15 @@ export class ChargebeeSimulator {
     });
   }
 
-  #admin(
-    path: string,
-    method: string,
-    body: string,
-    send: (status: number, body: unknown) => void,
-  ): void {
-    if (sharedAdminRoute(this, path, method, body, send)) return;
-    if (path === '/_sim/stats' && method === 'GET') {
-      return send(200, {
-        site: this.site,
-        counts: Object.fromEntries(CHARGEBEE_RESOURCES.map((r) => [r, this.stores[r].liveCount])),
-        events: this.events.length,
-        deliveries: this.webhooks.stats,
-        requests: Object.fromEntries(this.requestCounts),
-      });
-    }
-    send(404, chargebeeError(404, 'resource_not_found', 'unknown admin route'));
+  /** `GET /_sim/stats`. */
+  #stats(): unknown {
+    return {
+      site: this.site,
+      counts: Object.fromEntries(CHARGEBEE_RESOURCES.map((r) => [r, this.stores[r].liveCount])),
+      events: this.events.length,
+      deliveries: this.webhooks.stats,
+      requests: Object.fromEntries(this.requestCounts),
+    };
   }
 }
 
