@@ -64,7 +64,8 @@ const ID_PREFIX: Record<ChargebeeResource, string> = {
   credit_note: 'cbsim_cn_',
 };
 
-const simId = (resource: ChargebeeResource, i: number) =>
+/** The id of seeded object `i` of a resource (`cbsim_cus_00000003`). */
+export const simId = (resource: ChargebeeResource, i: number) =>
   `${ID_PREFIX[resource]}${i.toString().padStart(8, '0')}`;
 
 /** Number fields of form bodies (Chargebee form-encodes create/update parameters). */
