@@ -9,6 +9,7 @@ import {
   breadthGenerators,
   fieldAt,
 } from './breadth.js';
+import { FaultQueue } from './fault-queue.js';
 import { parseBracketParams } from './form.js';
 import { SimServer, answerAdmin } from './sim-server.js';
 import {
@@ -243,7 +244,7 @@ export class StripeSimulator {
   readonly #runTag = randomBytes(3).toString('hex');
   #endpointSeq = 0;
   #frozenSeconds: number | undefined;
-  readonly #failNext: { status: 429 | 500 | 0; remaining: number }[] = [];
+  readonly #faultQueue = new FaultQueue();
   #failListing: { collection: CollectionName; afterPages: number; served: number } | undefined;
   readonly #revoked: Set<string>;
   readonly #endpoints: WebhookEndpointRecord[] = [];
@@ -457,7 +458,7 @@ export class StripeSimulator {
 
   /** The next `count` API requests fail with `status` (0 = connection reset). */
   failNext(count: number, status: 429 | 500 | 0): void {
-    this.#failNext.push({ status, remaining: count });
+    this.#faultQueue.push(count, status);
   }
 
   /** From now on `key` answers 401 `api_key_expired`, as a key rolled in the dashboard does. */
@@ -1124,17 +1125,7 @@ export class StripeSimulator {
   /** Applies `faults` and `failNext` to one request; true when it answered (or reset) it. */
   async #injectFault(req: IncomingMessage, error: ErrorSend): Promise<boolean> {
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-    const forced = this.#failNext[0];
-    let fault: 429 | 500 | 0 | undefined;
-    if (forced) {
-      fault = forced.status;
-      if (--forced.remaining <= 0) this.#failNext.shift();
-    } else {
-      const r = this.#random();
-      if (r < this.faults.rateReset) fault = 0;
-      else if (r < this.faults.rateReset + this.faults.rate429) fault = 429;
-      else if (r < this.faults.rateReset + this.faults.rate429 + this.faults.rate500) fault = 500;
-    }
+    const fault = this.#faultQueue.next(this.faults, this.#random);
     if (fault === 0) {
       req.socket.destroy();
       return true;

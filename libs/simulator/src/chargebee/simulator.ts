@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { FaultQueue } from '../fault-queue.js';
 import { parseBracketParams } from '../form.js';
 import { SimServer, answerAdmin } from '../sim-server.js';
 import { prng, type Faults } from '../simulator.js';
@@ -96,7 +97,7 @@ export class ChargebeeSimulator {
   readonly #random: () => number;
   readonly #apiKeys: Set<string>;
   readonly #endpoints: { url: string; credential: string }[] = [];
-  readonly #failNext: { status: 429 | 500 | 0; remaining: number }[] = [];
+  readonly #faultQueue = new FaultQueue();
   /** Times (ms) of requests inside the current rate window. */
   #window: number[] = [];
   #eventSeq = 0;
@@ -175,7 +176,7 @@ export class ChargebeeSimulator {
 
   /** The next `count` API requests fail with `status` (0 = connection reset). */
   failNext(count: number, status: 429 | 500 | 0): void {
-    this.#failNext.push({ status, remaining: count });
+    this.#faultQueue.push(count, status);
   }
 
   addApiKey(key: string): void {
@@ -372,7 +373,7 @@ export class ChargebeeSimulator {
     this.requestCounts.set(pattern, (this.requestCounts.get(pattern) ?? 0) + 1);
 
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-    const fault = this.#pickFault();
+    const fault = this.#faultQueue.next(this.faults, this.#random);
     if (fault === 0) {
       req.socket.destroy();
       return;
@@ -439,19 +440,6 @@ export class ChargebeeSimulator {
       if (err instanceof NotFound) return error(404, 'resource_not_found', err.message);
       return error(500, 'internal_error', (err as Error).message);
     }
-  }
-
-  #pickFault(): 429 | 500 | 0 | undefined {
-    const forced = this.#failNext[0];
-    if (forced) {
-      if (--forced.remaining <= 0) this.#failNext.shift();
-      return forced.status;
-    }
-    const r = this.#random();
-    if (r < this.faults.rateReset) return 0;
-    if (r < this.faults.rateReset + this.faults.rate429) return 429;
-    if (r < this.faults.rateReset + this.faults.rate429 + this.faults.rate500) return 500;
-    return undefined;
   }
 
   #throttled(
