@@ -36,6 +36,13 @@ export class SimServer {
   }
 }
 
+/** A request's whole body as UTF-8 text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** What the admin routes every simulator has act on. */
 interface AdminTarget {
   faults: Faults;

@@ -11,7 +11,7 @@ import {
 } from './breadth.js';
 import { FaultQueue } from './fault-queue.js';
 import { parseBracketParams } from './form.js';
-import { SimServer, answerAdmin } from './sim-server.js';
+import { SimServer, answerAdmin, readBody } from './sim-server.js';
 import {
   BASE_CREATED,
   COLLECTIONS,
@@ -1041,9 +1041,7 @@ export class StripeSimulator {
       headers?: Record<string, string>,
     ) => send(status, { error: { type, message, ...(code && { code }) } }, headers);
 
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const bodyText = Buffer.concat(chunks).toString('utf8');
+    const bodyText = await readBody(req);
 
     if (url.pathname.startsWith('/_sim/'))
       return answerAdmin(

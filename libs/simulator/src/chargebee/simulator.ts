@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { FaultQueue } from '../fault-queue.js';
 import { parseBracketParams } from '../form.js';
-import { SimServer, answerAdmin } from '../sim-server.js';
+import { SimServer, answerAdmin, readBody } from '../sim-server.js';
 import { prng, type Faults } from '../simulator.js';
 import { BASE_CREATED, type SimObject } from '../store.js';
 import { WebhookSender, type DeliveryOptions, type WebhookHeaders } from '../webhook-sender.js';
@@ -358,9 +358,7 @@ export class ChargebeeSimulator {
       headers?: Record<string, string>,
     ) => send(status, chargebeeError(status, code, message), headers);
 
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const bodyText = Buffer.concat(chunks).toString('utf8');
+    const bodyText = await readBody(req);
 
     if (url.pathname.startsWith('/_sim/'))
       return answerAdmin(this, { path: url.pathname, method, body: bodyText }, send, {
