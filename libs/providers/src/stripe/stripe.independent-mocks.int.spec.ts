@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -9,6 +9,7 @@ import { type CanonicalChange, type EntityType } from '@paysync/contracts';
 import { eventually, freePort } from '@paysync/testkit';
 
 import { StripeProvider, type ListPage } from '../index.js';
+import { recordingProxy } from '../testing/index.js';
 import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 import { STRIPE_SEGMENTABLE_TYPES, stripeRetrievable } from './stripe.provider.js';
 
@@ -338,30 +339,11 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     // stripe-mock lists one endpoint at this URL, subscribed to two charge events only: ours
     // updates its enabled events (each validated against the API version's list, one attempt).
     // A loopback proxy in front of stripe-mock records which requests were made.
-    const seen: string[] = [];
-    const proxy = createServer((req, res) => {
-      seen.push(`${req.method ?? ''} ${new URL(req.url ?? '/', 'http://x').pathname}`);
-      const upstream = request(
-        {
-          host: '127.0.0.1',
-          port: mockPort,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await recordingProxy(`http://127.0.0.1:${mockPort}`);
     try {
       const viaProxy = new StripeProvider({
         apiKey: MOCK_KEY,
-        apiBaseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        apiBaseUrl: proxy.url,
         rateLimitPerSecond: 1000,
         apiVersion: '2026-08-26.dahlia',
         maxAttempts: 1,
@@ -374,13 +356,12 @@ describe('StripeProvider requests validated by stripe-mock', () => {
         secret: null,
         created: false,
       });
-      expect(seen).toEqual([
+      expect(proxy.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
         'GET /v1/webhook_endpoints',
         `POST /v1/webhook_endpoints/${endpoint.id}`,
       ]);
     } finally {
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 });

@@ -1,9 +1,7 @@
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { StripeSimulator } from '@paysync/simulator';
 
 import { STRIPE_EVENT_TYPES, STRIPE_SYNCED_EVENT_TYPES, StripeProvider } from '../index.js';
+import { recordingProxy, type RecordingProxy } from '../testing/index.js';
 
 // A connection registered before issue 19 has a webhook endpoint subscribed to the six original
 // types' events only; registering its URL again must subscribe it to every type we sync now
@@ -14,52 +12,24 @@ const sorted = (events: readonly string[]) => [...events].sort();
 
 describe('StripeProvider.registerWebhookEndpoint: an existing endpoint', () => {
   let sim: StripeSimulator;
-  let proxy: Server;
+  let proxy: RecordingProxy;
   let provider: StripeProvider;
-  const requests: { method: string; path: string; body: string }[] = [];
+  let requests: RecordingProxy['requests'];
 
   beforeAll(async () => {
     sim = new StripeSimulator({ seed: { customers: 0 } });
     await sim.start();
-    const target = new URL(sim.url);
-    proxy = createServer((req: IncomingMessage, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        requests.push({
-          method: req.method ?? '',
-          path: new URL(req.url ?? '/', 'http://x').pathname,
-          body: decodeURIComponent(body.toString('utf8')),
-        });
-        const upstream = request(
-          {
-            host: target.hostname,
-            port: target.port,
-            method: req.method,
-            path: req.url,
-            headers: req.headers,
-          },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        upstream.on('error', () => res.destroy());
-        upstream.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxy = await recordingProxy(sim.url);
+    requests = proxy.requests;
     provider = new StripeProvider({
       apiKey: 'sk_test_endpoint_update_0001',
-      apiBaseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      apiBaseUrl: proxy.url,
       rateLimitPerSecond: 1000,
     });
   });
 
   afterAll(async () => {
-    proxy.closeAllConnections();
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy?.close();
     await sim.stop();
   });
 
