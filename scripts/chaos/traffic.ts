@@ -3,7 +3,7 @@
 // duplicates, shuffled arrival order and Stripe-like retries (any non-2xx or connection error is
 // retried with backoff, for a bounded time). Every event is tracked: the scenario it was made in,
 // whether and when a delivery was accepted (2xx).
-import { stripeSignatureHeader, type StripeSimulator } from '@paysync/simulator';
+import { prng, stripeSignatureHeader, type StripeSimulator } from '@paysync/simulator';
 
 export type EventKind = 'change' | 'poison' | 'oversized' | 'over-cap';
 
@@ -32,18 +32,6 @@ export interface TrafficOptions {
   readonly productPool: number;
   /** How long one event is retried before the sender gives up (Stripe: 3 days; bounded here). */
   readonly retryForMs: number;
-}
-
-/** A small deterministic PRNG, so runs repeat their mix. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class Traffic {
