@@ -1,21 +1,10 @@
 import { startApiHarness, type ApiHarness } from '../testing/api-harness.js';
-import {
-  expectProblem,
-  startWithWorkspace,
-  type TestWorkspace,
-} from '../testing/management-api.js';
+import { expectProblem, workspaceHarness, type TestWorkspace } from '../testing/management-api.js';
 
 // What every authenticated route shares: authentication, access, rate limit, input PostgreSQL
 // cannot store.
 
-let h: ApiHarness;
-let ws: TestWorkspace;
-let base: string;
-
-beforeAll(async () => {
-  ({ h, ws, base } = await startWithWorkspace('acme'));
-}, 60_000);
-afterAll(async () => h?.close());
+const t = workspaceHarness('acme');
 
 describe('authentication', () => {
   it.each([
@@ -24,16 +13,16 @@ describe('authentication', () => {
     ['an unknown key', 'Bearer psk_AAAAAAAA_nope'],
     ['a token that is no key', 'Bearer x'],
   ])('401 with %s', async (_what, authorization) => {
-    const res = await h.app.inject({
+    const res = await t.h.app.inject({
       method: 'GET',
-      url: `${base}/sync/config`,
+      url: `${t.base}/sync/config`,
       headers: authorization ? { authorization } : {},
     });
     expectProblem(res, 401, 'UNAUTHORIZED');
   });
 
   it('a workspace key may not create workspaces (403)', async () => {
-    const res = await h.call(ws.apiKey, {
+    const res = await t.h.call(t.ws.apiKey, {
       method: 'POST',
       url: '/api/v1/workspaces',
       payload: { name: 'x' },
@@ -74,12 +63,12 @@ describe('rate limit (3 requests a minute per credential)', () => {
 describe('input PostgreSQL cannot store (a NUL character)', () => {
   let w: TestWorkspace;
   beforeAll(async () => {
-    w = await h.createWorkspace('nul');
+    w = await t.h.createWorkspace('nul');
   });
 
   it('in a body string is a 400 naming the field', async () => {
     const body = expectProblem(
-      await h.call(w.apiKey, {
+      await t.h.call(w.apiKey, {
         method: 'POST',
         url: `/api/v1/workspaces/${w.id}/api-keys`,
         payload: { name: 'a\u0000b' },
@@ -92,7 +81,7 @@ describe('input PostgreSQL cannot store (a NUL character)', () => {
 
   it('in a query string is a 400 naming the field', async () => {
     const query = expectProblem(
-      await h.call(w.apiKey, {
+      await t.h.call(w.apiKey, {
         method: 'GET',
         url: `/api/v1/workspaces/${w.id}/webhooks/events?type=a%00b`,
       }),
@@ -103,7 +92,7 @@ describe('input PostgreSQL cannot store (a NUL character)', () => {
   });
 
   it('is refused before anything is written', async () => {
-    const keys = await h.call(w.apiKey, {
+    const keys = await t.h.call(w.apiKey, {
       method: 'GET',
       url: `/api/v1/workspaces/${w.id}/api-keys`,
     });

@@ -3,28 +3,20 @@ import { ENTITY_TABLES, type CanonicalColumn } from '@paysync/db';
 
 import { DATA_COLLECTIONS, parentFilters } from '../modules/data/collections.js';
 import { camel } from '../modules/data/synced-data.repository.js';
-import type { ApiHarness } from '../testing/api-harness.js';
 import {
   BREADTH_SAMPLES,
   BREADTH_TYPES,
   breadthChange,
   seedBreadthRows,
 } from '../testing/breadth-rows.js';
-import {
-  expectProblem,
-  pageThrough,
-  startWithWorkspace,
-  type TestWorkspace,
-} from '../testing/management-api.js';
+import { expectProblem, pageThrough, workspaceHarness } from '../testing/management-api.js';
 
 import type { OpenAPIV3 } from 'openapi-types';
 
 // The read API over the Stripe breadth types (issue 19): one collection per synced entity type,
 // the same filters and cursors as the first six, parent-id filters where a table has the parent.
 
-let h: ApiHarness;
-let w: TestWorkspace;
-let wBase: string;
+const api = workspaceHarness('data-breadth');
 
 const collectionOf = (t: EntityType) =>
   Object.entries(DATA_COLLECTIONS).find(([, type]) => type === t)![0];
@@ -33,20 +25,19 @@ const BREADTH = BREADTH_TYPES.map((t) => [collectionOf(t), t] as const);
 const PAGED = ['re_page1', 're_page2', 're_page3', 're_page4', 're_page5'];
 
 beforeAll(async () => {
-  ({ h, ws: w, base: wBase } = await startWithWorkspace('data-breadth'));
-  await seedBreadthRows(h, w.id, [
+  await seedBreadthRows(api.h, api.ws.id, [
     ...PAGED.map((externalId) =>
-      breadthChange(w.id, 'refund', {
+      breadthChange(api.ws.id, 'refund', {
         externalId,
         data: { paymentTransactionExternalId: 'pi_page' },
       }),
     ),
-    breadthChange(w.id, 'tax_id', { externalId: 'txi_gone', deleted: true }),
+    breadthChange(api.ws.id, 'tax_id', { externalId: 'txi_gone', deleted: true }),
   ]);
-}, 60_000);
-afterAll(async () => h?.close());
+});
 
-const get = (path: string) => h.call(w.apiKey, { method: 'GET', url: `${wBase}/${path}` });
+const get = (path: string) =>
+  api.h.call(api.ws.apiKey, { method: 'GET', url: `${api.base}/${path}` });
 const dataOf = async (path: string) => {
   const res = await get(path);
   expect([res.statusCode, res.body]).toEqual([200, expect.any(String)]);
@@ -63,7 +54,7 @@ it('every synced entity type has exactly one collection', () => {
 
 it('the OpenAPI document has a list and a get operation for every collection', async () => {
   const doc = (
-    await h.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })
+    await api.h.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })
   ).json<OpenAPIV3.Document>();
   for (const collection of Object.keys(DATA_COLLECTIONS)) {
     const list = doc.paths[`/api/v1/workspaces/{workspaceId}/${collection}`]?.get;
@@ -186,9 +177,9 @@ it('a parent filter a table does not have is refused (400), not ignored', async 
 
 it('a payment’s refunds page through with the same cursors as every listing', async () => {
   const { ids, pages } = await pageThrough(
-    h,
-    w.apiKey,
-    `${wBase}/refunds?paymentTransactionExternalId=pi_page&limit=2`,
+    api.h,
+    api.ws.apiKey,
+    `${api.base}/refunds?paymentTransactionExternalId=pi_page&limit=2`,
   );
   expect(pages).toHaveLength(3);
   expect(new Set(ids).size).toBe(5);
@@ -205,9 +196,9 @@ it('a tombstoned tax id is left out unless includeDeleted', async () => {
 });
 
 it('providerAccountId filters the rows of one connected account (Stripe Connect)', async () => {
-  await h.prisma.$executeRawUnsafe(
+  await api.h.prisma.$executeRawUnsafe(
     `UPDATE payouts SET provider_account_id = 'acct_read1' WHERE workspace_id = $1::uuid`,
-    w.id,
+    api.ws.id,
   );
   const rows = await dataOf('payouts?providerAccountId=acct_read1');
   expect(rows.map((r) => [r.externalId, r.providerAccountId])).toEqual([

@@ -1,24 +1,14 @@
-import type { ApiHarness } from '../testing/api-harness.js';
-import {
-  expectProblem,
-  seedReadData,
-  startWithWorkspace,
-  type TestWorkspace,
-} from '../testing/management-api.js';
+import { expectProblem, seedReadData, workspaceHarness } from '../testing/management-api.js';
 
 // The read API over synced data: one synced object of each entity type (seedReadData).
 
-let h: ApiHarness;
-let w: TestWorkspace;
-let wBase: string;
+const t = workspaceHarness('data');
 
 beforeAll(async () => {
-  ({ h, ws: w, base: wBase } = await startWithWorkspace('data'));
-  await seedReadData(h, w.id);
-}, 60_000);
-afterAll(async () => h?.close());
+  await seedReadData(t.h, t.ws.id);
+});
 
-const get = (path: string) => h.call(w.apiKey, { method: 'GET', url: `${wBase}/${path}` });
+const get = (path: string) => t.h.call(t.ws.apiKey, { method: 'GET', url: `${t.base}/${path}` });
 const dataOf = async <T = Record<string, unknown>>(path: string) =>
   (await get(path)).json<{ data: T[] }>().data;
 

@@ -1,27 +1,15 @@
 import { ENTITY_TYPES } from '@paysync/contracts';
 
-import type { ApiHarness } from '../testing/api-harness.js';
-import {
-  createConnection,
-  startWithWorkspace,
-  type TestWorkspace,
-} from '../testing/management-api.js';
+import { createConnection, workspaceHarness } from '../testing/management-api.js';
 
 // A sync or a reconciliation may name any of the synced entity types (issue 19: 23 of them for
 // Stripe), not only the first six.
 
-let h: ApiHarness;
-let ws: TestWorkspace;
-let base: string;
-
-beforeAll(async () => {
-  ({ h, ws, base } = await startWithWorkspace('sync-breadth'));
-  await createConnection(h, ws, { webhookSecret: undefined });
-}, 60_000);
-afterAll(async () => h?.close());
+const t = workspaceHarness('sync-breadth');
+beforeAll(() => createConnection(t.h, t.ws, { webhookSecret: undefined }));
 
 const post = (url: string, payload: Record<string, unknown>) =>
-  h.call(ws.apiKey, { method: 'POST', url: `${base}${url}`, payload });
+  t.h.call(t.ws.apiKey, { method: 'POST', url: `${t.base}${url}`, payload });
 
 it('an initial sync of every entity type names them all', async () => {
   const res = await post('/sync/stripe/initial', { entityTypes: [...ENTITY_TYPES] });
