@@ -12,6 +12,8 @@ import type {
   Metadata,
 } from '@paysync/contracts';
 
+import { arr, num, obj, str, time } from '../json-fields.js';
+
 import type { ChangeContext } from '../billing-provider.js';
 
 /**
@@ -27,15 +29,6 @@ import type { ChangeContext } from '../billing-provider.js';
  */
 export type ChargebeeObject = Record<string, unknown>;
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const obj = (v: unknown): ChargebeeObject | null =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as ChargebeeObject) : null;
-const arr = (v: unknown): ChargebeeObject[] =>
-  Array.isArray(v) ? v.map(obj).filter((o): o is ChargebeeObject => o !== null) : [];
-/** Chargebee timestamps are seconds. */
-const time = (v: unknown): Date | null =>
-  typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : null;
 const lower = (v: unknown): string | null => str(v)?.toLowerCase() ?? null;
 
 /**

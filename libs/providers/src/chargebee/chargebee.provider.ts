@@ -8,6 +8,7 @@ import { ProviderError, ValidationError } from '@paysync/errors';
 
 import { goneChange } from '../gone-change.js';
 import { callProvider, type FailedCall, type ProviderCallPolicy } from '../http/provider-call.js';
+import { responseDateMs } from '../http/response-date.js';
 import { TokenBucket } from '../http/token-bucket.js';
 import {
   RESOURCE_OF,
@@ -306,7 +307,7 @@ export class ChargebeeProvider implements BillingProvider {
     };
     const api = this.#resource(resource);
     const { result, attempts } = await this.#call(`list ${resource}`, () => api.list(query));
-    const fetchedAt = responseTime(result.headers);
+    const fetchedAt = responseDateMs(result.headers);
     const entries = Array.isArray(result.list) ? (result.list as ChargebeeObject[]) : [];
     const changes = entries
       .map((entry) => entry[resource] as ChargebeeObject | undefined)
@@ -331,7 +332,7 @@ export class ChargebeeProvider implements BillingProvider {
       const object = result[resource] as ChargebeeObject | undefined;
       const change = object
         ? toChange(resource, object, {
-            fallbackVersionMs: responseTime(result.headers),
+            fallbackVersionMs: responseDateMs(result.headers),
             livemode: this.#live,
             ctx,
           })
@@ -452,11 +453,4 @@ function isNetworkError(err: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return true;
   return e.name === 'TypeError' && (e.message === 'fetch failed' || e.cause !== undefined);
-}
-
-/** The response's `Date` in ms (what a list page was current at), else now. */
-function responseTime(headers: unknown): number {
-  const date = (headers as Record<string, string> | undefined)?.date;
-  const ms = date ? Date.parse(date) : Number.NaN;
-  return Number.isFinite(ms) ? ms : Date.now();
 }

@@ -28,6 +28,8 @@ import type {
   Metadata,
 } from '@paysync/contracts';
 
+import { bool, num, obj, str, time } from '../json-fields.js';
+
 import type { ChangeContext } from '../billing-provider.js';
 
 /**
@@ -39,14 +41,6 @@ import type { ChangeContext } from '../billing-provider.js';
  */
 export type StripeObject = Record<string, unknown>;
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
-const obj = (v: unknown): StripeObject | null =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as StripeObject) : null;
-/** Stripe timestamps are seconds. */
-const time = (v: unknown): Date | null =>
-  typeof v === 'number' && Number.isFinite(v) ? new Date(v * 1000) : null;
 /** An id field that may be expanded into an object. */
 const ref = (v: unknown): string | null => str(v) ?? str(obj(v)?.id);
 

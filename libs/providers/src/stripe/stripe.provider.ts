@@ -8,7 +8,9 @@ import type { CanonicalChange, EntityType } from '@paysync/contracts';
 import { ProviderError, ValidationError } from '@paysync/errors';
 
 import { goneChange } from '../gone-change.js';
+import { obj } from '../json-fields.js';
 import { callProvider, type FailedCall, type ProviderCallPolicy } from '../http/provider-call.js';
+import { responseDateMs } from '../http/response-date.js';
 import { TokenBucket } from '../http/token-bucket.js';
 import { STRIPE_CAPABILITIES } from './stripe.capabilities.js';
 import { toChange, type StripeObject } from './stripe.mappers.js';
@@ -111,16 +113,10 @@ interface ListUse {
 }
 
 const only = (list: Listable): readonly ListUse[] => [{ list }];
-const oneOrNone = (v: unknown): { data: StripeObject[]; hasMore: boolean } => ({
-  data:
-    v !== null &&
-    typeof v === 'object' &&
-    !Array.isArray(v) &&
-    typeof (v as StripeObject).id === 'string'
-      ? [v as StripeObject]
-      : [],
-  hasMore: false,
-});
+const oneOrNone = (v: unknown): { data: StripeObject[]; hasMore: boolean } => {
+  const object = obj(v);
+  return { data: object && typeof object.id === 'string' ? [object] : [], hasMore: false };
+};
 
 /**
  * Which Stripe lists make up each entity type, in order (payments: intents, then charges; the
@@ -452,7 +448,7 @@ export class StripeProvider implements BillingProvider {
     const { result, attempts } = await this.#call(`list ${use.list}`, () =>
       list(this.#stripe, query),
     );
-    const version = responseVersion(result.lastResponse?.headers);
+    const version = responseDateMs(result.lastResponse?.headers);
     const data = result.data as StripeObject[];
     let requests = attempts;
     let changes: CanonicalChange[];
@@ -524,7 +520,7 @@ export class StripeProvider implements BillingProvider {
           throw err;
         }
         data = page.data as StripeObject[];
-        add(data, responseVersion(page.lastResponse?.headers));
+        add(data, responseDateMs(page.lastResponse?.headers));
         hasMore = page.has_more && data.length > 0;
         after = typeof data.at(-1)?.id === 'string' ? (data.at(-1)?.id as string) : after;
       }
@@ -543,7 +539,7 @@ export class StripeProvider implements BillingProvider {
         how.call(this.#stripe, externalId),
       );
       const change = toChange(result as StripeObject, {
-        version: responseVersion(result.lastResponse?.headers),
+        version: responseDateMs(result.lastResponse?.headers),
         ctx,
       });
       if (!change)
@@ -728,11 +724,4 @@ function listsOf(entityType: EntityType): readonly ListUse[] {
       { path: 'entityType', message: 'not listable' },
     ]);
   return lists;
-}
-
-/** The response's `Date` header in ms (second resolution); our clock if it is missing. */
-function responseVersion(headers: Record<string, string> | undefined): number {
-  const date = headers?.date ?? headers?.Date;
-  const parsed = date ? Date.parse(date) : NaN;
-  return Number.isFinite(parsed) ? parsed : Date.now();
 }

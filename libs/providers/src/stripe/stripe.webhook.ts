@@ -8,6 +8,7 @@ import { objectVersion, toChange, type StripeObject } from './stripe.mappers.js'
 import type { CanonicalChange, EntityType } from '@paysync/contracts';
 
 import type { ChangeContext, MappedEvent, ProviderEvent } from '../billing-provider.js';
+import { obj } from '../json-fields.js';
 import { parseWebhookJson } from '../webhook-body.js';
 
 export const STRIPE_SIGNATURE_HEADER = 'stripe-signature';
@@ -322,9 +323,6 @@ const NESTED_IN_EVENTS: Readonly<Record<string, 'items' | 'lines'>> = {
   invoice: 'lines',
 };
 const NESTED_OBJECT = { items: 'subscription_item', lines: 'line_item' } as const;
-
-const obj = (v: unknown): StripeObject | null =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as StripeObject) : null;
 
 /** A nested Stripe list (`{data, has_more}`) as objects; empty when absent. */
 export function nestedList(v: unknown): { data: StripeObject[]; hasMore: boolean } {
