@@ -127,6 +127,82 @@ async function formPost(url: string, authorization: string, form: Record<string,
 const randomEventId = (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/** What both simulators do alike, each under its own names `N` of the entity types. */
+interface RawSim<N> {
+  readonly url: string;
+  readonly requestCounts: Map<string, number>;
+  faults: Faults;
+  readonly events: readonly { readonly id: string }[];
+  start(): Promise<string>;
+  create(name: N, fields?: SimObject): SimObject;
+  update(name: N, id: string, fields: SimObject, opts?: { silent?: boolean }): SimObject;
+  delete(name: N, id: string, opts?: { silent?: boolean }): SimObject;
+  setDelivery(options: Partial<DeliveryOptions>): void;
+  failNext(count: number, status: 429 | 500 | 0): void;
+  failListing(name: N, afterPages: number): void;
+  clearListingFailure(): void;
+}
+
+/** The part of a {@link ProviderSim} that passes through to the simulator `raw` as it is. */
+abstract class PassThroughSim<N, Raw extends RawSim<N>> {
+  readonly raw: Raw;
+  readonly apiKey: string;
+  /** The simulator's name of each entity type (a Stripe collection, a Chargebee resource). */
+  protected readonly names: Record<SimEntity, N>;
+
+  constructor(raw: Raw, apiKey: string, names: Record<SimEntity, N>) {
+    this.raw = raw;
+    this.apiKey = apiKey;
+    this.names = names;
+  }
+
+  get url() {
+    return this.raw.url;
+  }
+  get requestCounts() {
+    return this.raw.requestCounts;
+  }
+  get faults() {
+    return this.raw.faults;
+  }
+  set faults(f: Faults) {
+    this.raw.faults = f;
+  }
+  get eventCount() {
+    return this.raw.events.length;
+  }
+
+  start() {
+    return this.raw.start();
+  }
+  create(entity: SimEntity, fields: SimObject = {}) {
+    return this.raw.create(this.names[entity], fields);
+  }
+  update(entity: SimEntity, id: string, fields: SimObject, opts: { silent?: boolean } = {}) {
+    return this.raw.update(this.names[entity], id, fields, opts);
+  }
+  delete(entity: SimEntity, id: string, opts: { silent?: boolean } = {}) {
+    return this.raw.delete(this.names[entity], id, opts);
+  }
+  lastEventId() {
+    const event = this.raw.events.at(-1);
+    if (!event) throw new Error('the simulator emitted no event');
+    return event.id;
+  }
+  setDelivery(options: Partial<DeliveryOptions>) {
+    this.raw.setDelivery(options);
+  }
+  failNext(count: number, status: 429 | 500 | 0) {
+    this.raw.failNext(count, status);
+  }
+  failListing(entity: SimEntity, afterPages: number) {
+    this.raw.failListing(this.names[entity], afterPages);
+  }
+  clearListingFailure() {
+    this.raw.clearListingFailure();
+  }
+}
+
 // ------------------------------------------------------------------------------------ Stripe
 
 const STRIPE_COLLECTION: Record<SimEntity, CollectionName> = {
@@ -148,38 +224,19 @@ const STRIPE_EVENT_PREFIX: Record<SimEntity, string> = {
 };
 
 /** A Stripe account (a {@link StripeSimulator}) as a {@link ProviderSim}. */
-export class StripeSim implements ProviderSim {
+export class StripeSim
+  extends PassThroughSim<CollectionName, StripeSimulator>
+  implements ProviderSim
+{
   readonly provider = 'stripe' as const;
-  readonly raw: StripeSimulator;
-  readonly apiKey: string;
   readonly customerUpdatedType = 'customer.updated';
 
   constructor(raw: StripeSimulator, apiKey = 'sk_test_pipeline_key_0001') {
-    this.raw = raw;
-    this.apiKey = apiKey;
+    super(raw, apiKey, STRIPE_COLLECTION);
   }
 
   get accountId() {
     return this.raw.accountId;
-  }
-  get url() {
-    return this.raw.url;
-  }
-  get requestCounts() {
-    return this.raw.requestCounts;
-  }
-  get faults() {
-    return this.raw.faults;
-  }
-  set faults(f: Faults) {
-    this.raw.faults = f;
-  }
-  get eventCount() {
-    return this.raw.events.length;
-  }
-
-  start() {
-    return this.raw.start();
   }
   async stop() {
     await this.raw.stop();
@@ -187,15 +244,6 @@ export class StripeSim implements ProviderSim {
   }
   id(entity: SimEntity, i: number) {
     return simId(STRIPE_COLLECTION[entity], i);
-  }
-  create(entity: SimEntity, fields: SimObject = {}) {
-    return this.raw.create(STRIPE_COLLECTION[entity], fields);
-  }
-  update(entity: SimEntity, id: string, fields: SimObject, opts: { silent?: boolean } = {}) {
-    return this.raw.update(STRIPE_COLLECTION[entity], id, fields, opts);
-  }
-  delete(entity: SimEntity, id: string, opts: { silent?: boolean } = {}) {
-    return this.raw.delete(STRIPE_COLLECTION[entity], id, opts);
   }
   getObject(entity: SimEntity, id: string) {
     return this.raw.getObject(STRIPE_COLLECTION[entity], id);
@@ -214,25 +262,8 @@ export class StripeSim implements ProviderSim {
       payload: e,
     }));
   }
-  lastEventId() {
-    const event = this.raw.events.at(-1);
-    if (!event) throw new Error('the simulator emitted no event');
-    return event.id;
-  }
-  setDelivery(options: Partial<DeliveryOptions>) {
-    this.raw.setDelivery(options);
-  }
   freezeVersions(seconds: number | undefined) {
     this.raw.freezeClock(seconds);
-  }
-  failNext(count: number, status: 429 | 500 | 0) {
-    this.raw.failNext(count, status);
-  }
-  failListing(entity: SimEntity, afterPages: number) {
-    this.raw.failListing(STRIPE_COLLECTION[entity], afterPages);
-  }
-  clearListingFailure() {
-    this.raw.clearListingFailure();
   }
   retrieves(entity: SimEntity) {
     return this.raw.requestCounts.get(`GET /v1/${STRIPE_COLLECTION[entity]}/:id`) ?? 0;
@@ -336,39 +367,20 @@ function chargebeeEventType(resource: ChargebeeResource, kind: ChangeKind): stri
 }
 
 /** A Chargebee site (a {@link ChargebeeSimulator}) as a {@link ProviderSim}. */
-export class ChargebeeSim implements ProviderSim {
+export class ChargebeeSim
+  extends PassThroughSim<ChargebeeResource, ChargebeeSimulator>
+  implements ProviderSim
+{
   readonly provider = 'chargebee' as const;
-  readonly raw: ChargebeeSimulator;
-  readonly apiKey: string;
   readonly customerUpdatedType = 'customer_changed';
 
   constructor(raw: ChargebeeSimulator, apiKey = 'test_sim_key') {
-    this.raw = raw;
-    this.apiKey = apiKey;
+    super(raw, apiKey, CHARGEBEE_RESOURCE);
     raw.addApiKey(apiKey);
   }
 
   get accountId() {
     return this.raw.site;
-  }
-  get url() {
-    return this.raw.url;
-  }
-  get requestCounts() {
-    return this.raw.requestCounts;
-  }
-  get faults() {
-    return this.raw.faults;
-  }
-  set faults(f: Faults) {
-    this.raw.faults = f;
-  }
-  get eventCount() {
-    return this.raw.events.length;
-  }
-
-  start() {
-    return this.raw.start();
   }
   async stop() {
     await this.raw.stop();
@@ -376,15 +388,6 @@ export class ChargebeeSim implements ProviderSim {
   id(entity: SimEntity, i: number) {
     const resource = CHARGEBEE_RESOURCE[entity];
     return `${CHARGEBEE_ID_PREFIX[resource]}${i.toString().padStart(8, '0')}`;
-  }
-  create(entity: SimEntity, fields: SimObject = {}) {
-    return this.raw.create(CHARGEBEE_RESOURCE[entity], fields);
-  }
-  update(entity: SimEntity, id: string, fields: SimObject, opts: { silent?: boolean } = {}) {
-    return this.raw.update(CHARGEBEE_RESOURCE[entity], id, fields, opts);
-  }
-  delete(entity: SimEntity, id: string, opts: { silent?: boolean } = {}) {
-    return this.raw.delete(CHARGEBEE_RESOURCE[entity], id, opts);
   }
   getObject(entity: SimEntity, id: string) {
     const object = this.raw.getObject(CHARGEBEE_RESOURCE[entity], id);
@@ -408,26 +411,9 @@ export class ChargebeeSim implements ProviderSim {
       };
     });
   }
-  lastEventId() {
-    const event = this.raw.events.at(-1);
-    if (!event) throw new Error('the simulator emitted no event');
-    return event.id;
-  }
-  setDelivery(options: Partial<DeliveryOptions>) {
-    this.raw.setDelivery(options);
-  }
   freezeVersions(seconds: number | undefined) {
     this.raw.freezeClock(seconds);
     this.raw.freezeVersion(seconds === undefined ? undefined : seconds * 1000);
-  }
-  failNext(count: number, status: 429 | 500 | 0) {
-    this.raw.failNext(count, status);
-  }
-  failListing(entity: SimEntity, afterPages: number) {
-    this.raw.failListing(CHARGEBEE_RESOURCE[entity], afterPages);
-  }
-  clearListingFailure() {
-    this.raw.clearListingFailure();
   }
   retrieves(entity: SimEntity) {
     const path = CHARGEBEE_PATH[CHARGEBEE_RESOURCE[entity]];
