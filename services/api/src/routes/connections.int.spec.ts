@@ -12,6 +12,10 @@ import {
 
 const t = workspaceHarness('acme');
 
+/** POST /sync/config of the test workspace with `payload`, the answer unchecked. */
+const postConfig = (payload: Record<string, unknown>) =>
+  t.h.call(t.ws.apiKey, { method: 'POST', url: `${t.base}/sync/config`, payload });
+
 /** Responses that must not carry a secret (checked by the last case of the lifecycle). */
 const responses: LightMyRequestResponse[] = [];
 
@@ -102,15 +106,11 @@ it.each([
   [{ settings: { apiBaseUrl: 'http://169.254.169.254' } }, 'body/settings/apiBaseUrl'],
   [{ settings: { pageSize: 5 } }, 'body/settings/pageSize'],
 ])('rejects %j with a field error at %s', async (overrides, path) => {
-  const res = await t.h.call(t.ws.apiKey, {
-    method: 'POST',
-    url: `${t.base}/sync/config`,
-    payload: {
-      provider: 'stripe',
-      apiKey: API_KEY,
-      settings: { apiBaseUrl: t.h.simUrl },
-      ...overrides,
-    },
+  const res = await postConfig({
+    provider: 'stripe',
+    apiKey: API_KEY,
+    settings: { apiBaseUrl: t.h.simUrl },
+    ...overrides,
   });
   expect(res.statusCode).toBe(400);
   const body = res.json<{ errors: { path: string }[] }>();
@@ -122,14 +122,10 @@ it.each([
 // An unknown provider is still refused (the `paypal` row above); Chargebee's lifecycle is in
 // connections-chargebee.int.spec.ts.
 it('chargebee needs its site, and Basic credentials rather than signing secrets', async () => {
-  const res = await t.h.call(t.ws.apiKey, {
-    method: 'POST',
-    url: `${t.base}/sync/config`,
-    payload: {
-      provider: 'chargebee',
-      apiKey: 'test_cbConnectionKey01',
-      webhookSecrets: ['whsec_notBasicCredentials01'],
-    },
+  const res = await postConfig({
+    provider: 'chargebee',
+    apiKey: 'test_cbConnectionKey01',
+    webhookSecrets: ['whsec_notBasicCredentials01'],
   });
   const body = expectProblem(res, 400, 'VALIDATION_FAILED');
   expect(body.errors?.map((e) => e.path).sort()).toEqual([
@@ -139,14 +135,10 @@ it('chargebee needs its site, and Basic credentials rather than signing secrets'
 });
 
 it('stripe takes no Basic webhook credentials', async () => {
-  const res = await t.h.call(t.ws.apiKey, {
-    method: 'POST',
-    url: `${t.base}/sync/config`,
-    payload: {
-      provider: 'stripe',
-      apiKey: API_KEY,
-      webhookCredentials: [{ username: 'paysync', password: 'a-password-of-16-chars' }],
-    },
+  const res = await postConfig({
+    provider: 'stripe',
+    apiKey: API_KEY,
+    webhookCredentials: [{ username: 'paysync', password: 'a-password-of-16-chars' }],
   });
   const body = expectProblem(res, 400, 'VALIDATION_FAILED');
   expect(body.errors?.map((e) => e.path)).toEqual(['body/webhookCredentials']);
