@@ -9,6 +9,7 @@ import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, createPrismaClient, type Db } from '@paysync/db';
 import { createTestDatabase, type TestDatabase } from '@paysync/db/testing';
 import { signStripePayload } from '@paysync/providers';
+import { aStripeEvent } from '@paysync/providers/testing';
 import { eventually, freePort, uniqueId } from '@paysync/testkit';
 
 import { buildApp } from './app.js';
@@ -107,15 +108,11 @@ describe('ingress readiness while Kafka is down', () => {
     }
 
     const before = await prisma.webhookOutbox.count();
-    const event = {
-      id: uniqueId('evt_'),
-      object: 'event',
-      type: 'customer.updated',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      api_version: '2026-10-28.endive',
-      data: { object: { id: uniqueId('cus_'), object: 'customer', name: 'Outbox' } },
-    };
+    const event = aStripeEvent(
+      'customer.updated',
+      { id: uniqueId('cus_'), object: 'customer', name: 'Outbox' },
+      { id: uniqueId('evt_'), created: Math.floor(Date.now() / 1000) },
+    );
     const body = JSON.stringify(event);
     const res = await fetch(`${baseUrl}/webhooks/stripe/${connectionId}`, {
       method: 'POST',
