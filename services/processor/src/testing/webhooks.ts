@@ -16,6 +16,22 @@ export interface WebhookTenant {
   readonly connectionId: string;
 }
 
+/** A verified webhook of `provider` as ingress puts it on `billing.webhook.received.v1`. */
+function aWebhookReceived(
+  tenant: WebhookTenant,
+  provider: WebhookReceived['provider'],
+  event: Omit<WebhookReceived['event'], 'livemode' | 'accountId'>,
+): WebhookReceived {
+  return {
+    provider,
+    workspaceId: tenant.workspaceId,
+    connectionId: tenant.connectionId,
+    receivedAt: new Date().toISOString(),
+    source: 'webhook',
+    event: { ...event, livemode: false, accountId: null },
+  };
+}
+
 /**
  * A verified Stripe webhook as ingress puts it on `billing.webhook.received.v1`: `object` (a
  * Stripe fixture with overrides) wrapped in an event of `type`, created at `createdMs`.
@@ -27,25 +43,41 @@ export function aStripeWebhook(
   { createdMs = Date.now(), eventId = `evt_${randomUUID().replaceAll('-', '')}` } = {},
 ): WebhookReceived {
   const created = Math.floor(createdMs / 1000);
-  const event = aStripeEvent(type, object, { id: eventId, created });
-  return {
-    provider: 'stripe',
-    workspaceId: tenant.workspaceId,
-    connectionId: tenant.connectionId,
-    receivedAt: new Date().toISOString(),
-    source: 'webhook',
-    event: {
-      id: eventId,
-      type,
-      createdMs: created * 1000,
-      livemode: false,
-      accountId: null,
-      apiVersion: '2026-10-28.endive',
-      objectType: typeof object.object === 'string' ? object.object : null,
-      objectId: typeof object.id === 'string' ? object.id : null,
-      payload: event,
-    },
-  };
+  return aWebhookReceived(tenant, 'stripe', {
+    id: eventId,
+    type,
+    createdMs: created * 1000,
+    apiVersion: '2026-10-28.endive',
+    objectType: typeof object.object === 'string' ? object.object : null,
+    objectId: typeof object.id === 'string' ? object.id : null,
+    payload: aStripeEvent(type, object, { id: eventId, created }),
+  });
+}
+
+/**
+ * A verified Chargebee webhook as ingress puts it on `billing.webhook.received.v1`: `payload`, an
+ * event as Chargebee sends it, whose object is the first resource of its content.
+ */
+export function aChargebeeWebhook(
+  tenant: WebhookTenant,
+  payload: {
+    readonly id: string;
+    readonly event_type: string;
+    readonly occurred_at: number;
+    readonly api_version?: string;
+    readonly content: Record<string, { readonly id: string; readonly [field: string]: unknown }>;
+  },
+): WebhookReceived {
+  const [objectType, object] = Object.entries(payload.content)[0] ?? [null, null];
+  return aWebhookReceived(tenant, 'chargebee', {
+    id: payload.id,
+    type: payload.event_type,
+    createdMs: payload.occurred_at * 1000,
+    apiVersion: 'v2',
+    objectType,
+    objectId: object?.id ?? null,
+    payload,
+  });
 }
 
 /** A `customer.updated` webhook for customer `id` with `name`. */

@@ -11,7 +11,12 @@ import {
   type ProviderFactory,
 } from '@paysync/providers';
 
-import { aCustomerUpdate, aStripeWebhook, type WebhookTenant } from '../../testing/webhooks.js';
+import {
+  aChargebeeWebhook,
+  aCustomerUpdate,
+  aStripeWebhook,
+  type WebhookTenant,
+} from '../../testing/webhooks.js';
 
 import { EventProcessingService, type WebhookMessage } from './event-processing.service.js';
 import { ProcessorMetrics } from './processor.metrics.js';
@@ -199,9 +204,9 @@ it('the same event twice in one batch (a duplicate delivery) is applied once, wi
 
 describe('a tie resolved through the whole event (review of issue 19)', () => {
   /** A Chargebee `subscription_changed` carrying its subscription and its customer. */
-  const aChargebeeWebhook = (tenant: WebhookTenant): WebhookReceived => {
-    const occurredAt = 1_700_000_000;
-    const payload = {
+  const occurredAt = 1_700_000_000;
+  const subscriptionChanged = (tenant: WebhookTenant): WebhookReceived =>
+    aChargebeeWebhook(tenant, {
       id: 'ev_cb_tie',
       event_type: 'subscription_changed',
       occurred_at: occurredAt,
@@ -221,26 +226,7 @@ describe('a tie resolved through the whole event (review of issue 19)', () => {
           updated_at: occurredAt,
         },
       },
-    };
-    return {
-      provider: 'chargebee',
-      workspaceId: tenant.workspaceId,
-      connectionId: tenant.connectionId,
-      receivedAt: new Date().toISOString(),
-      source: 'webhook',
-      event: {
-        id: payload.id,
-        type: payload.event_type,
-        createdMs: occurredAt * 1000,
-        livemode: false,
-        accountId: null,
-        apiVersion: 'v2',
-        objectType: 'subscription',
-        objectId: 'sub_cb_tie',
-        payload,
-      },
-    };
-  };
+    });
 
   function tieService(opts: { acquire?: () => Promise<void> } = {}) {
     const retrieved: string[] = [];
@@ -334,7 +320,7 @@ describe('a tie resolved through the whole event (review of issue 19)', () => {
 
   it('a Chargebee event: its re-fetched resource and each other tied resource (retrieved by itself) are applied, under the shared bucket', async () => {
     const { svc, retrieved, authoritative, tokens } = tieService();
-    const failures = await svc.processBatch([message(aChargebeeWebhook(fastTenant), 0)], {
+    const failures = await svc.processBatch([message(subscriptionChanged(fastTenant), 0)], {
       fetch: 'retry',
     });
     expect(failures).toEqual([]);
@@ -353,7 +339,7 @@ describe('a tie resolved through the whole event (review of issue 19)', () => {
 
   it('inline: no token of the shared bucket in time sends the event to the retry tier', async () => {
     const { svc, authoritative } = tieService({ acquire: () => new Promise(() => undefined) });
-    const failures = await svc.processBatch([message(aChargebeeWebhook(fastTenant), 0)], {
+    const failures = await svc.processBatch([message(subscriptionChanged(fastTenant), 0)], {
       fetch: 'inline',
     });
     expect(authoritative).toEqual([]);
