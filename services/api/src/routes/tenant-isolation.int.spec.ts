@@ -303,28 +303,34 @@ it.each(['admin', 'read'] as const)(
     );
     expect(results.filter((r) => !r.endsWith(' 404 NOT_FOUND'))).toEqual([]);
     // B is untouched.
-    const bBase = `/api/v1/workspaces/${b.id}`;
-    expect((await h.call(b.apiKey, { method: 'GET', url: bBase })).json()).toMatchObject({
-      name: 'tenant-b',
-    });
-    expect(
-      (
-        await h.call(b.apiKey, { method: 'GET', url: `${bBase}/sync/config/${b.ids.configId}` })
-      ).json(),
-    ).toMatchObject({ isActive: true });
-    expect(
-      (
-        await h.call(b.apiKey, { method: 'GET', url: `${bBase}/sync/sessions/${b.ids.sessionId}` })
-      ).json(),
-    ).toMatchObject({ status: 'pending' });
-    const keys = (await h.call(b.apiKey, { method: 'GET', url: `${bBase}/api-keys` })).json<{
-      data: { id: string; name: string; revokedAt: string | null }[];
-    }>().data;
-    expect(keys.every((k) => k.revokedAt === null)).toBe(true);
-    expect(keys.map((k) => k.name)).not.toContain('intruder');
+    await expectUntouched(b, 'tenant-b');
   },
   60_000,
 );
+
+/**
+ * `tenant`'s workspace is as it was set up (named `name`): its connection active, its session
+ * pending, none of its keys revoked and no key named `intruder` added.
+ */
+async function expectUntouched(tenant: Tenant, name: string) {
+  const base = `/api/v1/workspaces/${tenant.id}`;
+  const get = async (url: string) =>
+    (await h.call(tenant.apiKey, { method: 'GET', url })).json<unknown>();
+  expect(await get(base)).toMatchObject({ name });
+  expect(await get(`${base}/sync/config/${tenant.ids.configId}`)).toMatchObject({
+    isActive: true,
+  });
+  expect(await get(`${base}/sync/sessions/${tenant.ids.sessionId}`)).toMatchObject({
+    status: 'pending',
+  });
+  const keys = (
+    (await get(`${base}/api-keys`)) as {
+      data: { name: string; revokedAt: string | null }[];
+    }
+  ).data;
+  expect(keys.every((k) => k.revokedAt === null)).toBe(true);
+  expect(keys.map((k) => k.name)).not.toContain('intruder');
+}
 
 /** What a key of `scope` must get from each route of its own workspace (403 or anything else). */
 function expectScopeEnforced(
@@ -345,25 +351,7 @@ it('in its own workspace, a read key gets 403 INSUFFICIENT_SCOPE on every write 
   expect(answers.filter((r) => r.code === 'INSUFFICIENT_SCOPE').length).toBe(
     Object.values(ROUTES).filter((r) => r.scope !== 'read').length,
   );
-  const aBase = `/api/v1/workspaces/${a.id}`;
-  expect((await h.call(a.apiKey, { method: 'GET', url: aBase })).json()).toMatchObject({
-    name: 'tenant-a',
-  });
-  expect(
-    (
-      await h.call(a.apiKey, { method: 'GET', url: `${aBase}/sync/config/${a.ids.configId}` })
-    ).json(),
-  ).toMatchObject({ isActive: true });
-  expect(
-    (
-      await h.call(a.apiKey, { method: 'GET', url: `${aBase}/sync/sessions/${a.ids.sessionId}` })
-    ).json(),
-  ).toMatchObject({ status: 'pending' });
-  const keys = (await h.call(a.apiKey, { method: 'GET', url: `${aBase}/api-keys` })).json<{
-    data: { name: string; revokedAt: string | null }[];
-  }>().data;
-  expect(keys.every((k) => k.revokedAt === null)).toBe(true);
-  expect(keys.map((k) => k.name)).not.toContain('intruder');
+  await expectUntouched(a, 'tenant-a');
 }, 60_000);
 
 it('in its own workspace, a write key is refused the admin routes only, and an admin key none', async () => {
