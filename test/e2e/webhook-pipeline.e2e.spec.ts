@@ -94,6 +94,17 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
     );
   }
 
+  /** The event log row of `providerEventId`, once its status is `status`. */
+  async function loggedAs(providerEventId: string, status: string, what: string) {
+    return eventually(
+      async () => {
+        const e = await p.prisma.paymentSyncEvent.findFirst({ where: { providerEventId } });
+        return e?.status === status ? e : undefined;
+      },
+      { what },
+    );
+  }
+
   async function post(body: string, headers: Record<string, string>, url = p.webhookUrl) {
     const res = await fetch(url, {
       method: 'POST',
@@ -312,15 +323,7 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
       await row('customer', p.sim.id('customer', 10), (r) => r.name === 'Once');
       const id = eventId(event);
-      const logged = await eventually(
-        async () => {
-          const e = await p.prisma.paymentSyncEvent.findFirst({
-            where: { providerEventId: id },
-          });
-          return e?.status === 'processed' ? e : undefined;
-        },
-        { what: 'event processed' },
-      );
+      const logged = await loggedAs(id, 'processed', 'event processed');
       expect(await p.prisma.paymentSyncEvent.count({ where: { providerEventId: id } })).toBe(1);
       expect(logged.attempts).toBeGreaterThanOrEqual(1);
     });
@@ -333,14 +336,7 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
       await row('customer', p.sim.id('customer', 11), (r) => r.name === 'Newest');
       expect((await post(older.body, older.headers)).status).toBe(200);
       const olderId = eventId(older);
-      await eventually(
-        async () =>
-          (await p.prisma.paymentSyncEvent.findFirst({ where: { providerEventId: olderId } }))
-            ?.status === 'skipped_stale',
-        {
-          what: 'older event skipped as stale',
-        },
-      );
+      await loggedAs(olderId, 'skipped_stale', 'older event skipped as stale');
       expect((await row('customer', p.sim.id('customer', 11))).name).toBe('Newest');
     });
 
@@ -417,12 +413,7 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
         const retrievesBefore = p.sim.retrieves('subscription');
         expect((await post(second.body, second.headers)).status).toBe(200);
         const secondId = eventId(second);
-        await eventually(
-          async () =>
-            (await p.prisma.paymentSyncEvent.findFirst({ where: { providerEventId: secondId } }))
-              ?.status === 'processed',
-          { what: 'the tied subscription event processed' },
-        );
+        await loggedAs(secondId, 'processed', 'the tied subscription event processed');
         expect(p.sim.retrieves('subscription')).toBeGreaterThan(retrievesBefore);
         expect(Number((await row('subscription_item', itemId)).quantity)).toBe(7);
         expect((await row('subscription', id)).metadata).toEqual(
@@ -441,14 +432,7 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
       await row('customer', id, (r) => r.deleted_at !== null);
       await post(late.body, late.headers);
       const lateId = eventId(late);
-      await eventually(
-        async () =>
-          (await p.prisma.paymentSyncEvent.findFirst({ where: { providerEventId: lateId } }))
-            ?.status === 'skipped_stale',
-        {
-          what: 'late update skipped',
-        },
-      );
+      await loggedAs(lateId, 'skipped_stale', 'late update skipped');
       const final = await row('customer', id);
       expect(final.deleted_at).not.toBeNull();
       expect(final.name).not.toBe('Zombie');
@@ -458,14 +442,7 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
       const event = signedEvent(p.sim.unsyncedEvent());
       expect((await post(event.body, event.headers)).status).toBe(200);
       const id = eventId(event);
-      await eventually(
-        async () =>
-          (await p.prisma.paymentSyncEvent.findFirst({ where: { providerEventId: id } }))
-            ?.status === 'ignored',
-        {
-          what: 'ignored event',
-        },
-      );
+      await loggedAs(id, 'ignored', 'ignored event');
     });
 
     if (isStripe) {
@@ -738,15 +715,7 @@ describe.each(ROWS)('$provider', ({ provider, newSim }) => {
         [FAILURE_HEADERS.errorClass]: expect.any(String),
         [FAILURE_HEADERS.errorMessage]: expect.any(String),
       });
-      const logged = await eventually(
-        async () => {
-          const e = await p.prisma.paymentSyncEvent.findFirst({
-            where: { providerEventId: poisonId },
-          });
-          return e?.status === 'dead' ? e : undefined;
-        },
-        { what: 'poison logged as dead' },
-      );
+      const logged = await loggedAs(poisonId, 'dead', 'poison logged as dead');
       expect(logged.attempts).toBe(3);
       expect(logged.lastError).toBeTruthy();
       await dlq.stop();
