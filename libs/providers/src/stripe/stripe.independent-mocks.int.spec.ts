@@ -181,6 +181,18 @@ describe('StripeProvider requests validated by stripe-mock', () => {
    * validation) holds exactly the first page's objects, of the type asked for, from the list the
    * cursor names (the same requests), and ends that list as the first page did.
    */
+  /** The first page of up to 100 `type`s, within created bounds when `segmentable`. */
+  const firstPage = (type: EntityType, segmentable: boolean) =>
+    provider.listPage(
+      type,
+      {
+        limit: 100,
+        cursor: null,
+        ...(segmentable && { createdGte: 1, createdLt: 2_000_000_000 }),
+      },
+      ctx,
+    );
+
   function expectResumedAsStripeMockAnswers(
     type: EntityType,
     page: ListPage,
@@ -199,16 +211,7 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     'accepts our list request for %s (with a cursor and created bounds) and we map its answer',
     async (type) => {
       // Types listed through a parent list take no created bounds (listed whole).
-      const segmentable = STRIPE_CAPABILITIES.segmentableEntityTypes.includes(type);
-      const page = await provider.listPage(
-        type,
-        {
-          limit: 100,
-          cursor: null,
-          ...(segmentable && { createdGte: 1, createdLt: 2_000_000_000 }),
-        },
-        ctx,
-      );
+      const page = await firstPage(type, STRIPE_CAPABILITIES.segmentableEntityTypes.includes(type));
       expect(page.changes.length).toBeGreaterThan(0);
       expect(page.changes[0]).toMatchObject({ provider: 'stripe', source: 'backfill' });
       const id = page.changes[0]?.externalId as string;
@@ -228,16 +231,7 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     'accepts every request of a %s page (from %s, %d requests) and maps the answer to that type',
     async (type, first, requests) => {
       const entityType = type as EntityType;
-      const segmentable = STRIPE_SEGMENTABLE_TYPES.includes(entityType);
-      const page = await provider.listPage(
-        entityType,
-        {
-          limit: 100,
-          cursor: null,
-          ...(segmentable && { createdGte: 1, createdLt: 2_000_000_000 }),
-        },
-        ctx,
-      );
+      const page = await firstPage(entityType, STRIPE_SEGMENTABLE_TYPES.includes(entityType));
       expect(page.changes.length).toBeGreaterThan(0);
       for (const change of page.changes) {
         expect(change).toMatchObject({ provider: 'stripe', source: 'backfill', entityType });
