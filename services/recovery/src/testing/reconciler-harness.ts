@@ -21,6 +21,16 @@ interface Simulator {
 export interface ReconcilerHarness extends RecoveryHarness {
   /** The simulators' base URLs, in the order given. */
   readonly urls: readonly string[];
+  /**
+   * A new workspace `name` with a test-mode Stripe connection (key `apiKey`) to the simulator at
+   * `url`, at 1000 requests a second, `settings` added.
+   */
+  simConnection(
+    name: string,
+    apiKey: string,
+    url: string,
+    settings?: Record<string, unknown>,
+  ): Promise<{ workspaceId: string; configurationId: string }>;
   /** A reconciler on the app's dependencies as `workerId`, with `recovery` over the app's settings. */
   reconciler(
     workerId: string,
@@ -74,6 +84,11 @@ export async function startReconcilerHarness({
   return {
     ...h,
     urls,
+    simConnection: (workspaceName, apiKey, url, settings = {}) =>
+      h.stripeConnection(workspaceName, {
+        apiKey,
+        settings: { apiBaseUrl: url, rateLimitPerSecond: 1000, ...settings },
+      }),
     reconciler: (workerId, recovery = {}) =>
       new Reconciler({
         connectionRepository: c.connectionRepository,

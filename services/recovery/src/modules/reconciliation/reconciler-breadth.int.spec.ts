@@ -60,10 +60,7 @@ beforeAll(async () => {
   h = await startReconcilerHarness({ name: 'reconcile-breadth', sims: [sim] });
   const [simUrl] = h.urls as [string];
   prisma = h.prisma;
-  ({ workspaceId, configurationId } = await h.stripeConnection('reconcile-breadth', {
-    apiKey: API_KEY,
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },
-  }));
+  ({ workspaceId, configurationId } = await h.simConnection('reconcile-breadth', API_KEY, simUrl));
   reconciler = h.reconciler('reconcile-breadth-test', { reconcilePageSize: 7 });
 
   // The initial sync of every breadth type, through the shared write path.

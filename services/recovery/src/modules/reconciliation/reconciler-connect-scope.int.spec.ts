@@ -101,10 +101,11 @@ afterAll(async () => {
 });
 
 it("a connection without `connect` never verifies a connected account's rows (written by its Connect webhooks) as the platform", async () => {
-  const { workspaceId, configurationId } = await h.stripeConnection('scope-no-connect', {
-    apiKey: API_KEY,
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },
-  });
+  const { workspaceId, configurationId } = await h.simConnection(
+    'scope-no-connect',
+    API_KEY,
+    simUrl,
+  );
   const template = await syncAccount(workspaceId, simUrl, accountA);
   // One row of the platform's own that the platform no longer has: the platform's pass works.
   await new SyncWriteRepository({ prisma }).applyChanges(
@@ -132,10 +133,12 @@ it("a connection without `connect` never verifies a connected account's rows (wr
 }, 60_000);
 
 it('a `connect` platform whose connected accounts were all deauthorized (none listed) keeps their rows', async () => {
-  const { workspaceId, configurationId } = await h.stripeConnection('scope-deauthorized', {
-    apiKey: API_KEY,
-    settings: { apiBaseUrl: deauthUrl, rateLimitPerSecond: 1000, connect: true },
-  });
+  const { workspaceId, configurationId } = await h.simConnection(
+    'scope-deauthorized',
+    API_KEY,
+    deauthUrl,
+    { connect: true },
+  );
   const template = await syncAccount(workspaceId, deauthUrl, deauthAccount);
   await new SyncWriteRepository({ prisma }).applyChanges(
     localRows(template, ['cus_own_gone'], null),
@@ -160,9 +163,8 @@ it('a `connect` platform whose connected accounts were all deauthorized (none li
 }, 60_000);
 
 it("a connected account's partial deletion check makes the entity type's check partial", async () => {
-  const { workspaceId, configurationId } = await h.stripeConnection('scope-partial', {
-    apiKey: API_KEY,
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000, connect: true },
+  const { workspaceId, configurationId } = await h.simConnection('scope-partial', API_KEY, simUrl, {
+    connect: true,
   });
   const template = await syncAccount(workspaceId, simUrl, accountA);
   // Account B no longer has 3 of its rows: 2 are verified (the budget), the third is not.

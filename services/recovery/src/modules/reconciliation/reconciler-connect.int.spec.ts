@@ -36,9 +36,8 @@ beforeAll(async () => {
   h = await startReconcilerHarness({ name: 'reconcile-connect', sims: [sim, other] });
   const [simUrl, otherUrl] = h.urls as [string, string];
   prisma = h.prisma;
-  ({ workspaceId, configurationId } = await h.stripeConnection('reconcile-connect', {
-    apiKey: API_KEY,
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000, connect: true },
+  ({ workspaceId, configurationId } = await h.simConnection('reconcile-connect', API_KEY, simUrl, {
+    connect: true,
   }));
   // A second Stripe connection in the same workspace: rows of no account are not attributable.
   await new ConnectionRepository({

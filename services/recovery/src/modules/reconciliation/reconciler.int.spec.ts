@@ -35,10 +35,7 @@ beforeAll(async () => {
   h = await startReconcilerHarness({ name: 'reconcile-stream', sims: [sim] });
   const [simUrl] = h.urls as [string];
   prisma = h.prisma;
-  ({ workspaceId, configurationId } = await h.stripeConnection('reconcile-stream', {
-    apiKey: API_KEY,
-    settings: { apiBaseUrl: simUrl, rateLimitPerSecond: 1000 },
-  }));
+  ({ workspaceId, configurationId } = await h.simConnection('reconcile-stream', API_KEY, simUrl));
 
   const driftRepository = h.app.diContainer.cradle.driftRepository;
   const liveIdsCreatedIn = driftRepository.liveIdsCreatedIn.bind(driftRepository);
