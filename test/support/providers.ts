@@ -5,8 +5,10 @@ import { KeyRing } from '@paysync/crypto';
 import { ConnectionRepository, type ConnectionView, type Db } from '@paysync/db';
 import { signStripePayload } from '@paysync/providers';
 import {
+  CHARGEBEE_RESOURCE_PATH,
   ChargebeeSimulator,
   StripeSimulator,
+  chargebeeSimId,
   simId,
   type ChargebeeResource,
   type CollectionName,
@@ -337,26 +339,6 @@ const CHARGEBEE_RESOURCE: Record<SimEntity, ChargebeeResource> = {
   payment_transaction: 'transaction',
 };
 
-const CHARGEBEE_ID_PREFIX: Record<ChargebeeResource, string> = {
-  customer: 'cbsim_cus_',
-  item: 'cbsim_item_',
-  item_price: 'cbsim_ip_',
-  subscription: 'cbsim_sub_',
-  invoice: 'cbsim_inv_',
-  transaction: 'cbsim_txn_',
-  credit_note: 'cbsim_cn_',
-};
-
-const CHARGEBEE_PATH: Record<ChargebeeResource, string> = {
-  customer: 'customers',
-  item: 'items',
-  item_price: 'item_prices',
-  subscription: 'subscriptions',
-  invoice: 'invoices',
-  transaction: 'transactions',
-  credit_note: 'credit_notes',
-};
-
 function chargebeeEventType(resource: ChargebeeResource, kind: ChangeKind): string {
   if (kind === 'created')
     return resource === 'invoice' ? 'invoice_generated' : `${resource}_created`;
@@ -386,8 +368,7 @@ export class ChargebeeSim
     await this.raw.stop();
   }
   id(entity: SimEntity, i: number) {
-    const resource = CHARGEBEE_RESOURCE[entity];
-    return `${CHARGEBEE_ID_PREFIX[resource]}${i.toString().padStart(8, '0')}`;
+    return chargebeeSimId(CHARGEBEE_RESOURCE[entity], i);
   }
   getObject(entity: SimEntity, id: string) {
     const object = this.raw.getObject(CHARGEBEE_RESOURCE[entity], id);
@@ -416,11 +397,11 @@ export class ChargebeeSim
     this.raw.freezeVersion(seconds === undefined ? undefined : seconds * 1000);
   }
   retrieves(entity: SimEntity) {
-    const path = CHARGEBEE_PATH[CHARGEBEE_RESOURCE[entity]];
+    const path = CHARGEBEE_RESOURCE_PATH[CHARGEBEE_RESOURCE[entity]];
     return this.raw.requestCounts.get(`GET /api/v2/${path}/:id`) ?? 0;
   }
   lists(entity: SimEntity) {
-    const path = CHARGEBEE_PATH[CHARGEBEE_RESOURCE[entity]];
+    const path = CHARGEBEE_RESOURCE_PATH[CHARGEBEE_RESOURCE[entity]];
     return this.raw.requestCounts.get(`GET /api/v2/${path}`) ?? 0;
   }
   newWebhookSecret() {
