@@ -5,19 +5,23 @@
 import type { FastifyInstance } from 'fastify';
 
 import { SyncedEntityReader } from '@paysync/db';
-import { StripeSimulator } from '@paysync/simulator';
+import type { ProviderName } from '@paysync/contracts';
 import { eventually } from '@paysync/testkit';
 
 import {
-  addProviderAccount,
   recordDeadEvent,
   startProviderPipeline,
   type ProviderPipeline,
 } from '../support/pipeline.js';
-import { PROVIDER_CASES, StripeSim, type ProviderSim } from '../support/providers.js';
+import { PROVIDER_CASES, type ProviderSim } from '../support/providers.js';
 import { adminCaller, startApi } from '../support/services.js';
 
 const ADMIN = `admin-${'c'.repeat(40)}`;
+/** The second account: a Stripe account (`acct_simsecond000002`) with its own key, or a site. */
+const SECOND: Record<ProviderName, { tag: string; apiKey?: string }> = {
+  stripe: { tag: 'second000002', apiKey: 'sk_test_second_account_0002' },
+  chargebee: { tag: 'second' },
+};
 
 describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
   const { provider } = providerCase;
@@ -31,22 +35,14 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
   beforeAll(async () => {
     p = await startProviderPipeline(providerCase.newSim({ customer: 5 }));
     // Seeded beyond the first account's ids: an object created here is a 404 there.
-    simB =
-      provider === 'stripe'
-        ? new StripeSim(
-            new StripeSimulator({ accountId: 'acct_simsecond000002', seed: { customers: 40 } }),
-            'sk_test_second_account_0002',
-          )
-        : providerCase.newSim({ customer: 40 }, { tag: 'second' });
-    await simB.start();
-    connectionB = (await addProviderAccount(p, simB, { workspaceId: p.workspaceId })).connection.id;
+    simB = providerCase.newSim({ customer: 40 }, SECOND[provider]);
+    connectionB = (await p.addAccount(simB, { workspaceId: p.workspaceId })).connection.id;
     api = await startApi(p.env, ADMIN);
     reader = new SyncedEntityReader({ prisma: p.prisma });
   }, 60_000);
 
   afterAll(async () => {
     await api?.close();
-    await simB?.stop();
     await p?.close();
   });
 

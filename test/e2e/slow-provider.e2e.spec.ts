@@ -7,19 +7,17 @@
 // the newest state when a retried event comes back after a newer one. Real ingress, processor,
 // Kafka and PostgreSQL; only the provider is the simulator: Stripe accounts, or Chargebee sites
 // (issue 17; their ties are changes at one resource_version).
-import { TOPICS, type WebhookReceived } from '@paysync/contracts';
+import { TOPICS, type ProviderName, type WebhookReceived } from '@paysync/contracts';
 import { SyncedEntityReader } from '@paysync/db';
 import type { TopicProbe } from '@paysync/kafka/testing';
-import { StripeSimulator } from '@paysync/simulator';
 import { eventually } from '@paysync/testkit';
 
 import {
-  addProviderAccount,
   pipelineTopicProbe,
   startProviderPipeline,
   type ProviderPipeline,
 } from '../support/pipeline.js';
-import { PROVIDER_CASES, StripeSim, type ProviderSim } from '../support/providers.js';
+import { PROVIDER_CASES, type ProviderSim } from '../support/providers.js';
 
 /** The consumer-group session timeout under test (the broker's minimum). */
 const SESSION_TIMEOUT_MS = 6000;
@@ -28,6 +26,11 @@ const SLOW_MS = 8000;
 /** Tenant B's latency target: p99 of ingress receipt to applied under this. */
 const TARGET_MS = 5000;
 const RETRY_DELAY_MS = 3000;
+/** Tenant B's account: a Stripe account (`acct_simtenantb00002`) with its own key, or a site. */
+const TENANT_B: Record<ProviderName, { tag: string; apiKey?: string }> = {
+  stripe: { tag: 'tenantb00002', apiKey: 'sk_test_tenant_b_key_0002' },
+  chargebee: { tag: 'tenantb' },
+};
 
 describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
   const { provider } = providerCase;
@@ -51,16 +54,9 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
       },
     });
     // Tenant B: another workspace, its own account.
-    simB =
-      provider === 'stripe'
-        ? new StripeSim(
-            new StripeSimulator({ accountId: 'acct_simtenantb00002', seed: { customers: 30 } }),
-            'sk_test_tenant_b_key_0002',
-          )
-        : providerCase.newSim({ customer: 30 }, { tag: 'tenantb' });
-    await simB.start();
+    simB = providerCase.newSim({ customer: 30 }, TENANT_B[provider]);
     workspaceB = (await p.prisma.workspace.create({ data: { name: 'tenant-b' } })).id;
-    await addProviderAccount(p, simB, { workspaceId: workspaceB });
+    await p.addAccount(simB, { workspaceId: workspaceB });
     webhooks = await pipelineTopicProbe(p, TOPICS.webhookReceived);
     retryShort = await pipelineTopicProbe(p, TOPICS.webhookRetryShort);
   }, 60_000);
@@ -68,7 +64,6 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
   afterAll(async () => {
     await webhooks?.stop();
     await retryShort?.stop();
-    await simB?.stop();
     await p?.close();
   });
 

@@ -9,7 +9,6 @@ import { SyncedEntityReader } from '@paysync/db';
 import { eventually } from '@paysync/testkit';
 
 import {
-  addProviderAccount,
   startProviderPipeline,
   type PipelineAccount,
   type ProviderPipeline,
@@ -31,16 +30,14 @@ describe.each(PROVIDER_CASES)('$provider', (providerCase) => {
   beforeAll(async () => {
     p = await startProviderPipeline(providerCase.newSim({ customer: 10 }));
     simB = providerCase.newSim({ customer: 10 }, { tag: 'tenantb' });
-    await simB.start();
     workspaceB = (await p.prisma.workspace.create({ data: { name: 'tenant-b' } })).id;
-    b = await addProviderAccount(p, simB, { workspaceId: workspaceB });
+    b = await p.addAccount(simB, { workspaceId: workspaceB });
     api = await startApi(p.env, ADMIN);
     reader = new SyncedEntityReader({ prisma: p.prisma });
   }, 60_000);
 
   afterAll(async () => {
     await api?.close();
-    await simB?.stop();
     await p?.close();
   });
 

@@ -31,6 +31,12 @@ export interface ProviderPipeline {
   readonly webhookSecret: string;
   readonly webhookUrl: string;
   readonly env: Record<string, string>;
+  /**
+   * Another account on the pipeline, for a simulator of either provider (not started yet): `sim`
+   * started (and stopped by {@link close}), a connection of `workspaceId` to it with a webhook
+   * secret of its own, and its webhooks sent to the pipeline's ingress.
+   */
+  addAccount(sim: ProviderSim, opts: { workspaceId: string }): Promise<PipelineAccount>;
   close(): Promise<void>;
 }
 
@@ -102,6 +108,7 @@ export async function startProviderPipeline(
   await processor.ready();
   const webhookUrl = `${ingressUrl}/webhooks/${sim.provider}/${connection.id}`;
   sim.addWebhookEndpoint(webhookUrl, webhookSecret);
+  const others: ProviderSim[] = [];
 
   return {
     db,
@@ -115,8 +122,14 @@ export async function startProviderPipeline(
     webhookSecret,
     webhookUrl,
     env,
+    async addAccount(other, { workspaceId: otherWorkspaceId }) {
+      await other.start();
+      others.push(other);
+      return addProviderAccount({ prisma, ingressUrl }, other, { workspaceId: otherWorkspaceId });
+    },
     async close() {
       await sim.stop();
+      for (const other of others) await other.stop();
       await ingress.close();
       await processor.close();
       await prisma.$disconnect();
@@ -199,12 +212,8 @@ export interface PipelineAccount {
   readonly webhookUrl: string;
 }
 
-/**
- * Another account on the pipeline, for a simulator of either provider (started): a connection of
- * `workspaceId` with a webhook secret of its own, and `sim`'s webhooks sent to the pipeline's
- * ingress.
- */
-export async function addProviderAccount(
+/** {@link ProviderPipeline.addAccount} of a simulator already started. */
+async function addProviderAccount(
   p: Pick<ProviderPipeline, 'prisma' | 'ingressUrl'>,
   sim: ProviderSim,
   { workspaceId }: { workspaceId: string },
