@@ -70,6 +70,13 @@ export interface ProviderAdapter {
    * `body/settings`): settings the provider needs (Chargebee's `site`). Absent: none needed.
    */
   validateSettings?(settings: Readonly<Record<string, unknown>>, path: string): FieldError[];
+  /**
+   * Whether a connection with these provider settings also syncs the accounts under it (Stripe
+   * Connect: `settings.connect: true` lists the platform's connected accounts, and each account's
+   * data is synced and reconciled under that account). Services ask this instead of reading a
+   * provider's settings themselves; a provider without sub-accounts answers false.
+   */
+  syncsSubAccounts(settings: Readonly<Record<string, unknown>>): boolean;
   /** The mode an API key belongs to, when the key says. */
   modeOfApiKey(apiKey: string): 'test' | 'live' | undefined;
   /**

@@ -75,6 +75,30 @@ describe('the provider adapter registry (issue 17)', () => {
     expect(stripe.validateSettings?.({}, 'body/settings') ?? []).toEqual([]);
   });
 
+  it('says which connections sync the accounts under them (Stripe Connect), and refuses it where none exist', () => {
+    const { chargebee, stripe } = providerAdapters;
+    expect(stripe.syncsSubAccounts({ connect: true })).toBe(true);
+    expect(stripe.syncsSubAccounts({ connect: false })).toBe(false);
+    expect(stripe.syncsSubAccounts({})).toBe(false);
+    expect(stripe.syncsSubAccounts({ connect: 'true' })).toBe(false);
+    expect(stripe.validateSettings?.({ connect: true }, 'body/settings')).toEqual([]);
+    expect(stripe.validateSettings?.({ connect: 'yes' }, 'body/settings')).toEqual([
+      { path: 'body/settings/connect', message: 'must be true or false (Stripe Connect platform)' },
+    ]);
+    expect(chargebee.syncsSubAccounts({ site: 'acme-test', connect: true })).toBe(false);
+    expect(
+      chargebee.validateSettings?.({ site: 'acme-test', connect: true }, 'body/settings'),
+    ).toEqual([
+      {
+        path: 'body/settings/connect',
+        message: 'is for Stripe Connect: a Chargebee site has no sub-accounts',
+      },
+    ]);
+    expect(
+      chargebee.validateSettings?.({ site: 'acme-test', connect: false }, 'body/settings'),
+    ).toEqual([]);
+  });
+
   it('builds clients through the adapter: Stripe from the key, Chargebee needs settings.site', () => {
     const stripe = createConnectionProvider(
       { provider: 'stripe', apiKey: 'sk_test_registry0001', settings: {} },

@@ -61,6 +61,9 @@ export interface SessionToPlan {
   readonly status: SyncSessionStatus;
   readonly workspaceId: string;
   readonly entityTypes: readonly string[];
+  /** The session's provider and its connection's provider settings (empty once it is deleted). */
+  readonly provider: ProviderName;
+  readonly settings: Readonly<Record<string, unknown>>;
 }
 
 /** What the recovery watchdog may resume on its own (see `autoResumeCandidates`). */
@@ -361,13 +364,28 @@ export class SyncSessionRepository {
   /** Locks a session row in `tx` before planning it; undefined when it does not exist. */
   async lockForPlan(id: string, tx: Tx): Promise<SessionToPlan | undefined> {
     const rows = await tx.$queryRaw<
-      { status: SyncSessionStatus; entity_types: string[]; workspace_id: string }[]
+      {
+        status: SyncSessionStatus;
+        entity_types: string[];
+        workspace_id: string;
+        provider: ProviderName;
+        settings: Record<string, unknown> | null;
+      }[]
     >`
-      SELECT status, entity_types, workspace_id FROM payment_sync_sessions
-      WHERE id = ${id}::uuid FOR UPDATE`;
+      SELECT s.status, s.entity_types, s.workspace_id, s.provider::text AS provider, c.settings
+        FROM payment_sync_sessions s
+        LEFT JOIN workspace_payment_configurations c ON c.id = s.configuration_id
+       WHERE s.id = ${id}::uuid
+         FOR UPDATE OF s`;
     const row = rows[0];
     return row
-      ? { status: row.status, workspaceId: row.workspace_id, entityTypes: row.entity_types }
+      ? {
+          status: row.status,
+          workspaceId: row.workspace_id,
+          entityTypes: row.entity_types,
+          provider: row.provider,
+          settings: row.settings ?? {},
+        }
       : undefined;
   }
 

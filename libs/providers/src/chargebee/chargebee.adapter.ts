@@ -79,17 +79,28 @@ export const chargebeeAdapter: ProviderAdapter = {
     return errors;
   },
   validateSettings(settings, path) {
+    const errors: FieldError[] =
+      settings.connect === true
+        ? [
+            {
+              path: `${path}/connect`,
+              message: 'is for Stripe Connect: a Chargebee site has no sub-accounts',
+            },
+          ]
+        : [];
     const site = settings.site;
-    if (site === undefined) return [{ path: `${path}/site`, message: 'is required for Chargebee' }];
-    return typeof site === 'string' && SITE.test(site)
-      ? []
-      : [
-          {
-            path: `${path}/site`,
-            message: 'must be the Chargebee site name (acme-test for acme-test.chargebee.com)',
-          },
-        ];
+    if (site === undefined)
+      return [...errors, { path: `${path}/site`, message: 'is required for Chargebee' }];
+    if (typeof site !== 'string' || !SITE.test(site)) {
+      errors.push({
+        path: `${path}/site`,
+        message: 'must be the Chargebee site name (acme-test for acme-test.chargebee.com)',
+      });
+    }
+    return errors;
   },
+  // One site per connection: Chargebee has no sub-accounts to list.
+  syncsSubAccounts: () => false,
   modeOfApiKey: (apiKey) => modeOfKey(apiKey),
   // CHARGEBEE_RATE_LIMIT_PER_MINUTE_*: Chargebee budgets per minute; the bucket refills per second.
   configuredRateLimit(mode, rates) {

@@ -30,6 +30,12 @@ export const stripeAdapter: ProviderAdapter = {
   mapEvent: mapStripeEvent,
   rehydrateEvent: rehydrateStripeEvent,
   validateCredentials: validateStripeCredentials,
+  validateSettings(settings, path) {
+    return settings.connect === undefined || typeof settings.connect === 'boolean'
+      ? []
+      : [{ path: `${path}/connect`, message: 'must be true or false (Stripe Connect platform)' }];
+  },
+  syncsSubAccounts: (settings) => settings.connect === true,
   modeOfApiKey(apiKey) {
     const m = STRIPE_KEY.exec(apiKey);
     return m?.[2] === 'live' ? 'live' : m?.[2] === 'test' ? 'test' : undefined;

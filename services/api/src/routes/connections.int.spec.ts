@@ -134,6 +134,58 @@ it('chargebee needs its site, and Basic credentials rather than signing secrets'
   ]);
 });
 
+// Stripe Connect (issue 19): the README tells a platform to connect with `settings.connect: true`;
+// the settings schema did not list `connect`, so the API refused the one way to switch it on.
+it('a Stripe Connect platform connects with settings.connect, which a Chargebee site refuses', async () => {
+  const res = await postConfig({
+    provider: 'stripe',
+    apiKey: API_KEY,
+    webhookSecrets: [WHSEC],
+    settings: { apiBaseUrl: t.h.simUrl, connect: true },
+  });
+  expect(res.statusCode).toBe(201);
+  const { id } = res.json<{ id: string }>();
+  expect(res.json<{ settings: unknown }>().settings).toEqual({
+    apiBaseUrl: t.h.simUrl,
+    connect: true,
+  });
+  const stored = await t.h.prisma.workspacePaymentConfiguration.findUniqueOrThrow({
+    where: { id },
+  });
+  expect(stored.settings).toEqual({ apiBaseUrl: t.h.simUrl, connect: true });
+  const off = await t.h.call(t.ws.apiKey, {
+    method: 'PUT',
+    url: `${t.base}/sync/config/${id}`,
+    payload: { settings: { apiBaseUrl: t.h.simUrl, connect: false } },
+  });
+  expect(off.statusCode).toBe(200);
+  expect(off.json<{ settings: unknown }>().settings).toEqual({
+    apiBaseUrl: t.h.simUrl,
+    connect: false,
+  });
+  const notBoolean = await postConfig({
+    provider: 'stripe',
+    apiKey: API_KEY,
+    settings: { apiBaseUrl: t.h.simUrl, connect: 'yes' },
+  });
+  expect(expectProblem(notBoolean, 400, 'VALIDATION_FAILED').errors?.map((e) => e.path)).toEqual([
+    'body/settings/connect',
+  ]);
+  const chargebee = await postConfig({
+    provider: 'chargebee',
+    apiKey: 'test_cbConnectionKey01',
+    webhookCredentials: [{ username: 'paysync', password: 'a-password-of-16-chars' }],
+    settings: { site: 'acme-test', connect: true },
+  });
+  const body = expectProblem(chargebee, 400, 'VALIDATION_FAILED');
+  expect(body.errors).toEqual([
+    {
+      path: 'body/settings/connect',
+      message: 'is for Stripe Connect: a Chargebee site has no sub-accounts',
+    },
+  ]);
+});
+
 it('stripe takes no Basic webhook credentials', async () => {
   const res = await postConfig({
     provider: 'stripe',

@@ -69,6 +69,12 @@ const Settings = Type.Object(
           'Check the provider’s event list for events no webhook delivered (default true)',
       }),
     ),
+    connect: Type.Optional(
+      Type.Boolean({
+        description:
+          'Stripe Connect platform: also sync every connected account’s objects through this connection (Stripe only)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -41,6 +41,8 @@ export interface ConnectionSettings {
   readonly rateLimitPerSecond?: number;
   /** The provider's name for the account where the API needs it (a Chargebee site). */
   readonly site?: string;
+  /** Also sync the accounts under this one (Stripe Connect); the adapter says where it applies. */
+  readonly connect?: boolean;
 }
 
 /** HTTP Basic credentials a provider sends its webhooks with (stored as `username:password`). */

@@ -1,4 +1,9 @@
-import { ENTITY_TYPES, type CanonicalChange, type EntityType } from '@paysync/contracts';
+import {
+  ENTITY_TYPES,
+  type CanonicalChange,
+  type EntityType,
+  type ProviderName,
+} from '@paysync/contracts';
 import {
   withSystem,
   withTenant,
@@ -12,7 +17,7 @@ import {
 } from '@paysync/db';
 import { AppError, ValidationError } from '@paysync/errors';
 import { withSpan, type Logger } from '@paysync/observability';
-import type { BillingProvider, ProviderFactory } from '@paysync/providers';
+import { registeredAdapter, type BillingProvider, type ProviderFactory } from '@paysync/providers';
 
 import type { RecoveryMetrics } from '../heartbeats/recovery.metrics.js';
 
@@ -270,7 +275,7 @@ export class Reconciler {
       const siblings = (await this.#connections.list(run.workspaceId)).filter(
         (c) => c.provider === connection.provider && c.isActive,
       ).length;
-      // Stripe Connect (`settings.connect`): the platform's connected accounts.
+      // The accounts under the connection, where it syncs them (Stripe Connect).
       const connected = await connectedAccountsOf(connection, provider);
       const ownAccountIds = [
         connection.providerAccountId,
@@ -292,7 +297,7 @@ export class Reconciler {
           severalConnections: siblings > 1,
           segmentable: segmentableEntityTypes.includes(entityType),
           // Always its own rows only: Connect webhooks stamp their account on rows even without
-          // `settings.connect`, and an account no longer listed (deauthorized) keeps its rows.
+          // Connect syncing switched on, and an account no longer listed (deauthorized) keeps its rows.
           scope: { accountId: null, ownAccountIds },
         });
         // Stripe Connect: each connected account as its own account. Its rows carry it, so its
@@ -575,12 +580,19 @@ export class Reconciler {
   }
 }
 
-/** Stripe Connect: a platform's connected accounts (`settings.connect`), every page; else none. */
+/**
+ * The accounts under a connection that syncs them (Stripe Connect, as its adapter says), every
+ * page; else none.
+ */
 async function connectedAccountsOf(
-  connection: { readonly settings: Readonly<Record<string, unknown>> },
+  connection: {
+    readonly provider: ProviderName;
+    readonly settings: Readonly<Record<string, unknown>>;
+  },
   provider: BillingProvider,
 ): Promise<string[]> {
-  if (connection.settings.connect !== true || !provider.listConnectedAccounts) return [];
+  const adapter = registeredAdapter(connection.provider);
+  if (!adapter?.syncsSubAccounts(connection.settings) || !provider.listConnectedAccounts) return [];
   const accounts: string[] = [];
   let cursor: string | null = null;
   do {

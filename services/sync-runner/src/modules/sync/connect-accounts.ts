@@ -7,11 +7,11 @@ import type { ClaimedUnit, SyncUnitRepository } from './sync-unit.repository.js'
 import type { SyncMetrics } from './sync.metrics.js';
 
 /**
- * Stripe Connect (`settings.connect: true` on a platform connection): the entity type of the one
- * unit of a session that lists the platform's connected accounts (`GET /v1/accounts`). Each page
- * of accounts plans, per account, a unit per entity type of the session; those units list with the
- * `Stripe-Account` header (their `provider_account_id`) and write rows carrying that account. The
- * claim order interleaves a session's accounts (sync-unit.repository.ts), and every unit of the
+ * Stripe Connect (a platform connection whose adapter syncs its sub-accounts: `settings.connect:
+ * true`): the entity type of the one unit of a session that lists the platform's connected
+ * accounts (`GET /v1/accounts`). Each page of accounts plans, per account, a unit per entity type
+ * of the session; those units list with the `Stripe-Account` header (their `provider_account_id`)
+ * and write rows carrying that account. The claim order interleaves a session's accounts (sync-unit.repository.ts), and every unit of the
  * session calls Stripe with the platform's key under the platform's one rate-limit bucket: Stripe
  * counts requests made for connected accounts against the platform that makes them.
  */
@@ -54,7 +54,7 @@ export async function listConnectedAccounts(run: ConnectedAccountsRun): Promise<
     if (!provider.listConnectedAccounts)
       log.warn(
         { provider: provider.name },
-        'settings.connect ignored: the provider has no sub-accounts',
+        'Sub-accounts unit ignored: the provider client lists no sub-accounts',
       );
     // The checkpoint presents the claim's lease token: a lost lease refuses it (LeaseLostError).
     const planned = await units.planAccounts(unit, run.leaseMs, {

@@ -8,6 +8,7 @@ import {
   type SyncWriteRepository,
   type Tx,
 } from '@paysync/db';
+import { registeredAdapter } from '@paysync/providers';
 
 import { CONNECTED_ACCOUNTS_UNIT } from './connect-accounts.js';
 
@@ -180,15 +181,14 @@ export class SyncUnitRepository {
           VALUES (${sessionId}::uuid, ${session.workspaceId}::uuid, ${entityType}, 0)
           ON CONFLICT (session_id, provider_account_id, entity_type, segment) DO NOTHING`;
       }
-      // Stripe Connect (`settings.connect`): one more unit lists the connected accounts and plans
-      // each one's units (connect-accounts.ts).
-      await tx.$executeRaw`
-        INSERT INTO sync_units (session_id, workspace_id, entity_type, segment, splittable)
-        SELECT s.id, s.workspace_id, ${CONNECTED_ACCOUNTS_UNIT}, 0, false
-          FROM payment_sync_sessions s
-          JOIN workspace_payment_configurations c ON c.id = s.configuration_id
-         WHERE s.id = ${sessionId}::uuid AND c.settings->'connect' = 'true'::jsonb
-        ON CONFLICT (session_id, provider_account_id, entity_type, segment) DO NOTHING`;
+      // A connection that syncs the accounts under it (Stripe Connect, as its adapter says): one
+      // more unit lists those accounts and plans each one's units (connect-accounts.ts).
+      if (registeredAdapter(session.provider)?.syncsSubAccounts(session.settings)) {
+        await tx.$executeRaw`
+          INSERT INTO sync_units (session_id, workspace_id, entity_type, segment, splittable)
+          VALUES (${sessionId}::uuid, ${session.workspaceId}::uuid, ${CONNECTED_ACCOUNTS_UNIT}, 0, false)
+          ON CONFLICT (session_id, provider_account_id, entity_type, segment) DO NOTHING`;
+      }
       return this.#sessions.markPlanned(sessionId, tx);
     });
   }
