@@ -88,13 +88,19 @@ export function benchServiceEnv(
 export function flag(name: string): string | undefined {
   const args = process.argv.slice(2);
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
+  return value;
 }
 
 /** `--name N` as a number, if given. */
 export function numericFlag(name: string): number | undefined {
   const value = flag(name);
-  return value === undefined ? undefined : Number(value);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} ${value}: not a number`);
+  return n;
 }
 
 const root = join(import.meta.dirname, '../..');

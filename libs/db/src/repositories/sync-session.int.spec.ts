@@ -86,11 +86,33 @@ describe('create', () => {
 });
 
 describe('plan', () => {
+  it("locks a session with its provider and its connection's settings, empty once the connection is gone", async () => {
+    const id = await aSession('pending');
+    const { configurationId } = await prisma.paymentSyncSession.findUniqueOrThrow({
+      where: { id },
+    });
+    await prisma.workspacePaymentConfiguration.update({
+      where: { id: configurationId as string },
+      data: { settings: { connect: true } },
+    });
+    const locked = await prisma.$transaction((tx) => sessions.lockForPlan(id, tx));
+    expect(locked).toMatchObject({ provider: 'stripe', settings: { connect: true } });
+    await prisma.paymentSyncSession.update({ where: { id }, data: { configurationId: null } });
+    const orphan = await prisma.$transaction((tx) => sessions.lockForPlan(id, tx));
+    expect(orphan).toMatchObject({ status: 'pending', provider: 'stripe', settings: {} });
+  });
+
   it('moves a locked pending session to running, once', async () => {
     const id = await aSession('pending');
     const planned = await prisma.$transaction(async (tx) => {
       const locked = await sessions.lockForPlan(id, tx);
-      expect(locked).toMatchObject({ status: 'pending', workspaceId, entityTypes: ['customer'] });
+      expect(locked).toEqual({
+        status: 'pending',
+        workspaceId,
+        entityTypes: ['customer'],
+        provider: 'stripe',
+        settings: {},
+      });
       return sessions.markPlanned(id, tx);
     });
     expect(planned).toBe(true);

@@ -175,12 +175,6 @@ describe('StripeProvider requests validated by stripe-mock', () => {
     child.kill('SIGTERM');
   });
 
-  /**
-   * stripe-mock ignores `starting_after` and answers each list with its one fixture object and
-   * `has_more: false`. So a page resumed from a cursor (its request passed stripe-mock's
-   * validation) holds exactly the first page's objects, of the type asked for, from the list the
-   * cursor names (the same requests), and ends that list as the first page did.
-   */
   /** The first page of up to 100 `type`s, within created bounds when `segmentable`. */
   const firstPage = (type: EntityType, segmentable: boolean) =>
     provider.listPage(
@@ -193,6 +187,12 @@ describe('StripeProvider requests validated by stripe-mock', () => {
       ctx,
     );
 
+  /**
+   * stripe-mock ignores `starting_after` and answers each list with its one fixture object and
+   * `has_more: false`. So a page resumed from a cursor (its request passed stripe-mock's
+   * validation) holds exactly the first page's objects, of the type asked for, from the list the
+   * cursor names (the same requests), and ends that list as the first page did.
+   */
   function expectResumedAsStripeMockAnswers(
     type: EntityType,
     page: ListPage,

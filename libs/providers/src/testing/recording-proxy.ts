@@ -30,7 +30,7 @@ export async function recordingProxy(target: string): Promise<RecordingProxy> {
       requests.push({
         method: req.method ?? '',
         path: new URL(req.url ?? '/', 'http://x').pathname,
-        body: decodeURIComponent(body.toString('utf8')),
+        body: decoded(body.toString('utf8')),
       });
       const upstream = request(
         { host: hostname, port, method: req.method, path: req.url, headers: req.headers },
@@ -52,4 +52,13 @@ export async function recordingProxy(target: string): Promise<RecordingProxy> {
       await new Promise((resolve) => proxy.close(resolve));
     },
   };
+}
+
+/** A form body as text, percent-decoded where it decodes (a stray `%` keeps it as sent). */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -122,3 +122,23 @@ it('is paced by the site’s shared bucket: the per-minute budget, one request a
     expect(api[i]!.atMs - api[i - 10]!.atMs).toBeGreaterThanOrEqual(1_000 - 150);
   }
 });
+
+// Sub-accounts are the adapter's call (review #12): the API refuses `settings.connect` for a
+// Chargebee connection, and one that has it anyway (written before, or by hand) plans no
+// connected-accounts unit — the plan asked the stored setting alone before.
+it('plans no connected-accounts unit for a Chargebee site, whatever its stored settings say', async () => {
+  const other = await h.chargebeeTenant('chargebee-connect-setting', {
+    apiBaseUrl: c.settings.apiBaseUrl as string,
+    site: SITE,
+    apiKey: KEY,
+  });
+  await h.prisma.workspacePaymentConfiguration.update({
+    where: { id: other.id },
+    data: { settings: { ...other.settings, connect: true } },
+  });
+  const second = await h.startSession(other, ['product']);
+  const done = await h.finished(second.id, { timeoutMs: 60_000 });
+  expect([done.status, done.error]).toEqual(['completed', null]);
+  const units = await h.prisma.syncUnit.findMany({ where: { sessionId: second.id } });
+  expect(units.map((u) => u.entityType)).toEqual(['product']);
+});
