@@ -177,7 +177,10 @@ export interface ProxyAnswer {
 
 export interface ProviderProxyHooks {
   /** Before the request is forwarded: an answer to send instead, or undefined to forward it. */
-  readonly intercept?: (url: URL) => Promise<ProxyAnswer | undefined> | undefined;
+  readonly intercept?: (
+    url: URL,
+    req: IncomingMessage,
+  ) => Promise<ProxyAnswer | undefined> | undefined;
   /** After the provider answered a forwarded request. */
   readonly observe?: (req: IncomingMessage, url: URL, upstream: Response, body: Buffer) => void;
 }
@@ -215,7 +218,7 @@ export class ProviderProxy {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.#target);
-    const answer = await this.#hooks.intercept?.(url);
+    const answer = await this.#hooks.intercept?.(url, req);
     if (answer) {
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body));

@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import type { Db } from '@paysync/db';
 import { StripeSimulator } from '@paysync/simulator';
 
-import { BackfillHarness, type SyncRunnerApp } from '../../testing/backfill-harness.js';
+import {
+  BackfillHarness,
+  ProviderProxy,
+  type SyncRunnerApp,
+} from '../../testing/backfill-harness.js';
 
 // Issue 19 item 3 (Stripe Connect): a platform connection with `settings.connect` lists its
 // connected accounts (GET /v1/accounts), then lists each account's objects with the
@@ -18,64 +19,6 @@ const PRODUCTS = 4;
 const PRICES = 6;
 const OWN_CUSTOMERS = 5;
 
-/**
- * A recording proxy in front of the simulator: it keeps, in order, which account every call was
- * for (`Stripe-Account`, '' for the platform's own). A connected account's ids carry its tag
- * (`cus_simc<n>…`), unique across accounts as Stripe's are.
- */
-class ConnectProxy {
-  readonly calls: { account: string; path: string }[] = [];
-  readonly #server: Server;
-  readonly #target: string;
-
-  private constructor(server: Server, target: string) {
-    this.#server = server;
-    this.#target = target;
-  }
-
-  static async start(target: string): Promise<ConnectProxy> {
-    const server = createServer();
-    const proxy = new ConnectProxy(server, target);
-    server.on(
-      'request',
-      (req: IncomingMessage, res: ServerResponse) => void proxy.handle(req, res),
-    );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return proxy;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.#target);
-    const account =
-      typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : '';
-    if (req.method === 'GET') this.calls.push({ account, path: url.pathname });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k))
-        headers[k] = v;
-    try {
-      const upstream = await fetch(url, { method: req.method ?? 'GET', headers });
-      const body = await upstream.text();
-      const out: Record<string, string> = {};
-      upstream.headers.forEach((v, k) => {
-        if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k))
-          out[k] = v;
-      });
-      res.writeHead(upstream.status, out).end(body);
-    } catch {
-      res.writeHead(502).end();
-    }
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
 /** `acct_simc0000000002` → `c2`: the tag of a connected account's ids. */
 function tagOf(account: string): string {
   return `c${Number(account.replace(/\D/g, ''))}`;
@@ -84,7 +27,13 @@ function tagOf(account: string): string {
 let h: BackfillHarness;
 let prisma: Db;
 let sim: StripeSimulator;
-let proxy: ConnectProxy;
+let proxy: ProviderProxy;
+/**
+ * Every GET through the proxy, in the order it arrived: which account it was for (`Stripe-Account`,
+ * '' for the platform's own) and its path. A connected account's ids carry its tag (`cus_simc<n>…`),
+ * unique across accounts as Stripe's are.
+ */
+const calls: { account: string; path: string }[] = [];
 let runner: SyncRunnerApp;
 let accounts: string[];
 
@@ -98,7 +47,14 @@ beforeAll(async () => {
     })),
   });
   accounts = sim.connectedAccounts().map((a) => a.accountId);
-  proxy = await ConnectProxy.start(await sim.start());
+  proxy = await ProviderProxy.start(await sim.start(), {
+    intercept: (url, req) => {
+      const account = req.headers['stripe-account'];
+      if (req.method === 'GET')
+        calls.push({ account: typeof account === 'string' ? account : '', path: url.pathname });
+      return undefined;
+    },
+  });
   runner = await h.startRunner('connect', proxy.url, {
     SYNC_POLL_INTERVAL_MS: '100',
     SYNC_SEGMENTS_PER_ENTITY: '1',
@@ -211,7 +167,7 @@ it("a Connect platform with 3 connected accounts: each account's objects land in
   });
 
   // Fair across accounts: every account's listing started before any account's listing ended.
-  const listings = proxy.calls
+  const listings = calls
     .map((call, i) => ({ ...call, i }))
     .filter((call) => call.account !== '' && call.path !== '/v1/accounts');
   const first = accounts.map((a) =>
